@@ -1,0 +1,38 @@
+# Two commands do everything: `make run` and `make test` (see README.md).
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || echo python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8080
+
+.PHONY: run demo test lint fetch render status clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The stamp files re-install only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/aggregator run --serve $(HOST):$(PORT)
+
+demo: $(VENV)/.installed
+	$(BIN)/aggregator demo --serve $(HOST):$(PORT)
+
+fetch render status: $(VENV)/.installed
+	$(BIN)/aggregator $@
+
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check aggregator tests benchmarks
+	$(BIN)/mypy aggregator
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) public demo-site .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,219 @@
+"""Select and group entries into view models for a day page or a merged feed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import groupby
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time
+
+from aggregator.config import Settings
+from aggregator.models import StoredEntry
+
+RECENT_DAYS = 14
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """One entry as a digest page shows it."""
+
+    title: str
+    link: str | None
+    blog: str
+    blog_url: str | None
+    author: str | None
+    time_label: str
+    iso_time: str
+    excerpt: str
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BlogGroup:
+    """The entries of one blog on one day."""
+
+    name: str
+    url: str | None
+    entries: tuple[EntryView, ...]
+
+
+@dataclass(frozen=True)
+class DayLink:
+    """A day that has entries, as a link target (`path` is relative to the output root)."""
+
+    day: date
+    label: str
+    path: str
+
+
+@dataclass(frozen=True)
+class ArchiveMonth:
+    """The days of one month that have entries, newest first."""
+
+    label: str
+    days: tuple[DayLink, ...]
+
+
+@dataclass(frozen=True)
+class DayPage:
+    """Everything a day's digest page shows."""
+
+    link: DayLink
+    blogs: tuple[BlogGroup, ...]
+    count: int
+    previous: DayLink | None
+    next: DayLink | None
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One entry of the merged feed, credited to the blog it came from."""
+
+    id: str
+    title: str
+    link: str | None
+    content_html: str
+    summary: str
+    author: str | None
+    published: datetime
+    updated: datetime
+    source_title: str
+    source_url: str
+    source_feed: str
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MergedFeed:
+    """The merged feed: newest entries across every blog."""
+
+    title: str
+    id: str
+    home_url: str
+    atom_url: str
+    rss_url: str
+    json_url: str
+    language: str
+    updated: datetime
+    items: tuple[FeedItem, ...]
+
+
+def babel_locale(language: str) -> str:
+    """The Babel locale for `settings.language`."""
+    return {"fr": "fr_FR", "en": "en_US"}.get(language, language)
+
+
+def local_days(dates: Iterable[datetime], tz: ZoneInfo) -> list[date]:
+    """The distinct local days of `dates` in the time zone `tz`, newest first."""
+    return sorted({d.astimezone(tz).date() for d in dates}, reverse=True)
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC instants where local day `day` starts and the next one starts."""
+    start = datetime.combine(day, time(), tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def day_link(day: date, language: str) -> DayLink:
+    """A link to a day page, labelled the local way ("jeudi 12 décembre 2013")."""
+    label = format_date(day, format="full", locale=babel_locale(language))
+    return DayLink(day=day, label=label, path=f"digest/{day.isoformat()}.html")
+
+
+def build_archive(days: Sequence[date], language: str) -> tuple[ArchiveMonth, ...]:
+    """Group days (newest first) by month for the archive list."""
+    locale = babel_locale(language)
+    return tuple(
+        ArchiveMonth(
+            label=format_date(month, format="LLLL yyyy", locale=locale).capitalize(),
+            days=tuple(day_link(d, language) for d in month_days),
+        )
+        for month, month_days in groupby(days, key=lambda d: d.replace(day=1))
+    )
+
+
+def build_day_page(
+    day: date, entries: Sequence[StoredEntry], settings: Settings,
+    previous: date | None, following: date | None,
+) -> DayPage:
+    """A day's entries grouped by blog (blogs by name, entries by time)."""
+    tz = ZoneInfo(settings.timezone)
+    views = sorted((_entry_view(e, tz, settings.language) for e in entries),
+                   key=lambda v: (v.blog.casefold(), v.iso_time))
+    blogs = tuple(
+        BlogGroup(name=name, url=group[0].blog_url, entries=tuple(group))
+        for name, group in ((n, list(g)) for n, g in groupby(views, key=lambda v: v.blog))
+    )
+    return DayPage(
+        link=day_link(day, settings.language),
+        blogs=blogs,
+        count=len(views),
+        previous=day_link(previous, settings.language) if previous else None,
+        next=day_link(following, settings.language) if following else None,
+    )
+
+
+def _entry_view(entry: StoredEntry, tz: ZoneInfo, language: str) -> EntryView:
+    local = entry.dated.astimezone(tz)
+    return EntryView(
+        title=entry.title,
+        link=entry.link,
+        blog=entry.feed_name,
+        blog_url=entry.site_url,
+        author=entry.author,
+        time_label=format_time(local, format="short", locale=babel_locale(language)),
+        iso_time=local.isoformat(),
+        excerpt=entry.excerpt,
+        tags=entry.tags,
+    )
+
+
+def entry_id(feed_name: str, identity: str) -> str:
+    """A stable, globally unique id for an entry of the merged feed."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, feed_name + chr(10) + identity)}"
+
+
+def build_merged_feed(
+    entries: Sequence[StoredEntry], settings: Settings, now: datetime
+) -> MergedFeed:
+    """The merged feed's view model; `updated` moves only when an entry changes."""
+    items = tuple(_feed_item(e) for e in entries)
+    updated = max((i.updated for i in items), default=now)
+    base = settings.base_url
+    return MergedFeed(
+        title=settings.title,
+        id=base + "atom.xml",
+        home_url=base,
+        atom_url=base + "atom.xml",
+        rss_url=base + "rss.xml",
+        json_url=base + "feed.json",
+        language=settings.language,
+        updated=updated,
+        items=items,
+    )
+
+
+def _feed_item(entry: StoredEntry) -> FeedItem:
+    published = entry.dated
+    updated = max(published, entry.updated or published)
+    if entry.changed > entry.first_seen:  # we saw it edited in place
+        updated = max(updated, entry.changed)
+    return FeedItem(
+        id=entry_id(entry.feed_name, entry.identity),
+        title=entry.title,
+        link=entry.link,
+        content_html=entry.content or entry.summary,
+        summary=entry.excerpt,
+        author=entry.author,
+        published=published,
+        updated=updated,
+        source_title=entry.feed_title,
+        source_url=entry.site_url or entry.feed_url,
+        source_feed=entry.feed_url,
+        tags=entry.tags,
+    )

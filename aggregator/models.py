@@ -1,0 +1,135 @@
+"""Plain dataclasses handed from one stage of the flow to the next."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What the store remembers about one feed between polls."""
+
+    name: str
+    url: str
+    title: str | None = None
+    site_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    last_polled: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    failures: int = 0
+    next_poll: datetime | None = None
+    entry_count: int = 0
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """The outcome of one HTTP GET: a body, a 304, or an error message."""
+
+    url: str
+    final_url: str
+    status: int | None
+    content: bytes | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None
+    elapsed: float = 0.0
+
+    @property
+    def not_modified(self) -> bool:
+        """True when the server answered 304: nothing new since our last poll."""
+        return self.status == 304
+
+
+@dataclass(frozen=True)
+class ParsedEntry:
+    """One entry as the feed gave it: HTML not yet sanitized, dates in UTC."""
+
+    guid: str | None
+    link: str | None
+    title: str
+    title_is_html: bool
+    author: str | None
+    published: datetime | None
+    updated: datetime | None
+    content: str | None
+    summary: str | None
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """A feed document turned into data."""
+
+    version: str
+    title: str | None
+    site_url: str | None
+    language: str | None
+    entries: tuple[ParsedEntry, ...]
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class CleanEntry:
+    """An entry safe to store and show: sanitized HTML, text title, identity key."""
+
+    identity: str
+    signature: str
+    title: str
+    link: str | None
+    author: str | None
+    published: datetime | None
+    updated: datetime | None
+    content: str
+    summary: str
+    excerpt: str
+
+
+@dataclass(frozen=True)
+class SaveCounts:
+    """How many entries a save added and how many it changed in place."""
+
+    new: int = 0
+    updated: int = 0
+
+
+Outcome = Literal["new", "unchanged", "not_modified", "error", "skipped"]
+
+
+@dataclass(frozen=True)
+class UpdateOutcome:
+    """The result of polling one feed, as the batch reports it."""
+
+    feed: str
+    outcome: Outcome
+    new: int = 0
+    updated: int = 0
+    error: str | None = None
+    elapsed: float = 0.0
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """An entry read back from the store, with its feed's details, for rendering."""
+
+    feed_name: str
+    feed_title: str
+    feed_url: str
+    site_url: str | None
+    tags: tuple[str, ...]
+    identity: str
+    title: str
+    link: str | None
+    author: str | None
+    published: datetime | None
+    updated: datetime | None
+    first_seen: datetime
+    dated: datetime
+    changed: datetime
+    content: str
+    summary: str
+    excerpt: str

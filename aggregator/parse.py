@@ -1,0 +1,83 @@
+"""Bytes and headers to a ParsedFeed via feedparser."""
+
+from __future__ import annotations
+
+import calendar
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from aggregator.models import ParsedEntry, ParsedFeed
+
+
+class ParseError(Exception):
+    """The document is not a feed we can read."""
+
+
+def parse_feed(content: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+    """Parse a feed body; charsets come from `headers`, relative links resolve against `url`."""
+    response_headers = {k.lower(): v for k, v in headers.items()}
+    # feedparser resolves relative links against Content-Location; without it a
+    # parsed byte string has no base at all, so give it the address we fetched.
+    response_headers.setdefault("content-location", url)
+    result = feedparser.parse(content, response_headers=response_headers)
+    entries = tuple(_entry(e) for e in result.entries)
+    problem = result.get("bozo_exception") if result.get("bozo") else None
+    if not result.get("version") and not entries:
+        reason = f": {problem}" if problem else ""
+        raise ParseError(f"not a feed (no RSS or Atom content found){reason}")
+    feed = result.feed
+    return ParsedFeed(
+        version=result.get("version") or "unknown",
+        title=_text(feed.get("title")),
+        site_url=feed.get("link") or None,
+        language=feed.get("language") or None,
+        entries=entries,
+        warning=f"feed is not well-formed, read what could be: {problem}" if problem else None,
+    )
+
+
+def _entry(entry: Any) -> ParsedEntry:
+    title_detail = entry.get("title_detail") or {}
+    return ParsedEntry(
+        guid=_text(entry.get("id")),
+        link=_text(entry.get("link")),
+        title=entry.get("title") or "",
+        title_is_html="html" in (title_detail.get("type") or ""),
+        author=_text(entry.get("author")),
+        published=_datetime(entry.get("published_parsed")),
+        updated=_datetime(entry.get("updated_parsed")),
+        content=_best_content(entry.get("content") or []),
+        summary=entry.get("summary") or None,
+    )
+
+
+def _best_content(contents: list[Any]) -> str | None:
+    """The richest of an entry's content elements: HTML first, then the longest."""
+    if not contents:
+        return None
+    ranked = sorted(
+        contents,
+        key=lambda c: ("html" in (c.get("type") or ""), len(c.get("value") or "")),
+        reverse=True,
+    )
+    return ranked[0].get("value") or None
+
+
+def _datetime(value: time.struct_time | None) -> datetime | None:
+    """feedparser's UTC struct_time to an aware datetime."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _text(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return value.strip() or None

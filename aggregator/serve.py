@@ -1,0 +1,113 @@
+"""A local HTTP server for the output folder (and the demo's sample feeds)."""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import logging
+import threading
+from functools import partial
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# Feed formats by file name first, then by extension. XML types carry no charset:
+# the XML declaration inside the file is what names its encoding.
+CONTENT_TYPES_BY_NAME = {
+    "atom.xml": "application/atom+xml",
+    "rss.xml": "application/rss+xml",
+    "feed.json": "application/feed+json; charset=utf-8",
+}
+CONTENT_TYPES_BY_SUFFIX = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".atom": "application/atom+xml",
+    ".rss": "application/rss+xml",
+    ".rdf": "application/rdf+xml",
+    ".xml": "application/xml",
+    ".opml": "text/x-opml",
+    ".json": "application/json; charset=utf-8",
+}
+
+
+class StaticHandler(SimpleHTTPRequestHandler):
+    """Serves files with feed content types, ETag and Last-Modified, and 304 answers."""
+
+    server_version = "cm-aggregator"
+
+    def guess_type(self, path: Any) -> str:
+        name = Path(str(path))
+        return (CONTENT_TYPES_BY_NAME.get(name.name)
+                or CONTENT_TYPES_BY_SUFFIX.get(name.suffix.lower())
+                or super().guess_type(path))
+
+    def send_head(self) -> Any:
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            path = path / "index.html"
+        if not path.is_file():
+            return super().send_head()
+        body = path.read_bytes()
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        modified = email.utils.formatdate(path.stat().st_mtime, usegmt=True)
+        if etag in self.headers.get("If-None-Match", ""):
+            self.send_response(HTTPStatus.NOT_MODIFIED)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return None
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("ETag", etag)
+        self.send_header("Last-Modified", modified)
+        self.end_headers()
+        return _BytesBody(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s %s", self.address_string(), format % args)
+
+
+class _BytesBody:
+    """The file-like object SimpleHTTPRequestHandler copies to the client."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data: bytes | None = data
+
+    def read(self, _size: int = -1) -> bytes:
+        data, self._data = self._data or b"", None
+        return data
+
+    def close(self) -> None:
+        self._data = None
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """`HOST:PORT` (or `:PORT`, or `PORT`) to a host and a port number."""
+    host, _, port = text.rpartition(":")
+    if not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"expected HOST:PORT, e.g. 127.0.0.1:8080, got {text!r}")
+    return (host.strip("[]") or "127.0.0.1"), int(port)
+
+
+def make_server(directory: Path, host: str, port: int) -> ThreadingHTTPServer:
+    """A threaded server for `directory` (port 0 picks a free port)."""
+    handler = partial(StaticHandler, directory=str(directory))
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
+
+
+def start_server(server: ThreadingHTTPServer) -> threading.Thread:
+    """Serve in a background thread; stop it with `server.shutdown()`."""
+    thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
+    thread.start()
+    return thread
+
+
+def server_url(server: ThreadingHTTPServer) -> str:
+    """The base URL a server answers on."""
+    host, port = server.server_address[:2]
+    return f"http://{host!s}:{port}/"
