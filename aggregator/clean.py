@@ -43,7 +43,8 @@ _BLOCK_TAG = re.compile(
     r"<(/?(?:p|div|br|li|ul|ol|h[1-6]|blockquote|tr|td|th|pre|figure|figcaption|hr|dd|dt)\b)",
     re.IGNORECASE,
 )
-_SPACES = re.compile(r"\s+")
+# ASCII white space only: French puts no-break spaces inside « guillemets » on purpose.
+_SPACES = re.compile(r"[ \t\n\r\f\v]+")
 
 
 def strip_forbidden_chars(text: str) -> str:
@@ -80,7 +81,7 @@ def html_to_text(fragment: str) -> str:
 
 def make_excerpt(text: str, words: int = EXCERPT_WORDS) -> str:
     """The first `words` words of `text`, cut at a word boundary, with an ellipsis if cut."""
-    parts = text.split()
+    parts = _SPACES.split(text.strip())
     if len(parts) <= words:
         return " ".join(parts)
     return " ".join(parts[:words]).rstrip(",;:.!?-–—") + "…"

@@ -49,7 +49,8 @@ def _entry(entry: Any) -> ParsedEntry:
         title_is_html="html" in (title_detail.get("type") or ""),
         author=_text(entry.get("author")),
         published=_datetime(entry.get("published_parsed")),
-        updated=_datetime(entry.get("updated_parsed")),
+        # Only a real <updated>: feedparser otherwise falls back to the published date.
+        updated=_datetime(dict.get(entry, "updated_parsed")),
         content=_best_content(entry.get("content") or []),
         summary=entry.get("summary") or None,
     )

@@ -56,7 +56,7 @@ class Store:
                 feed_id: count
                 for feed_id, count in session.execute(
                     select(EntryRow.feed_id, func.count()).group_by(EntryRow.feed_id)
-                ).tuples()
+                )
             }
             return {
                 row.name: _feed_state(row, counts.get(row.id, 0))
@@ -134,7 +134,7 @@ class Store:
             .limit(limit)
         )
         with self._session() as session:
-            return [_stored(e, f) for e, f in session.execute(query).tuples()]
+            return [_stored(e, f) for e, f in session.execute(query)]
 
     def entries_between(self, start: datetime, end: datetime) -> list[StoredEntry]:
         """Entries filed at or after `start` and before `end`, oldest first."""
@@ -145,7 +145,7 @@ class Store:
             .order_by(EntryRow.dated, EntryRow.id)
         )
         with self._session() as session:
-            return [_stored(e, f) for e, f in session.execute(query).tuples()]
+            return [_stored(e, f) for e, f in session.execute(query)]
 
     def entry_dates(self) -> list[datetime]:
         """The filing date of every stored entry, to list the days that have some."""

@@ -1,0 +1,193 @@
+"""Shared fixtures: a real loopback feed server, config files, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aggregator.config import Config, load_config
+
+DATA = Path(__file__).parent / "data"
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+CONTENT_TYPES = {
+    ".rss": "application/rss+xml",
+    ".atom": "application/atom+xml",
+    ".rdf": "application/rdf+xml",
+    ".xml": "application/xml",
+    ".html": "text/html; charset=utf-8",
+    ".json": "application/feed+json",
+}
+
+
+@dataclass
+class Route:
+    """What the test server answers on one path."""
+
+    body: bytes
+    content_type: str = "application/rss+xml"
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    conditional: bool = True  # honour If-None-Match / If-Modified-Since with a 304
+
+
+@dataclass
+class SeenRequest:
+    path: str
+    headers: dict[str, str]
+
+
+class FeedServer:
+    """A real HTTP server on 127.0.0.1 (port 0) whose answers each test sets."""
+
+    LAST_MODIFIED = "Thu, 12 Dec 2013 09:00:00 GMT"
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[SeenRequest] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def set(self, path: str, body: bytes, **options: Any) -> str:
+        """Serve `body` at `path`; returns its URL."""
+        self.routes[path] = Route(body=body, **options)
+        return self.url(path)
+
+    def serve_file(self, name: str, path: str | None = None, **options: Any) -> str:
+        """Serve tests/data/`name` at `path` (default /`name`) with a fitting type."""
+        file = DATA / name
+        options.setdefault("content_type",
+                           CONTENT_TYPES.get(file.suffix, "application/octet-stream"))
+        return self.set(path or "/" + name, file.read_bytes(), **options)
+
+    def hits(self, path: str) -> list[SeenRequest]:
+        return [r for r in self.requests if r.path == path]
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+                server.requests.append(SeenRequest(self.path, dict(self.headers)))
+                route = server.routes.get(self.path)
+                if route is None:
+                    self.send_error(404)
+                    return
+                etag = '"' + hashlib.sha1(route.body).hexdigest() + '"'
+                fresh = (self.headers.get("If-None-Match") == etag
+                         or self.headers.get("If-Modified-Since") == server.LAST_MODIFIED)
+                if route.conditional and route.status == 200 and fresh:
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.end_headers()
+                    return
+                self.send_response(route.status)
+                self.send_header("Content-Type", route.content_type)
+                self.send_header("Content-Length", str(len(route.body)))
+                if route.conditional:
+                    self.send_header("ETag", etag)
+                    self.send_header("Last-Modified", server.LAST_MODIFIED)
+                for name, value in route.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(route.body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    server = FeedServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def refused_url() -> str:
+    """A loopback URL where nothing listens: connecting is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/feed.xml"
+
+
+def write_config(directory: Path, feeds: list[dict[str, Any]], **settings: Any) -> Path:
+    """Write a feeds.yaml with `settings` over test defaults; returns its path."""
+    from ruamel.yaml import YAML
+
+    values = {"database": "test.db", "output_dir": "public", "title": "Veille de test",
+              "base_url": "http://127.0.0.1:8080/", "timezone": "Europe/Paris",
+              "language": "fr", "poll_interval": "1h", "timeout": "10s"}
+    values.update(settings)
+    path = directory / "feeds.yaml"
+    with path.open("w", encoding="utf-8") as handle:
+        YAML().dump({"settings": values, "feeds": feeds}, handle)
+    return path
+
+
+@pytest.fixture
+def make_config(tmp_path: Path, database_url: str) -> Any:
+    """Build a Config for the given feeds, on the database under test."""
+
+    def make(feeds: list[dict[str, Any]], **settings: Any) -> Config:
+        settings.setdefault("database", database_url)
+        return load_config(write_config(tmp_path, feeds, **settings))
+
+    return make
+
+
+def _postgres_reachable() -> bool:
+    try:
+        import psycopg
+    except ImportError:
+        return False
+    try:
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database: a SQLite file, and a throwaway PostgreSQL database when one runs."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    if not _postgres_reachable():
+        pytest.skip("no PostgreSQL reachable at 127.0.0.1:5432")
+    import psycopg
+
+    name = f"aggregator_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,206 @@
+"""The whole poll on real parts: loopback HTTP server, SQLite file or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from aggregator.config import Config
+from aggregator.fetch import make_session
+from aggregator.models import FeedState
+from aggregator.store import Store
+from aggregator.update import (
+    UnknownFeedError,
+    is_due,
+    next_poll_time,
+    select_feeds,
+    update_feeds,
+)
+from tests.conftest import DATA, FeedServer
+
+NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(make_config: Any) -> Iterator[Store]:
+    config = make_config([])
+    store = Store.open(config.settings.database)
+    yield store
+    store.close()
+
+
+def poll(store: Store, config: Config, now: datetime = NOW, **options: Any) -> dict[str, Any]:
+    outcomes = update_feeds(store, make_session(), config, now, **options)
+    return {o.feed: o for o in outcomes}
+
+
+def titles(store: Store) -> list[str]:
+    return sorted(e.title for e in store.latest_entries(100))
+
+
+def test_first_poll_stores_then_304_then_changes(
+    feed_server: FeedServer, make_config: Any, store: Store
+) -> None:
+    url = feed_server.serve_file("blog-metier.rss", "/feed")
+    config = make_config([{"name": "Mon métier", "url": url, "tags": ["métier"]}])
+
+    first = poll(store, config)["Mon métier"]
+    assert (first.outcome, first.new, first.updated) == ("new", 4, 0)
+    assert store.feed_states()["Mon métier"].etag
+
+    second = poll(store, config, force=True)["Mon métier"]
+    assert (second.outcome, second.new, second.updated) == ("not_modified", 0, 0)
+    sent = feed_server.hits("/feed")[-1].headers
+    assert sent["If-None-Match"] == store.feed_states()["Mon métier"].etag
+    assert sent["If-Modified-Since"] == FeedServer.LAST_MODIFIED
+    assert store.feed_states()["Mon métier"].entry_count == 4
+
+    feed_server.serve_file("blog-metier-v2.rss", "/feed")
+    third = poll(store, config, force=True)["Mon métier"]
+    assert (third.outcome, third.new, third.updated) == ("new", 1, 1)
+    assert store.feed_states()["Mon métier"].entry_count == 5
+    assert "Pourquoi je suis Community Manager ? (mis à jour)" in titles(store)
+    assert "Pourquoi je suis Community Manager ?" not in titles(store)
+    assert "Vos réponses : « Je m’y retrouve totalement ! »" in titles(store)
+
+
+def test_same_bytes_without_304_store_nothing_new(
+    feed_server: FeedServer, make_config: Any, store: Store
+) -> None:
+    url = feed_server.serve_file("vis-ma-vie.atom", "/atom", conditional=False)
+    config = make_config([{"name": "Vis ma vie", "url": url}])
+    assert poll(store, config)["Vis ma vie"].new == 2
+    again = poll(store, config, force=True)["Vis ma vie"]
+    assert (again.outcome, again.new, again.updated) == ("unchanged", 0, 0)
+    assert store.feed_states()["Vis ma vie"].entry_count == 2
+
+
+def test_failing_feeds_do_not_stop_the_others(
+    feed_server: FeedServer, make_config: Any, store: Store, refused_url: str
+) -> None:
+    good = feed_server.serve_file("blog-metier.rss", "/good")
+    broken = feed_server.set("/broken", b"oops", status=500, content_type="text/plain")
+    html = feed_server.serve_file("not-a-feed.html", "/page")
+    garbage = feed_server.set("/garbage", bytes(range(256)) * 8,
+                              content_type="application/octet-stream")
+    config = make_config([
+        {"name": "good", "url": good},
+        {"name": "refused", "url": refused_url},
+        {"name": "broken", "url": broken},
+        {"name": "html", "url": html},
+        {"name": "garbage", "url": garbage},
+    ])
+    outcomes = poll(store, config)
+    assert outcomes["good"].new == 4
+    assert {name: o.outcome for name, o in outcomes.items() if name != "good"} == {
+        "refused": "error", "broken": "error", "html": "error", "garbage": "error",
+    }
+    states = store.feed_states()
+    assert "connection failed" in (states["refused"].last_error or "")
+    assert states["broken"].last_error == "HTTP 500 Internal Server Error"
+    assert "not a feed" in (states["html"].last_error or "")
+    assert "not a feed" in (states["garbage"].last_error or "")
+    assert all(states[n].failures == 1 for n in ("refused", "broken", "html", "garbage"))
+    assert states["good"].failures == 0 and states["good"].last_error is None
+
+
+def test_a_failure_keeps_stored_entries_and_backs_off(
+    feed_server: FeedServer, make_config: Any, store: Store
+) -> None:
+    url = feed_server.serve_file("blog-metier.rss", "/feed")
+    config = make_config([{"name": "blog", "url": url}], poll_interval="1h")
+    poll(store, config)
+    feed_server.set("/feed", b"down", status=503, content_type="text/plain")
+    poll(store, config, now=NOW + timedelta(hours=1))
+    poll(store, config, now=NOW + timedelta(hours=2))
+    state = store.feed_states()["blog"]
+    assert (state.failures, state.entry_count) == (2, 4)
+    assert state.last_success == NOW
+    assert state.next_poll == NOW + timedelta(hours=2) + timedelta(hours=2)
+
+    feed_server.serve_file("blog-metier.rss", "/feed")
+    poll(store, config, now=NOW + timedelta(hours=4))
+    state = store.feed_states()["blog"]
+    assert (state.failures, state.last_error) == (0, None)
+    assert state.next_poll == NOW + timedelta(hours=5)
+
+
+def test_only_due_feeds_are_polled(
+    feed_server: FeedServer, make_config: Any, store: Store
+) -> None:
+    url = feed_server.serve_file("blog-metier.rss", "/feed")
+    config = make_config([{"name": "blog", "url": url, "poll_interval": "30m"}])
+    poll(store, config)
+    assert poll(store, config, now=NOW + timedelta(minutes=29)) == {}
+    assert "blog" in poll(store, config, now=NOW + timedelta(minutes=30))
+    assert len(feed_server.hits("/feed")) == 2
+
+
+def test_windows_1252_feed_keeps_its_accents(
+    feed_server: FeedServer, make_config: Any, store: Store
+) -> None:
+    url = feed_server.serve_file("metier-cp1252.rss", "/cp1252")
+    config = make_config([{"name": "Isabelle", "url": url}])
+    poll(store, config)
+    [entry] = store.latest_entries(10)
+    assert entry.title == "«\xa0Le métier qui n’existe pas\xa0»"
+    assert "n’" in entry.content and "œ" in entry.content + entry.feed_title
+    assert entry.published == datetime(2016, 6, 9, 6, 30, tzinfo=UTC)
+
+
+def test_one_guid_shared_by_every_item_falls_back_to_links(
+    feed_server: FeedServer, make_config: Any, store: Store
+) -> None:
+    items = "".join(
+        f"<item><title>Billet {n}</title><link>https://blog.example/{n}</link>"
+        f"<guid>https://blog.example/</guid></item>" for n in range(3)
+    )
+    body = f'<rss version="2.0"><channel><title>B</title>{items}</channel></rss>'
+    url = feed_server.set("/same-guid", body.encode())
+    config = make_config([{"name": "b", "url": url}])
+    assert poll(store, config)["b"].new == 3
+
+
+def test_repeated_item_in_one_document_is_stored_once(
+    feed_server: FeedServer, make_config: Any, store: Store
+) -> None:
+    item = "<item><title>Billet</title><guid>x-1</guid><link>https://b.example/1</link></item>"
+    body = f'<rss version="2.0"><channel><title>B</title>{item}{item}</channel></rss>'
+    url = feed_server.set("/twice", body.encode())
+    config = make_config([{"name": "b", "url": url}])
+    assert poll(store, config)["b"].new == 1
+
+
+def test_select_feeds_skips_disabled_and_rejects_unknown(make_config: Any) -> None:
+    config = make_config([
+        {"name": "on", "url": "http://127.0.0.1:9/a"},
+        {"name": "off", "url": "http://127.0.0.1:9/b", "enabled": False},
+    ])
+    assert [f.name for f in select_feeds(config, {}, NOW)] == ["on"]
+    assert [f.name for f in select_feeds(config, {}, NOW, only="on")] == ["on"]
+    with pytest.raises(UnknownFeedError):
+        select_feeds(config, {}, NOW, only="nope")
+
+
+def test_is_due_and_backoff() -> None:
+    assert is_due(None, NOW)
+    later = FeedState(name="a", url="u", next_poll=NOW + timedelta(seconds=1))
+    assert not is_due(later, NOW)
+    assert is_due(later, NOW + timedelta(seconds=1))
+    hour = timedelta(hours=1)
+    assert next_poll_time(hour, 0, NOW) == NOW + hour
+    assert next_poll_time(hour, 1, NOW) == NOW + hour
+    assert next_poll_time(hour, 3, NOW) == NOW + 4 * hour
+    assert next_poll_time(hour, 30, NOW) == NOW + timedelta(hours=24)
+    assert next_poll_time(timedelta(days=2), 5, NOW) == NOW + timedelta(days=2)
+
+
+def test_fixture_data_is_present() -> None:
+    # The suite must run from a clone without ../shared: everything lives in tests/data.
+    for name in ("blog-metier.rss", "blog-metier-v2.rss", "vis-ma-vie.atom",
+                 "metier-cp1252.rss", "schemas/atom-rfc4287.rng",
+                 "schemas/jsonfeed-1.1.schema.json"):
+        assert (DATA / name).is_file(), name
