@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -187,8 +188,9 @@ def serve(ctx: click.Context, address: tuple[str, int]) -> None:
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts and monitoring.")
 @click.pass_context
-def status(ctx: click.Context) -> None:
+def status(ctx: click.Context, as_json: bool) -> None:
     """Show every feed's health: last success, last error, failures, next poll, entries."""
     config = _load(ctx)
     store = _open_store(config)
@@ -197,15 +199,43 @@ def status(ctx: click.Context) -> None:
         states = store.feed_states()
     finally:
         store.close()
+    if as_json:
+        rows = [_status_json(f.name, f.enabled, states.get(f.name)) for f in config.feeds]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
     tz = ZoneInfo(config.settings.timezone)
     table = Table(title=f"{len(config.feeds)} feeds in {config.path}")
-    for column in ("feed", "state", "last success", "failures", "next poll", "entries",
-                   "last error"):
-        table.add_column(column, overflow="fold")
+    for column in ("feed", "state", "last success", "failures", "next poll", "entries"):
+        table.add_column(column, no_wrap=column in ("feed", "state"))
+    table.add_column("last error", overflow="fold", ratio=1)
     for feed in config.feeds:
-        state = states.get(feed.name)
-        table.add_row(*_status_row(feed.name, feed.enabled, state, tz))
+        table.add_row(*_status_row(feed.name, feed.enabled, states.get(feed.name), tz))
     console.print(table)
+
+
+def _health(enabled: bool, state: FeedState | None) -> str:
+    if not enabled:
+        return "disabled"
+    if state is None or state.last_polled is None:
+        return "never polled"
+    return "failing" if state.failures else "ok"
+
+
+def _status_json(name: str, enabled: bool, state: FeedState | None) -> dict[str, object]:
+    def iso(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment else None
+
+    return {
+        "name": name,
+        "state": _health(enabled, state),
+        "url": state.url if state else None,
+        "last_polled": iso(state.last_polled if state else None),
+        "last_success": iso(state.last_success if state else None),
+        "last_error": state.last_error if state else None,
+        "failures": state.failures if state else 0,
+        "next_poll": iso(state.next_poll if state else None),
+        "entries": state.entry_count if state else 0,
+    }
 
 
 def _status_row(name: str, enabled: bool, state: FeedState | None, tz: ZoneInfo
@@ -213,14 +243,10 @@ def _status_row(name: str, enabled: bool, state: FeedState | None, tz: ZoneInfo
     def when(moment: datetime | None) -> str:
         return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else "—"
 
-    if state is None or state.last_polled is None:
-        health = "never polled"
-    elif state.failures:
-        health = "[red]failing[/red]"
-    else:
-        health = "[green]ok[/green]"
-    if not enabled:
-        health = "disabled"
+    health = _health(enabled, state)
+    colour = {"ok": "green", "failing": "red"}.get(health)
+    if colour:
+        health = f"[{colour}]{health}[/{colour}]"
     return [
         name, health,
         when(state.last_success if state else None),

@@ -13,7 +13,7 @@ from aggregator.config import Config, ConfigError, load_config
 from aggregator.fetch import make_session
 from aggregator.render import render_site
 from aggregator.store import Store
-from aggregator.update import update_feeds
+from aggregator.update import describe_outcome, update_feeds
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,9 @@ class Daemon:
         now = datetime.now(UTC)
         changed = self.reload_config()
         outcomes = update_feeds(self.store, self.session, self.config, now)
+        for outcome in outcomes:
+            level = logging.WARNING if outcome.outcome == "error" else logging.INFO
+            log.log(level, "%s: %s", outcome.feed, describe_outcome(outcome))
         stored = sum(o.new + o.updated for o in outcomes)
         if stored or changed or not self.rendered:
             report = render_site(self.store, self.config.settings, self.config.feeds, now)

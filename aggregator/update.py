@@ -169,7 +169,6 @@ def _poll_all(
             poll = future.result()
             state = states.get(poll.feed.name)
             outcome = store_poll(store, poll, state.failures if state else 0, settings, now)
-            log.info("%s: %s", poll.feed.name, describe_outcome(outcome))
             outcomes.append(outcome)
     return outcomes
 

@@ -89,7 +89,7 @@ class FeedServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            def do_GET(self) -> None:
                 server.requests.append(SeenRequest(self.path, dict(self.headers)))
                 route = server.routes.get(self.path)
                 if route is None:

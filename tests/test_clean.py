@@ -52,7 +52,7 @@ def parsed(**fields: object) -> ParsedEntry:
     return ParsedEntry(**values)  # type: ignore[arg-type]
 
 
-# --- sanitize_html on raw hostile markup -------------------------------------------------
+# --- sanitize_html on raw hostile markup ----------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -107,7 +107,7 @@ def test_sanitize_keeps_mailto() -> None:
         '<a href="mailto:cm@blog.example">m</a>', BASE)
 
 
-# --- the hostile.rss fixture through parse and clean -----------------------------------------
+# --- the hostile.rss fixture through parse and clean ----------------------------------
 
 
 @pytest.mark.parametrize(
@@ -146,7 +146,7 @@ def test_atom_relative_urls_become_absolute() -> None:
     assert 'src="https://vismavie.example/images/photo.jpg"' in entry.content
 
 
-# --- titles and text --------------------------------------------------------------------------
+# --- titles and text ------------------------------------------------------------------
 
 
 def test_clean_title_from_html() -> None:
@@ -163,8 +163,13 @@ def test_clean_title_folds_whitespace() -> None:
 
 
 def test_html_to_text_separates_blocks_and_decodes_entities() -> None:
-    fragment = "<p>Un</p><p>deux&nbsp;&amp; <b>trois</b></p><ul><li>a</li><li>b</li></ul>"
+    fragment = "<p>Un</p><p>deux &amp; <b>trois</b></p><ul><li>a</li><li>b</li></ul>"
     assert html_to_text(fragment) == "Un deux & trois a b"
+
+
+def test_html_to_text_keeps_no_break_spaces_of_guillemets() -> None:
+    fragment = "<p>la notion de «&nbsp;CM&nbsp;»\n  était</p>"
+    assert html_to_text(fragment) == "la notion de «\u00a0CM\u00a0» était"
 
 
 def test_html_to_text_drops_script_and_style_contents() -> None:
@@ -175,7 +180,7 @@ def test_html_to_text_keeps_escaped_markup_as_text() -> None:
     assert html_to_text("<p>&lt;b&gt; n’est pas du gras</p>") == "<b> n’est pas du gras"
 
 
-# --- excerpts ----------------------------------------------------------------------------------
+# --- excerpts -------------------------------------------------------------------------
 
 
 def test_short_text_is_its_own_excerpt() -> None:
@@ -199,6 +204,10 @@ def test_excerpt_drops_trailing_punctuation_before_the_ellipsis() -> None:
     assert make_excerpt("la com, le marketing, la relation client", 3) == "la com, le…"
 
 
+def test_excerpt_counts_guillemets_with_no_break_spaces_as_one_word() -> None:
+    assert make_excerpt("un «\u00a0deux\u00a0» trois quatre", 2) == "un «\u00a0deux\u00a0»…"
+
+
 def test_excerpt_never_cuts_inside_a_word() -> None:
     text = "anticonstitutionnellement " * 80
     excerpt = make_excerpt(text)
@@ -212,10 +221,11 @@ def test_entry_excerpt_is_at_most_sixty_words() -> None:
     entry = clean_entry(feed.entries[0], feed.site_url)
     assert entry.excerpt.startswith("Il y a bien longtemps, je vous parlais")
     assert entry.excerpt.endswith("…")
-    assert len(entry.excerpt.split()) == 60
+    assert "«\u00a0CM\u00a0»" in entry.excerpt  # a no-break space does not split words
+    assert len(entry.excerpt.split(" ")) == 60
 
 
-# --- forbidden characters ------------------------------------------------------------------------
+# --- forbidden characters -------------------------------------------------------------
 
 
 def test_strip_forbidden_chars() -> None:
@@ -232,7 +242,7 @@ def test_sanitize_and_title_remove_forbidden_chars() -> None:
     assert clean_title("Vis\x00 ma\x1f vie", False) == "Vis ma vie"
 
 
-# --- links --------------------------------------------------------------------------------------
+# --- links ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -252,7 +262,7 @@ def test_clean_link(link: str | None, expected: str | None) -> None:
     assert clean_link(link, BASE) == expected
 
 
-# --- clean_entry ----------------------------------------------------------------------------------
+# --- clean_entry ----------------------------------------------------------------------
 
 
 def test_clean_entry_builds_a_safe_entry() -> None:

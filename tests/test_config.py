@@ -44,7 +44,7 @@ feeds:
 """
 
 
-# --- a valid file -------------------------------------------------------------------
+# --- a valid file ---------------------------------------------------------------------
 
 
 def test_minimal_file_loads_with_default_settings(tmp_path: Path) -> None:
@@ -153,7 +153,7 @@ def test_postgresql_url_gets_the_psycopg_driver(tmp_path: Path) -> None:
     assert load_config(path).settings.database == "postgresql+psycopg://cm@127.0.0.1:5432/veille"
 
 
-# --- resolve_database_url -----------------------------------------------------------
+# --- resolve_database_url -------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -173,7 +173,7 @@ def test_resolve_database_url(value: str, expected: str) -> None:
     assert resolve_database_url(value, Path("/srv/veille")) == expected
 
 
-# --- errors: located, with the key path ----------------------------------------------
+# --- errors: located, with the key path -----------------------------------------------
 
 
 def test_missing_url_names_file_line_column_and_key(tmp_path: Path) -> None:
@@ -348,7 +348,7 @@ def test_config_error_message_is_its_description(tmp_path: Path) -> None:
     assert str(error) == error.describe()
 
 
-# --- durations and sizes -------------------------------------------------------------
+# --- durations and sizes --------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

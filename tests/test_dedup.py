@@ -30,7 +30,7 @@ def clean(identity: str, title: str) -> CleanEntry:
                       published=None, updated=None, content="", summary="", excerpt="")
 
 
-# --- identity ----------------------------------------------------------------------------
+# --- identity -------------------------------------------------------------------------
 
 
 def test_identity_prefers_the_guid() -> None:
@@ -46,7 +46,7 @@ def test_identity_falls_back_to_the_normalized_link() -> None:
 
 
 def test_identity_falls_back_to_a_hash_of_title_and_content() -> None:
-    expected = hashlib.sha256("Titre\x1fCorps".encode()).hexdigest()
+    expected = hashlib.sha256(b"Titre\x1fCorps").hexdigest()
     assert entry_identity(None, None, "Titre", "Corps") == "hash:" + expected
 
 
@@ -100,7 +100,7 @@ def test_long_link_key_keeps_its_link_prefix() -> None:
     assert key.startswith("link:sha256:")
 
 
-# --- normalize_link --------------------------------------------------------------------------
+# --- normalize_link -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -118,7 +118,7 @@ def test_normalize_link(link: str, expected: str) -> None:
     assert normalize_link(link) == expected
 
 
-# --- signature ------------------------------------------------------------------------------------
+# --- signature ------------------------------------------------------------------------
 
 
 def test_signature_is_stable() -> None:
@@ -135,7 +135,7 @@ def test_signature_changes_with_every_field(field: int) -> None:
     assert entry_signature(*changed) != entry_signature(*args)  # type: ignore[arg-type]
 
 
-# --- drop_repeats -----------------------------------------------------------------------------------
+# --- drop_repeats ---------------------------------------------------------------------
 
 
 def test_drop_repeats_keeps_the_first_of_each_identity() -> None:
@@ -152,7 +152,7 @@ def test_drop_repeats_without_repeats_is_unchanged() -> None:
     assert drop_repeats(entries) == entries
 
 
-# --- distrust_shared_guids ----------------------------------------------------------------------------
+# --- distrust_shared_guids ------------------------------------------------------------
 
 
 def test_shared_guid_falls_back_to_links() -> None:

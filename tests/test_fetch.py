@@ -53,7 +53,7 @@ def silent_url() -> Iterator[str]:
     listener.close()
 
 
-# --- what we send --------------------------------------------------------------------
+# --- what we send ---------------------------------------------------------------------
 
 
 def test_user_agent_names_project_version_and_url() -> None:
@@ -92,7 +92,7 @@ def test_first_poll_sends_no_conditional_headers(
     assert "If-Modified-Since" not in seen.headers
 
 
-# --- a normal answer and conditional GET ---------------------------------------------
+# --- a normal answer and conditional GET ----------------------------------------------
 
 
 def test_returns_body_status_and_validators(feed_server: Any, session: requests.Session) -> None:
@@ -168,7 +168,7 @@ def test_redirect_is_followed_and_final_url_kept(
     assert result.content == (DATA / "rss091.xml").read_bytes()
 
 
-# --- failures are values ---------------------------------------------------------------
+# --- failures are values --------------------------------------------------------------
 
 
 def test_server_error_names_the_status(feed_server: Any, session: requests.Session) -> None:

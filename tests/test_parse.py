@@ -35,7 +35,7 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-# --- the oracle: expected.json ---------------------------------------------------------
+# --- the oracle: expected.json --------------------------------------------------------
 
 
 def test_every_fixture_is_covered() -> None:
@@ -74,7 +74,7 @@ def test_empty_body_is_not_a_feed() -> None:
         parse_feed(b"", {"Content-Type": "application/rss+xml"}, "http://127.0.0.1:8000/x")
 
 
-# --- feed-level fields -----------------------------------------------------------------
+# --- feed-level fields ----------------------------------------------------------------
 
 
 def test_rss_feed_fields() -> None:
@@ -105,7 +105,7 @@ def test_rss091_entries_have_no_guid_and_no_date() -> None:
     )
 
 
-# --- dates: aware UTC -------------------------------------------------------------------
+# --- dates: aware UTC -----------------------------------------------------------------
 
 
 def test_rss_pubdate_becomes_aware_utc() -> None:
@@ -125,6 +125,11 @@ def test_atom_published_and_updated_are_utc() -> None:
     assert entry.updated == utc(2013, 12, 12, 21, 5, 13)
 
 
+def test_rss_entry_without_updated_has_none() -> None:
+    entry = parse_file("blog-metier.rss").entries[0]
+    assert entry.updated is None
+
+
 def test_rdf_dc_date_is_read() -> None:
     entries = parse_file("rss10.rdf").entries
     dated = [e.published or e.updated for e in entries]
@@ -139,7 +144,7 @@ def test_all_dates_are_aware_utc(name: str) -> None:
             assert value is None or value.utcoffset().total_seconds() == 0
 
 
-# --- charsets ------------------------------------------------------------------------------
+# --- charsets -------------------------------------------------------------------------
 
 
 def test_windows_1252_feed_decodes() -> None:
@@ -168,7 +173,7 @@ def test_windows_1252_feed_fetched_over_http(feed_server: Any) -> None:
     assert feed.warning is None
 
 
-# --- relative links --------------------------------------------------------------------------
+# --- relative links -------------------------------------------------------------------
 
 
 def test_atom_relative_link_resolves_against_xml_base() -> None:
@@ -198,7 +203,7 @@ def test_relative_link_without_base_resolves_against_the_url() -> None:
     assert feed.entries[0].link == "http://127.0.0.1:8000/posts/a.html"
 
 
-# --- malformed input ----------------------------------------------------------------------
+# --- malformed input ------------------------------------------------------------------
 
 
 def test_malformed_feed_yields_its_entries_with_a_warning() -> None:

@@ -214,7 +214,7 @@ def test_pages_link_the_merged_feeds_and_need_nothing_external(site: Site) -> No
     for name in ["index.html", "digest/2013-12-12.html"]:
         page = site.text(name)
         prefix = "" if name == "index.html" else "../"
-        assert f'<link rel="alternate" type="application/atom+xml"' in page
+        assert '<link rel="alternate" type="application/atom+xml"' in page
         assert f'href="{prefix}atom.xml"' in page
         assert f'href="{prefix}rss.xml"' in page
         assert f'href="{prefix}feed.json"' in page
@@ -238,7 +238,10 @@ def test_merged_feed_holds_the_newest_entries(site: Site) -> None:
     render_site(site.store, limited, config.feeds, NOW)
     parsed = feedparser.parse((site.root / "atom.xml").read_bytes())
     assert [e.title for e in parsed.entries] == [
-        CP1252_TITLE, "Vis ma Vie de Community Manager #2", "Vos réponses : « Je m’y retrouve totalement ! »"]
+        CP1252_TITLE,
+        "Vis ma Vie de Community Manager #2",
+        "Vos réponses : « Je m’y retrouve totalement ! »",
+    ]
 
 
 def test_render_twice_writes_nothing_new(site: Site) -> None:

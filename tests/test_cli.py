@@ -1,0 +1,177 @@
+"""The `aggregator` command as a user runs it: in-process with CliRunner and as real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from click.testing import CliRunner, Result
+
+from aggregator import USER_AGENT
+from aggregator.cli import main
+from tests.conftest import FeedServer, write_config
+
+ROOT = Path(__file__).parent.parent
+
+
+def invoke(config: Path, *args: str) -> Result:
+    return CliRunner().invoke(main, ["--config", str(config), *args])
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, feed_server: FeedServer, refused_url: str) -> Path:
+    feeds = [
+        {"name": "Vis ma vie", "url": feed_server.serve_file("vis-ma-vie.atom"),
+         "tags": ["humour"]},
+        {"name": "Isabelle", "url": feed_server.serve_file("metier-cp1252.rss")},
+        {"name": "En panne", "url": refused_url},
+    ]
+    return write_config(tmp_path, feeds)
+
+
+def test_fetch_render_status(config_path: Path) -> None:
+    fetched = invoke(config_path, "fetch")
+    assert fetched.exit_code == 0, fetched.output
+    assert "3 feeds polled: 3 new entries, 0 updated, 1 failed." in fetched.output
+    assert "En panne: error: connection failed" in fetched.output
+
+    rendered = invoke(config_path, "render")
+    assert rendered.exit_code == 0, rendered.output
+    assert "Rendered 3 day pages and 3 feed entries" in rendered.output
+    public = config_path.parent / "public"
+    assert (public / "digest" / "2016-06-09.html").is_file()
+
+    table = invoke(config_path, "status")
+    assert table.exit_code == 0, table.output
+    assert "Vis ma vie" in table.output and "failing" in table.output
+
+    status = json.loads(invoke(config_path, "status", "--json").output)
+    by_name = {row["name"]: row for row in status}
+    assert by_name["Vis ma vie"]["state"] == "ok"
+    assert by_name["Vis ma vie"]["entries"] == 2
+    assert by_name["En panne"]["state"] == "failing"
+    assert by_name["En panne"]["failures"] == 1
+    assert by_name["En panne"]["last_error"].startswith("connection failed")
+
+
+def test_fetch_again_is_not_due_then_forced(config_path: Path) -> None:
+    invoke(config_path, "fetch")
+    again = invoke(config_path, "fetch")
+    assert again.exit_code == 0
+    assert "No feed is due" in again.output
+    forced = invoke(config_path, "fetch", "--force", "--feed", "Vis ma vie")
+    assert "1 feeds polled: 0 new entries, 0 updated, 0 failed." in forced.output
+
+
+def test_fetch_unknown_feed_is_an_error(config_path: Path) -> None:
+    result = invoke(config_path, "fetch", "--feed", "Inconnu")
+    assert result.exit_code != 0
+    assert "no feed named 'Inconnu'" in result.output
+    assert "Vis ma vie" in result.output
+
+
+def test_invalid_config_names_file_line_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text("settings:\n  pol_interval: 1h\nfeeds:\n  - name: A\n    url: ftp://x\n",
+                    encoding="utf-8")
+    result = invoke(path, "fetch")
+    assert result.exit_code == 1
+    assert f"{path}:2:3: settings.pol_interval: unknown key (did you mean `poll_interval`?)" \
+        in result.output
+    assert f"{path}:5:5: feeds[0].url: expected an http:// or https:// URL" in result.output
+
+
+def test_missing_config_is_a_clear_error(tmp_path: Path) -> None:
+    result = invoke(tmp_path / "absent.yaml", "status")
+    assert result.exit_code == 1
+    assert "absent.yaml:1:1: file not found" in result.output
+
+
+def test_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = write_config(tmp_path, [], database=str(tmp_path / "no" / "such" / "dir" / "x.db"))
+    result = invoke(path, "status")
+    assert result.exit_code == 1
+    assert "cannot open the database" in result.output
+
+
+def _run(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "aggregator", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def test_python_dash_m_and_version(tmp_path: Path) -> None:
+    result = _run("--version", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"aggregator, version {USER_AGENT.split('/')[1].split()[0]}"
+
+
+def test_demo_once_builds_the_site_with_no_network(tmp_path: Path) -> None:
+    result = _run("demo", "--once", "--dir", "site", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "4 feeds polled: 11 new entries, 0 updated, 0 failed." in result.stdout
+    public = tmp_path / "site" / "public"
+    index = (public / "index.html").read_text("utf-8")
+    assert "Démo — veille community management" in index
+    items = json.loads((public / "feed.json").read_text("utf-8"))["items"]
+    assert len(items) == 11
+    # A second demo run finds the same entries: nothing is stored twice.
+    again = _run("demo", "--once", "--dir", "site", cwd=tmp_path)
+    assert "4 feeds polled: 0 new entries, 0 updated, 0 failed." in again.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def daemon(config_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    port = _free_port()
+    env = {**os.environ, "AGGREGATOR_CONFIG": str(config_path)}
+    log = (config_path.parent / "daemon.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aggregator", "run", "--serve", f"127.0.0.1:{port}"],
+        cwd=config_path.parent, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+    )
+    yield f"http://127.0.0.1:{port}/", process
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()
+
+
+def _wait_for(url: str, process: subprocess.Popen[Any], seconds: float = 30) -> requests.Response:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the daemon exited with {process.returncode}"
+        try:
+            response = requests.get(url, timeout=2)
+            if response.status_code == 200 and b'class="entry"' in response.content:
+                return response
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} never served the digest")
+
+
+def test_run_polls_renders_and_serves(daemon: tuple[str, subprocess.Popen[str]]) -> None:
+    base, process = daemon
+    index = _wait_for(base + "index.html", process)
+    assert index.headers["Content-Type"] == "text/html; charset=utf-8"
+    atom = requests.get(base + "atom.xml", timeout=5)
+    assert atom.headers["Content-Type"] == "application/atom+xml"
+    assert atom.text.count("<entry>") == 3
+    etag = atom.headers["ETag"]
+    again = requests.get(base + "atom.xml", headers={"If-None-Match": etag}, timeout=5)
+    assert again.status_code == 304
+    assert requests.get(base + "feed.json", timeout=5).headers["Content-Type"].startswith(
+        "application/feed+json")

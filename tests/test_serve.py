@@ -1,0 +1,194 @@
+"""The preview server: feed content types, ETag and 304, addresses and URLs."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from aggregator.serve import make_server, parse_address, server_url, start_server
+
+FILES = {
+    "index.html": b"<!doctype html><title>Veille</title>",
+    "digest/2013-12-12.html": b"<!doctype html><title>12 d\xc3\xa9cembre</title>",
+    "atom.xml": b'<?xml version="1.0" encoding="utf-8"?><feed/>',
+    "rss.xml": b'<?xml version="1.0" encoding="utf-8"?><rss/>',
+    "feed.json": b'{"version": "https://jsonfeed.org/version/1.1"}',
+    "feeds.opml": b'<?xml version="1.0"?><opml/>',
+    "style.css": b"body { margin: 0 }",
+    "data.json": b"{}",
+    "other.xml": b"<x/>",
+}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("public")
+    for name, body in FILES.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+    return folder
+
+
+# One server for the module: each shutdown waits for serve_forever's 0.5 s poll.
+@pytest.fixture(scope="module")
+def base(site: Path) -> Iterator[str]:
+    server = make_server(site, "127.0.0.1", 0)
+    thread = start_server(server)
+    yield server_url(server)
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+@pytest.fixture
+def http() -> Iterator[requests.Session]:
+    with requests.Session() as session:
+        yield session
+
+
+# --- content types --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [
+        ("index.html", "text/html; charset=utf-8"),
+        ("digest/2013-12-12.html", "text/html; charset=utf-8"),
+        ("atom.xml", "application/atom+xml"),
+        ("rss.xml", "application/rss+xml"),
+        ("feed.json", "application/feed+json; charset=utf-8"),
+        ("feeds.opml", "text/x-opml"),
+        ("style.css", "text/css; charset=utf-8"),
+        ("data.json", "application/json; charset=utf-8"),
+        ("other.xml", "application/xml"),
+    ],
+)
+def test_content_type_by_name_then_suffix(
+    base: str, http: requests.Session, name: str, content_type: str
+) -> None:
+    response = http.get(base + name)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == content_type
+    assert response.content == FILES[name]
+    assert response.headers["Content-Length"] == str(len(FILES[name]))
+
+
+def test_root_serves_index_html(base: str, http: requests.Session) -> None:
+    response = http.get(base)
+    assert response.status_code == 200
+    assert response.content == FILES["index.html"]
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_missing_file_is_404(base: str, http: requests.Session) -> None:
+    assert http.get(base + "digest/1999-01-01.html").status_code == 404
+
+
+def test_path_outside_the_folder_is_not_served(
+    base: str, http: requests.Session, site: Path
+) -> None:
+    (site.parent / "secret.txt").write_text("secret")
+    response = http.get(base + "%2e%2e/secret.txt")
+    assert response.status_code == 404
+    assert b"secret" not in response.content
+
+
+# --- validators and 304 ---------------------------------------------------------------
+
+
+def test_etag_is_a_hash_of_the_body(base: str, http: requests.Session) -> None:
+    response = http.get(base + "atom.xml")
+    digest = hashlib.sha256(FILES["atom.xml"]).hexdigest()[:32]
+    assert response.headers["ETag"] == f'"{digest}"'
+    assert response.headers["Last-Modified"].endswith(" GMT")
+
+
+def test_matching_etag_gives_304_without_body(base: str, http: requests.Session) -> None:
+    etag = http.get(base + "atom.xml").headers["ETag"]
+    response = http.get(base + "atom.xml", headers={"If-None-Match": etag})
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response.headers["ETag"] == etag
+
+
+def test_etag_in_a_list_gives_304(base: str, http: requests.Session) -> None:
+    etag = http.get(base + "rss.xml").headers["ETag"]
+    response = http.get(base + "rss.xml", headers={"If-None-Match": f'"other", {etag}'})
+    assert response.status_code == 304
+
+
+def test_other_etag_gives_the_body(base: str, http: requests.Session) -> None:
+    response = http.get(base + "atom.xml", headers={"If-None-Match": '"stale"'})
+    assert response.status_code == 200
+    assert response.content == FILES["atom.xml"]
+
+
+def test_changed_file_gets_a_new_etag(base: str, http: requests.Session, site: Path) -> None:
+    (site / "changing.atom").write_bytes(b'<?xml version="1.0"?><feed/>')
+    old = http.get(base + "changing.atom").headers["ETag"]
+    (site / "changing.atom").write_bytes(b'<?xml version="1.0"?><feed><title>v2</title></feed>')
+    response = http.get(base + "changing.atom", headers={"If-None-Match": old})
+    assert response.status_code == 200
+    assert response.headers["ETag"] != old
+    assert response.content.endswith(b"<title>v2</title></feed>")
+
+
+def test_head_sends_headers_only(base: str, http: requests.Session) -> None:
+    response = http.head(base + "feed.json")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/feed+json; charset=utf-8"
+    assert response.headers["Content-Length"] == str(len(FILES["feed.json"]))
+    assert response.content == b""
+
+
+# --- server plumbing ------------------------------------------------------------------
+
+
+def test_port_zero_picks_a_free_port(site: Path) -> None:
+    server = make_server(site, "127.0.0.1", 0)
+    try:
+        host, port = server.server_address[:2]
+        assert host == "127.0.0.1"
+        assert port > 0
+        assert server_url(server) == f"http://127.0.0.1:{port}/"
+    finally:
+        server.server_close()
+
+
+def test_server_stops_on_shutdown(site: Path) -> None:
+    server = make_server(site, "127.0.0.1", 0)
+    thread = start_server(server)
+    assert thread.daemon is True
+    assert requests.get(server_url(server), timeout=5).status_code == 200
+    assert thread.is_alive()
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+    assert not thread.is_alive()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("127.0.0.1:8080", ("127.0.0.1", 8080)),
+        ("localhost:80", ("localhost", 80)),
+        (":9000", ("127.0.0.1", 9000)),
+        ("9000", ("127.0.0.1", 9000)),
+        ("[::1]:8080", ("::1", 8080)),
+        ("0.0.0.0:0", ("0.0.0.0", 0)),
+    ],
+)
+def test_parse_address(text: str, expected: tuple[str, int]) -> None:
+    assert parse_address(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "127.0.0.1", "127.0.0.1:", "host:http", "host:70000",
+                                  "host:-1"])
+def test_parse_address_rejects(text: str) -> None:
+    with pytest.raises(ValueError, match="expected HOST:PORT"):
+        parse_address(text)
