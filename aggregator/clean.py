@@ -56,9 +56,13 @@ def sanitize_html(fragment: str, base_url: str | None) -> str:
     """Keep only allowlisted markup; make every link and image absolute against `base_url`."""
 
     def absolutize(tag: str, attribute: str, value: str) -> str | None:
-        if attribute in _URL_ATTRIBUTES and base_url:
-            return urljoin(base_url, value.strip())
-        return value
+        if attribute not in _URL_ATTRIBUTES:
+            return value
+        if not value.strip():
+            # feedparser blanks unsafe links (javascript:); resolved, "" would
+            # point at the page itself, so drop the attribute instead.
+            return None
+        return urljoin(base_url, value.strip()) if base_url else value
 
     return nh3.clean(
         strip_forbidden_chars(fragment),

@@ -34,7 +34,10 @@ def entry_identity(guid: str | None, link: str | None, title: str, content: str)
         key = "link:" + normalize_link(link)
     else:
         return "hash:" + _digest(title, content)
-    return key if len(key) <= _MAX_KEY else key[:3] + "sha256:" + _digest(key)
+    if len(key) <= _MAX_KEY:
+        return key
+    kind = key.split(":", 1)[0]
+    return f"{kind}:sha256:{_digest(key)}"
 
 
 def entry_signature(

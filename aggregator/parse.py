@@ -13,6 +13,10 @@ import feedparser
 from aggregator.models import ParsedEntry, ParsedFeed
 
 
+# feedparser flags these as "bozo" too, but the document itself is well-formed.
+_NOT_A_MARKUP_PROBLEM = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
+
+
 class ParseError(Exception):
     """The document is not a feed we can read."""
 
@@ -26,6 +30,8 @@ def parse_feed(content: bytes, headers: Mapping[str, str], url: str) -> ParsedFe
     result = feedparser.parse(content, response_headers=response_headers)
     entries = tuple(_entry(e) for e in result.entries)
     problem = result.get("bozo_exception") if result.get("bozo") else None
+    if isinstance(problem, _NOT_A_MARKUP_PROBLEM):
+        problem = None
     if not result.get("version") and not entries:
         reason = f": {problem}" if problem else ""
         raise ParseError(f"not a feed (no RSS or Atom content found){reason}")

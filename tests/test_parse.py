@@ -225,7 +225,6 @@ def test_html_title_is_flagged() -> None:
     assert entry.title_is_html is True
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a missing Content-Type is reported as not well-formed")
 def test_well_formed_feed_without_content_type_has_no_warning() -> None:
     body = (DATA / "blog-metier.rss").read_bytes()
     assert parse_feed(body, {}, "http://127.0.0.1:8000/feed").warning is None
