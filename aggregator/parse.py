@@ -12,7 +12,6 @@ import feedparser
 
 from aggregator.models import ParsedEntry, ParsedFeed
 
-
 # feedparser flags these as "bozo" too, but the document itself is well-formed.
 _NOT_A_MARKUP_PROBLEM = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
 
