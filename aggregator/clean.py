@@ -44,6 +44,8 @@ _BLOCK_TAG = re.compile(
     re.IGNORECASE,
 )
 # ASCII white space only: French puts no-break spaces inside « guillemets » on purpose.
+# The "[…]" WordPress and others end their excerpts with; we add our own ellipsis.
+_ELISION = re.compile(r"\s*[\[(](?:…|\.\.\.)[\])]\s*$")
 _SPACES = re.compile(r"[ \t\n\r\f\v]+")
 
 
@@ -85,10 +87,12 @@ def html_to_text(fragment: str) -> str:
 
 def make_excerpt(text: str, words: int = EXCERPT_WORDS) -> str:
     """The first `words` words of `text`, cut at a word boundary, with an ellipsis if cut."""
+    text, elided = _ELISION.subn("", text.strip())
     parts = _SPACES.split(text.strip())
-    if len(parts) <= words:
-        return " ".join(parts)
-    return " ".join(parts[:words]).rstrip(",;:.!?-–—") + "…"
+    if len(parts) > words:
+        parts, elided = parts[:words], 1
+    excerpt = " ".join(parts)
+    return excerpt.rstrip(",;:.!?-–— ") + "…" if elided and excerpt else excerpt
 
 
 def clean_title(title: str, is_html: bool) -> str:

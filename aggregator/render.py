@@ -127,8 +127,12 @@ def render_site(
         writer.put(page.link.path, env.get_template("day.html").render(
             common, page=page, root="../"))
     _remove_stale_days(settings.output_dir, days)
+    # Only the index says when it was generated, so unchanged day pages keep
+    # their bytes (and their ETags for readers and caches).
+    generated = babel_datetime(now, format="EEEE d MMMM y, HH:mm", tzinfo=tz,
+                               locale=babel_locale(settings.language))
     writer.put("index.html", env.get_template("index.html").render(
-        common, page=latest, root=""))
+        common, page=latest, root="", generated=generated))
     merged = build_merged_feed(store.latest_entries(settings.feed_entries), settings, now)
     _write_feeds(env, writer, merged, settings, feeds, store.feed_states(), now)
     writer.put(STYLESHEET, (templates_dir() / "static" / STYLESHEET).read_text("utf-8"))
@@ -136,13 +140,10 @@ def render_site(
 
 
 def _common_context(settings: Settings, days: Sequence[date], now: datetime) -> dict[str, Any]:
-    locale = babel_locale(settings.language)
     return {
         "site": settings,
         "archive": build_archive(days, settings.language),
         "recent": [day_link(d, settings.language) for d in days[:RECENT_DAYS]],
-        "generated": babel_datetime(now, format="long", tzinfo=ZoneInfo(settings.timezone),
-                                    locale=locale),
         "version": __version__,
         "project_url": PROJECT_URL,
     }

@@ -298,3 +298,16 @@ def test_clean_entry_drops_a_javascript_link() -> None:
     entry = clean_entry(parsed(link="javascript:alert(1)", title="t", content="c"), None)
     assert entry.link is None
     assert entry.identity.startswith("hash:")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Mon métier, c’est le web. […]", "Mon métier, c’est le web…"),
+    ("Trois petits mots [...]", "Trois petits mots…"),
+    ("Déjà fini (…)", "Déjà fini…"),
+    ("Rien à couper", "Rien à couper"),
+    ("[…]", ""),
+])
+def test_excerpt_replaces_the_feeds_elision_marker_with_one_ellipsis(
+    text: str, expected: str
+) -> None:
+    assert make_excerpt(text) == expected

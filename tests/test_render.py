@@ -268,3 +268,13 @@ def test_write_file_is_atomic_and_skips_identical(tmp_path: Path) -> None:
     assert write_file(target, b"two")
     assert target.read_bytes() == b"two"
     assert [p.name for p in target.parent.iterdir()] == ["page.html"]
+
+
+def test_a_later_render_rewrites_only_the_index(site: Site) -> None:
+    day = site.root / "digest" / "2013-12-12.html"
+    before = day.stat().st_mtime_ns
+    report = render_site(site.store, site.config.settings, site.config.feeds,
+                         NOW.replace(hour=18))
+    assert report.written == 1
+    assert day.stat().st_mtime_ns == before
+    assert "Mis à jour le samedi 21 novembre 2026, 19:00" in site.text("index.html")
