@@ -8,6 +8,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,10 @@ from typing import Any
 import pytest
 
 from aggregator.config import Config, load_config
+from aggregator.fetch import make_session
+from aggregator.render import RenderReport, render_site
+from aggregator.store import Store
+from aggregator.update import update_feeds
 
 DATA = Path(__file__).parent / "data"
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -193,3 +198,41 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# A rendered site built from four fixture feeds, for the render and browser tests.
+SITE_NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+SITE_SOURCES = {
+    "Mon métier, c’est le web": ("blog-metier-v2.rss", ["community management"]),
+    "Vis ma vie de CM": ("vis-ma-vie.atom", ["humour", "community management"]),
+    "Le métier qui n’existe pas": ("metier-cp1252.rss", ["métier"]),
+    "Hostile": ("hostile.rss", []),
+}
+
+
+@dataclass
+class Site:
+    config: Config
+    store: Store
+    root: Path
+
+    def text(self, name: str) -> str:
+        return (self.root / name).read_text(encoding="utf-8")
+
+    def render(self) -> RenderReport:
+        return render_site(self.store, self.config.settings, self.config.feeds, SITE_NOW)
+
+
+@pytest.fixture
+def site(feed_server: FeedServer, make_config: Any) -> Iterator[Site]:
+    feeds = [
+        {"name": name, "url": feed_server.serve_file(file), "tags": tags}
+        for name, (file, tags) in SITE_SOURCES.items()
+    ]
+    config = make_config(feeds, feed_entries=50)
+    store = Store.open(config.settings.database)
+    outcomes = update_feeds(store, make_session(), config, SITE_NOW)
+    assert all(o.outcome == "new" for o in outcomes), outcomes
+    render_site(store, config.settings, config.feeds, SITE_NOW)
+    yield Site(config, store, config.settings.output_dir)
+    store.close()

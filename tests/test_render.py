@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,49 +12,15 @@ import jsonschema
 import pytest
 from lxml import etree
 
-from aggregator.config import Config
 from aggregator.fetch import make_session
 from aggregator.render import render_site, write_file
 from aggregator.store import Store
 from aggregator.update import update_feeds
-from tests.conftest import DATA, FeedServer
+from tests.conftest import DATA, FeedServer, Site
+from tests.conftest import SITE_NOW as NOW
+from tests.conftest import SITE_SOURCES as SOURCES
 
-NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
-SOURCES = {
-    "Mon métier, c’est le web": ("blog-metier-v2.rss", ["community management"]),
-    "Vis ma vie de CM": ("vis-ma-vie.atom", ["humour", "community management"]),
-    "Le métier qui n’existe pas": ("metier-cp1252.rss", ["métier"]),
-    "Hostile": ("hostile.rss", []),
-}
 CP1252_TITLE = "«\xa0Le métier qui n’existe pas\xa0»"
-
-
-@dataclass
-class Site:
-    config: Config
-    store: Store
-    root: Path
-
-    def text(self, name: str) -> str:
-        return (self.root / name).read_text(encoding="utf-8")
-
-    def render(self, **settings: Any) -> Any:
-        return render_site(self.store, self.config.settings, self.config.feeds, NOW)
-
-
-@pytest.fixture
-def site(feed_server: FeedServer, make_config: Any) -> Iterator[Site]:
-    feeds = [
-        {"name": name, "url": feed_server.serve_file(file), "tags": tags}
-        for name, (file, tags) in SOURCES.items()
-    ]
-    config = make_config(feeds, feed_entries=50)
-    store = Store.open(config.settings.database)
-    outcomes = update_feeds(store, make_session(), config, NOW)
-    assert all(o.outcome == "new" for o in outcomes), outcomes
-    render_site(store, config.settings, config.feeds, NOW)
-    yield Site(config, store, config.settings.output_dir)
-    store.close()
 
 
 ALL_TITLES = {
