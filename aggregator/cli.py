@@ -27,7 +27,8 @@ from aggregator.serve import make_server, parse_address, server_url, start_serve
 from aggregator.store import Store
 from aggregator.update import UnknownFeedError, describe_outcome, update_feeds
 
-console = Console(highlight=False)
+# soft_wrap: long paths and URLs stay on one line, for people and for scripts reading them.
+console = Console(highlight=False, soft_wrap=True)
 
 
 def _load(ctx: click.Context) -> Config:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
 import time
+from urllib.parse import urlsplit
 
 import requests
 
@@ -49,7 +52,8 @@ def fetch_feed(
     except requests.exceptions.TooManyRedirects:
         return _failure(url, None, started, "too many redirects")
     except requests.exceptions.ConnectionError as exc:
-        return _failure(url, None, started, f"connection failed: {_reason(exc)}")
+        host = urlsplit(url).netloc
+        return _failure(url, None, started, f"connection failed: {host}: {_reason(exc)}")
     except requests.exceptions.RequestException as exc:
         return _failure(url, None, started, f"request failed: {_reason(exc)}")
 
@@ -95,11 +99,29 @@ def _failure(url: str, status: int | None, started: float, message: str) -> Fetc
     )
 
 
-def _reason(exc: Exception) -> str:
-    """The innermost useful words of a requests/urllib3 exception."""
-    text = str(exc.args[0]) if exc.args else str(exc)
-    for marker in ("Errno", "Connection refused", "Name or service not known"):
-        index = text.find(marker)
-        if index >= 0:
-            return text[index:].rstrip(")'\"")
-    return text
+def _reason(exc: BaseException) -> str:
+    """What went wrong underneath requests and urllib3, in a few plain words."""
+    for cause in _causes(exc):
+        if isinstance(cause, socket.gaierror):
+            return f"cannot resolve the host name ({cause.strerror or cause})"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS error: {cause.reason or cause}"
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror
+    return str(exc)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """`exc` and what it wraps: urllib3 keeps the cause in `.reason` or in its args."""
+    found: list[BaseException] = []
+    pending: list[object] = [exc]
+    while pending:
+        item = pending.pop(0)
+        if not isinstance(item, BaseException) or any(item is f for f in found):
+            continue
+        found.append(item)
+        pending += [getattr(item, "reason", None), item.__cause__, item.__context__,
+                    *item.args]
+    return found

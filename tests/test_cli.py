@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
+import re
 import subprocess
 import sys
 import time
@@ -128,37 +128,41 @@ def test_demo_once_builds_the_site_with_no_network(tmp_path: Path) -> None:
     assert "4 feeds polled: 0 new entries, 0 updated, 0 failed." in again.stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def daemon(config_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    port = _free_port()
+    """`aggregator run --serve 127.0.0.1:0`: the daemon picks a free port and says which."""
     env = {**os.environ, "AGGREGATOR_CONFIG": str(config_path)}
-    log = (config_path.parent / "daemon.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "aggregator", "run", "--serve", f"127.0.0.1:{port}"],
-        cwd=config_path.parent, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
-    )
-    yield f"http://127.0.0.1:{port}/", process
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    log_path = config_path.parent / "daemon.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "aggregator", "run", "--serve", "127.0.0.1:0"],
+            cwd=config_path.parent, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+        )
+    try:
+        yield _served_url(log_path, process), process
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _served_url(log_path: Path, process: subprocess.Popen[str]) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = re.search(r"Serving \S+ at (http://127\.0\.0\.1:\d+/)", log_path.read_text())
+        if found:
+            return found.group(1)
+        assert process.poll() is None, f"the daemon exited:\n{log_path.read_text()}"
+        time.sleep(0.1)
+    raise AssertionError(f"the daemon never said where it serves:\n{log_path.read_text()}")
 
 
 def _wait_for(url: str, process: subprocess.Popen[Any], seconds: float = 30) -> requests.Response:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         assert process.poll() is None, f"the daemon exited with {process.returncode}"
-        try:
-            response = requests.get(url, timeout=2)
-            if response.status_code == 200 and b'class="entry"' in response.content:
-                return response
-        except requests.ConnectionError:
-            pass
+        response = requests.get(url, timeout=2)
+        if response.status_code == 200 and b'class="entry"' in response.content:
+            return response
         time.sleep(0.2)
     raise AssertionError(f"{url} never served the digest")
 

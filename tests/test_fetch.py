@@ -229,3 +229,4 @@ def test_silent_server_times_out(silent_url: str, session: requests.Session) -> 
     assert result.error == "timed out after 1 s"
     assert result.status is None
     assert result.content is None
+
