@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,17 +11,10 @@ import pytest
 from aggregator.fetch import fetch_feed, make_session
 from aggregator.models import ParsedFeed
 from aggregator.parse import ParseError, parse_feed
+from tests.conftest import CONTENT_TYPES, DATA
 
-DATA = Path(__file__).parent / "data"
 EXPECTED: dict[str, dict[str, Any]] = json.loads((DATA / "expected.json").read_text("utf-8"))
 FEED_FILES = sorted(name for name, e in EXPECTED.items() if e["format"])
-CONTENT_TYPES = {
-    ".rss": "application/rss+xml",
-    ".atom": "application/atom+xml",
-    ".rdf": "application/rdf+xml",
-    ".xml": "application/xml",
-    ".html": "text/html; charset=utf-8",
-}
 
 
 def parse_file(name: str, url: str | None = None) -> ParsedFeed:

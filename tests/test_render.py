@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 from lxml import etree
 
+from aggregator.config import Config
 from aggregator.fetch import make_session
 from aggregator.render import render_site, write_file
 from aggregator.store import Store
@@ -108,6 +109,11 @@ def test_accents_survive_into_every_output(site: Site) -> None:
     assert item["_source"]["title"] == "Isabelle, le numérique à cœur"
     assert "cœur" in item["summary"] and "n’ai pas de regret" in item["content_html"]
     assert "« Je m’y retrouve totalement ! »" in site.text("digest/2013-02-05.html")
+    # And from the UTF-8 Atom feed: œ and ’ in the page excerpt and in every merged feed.
+    assert "les mœurs se sont développées" in site.text("digest/2013-12-12.html")
+    for name in ("atom.xml", "rss.xml", "feed.json"):
+        assert "les mœurs se sont développées" in site.text(name), name
+        assert "j’avais à faire comprendre" in site.text(name), name
 
 
 def test_day_page_lists_entries_with_source_author_time_and_excerpt(site: Site) -> None:
@@ -125,6 +131,17 @@ def test_day_page_lists_entries_with_source_author_time_and_excerpt(site: Site) 
     assert page.count('class="entry"') == 1
 
 
+def poll_and_render(config: Config) -> Path:
+    """Poll every feed of `config` once and render; returns the output folder."""
+    store = Store.open(config.settings.database)
+    try:
+        update_feeds(store, make_session(), config, NOW)
+        render_site(store, config.settings, config.feeds, NOW)
+    finally:
+        store.close()
+    return config.settings.output_dir
+
+
 def test_days_are_cut_in_the_configured_time_zone(
     feed_server: FeedServer, make_config: Any
 ) -> None:
@@ -134,14 +151,7 @@ def test_days_are_cut_in_the_configured_time_zone(
             "<item><title>Tôt</title><guid>t2</guid>"
             "<pubDate>Sat, 30 Mar 2024 22:59:00 +0000</pubDate></item></channel></rss>")
     url = feed_server.set("/tz", body.encode())
-    config = make_config([{"name": "t", "url": url}])
-    store = Store.open(config.settings.database)
-    try:
-        update_feeds(store, make_session(), config, NOW)
-        render_site(store, config.settings, config.feeds, NOW)
-    finally:
-        store.close()
-    root = config.settings.output_dir
+    root = poll_and_render(make_config([{"name": "t", "url": url}]))
     assert sorted(p.name for p in (root / "digest").iterdir()) == [
         "2024-03-30.html", "2024-04-01.html"]
     assert "Tard" in (root / "digest/2024-04-01.html").read_text("utf-8")
@@ -152,14 +162,8 @@ def test_undated_entry_is_filed_when_first_seen(
     feed_server: FeedServer, make_config: Any
 ) -> None:
     url = feed_server.serve_file("rss091.xml")
-    config = make_config([{"name": "old", "url": url}])
-    store = Store.open(config.settings.database)
-    try:
-        update_feeds(store, make_session(), config, NOW)
-        render_site(store, config.settings, config.feeds, NOW)
-    finally:
-        store.close()
-    page = (config.settings.output_dir / "digest/2026-11-21.html").read_text("utf-8")
+    root = poll_and_render(make_config([{"name": "old", "url": url}]))
+    page = (root / "digest/2026-11-21.html").read_text("utf-8")
     assert page.count('class="entry"') == 2
     assert "Samedi 21 novembre 2026" in page
 
