@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,13 @@ class FeedConfig:
     poll_interval: timedelta | None = None
     enabled: bool = True
 
+    def fingerprint(self) -> str:
+        """A hash of the whole entry: when the user edits it, a retired feed gets another try."""
+        interval = self.poll_interval.total_seconds() if self.poll_interval else ""
+        text = "\x1f".join([self.name, self.url, ",".join(self.tags), str(interval),
+                            str(self.enabled)])
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -42,9 +50,10 @@ class Settings:
     language: str = "fr"
     poll_interval: timedelta = timedelta(hours=1)
     timeout: float = 30.0
-    max_size: int = 10 * 1024 * 1024
+    max_size: int = 10_000_000
     feed_entries: int = 50
     concurrency: int = 8
+    per_host: int = 2
 
 
 @dataclass(frozen=True)
@@ -190,6 +199,7 @@ _SETTINGS: dict[str, Callable[[object], Any]] = {
     "max_size": parse_size,
     "feed_entries": _parse_positive_int,
     "concurrency": _parse_positive_int,
+    "per_host": _parse_positive_int,
 }
 _FEED_KEYS: dict[str, Callable[[object], Any]] = {
     "name": _parse_text,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config as AlembicConfig
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -17,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -65,6 +69,17 @@ class FeedRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     next_poll: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where a 301/308 said the feed now lives; polled instead of `url` until feeds.yaml changes.
+    moved_to: Mapped[str | None] = mapped_column(Text)
+    moved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by a 410 Gone: the feed is not polled again until its feeds.yaml entry changes.
+    gone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    # Seconds asked for by the feed's <ttl> or Cache-Control max-age.
+    interval_hint: Mapped[int | None] = mapped_column(Integer)
+    config_hash: Mapped[str | None] = mapped_column(String(64))
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class EntryRow(Base):
@@ -94,6 +109,11 @@ class EntryRow(Base):
     excerpt: Mapped[str] = mapped_column(Text, default="")
 
 
+MIGRATIONS = Path(__file__).parent / "migrations"
+# The revision that matches the tables of databases made before migrations existed.
+FIRST_REVISION = "0001"
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`, with SQLite tuned for one writer and concurrent readers."""
     if url.startswith("sqlite"):
@@ -101,8 +121,20 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _configure_sqlite)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    Base.metadata.create_all(engine)
+    migrate(engine)
     return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema up to date with the Alembic migrations shipped in the package."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        tables = inspect(connection)
+        if tables.has_table("feeds") and not tables.has_table("alembic_version"):
+            command.stamp(config, FIRST_REVISION)
+        command.upgrade(config, "head")
 
 
 def _configure_sqlite(connection: Any, _record: Any) -> None:

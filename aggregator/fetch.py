@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import email.utils
+import hashlib
+import re
 import socket
 import ssl
 import time
-from urllib.parse import urlsplit
+import zlib
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 
 from aggregator import USER_AGENT
 from aggregator.models import FetchResult
@@ -16,7 +23,18 @@ ACCEPT = (
     "application/atom+xml, application/rss+xml, application/rdf+xml, "
     "application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
+MAX_REDIRECTS = 5
+PERMANENT_REDIRECTS = (301, 308)
 _CHUNK = 64 * 1024
+_CONNECT_TIMEOUT = 10.0
+
+
+class FetchError(Exception):
+    """Why a fetch failed, in words meant for `status`."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def make_session() -> requests.Session:
@@ -25,6 +43,9 @@ def make_session() -> requests.Session:
     session.headers.update(
         {"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
     )
+    # Redirects are followed by hand (fetch_feed) to tell permanent moves from
+    # temporary ones; a connection pool per host is plenty for polite polling.
+    session.max_redirects = MAX_REDIRECTS
     return session
 
 
@@ -35,67 +56,209 @@ def fetch_feed(
     etag: str | None = None,
     last_modified: str | None = None,
     timeout: float = 30.0,
-    max_size: int = 10 * 1024 * 1024,
+    max_size: int = 10_000_000,
 ) -> FetchResult:
-    """GET `url` conditionally; a network or HTTP failure comes back as `error`."""
+    """GET `url` conditionally within a total deadline; any failure comes back as `error`."""
+    started = time.monotonic()
+    deadline = started + timeout
     headers = {}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    started = time.monotonic()
+    permanent: str | None = None
     try:
-        with session.get(url, headers=headers, timeout=timeout, stream=True) as response:
-            return _read_response(response, url, started, timeout, max_size)
+        response, permanent = _follow(session, url, headers, deadline)
+        with response:
+            return _read_response(response, url, permanent, started, deadline, max_size)
+    except FetchError as exc:
+        return _failure(url, exc.status, started, str(exc), permanent)
     except requests.exceptions.Timeout:
-        return _failure(url, None, started, f"timed out after {timeout:g} s")
-    except requests.exceptions.TooManyRedirects:
-        return _failure(url, None, started, "too many redirects")
+        return _failure(url, None, started, f"no answer within {timeout:g} s", permanent)
+    except requests.exceptions.SSLError as exc:
+        return _failure(url, None, started, f"TLS error: {_reason(exc)}", permanent)
     except requests.exceptions.ConnectionError as exc:
         host = urlsplit(url).netloc
-        return _failure(url, None, started, f"connection failed: {host}: {_reason(exc)}")
+        return _failure(url, None, started, f"connection failed: {host}: {_reason(exc)}",
+                        permanent)
     except requests.exceptions.RequestException as exc:
-        return _failure(url, None, started, f"request failed: {_reason(exc)}")
+        return _failure(url, None, started, f"request failed: {_reason(exc)}", permanent)
+
+
+def _follow(
+    session: requests.Session, url: str, headers: dict[str, str], deadline: float
+) -> tuple[requests.Response, str | None]:
+    """GET `url`, following up to MAX_REDIRECTS redirects.
+
+    Returns the final response and, when every hop was a 301/308, the address
+    the feed has permanently moved to.
+    """
+    seen = {url}
+    current, permanent, all_permanent = url, None, True
+    for _hop in range(MAX_REDIRECTS + 1):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise FetchError("no answer within the time limit")
+        response = session.get(
+            current, headers=headers, stream=True, allow_redirects=False,
+            timeout=(min(_CONNECT_TIMEOUT, remaining), remaining),
+        )
+        location = response.headers.get("Location")
+        if not response.is_redirect or not location:
+            return response, permanent
+        response.close()
+        target = urljoin(current, location.strip())
+        all_permanent = all_permanent and response.status_code in PERMANENT_REDIRECTS
+        permanent = target if all_permanent else permanent
+        if target in seen:
+            raise FetchError(f"redirect loop: {current} sends back to {target}",
+                             response.status_code)
+        seen.add(target)
+        current = target
+    raise FetchError(f"more than {MAX_REDIRECTS} redirects (last one to {current})")
 
 
 def _read_response(
-    response: requests.Response, url: str, started: float, timeout: float, max_size: int
+    response: requests.Response, url: str, permanent: str | None, started: float,
+    deadline: float, max_size: int,
 ) -> FetchResult:
     status = response.status_code
-    if status == 304:
+    headers = dict(response.headers)
+    if status == 304 or status >= 400:
         return FetchResult(
-            url=url, final_url=response.url, status=304, headers=dict(response.headers),
+            url=url, final_url=response.url, status=status, headers=headers,
             etag=response.headers.get("ETag"),
             last_modified=response.headers.get("Last-Modified"),
-            elapsed=time.monotonic() - started,
+            error=None if status == 304 else _http_error(status, response.reason),
+            elapsed=time.monotonic() - started, permanent_url=permanent,
         )
-    if status >= 400:
-        return _failure(url, status, started, f"HTTP {status} {response.reason or ''}".strip())
-    body = bytearray()
-    # urllib3 decompresses while streaming, so the cap applies to the inflated size
-    # and a small gzip bomb is stopped before it fills memory.
-    for chunk in response.iter_content(_CHUNK):
-        body += chunk
-        if len(body) > max_size:
-            return _failure(url, status, started, f"body larger than {max_size} bytes")
-        if time.monotonic() - started > timeout:
-            return _failure(url, status, started, f"download took longer than {timeout:g} s")
+    body = read_body(response.raw, headers.get("Content-Encoding", ""), deadline, max_size)
     return FetchResult(
         url=url,
         final_url=response.url,
         status=status,
-        content=bytes(body),
-        headers=dict(response.headers),
+        content=body,
+        headers=headers,
         etag=response.headers.get("ETag"),
         last_modified=response.headers.get("Last-Modified"),
         elapsed=time.monotonic() - started,
+        permanent_url=permanent,
+        content_hash=hashlib.sha256(body).hexdigest(),
     )
 
 
-def _failure(url: str, status: int | None, started: float, message: str) -> FetchResult:
+def _http_error(status: int, reason: str | None) -> str:
+    return f"HTTP {status} {reason or ''}".strip()
+
+
+def read_body(
+    raw: urllib3.response.BaseHTTPResponse, encoding: str, deadline: float, max_size: int
+) -> bytes:
+    """Stream the body, inflating it ourselves so that `max_size` bounds the inflated bytes.
+
+    The deadline is checked after every read: a server that drips one byte at a
+    time never trips a per-read timeout, but it does trip this.
+    """
+    inflater = _Inflater(encoding.strip().lower())
+    body = bytearray()
+    while True:
+        if time.monotonic() > deadline:
+            raise FetchError("download took longer than the time limit")
+        try:
+            chunk = raw.read1(_CHUNK, decode_content=False)
+        except urllib3.exceptions.ReadTimeoutError:
+            raise FetchError("the server stopped sending the body") from None
+        except urllib3.exceptions.ProtocolError as exc:
+            raise FetchError(f"body cut short: {_reason(exc)}") from None
+        if not chunk:
+            body += inflater.flush(max_size + 1 - len(body))
+            break
+        body += inflater.inflate(chunk, max_size + 1 - len(body))
+        if len(body) > max_size:
+            raise FetchError(f"body larger than the {_size(max_size)} limit")
+    if len(body) > max_size:
+        raise FetchError(f"body larger than the {_size(max_size)} limit")
+    return bytes(body)
+
+
+class _Inflater:
+    """Undo gzip or deflate, never producing more than the room it is given."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        if encoding in ("", "identity"):
+            self._z = None
+        elif encoding in ("gzip", "x-gzip"):
+            self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._z = zlib.decompressobj()
+        else:
+            raise FetchError(f"unsupported Content-Encoding {encoding!r}")
+        self._first = True
+
+    def inflate(self, data: bytes, room: int) -> bytes:
+        if self._z is None:
+            return data
+        data = self._z.unconsumed_tail + data
+        try:
+            out = self._z.decompress(data, max(room, 1))
+        except zlib.error as exc:
+            # Some servers send raw deflate under "deflate"; try that once.
+            if self.encoding == "deflate" and self._first:
+                self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+                self._first = False
+                return self.inflate(data, room)
+            raise FetchError(f"invalid {self.encoding} body: {exc}") from None
+        self._first = False
+        # Output stops at `room`: a gzip bomb never inflates past the size cap.
+        return out
+
+    def flush(self, room: int) -> bytes:
+        if self._z is None:
+            return b""
+        tail = self._z.unconsumed_tail
+        return self._z.decompress(tail, max(room, 1)) if tail else self._z.flush()
+
+
+def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
+    """Retry-After as seconds or an HTTP date, relative to `now`; None if absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(when - now, timedelta(0))
+
+
+_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+
+
+def parse_max_age(headers: Mapping[str, str]) -> timedelta | None:
+    """The `max-age` of a Cache-Control header, if any."""
+    value = next((v for k, v in headers.items() if k.lower() == "cache-control"), "")
+    match = _MAX_AGE.search(value)
+    return timedelta(seconds=int(match.group(1))) if match else None
+
+
+def _size(count: int) -> str:
+    for unit, factor in (("GB", 1000**3), ("MB", 1000**2), ("KB", 1000)):
+        if count >= factor and count % factor == 0:
+            return f"{count // factor} {unit}"
+    return f"{count:,} bytes"
+
+
+def _failure(
+    url: str, status: int | None, started: float, message: str, permanent: str | None = None
+) -> FetchResult:
     return FetchResult(
         url=url, final_url=url, status=status, error=message,
-        elapsed=time.monotonic() - started,
+        elapsed=time.monotonic() - started, permanent_url=permanent,
     )
 
 
@@ -106,8 +269,10 @@ def _reason(exc: BaseException) -> str:
             return f"cannot resolve the host name ({cause.strerror or cause})"
         if isinstance(cause, ConnectionRefusedError):
             return "connection refused"
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"certificate not trusted ({cause.verify_message or cause.reason})"
         if isinstance(cause, ssl.SSLError):
-            return f"TLS error: {cause.reason or cause}"
+            return f"{cause.reason or cause}"
         if isinstance(cause, OSError) and cause.strerror:
             return cause.strerror
     return str(exc)

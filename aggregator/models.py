@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 
@@ -24,6 +24,18 @@ class FeedState:
     failures: int = 0
     next_poll: datetime | None = None
     entry_count: int = 0
+    moved_to: str | None = None
+    moved_at: datetime | None = None
+    gone_at: datetime | None = None
+    content_hash: str | None = None
+    interval_hint: timedelta | None = None
+    last_status: int | None = None
+    failing_since: datetime | None = None
+
+    @property
+    def poll_url(self) -> str:
+        """Where to poll: the permanent new address if the feed moved, else its URL."""
+        return self.moved_to or self.url
 
 
 @dataclass(frozen=True)
@@ -39,11 +51,18 @@ class FetchResult:
     last_modified: str | None = None
     error: str | None = None
     elapsed: float = 0.0
+    permanent_url: str | None = None
+    content_hash: str | None = None
 
     @property
     def not_modified(self) -> bool:
         """True when the server answered 304: nothing new since our last poll."""
         return self.status == 304
+
+    @property
+    def gone(self) -> bool:
+        """True when the server answered 410: the feed is retired for good."""
+        return self.status == 410
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,7 @@ class ParsedFeed:
     language: str | None
     entries: tuple[ParsedEntry, ...]
     warning: str | None = None
+    ttl: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -97,7 +117,25 @@ class SaveCounts:
     updated: int = 0
 
 
-Outcome = Literal["new", "unchanged", "not_modified", "error", "skipped"]
+@dataclass(frozen=True)
+class PollRecord:
+    """What one poll changes in a feed's stored state (entries aside)."""
+
+    polled_at: datetime
+    next_poll: datetime
+    status: int | None
+    error: str | None = None
+    gone: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    moved_to: str | None = None
+    title: str | None = None
+    site_url: str | None = None
+    interval_hint: timedelta | None = None
+
+
+Outcome = Literal["new", "unchanged", "not_modified", "error", "gone"]
 
 
 @dataclass(frozen=True)
@@ -110,6 +148,7 @@ class UpdateOutcome:
     updated: int = 0
     error: str | None = None
     elapsed: float = 0.0
+    moved_to: str | None = None
 
 
 @dataclass(frozen=True)

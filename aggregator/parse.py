@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import feedparser
@@ -42,6 +42,7 @@ def parse_feed(content: bytes, headers: Mapping[str, str], url: str) -> ParsedFe
         language=feed.get("language") or None,
         entries=entries,
         warning=f"feed is not well-formed, read what could be: {problem}" if problem else None,
+        ttl=_ttl(feed.get("ttl")),
     )
 
 
@@ -81,6 +82,15 @@ def _datetime(value: time.struct_time | None) -> datetime | None:
         return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
     except (OverflowError, ValueError, OSError):
         return None
+
+
+def _ttl(value: object) -> timedelta | None:
+    """RSS <ttl>: minutes the feed may be cached; ignored unless a sane whole number."""
+    if isinstance(value, str) and value.strip().isdigit():
+        minutes = int(value.strip())
+        if 0 < minutes <= 7 * 24 * 60:
+            return timedelta(minutes=minutes)
+    return None
 
 
 def _text(value: object) -> str | None:

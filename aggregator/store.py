@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.config import FeedConfig
 from aggregator.db import EntryRow, FeedRow, make_engine
-from aggregator.models import CleanEntry, FeedState, SaveCounts, StoredEntry
+from aggregator.models import CleanEntry, FeedState, PollRecord, SaveCounts, StoredEntry
 
 
 class Store:
@@ -32,21 +32,28 @@ class Store:
         self.engine.dispose()
 
     def sync_feeds(self, feeds: Iterable[FeedConfig]) -> None:
-        """Make the feed rows match feeds.yaml; a changed URL starts that feed afresh."""
+        """Make the feed rows match feeds.yaml.
+
+        A changed URL starts that feed afresh; any edit of its entry lifts a 410 retirement.
+        """
         with self._session.begin() as session:
             rows = {row.name: row for row in session.scalars(select(FeedRow))}
             for feed in feeds:
                 row = rows.get(feed.name)
                 if row is None:
-                    session.add(FeedRow(name=feed.name, url=feed.url, tags=list(feed.tags),
-                                        failures=0))
-                    continue
-                if row.url != feed.url:
+                    row = FeedRow(name=feed.name, url=feed.url, tags=list(feed.tags),
+                                  failures=0)
+                    session.add(row)
+                elif row.url != feed.url:
+                    _forget_polls(row)
                     row.url = feed.url
-                    row.etag = row.last_modified = row.last_error = row.next_poll = None
-                    row.failures = 0
                 if list(row.tags or []) != list(feed.tags):
                     row.tags = list(feed.tags)
+                fingerprint = feed.fingerprint()
+                if row.config_hash != fingerprint:
+                    row.config_hash = fingerprint
+                    if row.gone_at is not None:
+                        row.gone_at = row.next_poll = None
 
     def feed_states(self) -> dict[str, FeedState]:
         """Every stored feed's polling state and entry count, by name."""
@@ -63,67 +70,27 @@ class Store:
                 for row in session.scalars(select(FeedRow).order_by(FeedRow.name))
             }
 
-    def record_success(
-        self, name: str, *, now: datetime, next_poll: datetime,
-        etag: str | None, last_modified: str | None,
-        title: str | None = None, site_url: str | None = None,
-    ) -> None:
-        """Note a good poll: validators for the next conditional GET, failures reset."""
-        with self._session.begin() as session:
-            row = _feed_row(session, name)
-            row.etag, row.last_modified = etag, last_modified
-            row.last_polled = row.last_success = now
-            row.next_poll = next_poll
-            row.failures = 0
-            row.last_error = None
-            if title:
-                row.title = title
-            if site_url:
-                row.site_url = site_url
+    def save_poll(self, name: str, record: PollRecord,
+                  entries: Sequence[CleanEntry] = ()) -> SaveCounts:
+        """Store a poll's entries and the feed's new state in one transaction.
 
-    def record_failure(self, name: str, *, now: datetime, next_poll: datetime,
-                       error: str) -> None:
-        """Note a failed poll; stored entries and validators are kept."""
-        with self._session.begin() as session:
-            row = _feed_row(session, name)
-            row.last_polled = now
-            row.last_error = error
-            row.failures = (row.failures or 0) + 1
-            row.next_poll = next_poll
-
-    def save_entries(self, name: str, entries: Sequence[CleanEntry],
-                     now: datetime) -> SaveCounts:
-        """Insert new entries and update changed ones in place, in one transaction."""
+        A process killed mid-run therefore leaves each feed either fully polled
+        or not at all: re-running adds nothing twice and loses nothing.
+        """
         try:
-            return self._save_entries(name, entries, now)
+            return self._save_poll(name, record, entries)
         except IntegrityError:
             # Another worker stored some of these between our read and our write;
             # the unique constraint caught it, and a second pass sees its rows.
-            return self._save_entries(name, entries, now)
+            return self._save_poll(name, record, entries)
 
-    def _save_entries(self, name: str, entries: Sequence[CleanEntry],
-                      now: datetime) -> SaveCounts:
-        new = updated = 0
+    def _save_poll(self, name: str, record: PollRecord,
+                   entries: Sequence[CleanEntry]) -> SaveCounts:
         with self._session.begin() as session:
             feed = _feed_row(session, name)
-            identities = [e.identity for e in entries]
-            existing = {
-                row.identity: row
-                for row in session.scalars(
-                    select(EntryRow).where(
-                        EntryRow.feed_id == feed.id, EntryRow.identity.in_(identities)
-                    )
-                )
-            } if identities else {}
-            for entry in entries:
-                row = existing.get(entry.identity)
-                if row is None:
-                    session.add(_new_row(feed.id, entry, now))
-                    new += 1
-                elif row.signature != entry.signature:
-                    _update_row(row, entry, now)
-                    updated += 1
-        return SaveCounts(new=new, updated=updated)
+            counts = _save_entries(session, feed.id, entries, record.polled_at)
+            _apply_record(feed, record)
+        return counts
 
     def latest_entries(self, limit: int) -> list[StoredEntry]:
         """The `limit` most recent entries across all feeds, newest first."""
@@ -164,6 +131,66 @@ def entry_date(published: datetime | None, first_seen: datetime) -> datetime:
     return published
 
 
+def _save_entries(session: Session, feed_id: int, entries: Sequence[CleanEntry],
+                  now: datetime) -> SaveCounts:
+    """Insert new entries and update changed ones in place."""
+    if not entries:
+        return SaveCounts()
+    identities = [e.identity for e in entries]
+    existing = {
+        row.identity: row
+        for row in session.scalars(
+            select(EntryRow).where(EntryRow.feed_id == feed_id,
+                                   EntryRow.identity.in_(identities))
+        )
+    }
+    new = updated = 0
+    for entry in entries:
+        row = existing.get(entry.identity)
+        if row is None:
+            session.add(_new_row(feed_id, entry, now))
+            new += 1
+        elif row.signature != entry.signature:
+            _update_row(row, entry, now)
+            updated += 1
+    return SaveCounts(new=new, updated=updated)
+
+
+def _apply_record(row: FeedRow, record: PollRecord) -> None:
+    """Fold one poll's outcome into the feed's row."""
+    row.last_polled = record.polled_at
+    row.last_status = record.status
+    row.next_poll = record.next_poll
+    if record.moved_to and record.moved_to != row.moved_to:
+        row.moved_to, row.moved_at = record.moved_to, record.polled_at
+    if record.error:
+        row.last_error = record.error
+        row.failures = (row.failures or 0) + 1
+        row.failing_since = row.failing_since or record.polled_at
+        if record.gone:
+            row.gone_at = record.polled_at
+        return
+    row.last_success = record.polled_at
+    row.failures, row.last_error, row.failing_since = 0, None, None
+    # A 304 may omit the validators; keep the ones we have then.
+    row.etag = record.etag or row.etag
+    row.last_modified = record.last_modified or row.last_modified
+    row.content_hash = record.content_hash or row.content_hash
+    row.title = record.title or row.title
+    row.site_url = record.site_url or row.site_url
+    if record.interval_hint is not None:
+        row.interval_hint = int(record.interval_hint.total_seconds())
+
+
+def _forget_polls(row: FeedRow) -> None:
+    """A feed whose URL changed is a new feed to poll: drop what we learnt of the old one."""
+    row.etag = row.last_modified = row.content_hash = None
+    row.moved_to = row.moved_at = row.gone_at = None
+    row.last_error = row.failing_since = row.next_poll = None
+    row.interval_hint = None
+    row.failures = 0
+
+
 def _feed_row(session: Session, name: str) -> FeedRow:
     row = session.scalars(select(FeedRow).where(FeedRow.name == name)).one_or_none()
     if row is None:
@@ -196,6 +223,10 @@ def _feed_state(row: FeedRow, entry_count: int) -> FeedState:
         etag=row.etag, last_modified=row.last_modified, last_polled=row.last_polled,
         last_success=row.last_success, last_error=row.last_error,
         failures=row.failures or 0, next_poll=row.next_poll, entry_count=entry_count,
+        moved_to=row.moved_to, moved_at=row.moved_at, gone_at=row.gone_at,
+        content_hash=row.content_hash,
+        interval_hint=timedelta(seconds=row.interval_hint) if row.interval_hint else None,
+        last_status=row.last_status, failing_since=row.failing_since,
     )
 
 

@@ -1,12 +1,32 @@
-"""One feed through fetch, parse, clean, dedup and store; errors become values."""
+"""Feeds through fetch, parse, clean, dedup and store; errors become values.
+
+Fetching runs in a thread pool (it waits on the network), parsing in a process
+pool when there are many feeds (feedparser is pure Python and would hold the
+GIL), and storing in the calling thread, one transaction per feed.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import chain, zip_longest
+from multiprocessing import get_context
+from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from sqlalchemy.exc import SQLAlchemyError
@@ -14,14 +34,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from aggregator.clean import clean_entry
 from aggregator.config import Config, FeedConfig, Settings
 from aggregator.dedup import distrust_shared_guids, drop_repeats
-from aggregator.fetch import fetch_feed
+from aggregator.fetch import fetch_feed, parse_max_age, parse_retry_after
 from aggregator.models import (
     CleanEntry,
     FeedState,
     FetchResult,
     Outcome,
     ParsedFeed,
-    SaveCounts,
+    PollRecord,
     UpdateOutcome,
 )
 from aggregator.parse import ParseError, parse_feed
@@ -29,22 +49,51 @@ from aggregator.store import Store
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class Poll:
-    """What fetching and parsing one feed produced, before anything is stored."""
-
-    feed: FeedConfig
-    fetched: FetchResult
-    parsed: ParsedFeed | None = None
-    entries: tuple[CleanEntry, ...] = ()
-    error: str | None = None
+MAX_DELAY = timedelta(hours=24)
+JITTER = 0.1  # polls spread over up to 10% more than their interval
+# Below this many feeds, starting worker processes costs more than it saves.
+PROCESS_POOL_MIN_FEEDS = 40
 
 
 class UnknownFeedError(KeyError):
     """`--feed NAME` names no feed of feeds.yaml."""
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What parsing and cleaning one body produced (picklable, for worker processes)."""
+
+    feed: ParsedFeed | None = None
+    entries: tuple[CleanEntry, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Poll:
+    """One feed's fetch, and its parse when the body was new."""
+
+    feed: FeedConfig
+    fetched: FetchResult
+    parsed: Parsed | None = None
+    unchanged: bool = False  # same body as last time: nothing to parse
+
+
+class HostLimiter:
+    """At most `per_host` requests at a time to any one host."""
+
+    def __init__(self, per_host: int) -> None:
+        self.per_host = per_host
+        self._lock = threading.Lock()
+        self._slots: dict[str, threading.Semaphore] = {}
+
+    @contextmanager
+    def slot(self, url: str) -> Iterator[None]:
+        """Wait for a free slot on `url`'s host, and hold it."""
+        host = (urlsplit(url).hostname or "").lower()
+        with self._lock:
+            semaphore = self._slots.setdefault(host, threading.Semaphore(self.per_host))
+        with semaphore:
+            yield
 
 
 def is_due(state: FeedState | None, now: datetime) -> bool:
@@ -52,131 +101,310 @@ def is_due(state: FeedState | None, now: datetime) -> bool:
     return state is None or state.next_poll is None or state.next_poll <= now
 
 
-def next_poll_time(interval: timedelta, failures: int, now: datetime) -> datetime:
-    """When to poll again: the interval, doubled for each failure in a row, capped at a day."""
+def is_retired(state: FeedState | None) -> bool:
+    """True when the server said 410 Gone and feeds.yaml has not changed since."""
+    return state is not None and state.gone_at is not None
+
+
+def jitter(key: str, now: datetime) -> float:
+    """A stable pseudo-random fraction in [0, 1) for a feed and a moment."""
+    digest = hashlib.blake2b(f"{key}\x1f{now.isoformat()}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") / 2**32
+
+
+def poll_interval(configured: timedelta, hint: timedelta | None) -> timedelta:
+    """The feed's interval, lengthened (never shortened) by its ttl or max-age, up to a day."""
+    if hint is None or hint <= configured:
+        return configured
+    return min(hint, max(configured, MAX_DELAY))
+
+
+def next_poll_time(
+    interval: timedelta, failures: int, now: datetime, *,
+    spread: float = 0.0, retry_after: timedelta | None = None,
+) -> datetime:
+    """When to poll again.
+
+    The interval, doubled for each failure in a row (capped at a day), stretched
+    by up to JITTER × `spread` so feeds drift apart, and never before a server's
+    Retry-After (itself capped at a day).
+    """
     delay = interval
     if failures > 0:
-        delay = min(interval * 2 ** (failures - 1), max(interval, MAX_BACKOFF))
+        delay = min(interval * 2 ** (failures - 1), max(interval, MAX_DELAY))
+    delay *= 1 + JITTER * spread
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, MAX_DELAY))
     return now + delay
 
 
-def poll_feed(
-    session: requests.Session, feed: FeedConfig, state: FeedState | None, settings: Settings
+def fetch_step(
+    session: requests.Session, limiter: HostLimiter, feed: FeedConfig,
+    state: FeedState | None, settings: Settings,
 ) -> Poll:
-    """Fetch, parse and clean one feed; touches no database, so it can run in a thread."""
-    fetched = fetch_feed(
-        session, feed.url,
-        etag=state.etag if state else None,
-        last_modified=state.last_modified if state else None,
-        timeout=settings.timeout, max_size=settings.max_size,
-    )
-    if fetched.error or fetched.not_modified or fetched.content is None:
-        return Poll(feed, fetched, error=fetched.error)
+    """Fetch one feed (no database, no parsing): runs in a fetch thread."""
+    url = state.poll_url if state else feed.url
+    with limiter.slot(url):
+        fetched = fetch_feed(
+            session, url,
+            etag=state.etag if state else None,
+            last_modified=state.last_modified if state else None,
+            timeout=settings.timeout, max_size=settings.max_size,
+        )
+    same_body = (state is not None and fetched.content_hash is not None
+                 and fetched.content_hash == state.content_hash)
+    return Poll(feed, fetched, unchanged=same_body)
+
+
+def parse_step(content: bytes, headers: Mapping[str, str], url: str) -> Parsed:
+    """Parse and clean one body: runs in a worker process or inline."""
     try:
-        parsed = parse_feed(fetched.content, fetched.headers, fetched.final_url)
+        feed = parse_feed(content, headers, url)
     except ParseError as exc:
-        return Poll(feed, fetched, error=str(exc))
-    base_url = parsed.site_url or fetched.final_url
-    cleaned = [clean_entry(e, base_url) for e in distrust_shared_guids(parsed.entries)]
-    return Poll(feed, fetched, parsed, tuple(drop_repeats(cleaned)))
+        return Parsed(error=str(exc))
+    base_url = feed.site_url or url
+    cleaned = [clean_entry(e, base_url) for e in distrust_shared_guids(feed.entries)]
+    # The raw entries stay behind: only what the store needs crosses the process boundary.
+    summary = ParsedFeed(feed.version, feed.title, feed.site_url, feed.language, (),
+                         feed.warning, feed.ttl)
+    return Parsed(summary, tuple(drop_repeats(cleaned)))
+
+
+def needs_parse(poll: Poll) -> bool:
+    """Whether a fetched poll carries a new body to parse."""
+    fetched = poll.fetched
+    return fetched.error is None and fetched.content is not None and not poll.unchanged
+
+
+def make_record(
+    poll: Poll, state: FeedState | None, settings: Settings, now: datetime
+) -> PollRecord:
+    """Decide a poll's effect on the feed's state: errors, validators, next poll time."""
+    feed, fetched = poll.feed, poll.fetched
+    error = fetched.error or (poll.parsed.error if poll.parsed else None)
+    hint_parts = [parse_max_age(fetched.headers)]
+    if poll.parsed and poll.parsed.feed:
+        hint_parts.append(poll.parsed.feed.ttl)
+    hints = [h for h in hint_parts if h] or ([state.interval_hint]
+                                              if state and state.interval_hint else [])
+    hint = max(hints) if hints else None
+    interval = poll_interval(feed.poll_interval or settings.poll_interval, hint)
+    failures = (state.failures if state else 0) + 1 if error else 0
+    retry_after = None
+    if fetched.status in (429, 503):
+        retry_after = parse_retry_after(fetched.headers.get("Retry-After"), now)
+    parsed_feed = poll.parsed.feed if poll.parsed else None
+    return PollRecord(
+        polled_at=now,
+        next_poll=next_poll_time(interval, failures, now, spread=jitter(feed.name, now),
+                                 retry_after=retry_after),
+        status=fetched.status,
+        error=_explain(error, fetched),
+        gone=fetched.gone,
+        etag=fetched.etag,
+        last_modified=fetched.last_modified,
+        content_hash=fetched.content_hash if not error else None,
+        moved_to=fetched.permanent_url,
+        title=parsed_feed.title if parsed_feed else None,
+        site_url=parsed_feed.site_url if parsed_feed else None,
+        interval_hint=hint,
+    )
+
+
+def _explain(error: str | None, fetched: FetchResult) -> str | None:
+    """Error words for `status`, with what the server asked for when it said something."""
+    if error is None:
+        return None
+    if fetched.gone:
+        return f"{error}: the server says this feed is gone for good"
+    retry = fetched.headers.get("Retry-After")
+    if fetched.status in (429, 503) and retry:
+        return f"{error} (the server asked to wait: Retry-After {retry})"
+    return error
 
 
 def store_poll(
-    store: Store, poll: Poll, failures: int, settings: Settings, now: datetime
+    store: Store, poll: Poll, state: FeedState | None, settings: Settings, now: datetime
 ) -> UpdateOutcome:
-    """Save what a poll found and the feed's new state; report it as an outcome.
-
-    `failures` is how many polls in a row had failed before this one.
-    """
-    feed, fetched = poll.feed, poll.fetched
-    interval = feed.poll_interval or settings.poll_interval
-    counts = SaveCounts()
-    if not poll.error:
-        try:
-            counts = store.save_entries(feed.name, poll.entries, now)
-        except SQLAlchemyError as exc:  # one feed's bad data must not stop the batch
-            log.exception("%s: could not store entries", feed.name)
-            poll = replace(poll, error=f"could not store entries: {exc}")
-    if poll.error:
-        store.record_failure(feed.name, now=now, error=poll.error,
-                             next_poll=next_poll_time(interval, failures + 1, now))
-        return UpdateOutcome(feed.name, "error", error=poll.error, elapsed=fetched.elapsed)
-    store.record_success(
-        feed.name, now=now, next_poll=next_poll_time(interval, 0, now),
-        etag=fetched.etag, last_modified=fetched.last_modified,
-        title=poll.parsed.title if poll.parsed else None,
-        site_url=poll.parsed.site_url if poll.parsed else None,
-    )
-    if poll.parsed and poll.parsed.warning:
-        log.warning("%s: %s", feed.name, poll.parsed.warning)
-    outcome: Outcome = "new" if counts.new or counts.updated else "unchanged"
-    if fetched.not_modified:
-        outcome = "not_modified"
-    return UpdateOutcome(feed.name, outcome, counts.new, counts.updated,
-                         elapsed=fetched.elapsed)
-
-
-def poll_feed_safely(
-    session: requests.Session, feed: FeedConfig, state: FeedState | None, settings: Settings
-) -> Poll:
-    """poll_feed, with any unexpected exception turned into an error value."""
+    """Save a poll's entries and the feed's new state; report it as an outcome."""
+    record = make_record(poll, state, settings, now)
+    entries = poll.parsed.entries if poll.parsed and not record.error else ()
     try:
-        return poll_feed(session, feed, state, settings)
-    except Exception as exc:  # a parser or sanitizer bug must not stop the batch
-        log.exception("%s: unexpected error while polling", feed.name)
-        return Poll(feed, FetchResult(feed.url, feed.url, None), error=f"internal error: {exc!r}")
+        counts = store.save_poll(poll.feed.name, record, entries)
+    except SQLAlchemyError as exc:  # one feed's bad data must not stop the batch
+        log.exception("%s: could not store entries", poll.feed.name)
+        error = f"could not store entries: {exc.__class__.__name__}"
+        store.save_poll(poll.feed.name, _with_error(record, error))
+        return UpdateOutcome(poll.feed.name, "error", error=error,
+                             elapsed=poll.fetched.elapsed)
+    if poll.parsed and poll.parsed.feed and poll.parsed.feed.warning:
+        log.warning("%s: %s", poll.feed.name, poll.parsed.feed.warning)
+    return UpdateOutcome(
+        poll.feed.name, _outcome(poll, record, counts.new + counts.updated),
+        counts.new, counts.updated, error=record.error, elapsed=poll.fetched.elapsed,
+        moved_to=record.moved_to,
+    )
+
+
+def _with_error(record: PollRecord, error: str) -> PollRecord:
+    return PollRecord(polled_at=record.polled_at, next_poll=record.next_poll,
+                      status=record.status, error=error)
+
+
+def _outcome(poll: Poll, record: PollRecord, stored: int) -> Outcome:
+    if record.gone:
+        return "gone"
+    if record.error:
+        return "error"
+    if poll.fetched.not_modified:
+        return "not_modified"
+    return "new" if stored else "unchanged"
 
 
 def select_feeds(
-    config: Config, states: dict[str, FeedState], now: datetime, *,
+    config: Config, states: Mapping[str, FeedState], now: datetime, *,
     force: bool = False, only: str | None = None,
 ) -> list[FeedConfig]:
-    """The enabled feeds to poll now: those due, or all of them with `force`."""
+    """The enabled feeds to poll now: those due, or all with `force`; never retired ones."""
     if only is not None and config.feed(only) is None:
         raise UnknownFeedError(only)
     return [
         feed for feed in config.feeds
         if feed.enabled
+        and not is_retired(states.get(feed.name))
         and (only is None or feed.name == only)
         and (force or only is not None or is_due(states.get(feed.name), now))
     ]
 
 
+def interleave_hosts(feeds: Sequence[FeedConfig]) -> list[FeedConfig]:
+    """Order feeds round-robin by host, so fetch threads do not queue on one busy host."""
+    by_host: dict[str, list[FeedConfig]] = {}
+    for feed in feeds:
+        by_host.setdefault((urlsplit(feed.url).hostname or "").lower(), []).append(feed)
+    rounds = zip_longest(*by_host.values())
+    return [feed for feed in chain.from_iterable(rounds) if feed is not None]
+
+
+@dataclass
+class _Batch:
+    """The moving parts of one update_feeds call."""
+
+    store: Store
+    settings: Settings
+    states: Mapping[str, FeedState]
+    now: datetime
+    on_outcome: Callable[[UpdateOutcome], None] | None
+    outcomes: list[UpdateOutcome] = field(default_factory=list)
+
+    def finish(self, poll: Poll) -> None:
+        outcome = store_poll(self.store, poll, self.states.get(poll.feed.name),
+                             self.settings, self.now)
+        self.outcomes.append(outcome)
+        if self.on_outcome:
+            self.on_outcome(outcome)
+
+
 def update_feeds(
     store: Store, session: requests.Session, config: Config, now: datetime, *,
     force: bool = False, only: str | None = None,
+    on_outcome: Callable[[UpdateOutcome], None] | None = None,
 ) -> list[UpdateOutcome]:
     """Poll the due feeds concurrently and store each one as it completes."""
     store.sync_feeds(config.feeds)
     states = store.feed_states()
-    feeds = select_feeds(config, states, now, force=force, only=only)
-    return _poll_all(store, session, feeds, states, config.settings, now)
-
-
-def _poll_all(
-    store: Store, session: requests.Session, feeds: Sequence[FeedConfig],
-    states: dict[str, FeedState], settings: Settings, now: datetime,
-) -> list[UpdateOutcome]:
-    outcomes = []
-    workers = max(1, min(settings.concurrency, len(feeds)))
-    with ThreadPoolExecutor(workers, thread_name_prefix="poll") as pool:
-        futures = [
-            pool.submit(poll_feed_safely, session, feed, states.get(feed.name), settings)
+    feeds = interleave_hosts(select_feeds(config, states, now, force=force, only=only))
+    batch = _Batch(store, config.settings, states, now, on_outcome)
+    if not feeds:
+        return []
+    settings = config.settings
+    limiter = HostLimiter(settings.per_host)
+    with ThreadPoolExecutor(min(settings.concurrency, len(feeds)), "fetch") as fetchers, \
+            _parse_pool(len(feeds)) as parsers:
+        fetching = {
+            fetchers.submit(_safe_fetch, session, limiter, feed, states.get(feed.name),
+                            settings)
             for feed in feeds
-        ]
-        # Polls run in threads; the store is written from this thread only.
-        for future in as_completed(futures):
-            poll = future.result()
-            state = states.get(poll.feed.name)
-            outcome = store_poll(store, poll, state.failures if state else 0, settings, now)
-            outcomes.append(outcome)
-    return outcomes
+        }
+        parsing: dict[Future[Parsed], Poll] = {}
+        while fetching or parsing:
+            running: set[Future[Any]] = {*fetching, *parsing}
+            done = wait(running, return_when=FIRST_COMPLETED).done
+            for future in done:
+                if future in parsing:
+                    batch.finish(_with_parse(parsing.pop(future), future.result()))
+                    continue
+                fetching.discard(future)
+                poll: Poll = future.result()
+                if not needs_parse(poll):
+                    batch.finish(poll)
+                    continue
+                fetched = poll.fetched
+                assert fetched.content is not None
+                parsing[parsers.submit(_safe_parse, fetched.content, fetched.headers,
+                                       fetched.final_url)] = poll
+    return batch.outcomes
+
+
+def _with_parse(poll: Poll, parsed: Parsed) -> Poll:
+    return Poll(poll.feed, poll.fetched, parsed, poll.unchanged)
+
+
+@contextmanager
+def _parse_pool(feed_count: int) -> Iterator[Executor]:
+    """Worker processes for many feeds on several cores; the calling thread otherwise."""
+    cores = os.cpu_count() or 1
+    if feed_count < PROCESS_POOL_MIN_FEEDS or cores < 2:
+        with _InlineExecutor() as inline:
+            yield inline
+        return
+    # forkserver: forking a process that runs fetch threads could copy a held lock.
+    context = get_context("forkserver")
+    context.set_forkserver_preload(["aggregator.update"])
+    with ProcessPoolExecutor(cores, mp_context=context) as pool:
+        yield pool
+
+
+class _InlineExecutor(Executor):
+    """Runs each task at once in the calling thread; the same interface as a pool."""
+
+    def submit(self, fn: Callable[..., object], /, *args: object,  # type: ignore[override]
+               **kwargs: object) -> Future[object]:
+        future: Future[object] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed over to the caller, as a pool would
+            future.set_exception(exc)
+        return future
+
+
+def _safe_fetch(session: requests.Session, limiter: HostLimiter, feed: FeedConfig,
+                state: FeedState | None, settings: Settings) -> Poll:
+    """fetch_step, with any unexpected exception turned into an error value."""
+    try:
+        return fetch_step(session, limiter, feed, state, settings)
+    except Exception as exc:  # a bug in one feed's handling must not stop the batch
+        log.exception("%s: unexpected error while fetching", feed.name)
+        return Poll(feed, FetchResult(feed.url, feed.url, None,
+                                      error=f"internal error: {exc!r}"))
+
+
+def _safe_parse(content: bytes, headers: Mapping[str, str], url: str) -> Parsed:
+    """parse_step, with any unexpected exception turned into an error value."""
+    try:
+        return parse_step(content, headers, url)
+    except Exception as exc:  # feedparser or a sanitizer bug on one hostile document
+        log.exception("unexpected error while parsing %s", url)
+        return Parsed(error=f"internal error while parsing: {exc!r}")
 
 
 def describe_outcome(outcome: UpdateOutcome) -> str:
     """A short human line for logs and the CLI."""
-    if outcome.outcome == "error":
-        return f"error: {outcome.error}"
+    moved = f" (moved permanently to {outcome.moved_to})" if outcome.moved_to else ""
+    if outcome.outcome in ("error", "gone"):
+        return f"error: {outcome.error}{moved}"
     if outcome.outcome == "not_modified":
-        return f"not modified (304) in {outcome.elapsed:.2f} s"
-    return f"{outcome.new} new, {outcome.updated} updated in {outcome.elapsed:.2f} s"
+        return f"not modified (304) in {outcome.elapsed:.2f} s{moved}"
+    if outcome.outcome == "unchanged" and not outcome.new:
+        return f"unchanged in {outcome.elapsed:.2f} s{moved}"
+    return f"{outcome.new} new, {outcome.updated} updated in {outcome.elapsed:.2f} s{moved}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ class Route:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     conditional: bool = True  # honour If-None-Match / If-Modified-Since with a 304
+    drip: float = 0.0  # seconds between bytes: a server that sends one byte at a time
+    declared_length: int | None = None  # a Content-Length other than the body's (truncation)
 
 
 @dataclass
@@ -103,8 +106,11 @@ class FeedServer:
                     self.send_error(404)
                     return
                 etag = '"' + hashlib.sha1(route.body).hexdigest() + '"'
-                fresh = (self.headers.get("If-None-Match") == etag
-                         or self.headers.get("If-Modified-Since") == server.LAST_MODIFIED)
+                # RFC 9110 13.2.2: If-None-Match, when sent, decides alone.
+                if "If-None-Match" in self.headers:
+                    fresh = self.headers["If-None-Match"] == etag
+                else:
+                    fresh = self.headers.get("If-Modified-Since") == server.LAST_MODIFIED
                 if route.conditional and route.status == 200 and fresh:
                     self.send_response(304)
                     self.send_header("ETag", etag)
@@ -112,14 +118,28 @@ class FeedServer:
                     return
                 self.send_response(route.status)
                 self.send_header("Content-Type", route.content_type)
-                self.send_header("Content-Length", str(len(route.body)))
+                length = route.declared_length or len(route.body)
+                self.send_header("Content-Length", str(length))
                 if route.conditional:
                     self.send_header("ETag", etag)
                     self.send_header("Last-Modified", server.LAST_MODIFIED)
                 for name, value in route.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(route.body)
+                if route.drip:
+                    self._drip(route)
+                else:
+                    self.wfile.write(route.body)
+
+            def _drip(self, route: Route) -> None:
+                # Bounded: gives up when the client hangs up or after the body.
+                for byte in route.body:
+                    try:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    except OSError:
+                        return
+                    time.sleep(route.drip)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -56,7 +56,7 @@ def test_minimal_file_loads_with_default_settings(tmp_path: Path) -> None:
     assert settings.language == "fr"
     assert settings.poll_interval == timedelta(hours=1)
     assert settings.timeout == 30.0
-    assert settings.max_size == 10 * 1024 * 1024
+    assert settings.max_size == 10_000_000
     assert settings.feed_entries == 50
     assert settings.concurrency == 8
 

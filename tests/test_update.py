@@ -107,25 +107,32 @@ def test_failing_feeds_do_not_stop_the_others(
     assert states["good"].failures == 0 and states["good"].last_error is None
 
 
+def within_jitter(moment: datetime | None, start: datetime, delay: timedelta) -> bool:
+    """`moment` is `delay` after `start`, stretched by at most the 10% jitter."""
+    return moment is not None and start + delay <= moment <= start + delay * 1.1
+
+
 def test_a_failure_keeps_stored_entries_and_backs_off(
     feed_server: FeedServer, make_config: Any, store: Store
 ) -> None:
     url = feed_server.serve_file("blog-metier.rss", "/feed")
     config = make_config([{"name": "blog", "url": url}], poll_interval="1h")
     poll(store, config)
-    feed_server.set("/feed", b"down", status=503, content_type="text/plain")
-    poll(store, config, now=NOW + timedelta(hours=1))
-    poll(store, config, now=NOW + timedelta(hours=2))
+    feed_server.set("/feed", b"down", status=500, content_type="text/plain")
+    poll(store, config, now=NOW + timedelta(hours=1), force=True)
+    poll(store, config, now=NOW + timedelta(hours=2), force=True)
     state = store.feed_states()["blog"]
     assert (state.failures, state.entry_count) == (2, 4)
     assert state.last_success == NOW
-    assert state.next_poll == NOW + timedelta(hours=2) + timedelta(hours=2)
+    assert state.failing_since == NOW + timedelta(hours=1)
+    assert state.last_error == "HTTP 500 Internal Server Error"
+    assert within_jitter(state.next_poll, NOW + timedelta(hours=2), timedelta(hours=2))
 
     feed_server.serve_file("blog-metier.rss", "/feed")
-    poll(store, config, now=NOW + timedelta(hours=4))
+    poll(store, config, now=NOW + timedelta(hours=4), force=True)
     state = store.feed_states()["blog"]
-    assert (state.failures, state.last_error) == (0, None)
-    assert state.next_poll == NOW + timedelta(hours=5)
+    assert (state.failures, state.last_error, state.failing_since) == (0, None, None)
+    assert within_jitter(state.next_poll, NOW + timedelta(hours=4), timedelta(hours=1))
 
 
 def test_only_due_feeds_are_polled(
@@ -135,7 +142,7 @@ def test_only_due_feeds_are_polled(
     config = make_config([{"name": "blog", "url": url, "poll_interval": "30m"}])
     poll(store, config)
     assert poll(store, config, now=NOW + timedelta(minutes=29)) == {}
-    assert "blog" in poll(store, config, now=NOW + timedelta(minutes=30))
+    assert "blog" in poll(store, config, now=NOW + timedelta(minutes=33))
     assert len(feed_server.hits("/feed")) == 2
 
 
