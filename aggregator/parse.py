@@ -10,6 +10,7 @@ from typing import Any
 
 import feedparser
 
+from aggregator.discover import find_feed_links
 from aggregator.models import ParsedEntry, ParsedFeed
 
 # feedparser flags these as "bozo" too, but the document itself is well-formed.
@@ -32,8 +33,7 @@ def parse_feed(content: bytes, headers: Mapping[str, str], url: str) -> ParsedFe
     if isinstance(problem, _NOT_A_MARKUP_PROBLEM):
         problem = None
     if not result.get("version") and not entries:
-        reason = f": {problem}" if problem else ""
-        raise ParseError(f"not a feed (no RSS or Atom content found){reason}")
+        raise ParseError(_not_a_feed(content, url, problem))
     feed = result.feed
     return ParsedFeed(
         version=result.get("version") or "unknown",
@@ -44,6 +44,19 @@ def parse_feed(content: bytes, headers: Mapping[str, str], url: str) -> ParsedFe
         warning=f"feed is not well-formed, read what could be: {problem}" if problem else None,
         ttl=_ttl(feed.get("ttl")),
     )
+
+
+def _not_a_feed(content: bytes, url: str, problem: object) -> str:
+    """Why a document is not a feed, pointing at the feed an HTML page advertises."""
+    advertised = find_feed_links(content[:512 * 1024], url)
+    if advertised:
+        return (f"not a feed: {url} is a web page; it advertises the feed "
+                f"{advertised[0]} (use that address in feeds.yaml)")
+    looks_html = b"<html" in content[:4096].lower() or b"<!doctype html" in content[:4096].lower()
+    if looks_html:
+        return f"not a feed: {url} is a web page that advertises no feed"
+    reason = f" ({problem})" if problem else ""
+    return f"not a feed: no RSS or Atom content found{reason}"
 
 
 def _entry(entry: Any) -> ParsedEntry:

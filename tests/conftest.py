@@ -62,6 +62,9 @@ class FeedServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[SeenRequest] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._count_lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         # A short poll interval makes shutdown() quick: tests start many servers.
@@ -100,6 +103,16 @@ class FeedServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                with server._count_lock:
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    self._answer()
+                finally:
+                    with server._count_lock:
+                        server.in_flight -= 1
+
+            def _answer(self) -> None:
                 server.requests.append(SeenRequest(self.path, dict(self.headers)))
                 route = server.routes.get(self.path)
                 if route is None:
@@ -133,13 +146,14 @@ class FeedServer:
 
             def _drip(self, route: Route) -> None:
                 # Bounded: gives up when the client hangs up or after the body.
-                for byte in route.body:
+                for index, byte in enumerate(route.body):
+                    if index:
+                        time.sleep(route.drip)
                     try:
                         self.wfile.write(bytes([byte]))
                         self.wfile.flush()
                     except OSError:
                         return
-                    time.sleep(route.drip)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

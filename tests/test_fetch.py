@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import socket
 import threading
 import time
+import zlib
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,7 @@ import pytest
 import requests
 
 import aggregator
-from aggregator.fetch import fetch_feed, make_session
+from aggregator.fetch import fetch_feed, make_session, parse_max_age, parse_retry_after
 
 DATA = Path(__file__).parent / "data"
 LAST_MODIFIED = "Thu, 12 Dec 2013 09:00:00 GMT"  # what the feed_server fixture sends
@@ -230,3 +233,191 @@ def test_silent_server_times_out(silent_url: str, session: requests.Session) -> 
     assert result.status is None
     assert result.content is None
 
+
+
+# --- redirects --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [301, 308])
+def test_permanent_redirect_gives_the_new_address(
+    feed_server: Any, session: requests.Session, status: int
+) -> None:
+    new = feed_server.serve_file("blog-metier.rss", "/new")
+    old = feed_server.set("/old", b"", status=status, headers={"Location": "/new"})
+    result = fetch_feed(session, old)
+    assert result.error is None
+    assert result.permanent_url == new
+    assert result.final_url == new
+
+
+@pytest.mark.parametrize("status", [302, 303, 307])
+def test_temporary_redirect_is_followed_not_remembered(
+    feed_server: Any, session: requests.Session, status: int
+) -> None:
+    feed_server.serve_file("blog-metier.rss", "/new")
+    old = feed_server.set("/old", b"", status=status, headers={"Location": "/new"})
+    result = fetch_feed(session, old)
+    assert result.error is None and result.content
+    assert result.permanent_url is None
+
+
+def test_permanent_move_stops_at_the_first_temporary_hop(
+    feed_server: Any, session: requests.Session
+) -> None:
+    feed_server.serve_file("blog-metier.rss", "/final")
+    middle = feed_server.set("/middle", b"", status=302, headers={"Location": "/final"})
+    start = feed_server.set("/start", b"", status=301, headers={"Location": "/middle"})
+    result = fetch_feed(session, start)
+    assert result.permanent_url == middle
+    assert result.final_url == feed_server.url("/final")
+
+
+def test_redirect_loop_is_an_error(feed_server: Any, session: requests.Session) -> None:
+    feed_server.set("/a", b"", status=302, headers={"Location": "/b"})
+    feed_server.set("/b", b"", status=302, headers={"Location": "/a"})
+    result = fetch_feed(session, feed_server.url("/a"))
+    assert result.error == (f"redirect loop: {feed_server.url('/b')} sends back to "
+                            f"{feed_server.url('/a')}")
+
+
+def test_more_than_five_redirects_is_an_error(
+    feed_server: Any, session: requests.Session
+) -> None:
+    for hop in range(7):
+        feed_server.set(f"/r{hop}", b"", status=307, headers={"Location": f"/r{hop + 1}"})
+    feed_server.serve_file("blog-metier.rss", "/r7")
+    result = fetch_feed(session, feed_server.url("/r0"))
+    assert result.error == f"more than 5 redirects (last one to {feed_server.url('/r6')})"
+    assert len(feed_server.requests) == 6
+
+    five = fetch_feed(session, feed_server.url("/r2"))
+    assert five.error is None and five.content
+
+
+# --- status codes the schedule listens to ----------------------------------------------
+
+
+def test_gone_is_reported(feed_server: Any, session: requests.Session) -> None:
+    result = fetch_feed(session, feed_server.set("/gone", b"bye", status=410))
+    assert result.gone
+    assert result.error == "HTTP 410 Gone"
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_rate_limit_keeps_retry_after(
+    feed_server: Any, session: requests.Session, status: int
+) -> None:
+    url = feed_server.set("/busy", b"", status=status, headers={"Retry-After": "120"})
+    result = fetch_feed(session, url)
+    assert result.status == status
+    assert result.headers["Retry-After"] == "120"
+    assert result.error and result.error.startswith(f"HTTP {status}")
+
+
+NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("120", timedelta(seconds=120)),
+    ("0", timedelta(0)),
+    ("Sat, 21 Nov 2026 10:30:00 GMT", timedelta(minutes=90)),
+    ("Sat, 21 Nov 2026 08:00:00 GMT", timedelta(0)),
+    ("soon", None),
+    ("", None),
+    (None, None),
+])
+def test_parse_retry_after(value: str | None, expected: timedelta | None) -> None:
+    assert parse_retry_after(value, NOW) == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("max-age=3600", timedelta(hours=1)),
+    ("public, max-age=600, must-revalidate", timedelta(minutes=10)),
+    ('max-age="60"', timedelta(minutes=1)),
+    ("no-cache", None),
+    ("s-maxage=5", None),
+])
+def test_parse_max_age(value: str, expected: timedelta | None) -> None:
+    assert parse_max_age({"Cache-Control": value}) == expected
+    assert parse_max_age({}) is None
+
+
+# --- hostile servers --------------------------------------------------------------------
+
+
+def test_dripping_server_is_cut_at_the_total_deadline(
+    feed_server: Any, session: requests.Session
+) -> None:
+    # One byte every 0.2 s never trips a per-read timeout; the total deadline does.
+    url = feed_server.set("/drip", b"<rss>" + b" " * 200 + b"</rss>", drip=0.2)
+    started = time.monotonic()
+    result = fetch_feed(session, url, timeout=1.5)
+    elapsed = time.monotonic() - started
+    assert result.error == "download took longer than the time limit"
+    assert 1.4 < elapsed < 3
+
+
+def test_truncated_body_is_an_error(feed_server: Any, session: requests.Session) -> None:
+    body = (DATA / "blog-metier.rss").read_bytes()
+    url = feed_server.set("/cut", body, declared_length=len(body) + 500)
+    result = fetch_feed(session, url, timeout=5)
+    assert result.error and result.error.startswith("body cut short")
+    assert result.content is None
+
+
+@pytest.mark.parametrize("wbits", [zlib.MAX_WBITS, -zlib.MAX_WBITS], ids=["zlib", "raw"])
+def test_deflate_bodies_both_kinds(
+    feed_server: Any, session: requests.Session, wbits: int
+) -> None:
+    body = (DATA / "vis-ma-vie.atom").read_bytes()
+    compressor = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    deflated = compressor.compress(body) + compressor.flush()
+    url = feed_server.set("/deflate", deflated, headers={"Content-Encoding": "deflate"})
+    result = fetch_feed(session, url)
+    assert result.error is None
+    assert result.content == body
+
+
+def test_corrupt_gzip_is_an_error(feed_server: Any, session: requests.Session) -> None:
+    url = feed_server.set("/bad-gzip", b"not gzip at all",
+                          headers={"Content-Encoding": "gzip"})
+    result = fetch_feed(session, url)
+    assert result.error and result.error.startswith("invalid gzip body")
+
+
+def test_unknown_content_encoding_is_an_error(
+    feed_server: Any, session: requests.Session
+) -> None:
+    url = feed_server.set("/br", b"xyz", headers={"Content-Encoding": "br"})
+    assert fetch_feed(session, url).error == "unsupported Content-Encoding 'br'"
+
+
+def test_tls_error_is_an_error_value(feed_server: Any, session: requests.Session) -> None:
+    # Speaking TLS to a plain-HTTP server fails the handshake: a TLS error, not a crash.
+    url = feed_server.serve_file("blog-metier.rss").replace("http://", "https://")
+    result = fetch_feed(session, url, timeout=5)
+    assert result.error and result.error.startswith("TLS error: ")
+
+
+def test_dns_failure_names_the_host(
+    session: requests.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No DNS here: the resolver answers "unknown host" for this one name, as a real one would.
+    real = socket.getaddrinfo
+
+    def resolve(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "blog.invalid":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    result = fetch_feed(session, "http://blog.invalid/feed/", timeout=5)
+    assert result.error == ("connection failed: blog.invalid: cannot resolve the host name "
+                            "(Name or service not known)")
+
+
+def test_body_hash_identifies_the_bytes(feed_server: Any, session: requests.Session) -> None:
+    url = feed_server.serve_file("blog-metier.rss", conditional=False)
+    first, second = fetch_feed(session, url), fetch_feed(session, url)
+    assert first.content_hash == second.content_hash
+    assert first.content_hash == hashlib.sha256(first.content or b"").hexdigest()
