@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
@@ -13,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -25,7 +28,7 @@ from aggregator.render import render_site
 from aggregator.schedule import run_daemon
 from aggregator.serve import make_server, parse_address, server_url, start_server
 from aggregator.store import Store
-from aggregator.update import UnknownFeedError, describe_outcome, update_feeds
+from aggregator.update import UnknownFeedError, describe_outcome, select_feeds, update_feeds
 
 # soft_wrap: long paths and URLs stay on one line, for people and for scripts reading them.
 console = Console(highlight=False, soft_wrap=True)
@@ -89,31 +92,56 @@ def fetch(ctx: click.Context, force: bool, only: str | None) -> None:
     """Poll the feeds that are due and store new entries."""
     config = _load(ctx)
     store = _open_store(config)
+    started = time.monotonic()
     try:
-        outcomes = update_feeds(store, make_session(), config, datetime.now(UTC),
-                                force=force, only=only)
+        outcomes = _poll_with_progress(store, config, force=force, only=only)
     except UnknownFeedError:
         names = ", ".join(f.name for f in config.feeds) or "none"
         raise click.ClickException(f"no feed named {only!r} in {config.path} "
                                    f"(feeds: {names})") from None
     finally:
         store.close()
-    _print_outcomes(outcomes)
+    _print_outcomes(outcomes, time.monotonic() - started)
 
 
-def _print_outcomes(outcomes: Sequence[UpdateOutcome]) -> None:
+def _poll_with_progress(store: Store, config: Config, *, force: bool = False,
+                        only: str | None = None) -> list[UpdateOutcome]:
+    """update_feeds, with a progress bar when a person is watching."""
+    now = datetime.now(UTC)
+    if not console.is_terminal:
+        return update_feeds(store, make_session(), config, now, force=force, only=only)
+    columns = [TextColumn("Polling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("poll", total=None)
+        states = store.feed_states()
+        progress.update(task, total=len(select_feeds(config, states, now, force=force,
+                                                     only=only)))
+        return update_feeds(store, make_session(), config, now, force=force, only=only,
+                            on_outcome=lambda _outcome: progress.advance(task))
+
+
+def _print_outcomes(outcomes: Sequence[UpdateOutcome], elapsed: float) -> None:
     if not outcomes:
         console.print("No feed is due; use --force to poll them all now.")
         return
-    for outcome in sorted(outcomes, key=lambda o: o.feed.casefold()):
-        style = "red" if outcome.outcome == "error" else ""
-        console.print(f"{outcome.feed}: {describe_outcome(outcome)}", style=style,
-                      markup=False)
-    new = sum(o.new for o in outcomes)
-    updated = sum(o.updated for o in outcomes)
-    failed = sum(o.outcome == "error" for o in outcomes)
-    console.print(f"{len(outcomes)} feeds polled: {new} new entries, {updated} updated, "
-                  f"{failed} failed.")
+    by_name = sorted(outcomes, key=lambda o: o.feed.casefold())
+    for outcome in by_name:
+        if outcome.outcome in ("error", "gone"):
+            console.print(f"{outcome.feed}: {describe_outcome(outcome)}", style="red",
+                          markup=False)
+        elif outcome.moved_to:
+            console.print(f"{outcome.feed}: moved permanently to {outcome.moved_to}; "
+                          "update feeds.yaml", style="yellow", markup=False)
+    kinds = Counter(o.outcome for o in outcomes)
+    console.print(
+        f"{len(outcomes)} feeds polled in {elapsed:.1f} s: "
+        f"{sum(o.new for o in outcomes)} new entries, {sum(o.updated for o in outcomes)} "
+        f"updated, {kinds['not_modified']} not modified, {kinds['unchanged']} unchanged, "
+        f"{kinds['error'] + kinds['gone']} failed.", markup=False)
+    slowest = sorted(outcomes, key=lambda o: o.elapsed, reverse=True)[:3]
+    if len(outcomes) > 1:
+        console.print("Slowest: " + ", ".join(f"{o.feed} ({o.elapsed:.2f} s)"
+                                              for o in slowest), markup=False)
 
 
 @main.command()
@@ -201,17 +229,32 @@ def status(ctx: click.Context, as_json: bool) -> None:
     finally:
         store.close()
     if as_json:
-        rows = [_status_json(f.name, f.enabled, states.get(f.name)) for f in config.feeds]
+        tz = ZoneInfo(config.settings.timezone)
+        rows = [_status_json(f.name, f.enabled, states.get(f.name), tz) for f in config.feeds]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     tz = ZoneInfo(config.settings.timezone)
     table = Table(title=f"{len(config.feeds)} feeds in {config.path}")
-    for column in ("feed", "state", "last success", "failures", "next poll", "entries"):
+    for column in ("feed", "state", "last success", "next poll", "entries"):
         table.add_column(column, no_wrap=column in ("feed", "state"))
-    table.add_column("last error", overflow="fold", ratio=1)
+    table.add_column("what happened", overflow="fold", ratio=1)
+    colours = {"ok": "green", "failing": "red", "retired": "red", "moved": "yellow"}
     for feed in config.feeds:
-        table.add_row(*_status_row(feed.name, feed.enabled, states.get(feed.name), tz))
+        state = states.get(feed.name)
+        health = _health(feed.enabled, state)
+        colour = colours.get(health, "default")
+        table.add_row(
+            feed.name, f"[{colour}]{health}[/{colour}]",
+            _when(state.last_success if state else None, tz),
+            _when(state.next_poll if state and health != "retired" else None, tz),
+            str(state.entry_count if state else 0),
+            explain_state(feed.enabled, state, tz),
+        )
     console.print(table)
+
+
+def _when(moment: datetime | None, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else "—"
 
 
 def _health(enabled: bool, state: FeedState | None) -> str:
@@ -219,10 +262,38 @@ def _health(enabled: bool, state: FeedState | None) -> str:
         return "disabled"
     if state is None or state.last_polled is None:
         return "never polled"
-    return "failing" if state.failures else "ok"
+    if state.gone_at:
+        return "retired"
+    if state.failures:
+        return "failing"
+    return "moved" if state.moved_to else "ok"
 
 
-def _status_json(name: str, enabled: bool, state: FeedState | None) -> dict[str, object]:
+def explain_state(enabled: bool, state: FeedState | None, tz: ZoneInfo) -> str:
+    """What happened to a feed, in plain words: what, when, and what comes next."""
+    if not enabled:
+        return "disabled in feeds.yaml: not polled, its entries are kept"
+    if state is None or state.last_polled is None:
+        return "not polled yet"
+    if state.gone_at:
+        return (f"retired on {_when(state.gone_at, tz)}: {state.last_error}. It is not "
+                "polled any more; edit its entry in feeds.yaml to try again.")
+    parts = []
+    if state.failures:
+        attempts = "attempt" if state.failures == 1 else "attempts in a row"
+        parts.append(
+            f"failing since {_when(state.failing_since or state.last_polled, tz)} "
+            f"({state.failures} {attempts}): {state.last_error}. "
+            f"Next try {_when(state.next_poll, tz)}; it is never dropped.")
+    if state.moved_to:
+        parts.append(f"moved permanently to {state.moved_to} on "
+                     f"{_when(state.moved_at, tz)}: polled there now; "
+                     "put the new address in feeds.yaml.")
+    return " ".join(parts) or f"ok: last polled {_when(state.last_polled, tz)}"
+
+
+def _status_json(name: str, enabled: bool, state: FeedState | None, tz: ZoneInfo
+                 ) -> dict[str, object]:
     def iso(moment: datetime | None) -> str | None:
         return moment.isoformat() if moment else None
 
@@ -230,32 +301,18 @@ def _status_json(name: str, enabled: bool, state: FeedState | None) -> dict[str,
         "name": name,
         "state": _health(enabled, state),
         "url": state.url if state else None,
+        "moved_to": state.moved_to if state else None,
         "last_polled": iso(state.last_polled if state else None),
         "last_success": iso(state.last_success if state else None),
         "last_error": state.last_error if state else None,
+        "last_status": state.last_status if state else None,
+        "failing_since": iso(state.failing_since if state else None),
         "failures": state.failures if state else 0,
-        "next_poll": iso(state.next_poll if state else None),
+        "retired_at": iso(state.gone_at if state else None),
+        "next_poll": iso(state.next_poll if state and not state.gone_at else None),
         "entries": state.entry_count if state else 0,
+        "what_happened": explain_state(enabled, state, tz),
     }
-
-
-def _status_row(name: str, enabled: bool, state: FeedState | None, tz: ZoneInfo
-                ) -> list[str]:
-    def when(moment: datetime | None) -> str:
-        return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else "—"
-
-    health = _health(enabled, state)
-    colour = {"ok": "green", "failing": "red"}.get(health)
-    if colour:
-        health = f"[{colour}]{health}[/{colour}]"
-    return [
-        name, health,
-        when(state.last_success if state else None),
-        str(state.failures if state else 0),
-        when(state.next_poll if state else None),
-        str(state.entry_count if state else 0),
-        (state.last_error or "") if state else "",
-    ]
 
 
 @main.command()
@@ -279,9 +336,10 @@ def demo(directory: Path, address: tuple[str, int], once: bool) -> None:
             return
         store = _open_store(config)
         try:
-            now = datetime.now(UTC)
-            _print_outcomes(update_feeds(store, make_session(), config, now, force=True))
-            report = render_site(store, config.settings, config.feeds, now)
+            started = time.monotonic()
+            outcomes = _poll_with_progress(store, config, force=True)
+            _print_outcomes(outcomes, time.monotonic() - started)
+            report = render_site(store, config.settings, config.feeds, datetime.now(UTC))
         finally:
             store.close()
         console.print(f"Wrote {report.days} day pages to {config.settings.output_dir}; "

@@ -9,15 +9,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 from click.testing import CliRunner, Result
 
 from aggregator import USER_AGENT
-from aggregator.cli import main
+from aggregator.cli import explain_state, main
+from aggregator.models import FeedState
 from tests.conftest import FeedServer, write_config
 
 ROOT = Path(__file__).parent.parent
@@ -41,7 +44,9 @@ def config_path(tmp_path: Path, feed_server: FeedServer, refused_url: str) -> Pa
 def test_fetch_render_status(config_path: Path) -> None:
     fetched = invoke(config_path, "fetch")
     assert fetched.exit_code == 0, fetched.output
-    assert "3 feeds polled: 3 new entries, 0 updated, 1 failed." in fetched.output
+    assert re.search(r"3 feeds polled in [\d.]+ s: 3 new entries, 0 updated, 0 not modified, "
+                     r"0 unchanged, 1 failed\.", fetched.output), fetched.output
+    assert "Slowest: " in fetched.output
     assert "En panne: error: connection failed" in fetched.output
 
     rendered = invoke(config_path, "render")
@@ -61,6 +66,11 @@ def test_fetch_render_status(config_path: Path) -> None:
     assert by_name["En panne"]["state"] == "failing"
     assert by_name["En panne"]["failures"] == 1
     assert by_name["En panne"]["last_error"].startswith("connection failed")
+    explained = by_name["En panne"]["what_happened"]
+    assert re.fullmatch(r"failing since \d{4}-\d\d-\d\d \d\d:\d\d \(1 attempt\): "
+                        r"connection failed: 127\.0\.0\.1:\d+: connection refused\. "
+                        r"Next try \d{4}-\d\d-\d\d \d\d:\d\d; it is never dropped\.",
+                        explained), explained
 
 
 def test_fetch_again_is_not_due_then_forced(config_path: Path) -> None:
@@ -69,7 +79,7 @@ def test_fetch_again_is_not_due_then_forced(config_path: Path) -> None:
     assert again.exit_code == 0
     assert "No feed is due" in again.output
     forced = invoke(config_path, "fetch", "--force", "--feed", "Vis ma vie")
-    assert "1 feeds polled: 0 new entries, 0 updated, 0 failed." in forced.output
+    assert ": 0 new entries, 0 updated, 1 not modified, 0 unchanged, 0 failed." in forced.output
 
 
 def test_fetch_unknown_feed_is_an_error(config_path: Path) -> None:
@@ -117,7 +127,8 @@ def test_python_dash_m_and_version(tmp_path: Path) -> None:
 def test_demo_once_builds_the_site_with_no_network(tmp_path: Path) -> None:
     result = _run("demo", "--once", "--dir", "site", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "4 feeds polled: 11 new entries, 0 updated, 0 failed." in result.stdout
+    assert "4 feeds polled in" in result.stdout
+    assert ": 11 new entries, 0 updated, 0 not modified, 0 unchanged, 0 failed." in result.stdout
     public = tmp_path / "site" / "public"
     index = (public / "index.html").read_text("utf-8")
     assert "Démo — veille community management" in index
@@ -125,7 +136,7 @@ def test_demo_once_builds_the_site_with_no_network(tmp_path: Path) -> None:
     assert len(items) == 11
     # A second demo run finds the same entries: nothing is stored twice.
     again = _run("demo", "--once", "--dir", "site", cwd=tmp_path)
-    assert "4 feeds polled: 0 new entries, 0 updated, 0 failed." in again.stdout
+    assert ": 0 new entries, 0 updated, 0 not modified, 4 unchanged, 0 failed." in again.stdout
 
 
 @pytest.fixture
@@ -179,3 +190,32 @@ def test_run_polls_renders_and_serves(daemon: tuple[str, subprocess.Popen[str]])
     assert again.status_code == 304
     assert requests.get(base + "feed.json", timeout=5).headers["Content-Type"].startswith(
         "application/feed+json")
+
+
+PARIS = ZoneInfo("Europe/Paris")
+POLLED = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("state, expected", [
+    (None, "not polled yet"),
+    (FeedState("f", "u", last_polled=POLLED), "ok: last polled 2026-11-21 09:00"),
+    (FeedState("f", "u", last_polled=POLLED, gone_at=POLLED,
+               last_error="HTTP 410 Gone: the server says this feed is gone for good"),
+     "retired on 2026-11-21 09:00: HTTP 410 Gone: the server says this feed is gone for "
+     "good. It is not polled any more; edit its entry in feeds.yaml to try again."),
+    (FeedState("f", "u", last_polled=POLLED, failures=3, failing_since=POLLED,
+               last_error="HTTP 503 Service Unavailable",
+               next_poll=POLLED + timedelta(hours=4)),
+     "failing since 2026-11-21 09:00 (3 attempts in a row): HTTP 503 Service Unavailable. "
+     "Next try 2026-11-21 13:00; it is never dropped."),
+    (FeedState("f", "u", last_polled=POLLED, moved_to="https://new.example/feed",
+               moved_at=POLLED),
+     "moved permanently to https://new.example/feed on 2026-11-21 09:00: polled there "
+     "now; put the new address in feeds.yaml."),
+])
+def test_status_explains_in_plain_words(state: FeedState | None, expected: str) -> None:
+    assert explain_state(True, state, PARIS) == expected
+
+
+def test_status_of_a_disabled_feed() -> None:
+    assert explain_state(False, None, PARIS).startswith("disabled in feeds.yaml")
