@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -361,8 +362,28 @@ def _parse_pool(feed_count: int) -> Iterator[Executor]:
     # forkserver: forking a process that runs fetch threads could copy a held lock.
     context = get_context("forkserver")
     context.set_forkserver_preload(["aggregator.update"])
-    with ProcessPoolExecutor(cores, mp_context=context) as pool:
+    with ProcessPoolExecutor(cores, mp_context=context, initializer=_watch_parent,
+                             initargs=(os.getpid(),)) as pool:
         yield pool
+
+
+def _watch_parent(parent: int) -> None:
+    """In a parse worker: exit when the polling process dies, even by SIGKILL.
+
+    Workers hold both ends of their task pipe, so they never see it close.
+    """
+
+    def watch() -> None:
+        while True:
+            time.sleep(1)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # the pid was reused by another user's process
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 class _InlineExecutor(Executor):

@@ -45,6 +45,7 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     conditional: bool = True  # honour If-None-Match / If-Modified-Since with a 304
     drip: float = 0.0  # seconds between bytes: a server that sends one byte at a time
+    delay: float = 0.0  # seconds to think before answering
     declared_length: int | None = None  # a Content-Length other than the body's (truncation)
 
 
@@ -115,6 +116,8 @@ class FeedServer:
             def _answer(self) -> None:
                 server.requests.append(SeenRequest(self.path, dict(self.headers)))
                 route = server.routes.get(self.path)
+                if route and route.delay:
+                    time.sleep(route.delay)
                 if route is None:
                     self.send_error(404)
                     return
