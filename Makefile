@@ -30,7 +30,7 @@ fetch render status: $(VENV)/.installed
 	$(BIN)/aggregator $@
 
 test: $(VENV)/.installed-test
-	$(BIN)/ruff check aggregator tests
+	$(BIN)/ruff check aggregator tests benchmarks
 	$(BIN)/mypy aggregator
 	$(BIN)/python -m pytest
 

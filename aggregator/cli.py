@@ -8,7 +8,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,7 +28,13 @@ from aggregator.render import render_site
 from aggregator.schedule import run_daemon
 from aggregator.serve import make_server, parse_address, server_url, start_server
 from aggregator.store import Store
-from aggregator.update import UnknownFeedError, describe_outcome, select_feeds, update_feeds
+from aggregator.update import (
+    UnknownFeedError,
+    check_feeds,
+    describe_outcome,
+    select_feeds,
+    update_feeds,
+)
 
 # soft_wrap: long paths and URLs stay on one line, for people and for scripts reading them.
 console = Console(highlight=False, soft_wrap=True)
@@ -313,6 +319,62 @@ def _status_json(name: str, enabled: bool, state: FeedState | None, tz: ZoneInfo
         "entries": state.entry_count if state else 0,
         "what_happened": explain_state(enabled, state, tz),
     }
+
+
+@main.group()
+def feeds() -> None:
+    """List and check the feeds of feeds.yaml."""
+
+
+@feeds.command("list")
+@click.pass_context
+def feeds_list(ctx: click.Context) -> None:
+    """The feeds of feeds.yaml, as a table."""
+    config = _load(ctx)
+    table = Table(title=f"{len(config.feeds)} feeds in {config.path}")
+    for column in ("name", "url", "tags", "every", "enabled"):
+        table.add_column(column, overflow="fold")
+    for feed in config.feeds:
+        every = feed.poll_interval or config.settings.poll_interval
+        table.add_row(feed.name, feed.url, ", ".join(feed.tags), _duration(every),
+                      "yes" if feed.enabled else "no")
+    console.print(table)
+
+
+@feeds.command("check")
+@click.pass_context
+def feeds_check(ctx: click.Context) -> None:
+    """Validate feeds.yaml, then try every feed once without storing anything."""
+    config = _load(ctx)
+    results = check_feeds(make_session(), config)
+    table = Table(title=f"{len(results)} feeds in {config.path} tried once")
+    for column in ("feed", "result", "entries"):
+        table.add_column(column, no_wrap=column != "entries")
+    table.add_column("details", overflow="fold", ratio=1)
+    for result in results:
+        details = []
+        if result.moved_to:
+            details.append(f"moved permanently to {result.moved_to}: "
+                           "put this address in feeds.yaml")
+        if result.error:
+            details.append(result.error)
+        elif result.title:
+            details.append(f"“{result.title}”, {result.elapsed:.2f} s")
+        verdict = "[red]failed[/red]" if result.error else "[green]ok[/green]"
+        table.add_row(result.feed, verdict, str(result.entries), "; ".join(details))
+    console.print(table)
+    failed = sum(1 for r in results if r.error)
+    console.print(f"{len(results) - failed} ok, {failed} failed.")
+    if failed:
+        ctx.exit(1)
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 @main.command()

@@ -320,18 +320,26 @@ def update_feeds(
         return []
     settings = config.settings
     limiter = HostLimiter(settings.per_host)
-    with ThreadPoolExecutor(min(settings.concurrency, len(feeds)), "fetch") as fetchers, \
+    workers = min(settings.concurrency, len(feeds))
+    waiting = iter(feeds)
+    with ThreadPoolExecutor(workers, "fetch") as fetchers, \
             _parse_pool(len(feeds)) as parsers:
-        fetching = {
-            fetchers.submit(_safe_fetch, session, limiter, feed, states.get(feed.name),
-                            settings)
-            for feed in feeds
-        }
+        fetching: set[Future[Poll]] = set()
         parsing: dict[Future[Parsed], Poll] = {}
-        while fetching or parsing:
+        # Bounded hand-offs: a fetched body waits for a parser only while the parsers
+        # are busy, so memory holds a few bodies, not the whole run's.
+        backlog = workers + 2 * (os.cpu_count() or 1)
+        while True:
+            while len(fetching) < workers and len(fetching) + len(parsing) < backlog:
+                feed = next(waiting, None)
+                if feed is None:
+                    break
+                fetching.add(fetchers.submit(_safe_fetch, session, limiter, feed,
+                                             states.get(feed.name), settings))
+            if not fetching and not parsing:
+                break
             running: set[Future[Any]] = {*fetching, *parsing}
-            done = wait(running, return_when=FIRST_COMPLETED).done
-            for future in done:
+            for future in wait(running, return_when=FIRST_COMPLETED).done:
                 if future in parsing:
                     batch.finish(_with_parse(parsing.pop(future), future.result()))
                     continue
@@ -417,6 +425,47 @@ def _safe_parse(content: bytes, headers: Mapping[str, str], url: str) -> Parsed:
     except Exception as exc:  # feedparser or a sanitizer bug on one hostile document
         log.exception("unexpected error while parsing %s", url)
         return Parsed(error=f"internal error while parsing: {exc!r}")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One feed tried once by `feeds check`, nothing stored."""
+
+    feed: str
+    url: str
+    status: int | None
+    entries: int = 0
+    title: str | None = None
+    moved_to: str | None = None
+    error: str | None = None
+    elapsed: float = 0.0
+
+
+def check_feeds(session: requests.Session, config: Config) -> list[CheckResult]:
+    """Fetch and parse every feed of `config` once, without conditions and without storing."""
+    limiter = HostLimiter(config.settings.per_host)
+    feeds = interleave_hosts(config.feeds)
+    if not feeds:
+        return []
+    with ThreadPoolExecutor(min(config.settings.concurrency, len(feeds)), "check") as pool:
+        polls = pool.map(lambda f: _safe_fetch(session, limiter, f, None, config.settings),
+                         feeds)
+        return [_check(poll) for poll in polls]
+
+
+def _check(poll: Poll) -> CheckResult:
+    fetched = poll.fetched
+    parsed = None
+    if needs_parse(poll) and fetched.content is not None:
+        parsed = _safe_parse(fetched.content, fetched.headers, fetched.final_url)
+    return CheckResult(
+        feed=poll.feed.name, url=poll.feed.url, status=fetched.status,
+        entries=len(parsed.entries) if parsed else 0,
+        title=parsed.feed.title if parsed and parsed.feed else None,
+        moved_to=fetched.permanent_url,
+        error=fetched.error or (parsed.error if parsed else None),
+        elapsed=fetched.elapsed,
+    )
 
 
 def describe_outcome(outcome: UpdateOutcome) -> str:

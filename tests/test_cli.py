@@ -219,3 +219,28 @@ def test_status_explains_in_plain_words(state: FeedState | None, expected: str) 
 
 def test_status_of_a_disabled_feed() -> None:
     assert explain_state(False, None, PARIS).startswith("disabled in feeds.yaml")
+
+
+def test_feeds_list_and_check(config_path: Path, feed_server: FeedServer) -> None:
+    listed = invoke(config_path, "feeds", "list")
+    assert listed.exit_code == 0
+    assert "Vis ma vie" in listed.output and "humour" in listed.output
+
+    checked = invoke(config_path, "feeds", "check")
+    assert checked.exit_code == 1  # one feed fails: scripts can tell
+    assert "2 ok, 1 failed." in checked.output
+    assert "connection refused" in checked.output
+    before = len(feed_server.requests)
+    # Nothing was stored: a fetch afterwards still finds every entry new.
+    fetched = invoke(config_path, "fetch")
+    assert ": 3 new entries" in fetched.output
+    assert len(feed_server.requests) == before + 2
+
+
+def test_feeds_check_shows_a_permanent_move(tmp_path: Path, feed_server: FeedServer) -> None:
+    new = feed_server.serve_file("vis-ma-vie.atom", "/new")
+    old = feed_server.set("/old", b"", status=308, headers={"Location": "/new"})
+    config = write_config(tmp_path, [{"name": "moved", "url": old}])
+    checked = invoke(config, "feeds", "check")
+    assert checked.exit_code == 0, checked.output
+    assert f"moved permanently to {new}" in checked.output.replace("\n", "")

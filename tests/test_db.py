@@ -6,15 +6,13 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import command
+from alembic.config import Config
 
-from aggregator.db import FIRST_REVISION, migrate
+from aggregator.db import FIRST_REVISION, MIGRATIONS, migrate
 from aggregator.store import Store
 
 
 def _alembic(engine: sa.Engine, action: str, revision: str) -> None:
-    from aggregator.db import MIGRATIONS
-    from alembic.config import Config
-
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
