@@ -125,6 +125,26 @@ def start_server(directory: Path, validators: bool) -> tuple[subprocess.Popen[st
     return process, int(process.stdout.readline())
 
 
+# VmHWM, not ru_maxrss: a child's ru_maxrss starts from its parent's before exec.
+HOSTILE_PROBE = """
+import re, sys
+from aggregator.fetch import fetch_feed, make_session
+result = fetch_feed(make_session(), sys.argv[1], max_size=10_000_000)
+status = open("/proc/self/status").read()
+print(int(re.search(r"VmHWM:\\s+(\\d+)", status).group(1)) / 1024, result.error or "ok")
+"""
+
+
+def hostile_memory(port: int) -> None:
+    """Peak RSS of a fresh process fetching one feed: a normal one, then each hostile one."""
+    for name in ("f0.xml", "huge.xml", "bomb.gz"):
+        out = subprocess.run([sys.executable, "-c", HOSTILE_PROBE,
+                              f"http://127.0.0.1:{port}/{name}"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout.split(None, 1)
+        print(f"{'one process fetching ' + name:<34} peak RSS {float(out[0]):6.0f} MB   "
+              f"{out[1].strip()}")
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -184,6 +204,8 @@ def run(work: Path, count: int, entries: int) -> None:
     for validators in (True, False):
         server, port = start_server(feeds_dir, validators)
         try:
+            if validators:
+                hostile_memory(port)
             names = [f"f{i}.xml" for i in range(count)] + ["huge.xml", "bomb.gz"]
             feeds = [{"name": n, "url": f"http://127.0.0.1:{port}/{n}"} for n in names]
             for mode in (["pool", "inline"] if validators else ["pool"]):
