@@ -197,25 +197,18 @@ def test_jitter_spreads_feeds_with_the_same_interval(
     assert all(between(t, HOUR, 1.1 * HOUR) for t in times)
 
 
-def test_at_most_two_requests_per_host(
-    feed_server: FeedServer, make_config: Any, store: Store
+@pytest.mark.parametrize("settings, expected", [({}, 2), ({"per_host": 4}, 4)],
+                         ids=["default", "setting"])
+def test_requests_per_host_are_limited(
+    feed_server: FeedServer, make_config: Any, store: Store,
+    settings: dict[str, int], expected: int,
 ) -> None:
     feeds = [{"name": f"slow {n}", "url": feed_server.set(f"/s{n}", _rss_with_ttl(60),
                                                            drip=0.003)}
              for n in range(8)]
-    outcomes = poll(store, make_config(feeds, concurrency=8))
+    outcomes = poll(store, make_config(feeds, concurrency=8, **settings))
     assert all(o.outcome == "new" for o in outcomes.values())
-    assert feed_server.max_in_flight == 2
-
-
-def test_per_host_limit_is_a_setting(
-    feed_server: FeedServer, make_config: Any, store: Store
-) -> None:
-    feeds = [{"name": f"slow {n}", "url": feed_server.set(f"/s{n}", _rss_with_ttl(60),
-                                                           drip=0.003)}
-             for n in range(8)]
-    poll(store, make_config(feeds, concurrency=8, per_host=4))
-    assert feed_server.max_in_flight == 4
+    assert feed_server.max_in_flight == expected
 
 
 def test_html_page_error_names_the_advertised_feed(
