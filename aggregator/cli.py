@@ -141,9 +141,11 @@ def _print_outcomes(outcomes: Sequence[UpdateOutcome], elapsed: float) -> None:
     kinds = Counter(o.outcome for o in outcomes)
     console.print(
         f"{len(outcomes)} feeds polled in {elapsed:.1f} s: "
-        f"{sum(o.new for o in outcomes)} new entries, {sum(o.updated for o in outcomes)} "
-        f"updated, {kinds['not_modified']} not modified, {kinds['unchanged']} unchanged, "
-        f"{kinds['error'] + kinds['gone']} failed.", markup=False)
+        f"{sum(o.new for o in outcomes)} new entries, "
+        f"{sum(o.duplicates for o in outcomes)} already published elsewhere, "
+        f"{sum(o.updated for o in outcomes)} updated, {kinds['not_modified']} not modified, "
+        f"{kinds['unchanged']} unchanged, {kinds['error'] + kinds['gone']} failed.",
+        markup=False)
     slowest = sorted(outcomes, key=lambda o: o.elapsed, reverse=True)[:3]
     if len(outcomes) > 1:
         console.print("Slowest: " + ", ".join(f"{o.feed} ({o.elapsed:.2f} s)"

@@ -10,11 +10,14 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import (
     JSON,
+    BigInteger,
+    Boolean,
     DateTime,
     Dialect,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -80,6 +83,8 @@ class FeedRow(Base):
     config_hash: Mapped[str | None] = mapped_column(String(64))
     last_status: Mapped[int | None] = mapped_column(Integer)
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Hashes of paragraphs seen in several of its entries (footers, signatures, forms).
+    boilerplate: Mapped[list[int] | None] = mapped_column(JSON)
 
 
 class EntryRow(Base):
@@ -89,6 +94,8 @@ class EntryRow(Base):
     __table_args__ = (
         UniqueConstraint("feed_id", "identity", name="uq_entries_feed_identity"),
         Index("ix_entries_dated", "dated"),
+        Index("ix_entries_article", "article_id"),
+        Index("ix_entries_canonical_dated", "is_canonical", "dated"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -107,6 +114,28 @@ class EntryRow(Base):
     content: Mapped[str] = mapped_column(Text, default="")
     summary: Mapped[str] = mapped_column(Text, default="")
     excerpt: Mapped[str] = mapped_column(Text, default="")
+    # The article this entry is a copy of: the id of the article's first stored entry.
+    article_id: Mapped[int | None] = mapped_column(Integer)
+    # The copy shown for the article: published first (ties: first seen).
+    is_canonical: Mapped[bool] = mapped_column(Boolean, default=True)
+    canonical_link: Mapped[str | None] = mapped_column(Text)
+    title_key: Mapped[str | None] = mapped_column(Text)
+    sketch: Mapped[bytes | None] = mapped_column(LargeBinary)
+    shingle_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EntryKeyRow(Base):
+    """An index key of an entry (link, title, lead, smallest shingle hashes): finds copies."""
+
+    __tablename__ = "entry_keys"
+    __table_args__ = (
+        Index("ix_entry_keys_key", "key", "entry_id"),
+        Index("ix_entry_keys_entry", "entry_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
+    key: Mapped[int] = mapped_column(BigInteger)
 
 
 MIGRATIONS = Path(__file__).parent / "migrations"

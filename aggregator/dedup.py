@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import html
+import re
+import unicodedata
+from collections.abc import Sequence, Set
 from dataclasses import replace
 from datetime import datetime
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from aggregator.models import CleanEntry, ParsedEntry
+from aggregator.models import CleanEntry, Fingerprint, ParsedEntry
 
 # Unique indexes on long text are costly (and capped on PostgreSQL), so long keys are hashed.
 _MAX_KEY = 500
@@ -72,3 +75,203 @@ def distrust_shared_guids(entries: Sequence[ParsedEntry]) -> list[ParsedEntry]:
             links_by_guid.setdefault(entry.guid, set()).add(entry.link)
     shared = {guid for guid, links in links_by_guid.items() if len(links) > 1}
     return [replace(e, guid=None) if e.guid in shared and e.link else e for e in entries]
+
+
+# --- across feeds: the same article under other ids ------------------------------------
+
+# Query parameters that only track the reader (campaigns, clicks, newsletters, AT Internet).
+TRACKING_PARAMETERS = re.compile(
+    r"^(utm_\w*|fbclid|gclid|gclsrc|dclid|msclkid|yclid|igshid|mc_cid|mc_eid|_hsenc|_hsmi"
+    r"|mkt_tok|xtor|at_\w+|ns_\w+|wt\.\w+|ref_src|spm|_ga|oly_\w+|vero_\w+)$",
+    re.IGNORECASE,
+)
+# Redirect wrappers that carry the real address in a query parameter.
+REDIRECT_WRAPPERS = {
+    ("google.com", "/url"): ("q", "url"),
+    ("l.facebook.com", "/l.php"): ("u",),
+    ("lm.facebook.com", "/l.php"): ("u",),
+    ("linkedin.com", "/redir/redirect"): ("url",),
+    ("t.umblr.com", "/redirect"): ("z",),
+    ("out.reddit.com", ""): ("url",),
+    ("slack-redir.net", "/link"): ("url",),
+    ("href.li", ""): ("",),
+}
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _unwrap(host: str, path: str, query: str) -> str | None:
+    """The address a known redirect wrapper points at, if this is one."""
+    for (wrapper_host, wrapper_path), names in REDIRECT_WRAPPERS.items():
+        if host != wrapper_host or (wrapper_path and path != wrapper_path):
+            continue
+        if names == ("",):  # href.li/?https://target
+            return unquote(query) or None
+        values = parse_qs(query)
+        for name in names:
+            if values.get(name):
+                return values[name][0]
+    return None
+
+
+def canonical_link(link: str | None) -> str | None:
+    """A link reduced to what identifies the page: one article, one canonical link.
+
+    Tracking parameters, fragments, default ports, `www.`, the scheme and
+    trailing slashes are dropped, and known redirect wrappers are unwrapped.
+    Home pages (no path) give None: they identify a site, not an article.
+    """
+    if not link:
+        return None
+    for _ in range(3):  # a wrapper around a wrapper is rare; three levels are plenty
+        parts = urlsplit(link.strip())
+        host = (parts.hostname or "").lower().removeprefix("www.")
+        target = _unwrap(host, parts.path, parts.query)
+        if not target:
+            break
+        link = target
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    port = f":{parts.port}" if parts.port and parts.port != DEFAULT_PORTS.get(
+        parts.scheme.lower()) else ""
+    query = urlencode(sorted(
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not TRACKING_PARAMETERS.match(k)
+    ))
+    path = re.sub(r"/+$", "", parts.path)
+    if not path and not query:
+        return None
+    return f"{host}{port}{path}" + (f"?{query}" if query else "")
+
+
+_FOLD = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "ł": "l", "đ": "d"})
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def normalize_text(text: str) -> str:
+    """Text folded for comparison: case, accents, œ/æ, quotes and punctuation gone."""
+    folded = unicodedata.normalize("NFKD", text.casefold().translate(_FOLD))
+    bare = "".join(c for c in folded if not unicodedata.combining(c))
+    return _NOT_WORD.sub(" ", bare).strip()
+
+
+# A site name tacked on a title: "Titre - Site", "Titre | Site", "[Repost] Titre", ...
+_TITLE_PREFIX = re.compile(r"^\s*(\[[^\]]{1,40}\]|\([^)]{1,40}\)|(repost|rt|republication)\s*:)\s*",
+                           re.IGNORECASE)
+_TITLE_SUFFIX = re.compile(r"\s+(?:-|–|—|\||::|»|·)\s+([^-–—|:»·]{1,40})$")
+
+
+def title_key(title: str) -> str:
+    """A title without the site name or tag around it, normalized, for finding candidates."""
+    stripped = _TITLE_PREFIX.sub("", title)
+    suffix = _TITLE_SUFFIX.search(stripped)
+    # Only a short tail is a site name; "Facebook - les nouveautés de la semaine" is a title.
+    if suffix and len(suffix.group(1).split()) <= 3 and len(stripped[:suffix.start()].split()) >= 2:
+        stripped = stripped[:suffix.start()]
+    return normalize_text(stripped)
+
+
+SHINGLE_WORDS = 5
+SKETCH_SIZE = 128  # hashes kept to verify a candidate (1 KB per entry)
+INDEX_KEYS = 16  # of them, the smallest ones indexed to find candidates
+LEAD_WORDS = 10
+LONG_TEXT = 30  # shingles; below this, a text is too short to decide alone
+CONTAINMENT = 0.7
+TITLED_CONTAINMENT = 0.5
+
+
+def index_keys(found: Fingerprint) -> list[int]:
+    """The index keys under which an entry can be found: smallest hashes, link, title, lead."""
+    keys = list(found.sketch[:INDEX_KEYS])
+    for kind, value in (("link", found.link), ("title", found.title)):
+        if value:
+            keys.append(hash64(f"{kind}:{value}"))
+    if found.lead is not None:
+        keys.append(found.lead)
+    return keys
+
+
+def pack_sketch(sketch: Sequence[int]) -> bytes:
+    """A sketch as bytes for the database: 8 bytes a hash."""
+    return b"".join(h.to_bytes(8, "big", signed=True) for h in sketch)
+
+
+def unpack_sketch(data: bytes | None) -> tuple[int, ...]:
+    """The hashes of a packed sketch."""
+    if not data:
+        return ()
+    return tuple(int.from_bytes(data[i:i + 8], "big", signed=True)
+                 for i in range(0, len(data), 8))
+
+
+def hash64(text: str) -> int:
+    """A stable signed 64-bit hash (fits a SQL BIGINT)."""
+    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def paragraphs(html_text: str) -> list[str]:
+    """The normalized text of each block of an HTML fragment."""
+    blocks = _BLOCK_SPLIT.split(html_text)
+    return [p for p in (normalize_text(_text_of(b)) for b in blocks) if p]
+
+
+_BLOCK_SPLIT = re.compile(
+    r"<(?:/?(?:p|div|br|li|h[1-6]|blockquote|tr|td|th|pre|figure|figcaption|hr|dd|dt|ul|ol"
+    r"|section|article|header|footer|table)\b)[^>]*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _text_of(fragment: str) -> str:
+    return html.unescape(_TAG.sub(" ", fragment))
+
+
+def paragraph_hash(paragraph: str) -> int:
+    """The key under which a feed's boilerplate paragraphs are remembered."""
+    return hash64("p:" + paragraph)
+
+
+def find_boilerplate(documents: Sequence[Sequence[str]]) -> set[int]:
+    """Paragraphs that recur in two or more entries of one feed: footers, signatures, forms."""
+    seen: dict[int, int] = {}
+    for blocks in documents:
+        for key in {paragraph_hash(p) for p in blocks}:
+            seen[key] = seen.get(key, 0) + 1
+    return {key for key, count in seen.items() if count >= 2}
+
+
+def fingerprint(title: str, link: str | None, blocks: Sequence[str],
+                boilerplate: Set[int] = frozenset()) -> Fingerprint:
+    """Fingerprint an entry from its title, link and text blocks, boilerplate left out."""
+    words = " ".join(p for p in blocks if paragraph_hash(p) not in boilerplate).split()
+    shingles = frozenset(
+        hash64(" ".join(words[i:i + SHINGLE_WORDS]))
+        for i in range(max(len(words) - SHINGLE_WORDS + 1, 1 if words else 0))
+    )
+    lead = hash64("lead:" + " ".join(words[:LEAD_WORDS])) if len(words) >= LEAD_WORDS else None
+    return Fingerprint(
+        link=canonical_link(link), title=title_key(title), size=len(shingles),
+        sketch=tuple(sorted(shingles)[:SKETCH_SIZE]), lead=lead, shingles=shingles,
+    )
+
+
+def same_article(new: Fingerprint, old: Fingerprint) -> str | None:
+    """Why `new` (with its shingles) is the same article as stored `old`, or None.
+
+    Same canonical link; or one text contained in the other (≥ 70% of the
+    smaller, estimated from `old`'s sketch), which survives comments or a footer
+    appended as long as the article; or, for texts too short to decide alone,
+    the same title and half the smaller text shared.
+    """
+    if new.link and new.link == old.link:
+        return "link"
+    if not new.size or not old.size or not old.sketch:
+        return None
+    in_new = sum(1 for h in old.sketch if h in new.shingles) / len(old.sketch)
+    shared = in_new * old.size
+    containment = shared / min(new.size, old.size)
+    if min(new.size, old.size) >= LONG_TEXT and containment >= CONTAINMENT:
+        return "content"
+    if (new.title and new.title == old.title and containment >= TITLED_CONTAINMENT
+            and shared >= 5):
+        return "title and content"
+    return None

@@ -12,9 +12,18 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time
 
 from aggregator.config import Settings
-from aggregator.models import StoredEntry
+from aggregator.models import Copy, StoredEntry
 
 RECENT_DAYS = 14
+
+
+@dataclass(frozen=True)
+class CopyView:
+    """Another place an article was published, as a digest page links it."""
+
+    blog: str
+    link: str | None
+    date_label: str
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,7 @@ class EntryView:
     iso_time: str
     excerpt: str
     tags: tuple[str, ...]
+    also: tuple[CopyView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,7 @@ class FeedItem:
     source_url: str
     source_feed: str
     tags: tuple[str, ...]
+    copies: tuple[Copy, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -170,6 +181,12 @@ def _entry_view(entry: StoredEntry, tz: ZoneInfo, language: str) -> EntryView:
         iso_time=local.isoformat(),
         excerpt=entry.excerpt,
         tags=entry.tags,
+        also=tuple(
+            CopyView(copy.feed_name, copy.link,
+                     format_date(copy.dated.astimezone(tz), format="medium",
+                                 locale=babel_locale(language)))
+            for copy in entry.copies
+        ),
     )
 
 
@@ -204,7 +221,9 @@ def _feed_item(entry: StoredEntry) -> FeedItem:
     if entry.changed > entry.first_seen:  # we saw it edited in place
         updated = max(updated, entry.changed)
     return FeedItem(
-        id=entry_id(entry.feed_name, entry.identity),
+        # The article's first stored copy names it: the id holds when the canonical moves.
+        id=entry_id(entry.article_feed or entry.feed_name,
+                    entry.article_identity or entry.identity),
         title=entry.title,
         link=entry.link,
         content_html=entry.content or entry.summary,
@@ -216,4 +235,5 @@ def _feed_item(entry: StoredEntry) -> FeedItem:
         source_url=entry.site_url or entry.feed_url,
         source_feed=entry.feed_url,
         tags=entry.tags,
+        copies=entry.copies,
     )

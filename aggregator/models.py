@@ -31,6 +31,7 @@ class FeedState:
     interval_hint: timedelta | None = None
     last_status: int | None = None
     failing_since: datetime | None = None
+    boilerplate: frozenset[int] = frozenset()
 
     @property
     def poll_url(self) -> str:
@@ -94,6 +95,23 @@ class ParsedFeed:
 
 
 @dataclass(frozen=True)
+class Fingerprint:
+    """What cross-feed de-duplication knows of an entry (see dedup.fingerprint).
+
+    `shingles` (every hashed 5-word run of the text) exists only for a new entry;
+    stored entries keep `sketch`, the smallest hashes: a uniform sample, enough
+    to estimate how much of one text another contains.
+    """
+
+    link: str | None
+    title: str
+    size: int
+    sketch: tuple[int, ...]
+    lead: int | None
+    shingles: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
 class CleanEntry:
     """An entry safe to store and show: sanitized HTML, text title, identity key."""
 
@@ -107,14 +125,27 @@ class CleanEntry:
     content: str
     summary: str
     excerpt: str
+    fingerprint: Fingerprint | None = None
 
 
 @dataclass(frozen=True)
 class SaveCounts:
-    """How many entries a save added and how many it changed in place."""
+    """What a save did: new articles, copies of known ones, in-place changes."""
 
     new: int = 0
     updated: int = 0
+    duplicates: int = 0  # copies of an article already stored from another feed
+    recognized: int = 0  # entries the feed re-issued under a new id
+
+
+@dataclass(frozen=True)
+class Copy:
+    """Another place an article was published."""
+
+    feed_name: str
+    feed_title: str
+    link: str | None
+    dated: datetime
 
 
 @dataclass(frozen=True)
@@ -133,6 +164,7 @@ class PollRecord:
     title: str | None = None
     site_url: str | None = None
     interval_hint: timedelta | None = None
+    boilerplate: frozenset[int] = frozenset()
 
 
 Outcome = Literal["new", "unchanged", "not_modified", "error", "gone"]
@@ -149,6 +181,7 @@ class UpdateOutcome:
     error: str | None = None
     elapsed: float = 0.0
     moved_to: str | None = None
+    duplicates: int = 0
 
 
 @dataclass(frozen=True)
@@ -172,3 +205,6 @@ class StoredEntry:
     content: str
     summary: str
     excerpt: str
+    article_feed: str = ""  # the feed and identity of the article's first stored entry:
+    article_identity: str = ""  # its id in the merged feeds never changes
+    copies: tuple[Copy, ...] = ()

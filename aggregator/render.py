@@ -187,6 +187,14 @@ def json_feed(feed: MergedFeed) -> str:
                     "home_page_url": item.source_url,
                     "feed_url": item.source_feed,
                 },
+                **({"_also_published_on": {
+                    "about": "https://jsonfeed.org/version/1.1#extensions",
+                    "copies": [
+                        {"title": copy.feed_title, "url": copy.link,
+                         "date_published": rfc3339(copy.dated)}
+                        for copy in item.copies
+                    ],
+                }} if item.copies else {}),
             }
             for item in feed.items
         ],

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, load_only, sessionmaker
 
 from aggregator.config import FeedConfig
-from aggregator.db import EntryRow, FeedRow, make_engine
-from aggregator.models import CleanEntry, FeedState, PollRecord, SaveCounts, StoredEntry
+from aggregator.db import EntryKeyRow, EntryRow, FeedRow, make_engine
+from aggregator.dedup import index_keys, pack_sketch, same_article, unpack_sketch
+from aggregator.models import (
+    CleanEntry,
+    Copy,
+    FeedState,
+    Fingerprint,
+    PollRecord,
+    SaveCounts,
+    StoredEntry,
+)
+
+# Entries filed under one index key at most: beyond, the key is a common phrase or a
+# generic title, and looking it up would cost more as the table grows.
+POSTINGS_PER_KEY = 64
+MAX_BOILERPLATE = 1000  # paragraph hashes remembered per feed
 
 
 class Store:
@@ -93,31 +108,34 @@ class Store:
         return counts
 
     def latest_entries(self, limit: int) -> list[StoredEntry]:
-        """The `limit` most recent entries across all feeds, newest first."""
+        """The `limit` most recent articles across all feeds, newest first, with their copies."""
         query = (
             select(EntryRow, FeedRow)
             .join(FeedRow, EntryRow.feed_id == FeedRow.id)
+            .where(EntryRow.is_canonical.is_(True))
             .order_by(EntryRow.dated.desc(), EntryRow.id.desc())
             .limit(limit)
         )
         with self._session() as session:
-            return [_stored(e, f) for e, f in session.execute(query)]
+            return _with_copies(session, [(e, f) for e, f in session.execute(query)])
 
     def entries_between(self, start: datetime, end: datetime) -> list[StoredEntry]:
-        """Entries filed at or after `start` and before `end`, oldest first."""
+        """Articles filed at or after `start` and before `end`, oldest first, with copies."""
         query = (
             select(EntryRow, FeedRow)
             .join(FeedRow, EntryRow.feed_id == FeedRow.id)
-            .where(EntryRow.dated >= start, EntryRow.dated < end)
+            .where(EntryRow.is_canonical.is_(True),
+                   EntryRow.dated >= start, EntryRow.dated < end)
             .order_by(EntryRow.dated, EntryRow.id)
         )
         with self._session() as session:
-            return [_stored(e, f) for e, f in session.execute(query)]
+            return _with_copies(session, [(e, f) for e, f in session.execute(query)])
 
     def entry_dates(self) -> list[datetime]:
-        """The filing date of every stored entry, to list the days that have some."""
+        """The filing date of every article, to list the days that have some."""
         with self._session() as session:
-            return list(session.scalars(select(EntryRow.dated)))
+            return list(session.scalars(
+                select(EntryRow.dated).where(EntryRow.is_canonical.is_(True))))
 
 
 def entry_date(published: datetime | None, first_seen: datetime) -> datetime:
@@ -133,27 +151,153 @@ def entry_date(published: datetime | None, first_seen: datetime) -> datetime:
 
 def _save_entries(session: Session, feed_id: int, entries: Sequence[CleanEntry],
                   now: datetime) -> SaveCounts:
-    """Insert new entries and update changed ones in place."""
+    """Insert new entries, update changed ones in place, and file each under its article.
+
+    A new entry that matches a stored one of another feed becomes a copy of that
+    article; one that matches a stored entry of the same feed whose id is no
+    longer in the document is that entry under a new id (the feed migrated).
+    """
     if not entries:
         return SaveCounts()
-    identities = [e.identity for e in entries]
+    document = {e.identity for e in entries}
     existing = {
         row.identity: row
         for row in session.scalars(
             select(EntryRow).where(EntryRow.feed_id == feed_id,
-                                   EntryRow.identity.in_(identities))
+                                   EntryRow.identity.in_(document))
         )
     }
-    new = updated = 0
+    fresh = [e for e in entries if e.identity not in existing]
+    postings = _postings(session, fresh)
+    candidates = _candidates(session, {i for ids in postings.values() for i in ids})
+    counts: Counter[str] = Counter()
+    articles: set[int] = set()
     for entry in entries:
         row = existing.get(entry.identity)
         if row is None:
-            session.add(_new_row(feed_id, entry, now))
-            new += 1
+            row, kind = _file_new_entry(session, feed_id, entry, now, document,
+                                        postings, candidates)
+            counts[kind] += 1
         elif row.signature != entry.signature:
-            _update_row(row, entry, now)
-            updated += 1
-    return SaveCounts(new=new, updated=updated)
+            _update_row(session, row, entry, now)
+            counts["updated"] += 1
+        else:
+            continue
+        articles.add(row.article_id or row.id)
+    for article_id in articles:
+        _elect_canonical(session, article_id)
+    return SaveCounts(new=counts["new"], updated=counts["updated"],
+                      duplicates=counts["duplicates"], recognized=counts["recognized"])
+
+
+def _file_new_entry(
+    session: Session, feed_id: int, entry: CleanEntry, now: datetime, document: set[str],
+    postings: dict[int, list[int]], candidates: dict[int, EntryRow],
+) -> tuple[EntryRow, str]:
+    """Store an entry not seen under this identity; say what it turned out to be."""
+    match = _find_copy(feed_id, entry, document, postings, candidates)
+    if match is not None and match.feed_id == feed_id:
+        # The feed re-issued a stored entry under a new id (http→https, a new platform).
+        match.identity = entry.identity
+        if match.signature != entry.signature:
+            _update_row(session, match, entry, now)
+        return match, "recognized"
+    row = _new_row(feed_id, entry, now)
+    session.add(row)
+    session.flush()  # its id founds the article when it is a new one
+    row.article_id = match.article_id if match else row.id
+    _add_keys(session, row.id, entry, postings)
+    candidates[row.id] = row
+    return row, "duplicates" if match else "new"
+
+
+def _find_copy(
+    feed_id: int, entry: CleanEntry, document: set[str],
+    postings: dict[int, list[int]], candidates: dict[int, EntryRow],
+) -> EntryRow | None:
+    """The stored entry `entry` is a copy of, earliest first, if any."""
+    found = entry.fingerprint
+    if found is None:
+        return None
+    ids = {i for key in index_keys(found) for i in postings.get(key, ())}
+    for row in sorted((candidates[i] for i in ids if i in candidates),
+                      key=lambda r: (r.dated, r.first_seen, r.id)):
+        if row.feed_id == feed_id and row.identity in document:
+            continue  # entries of one document are never copies of each other
+        if same_article(found, _fingerprint_of(row)):
+            return row
+    return None
+
+
+def _postings(session: Session, entries: Sequence[CleanEntry]) -> dict[int, list[int]]:
+    """For every index key of `entries`, the stored entries filed under it."""
+    keys = {k for e in entries if e.fingerprint for k in index_keys(e.fingerprint)}
+    postings: dict[int, list[int]] = {}
+    for chunk in _chunks(sorted(keys), 500):
+        query = select(EntryKeyRow.key, EntryKeyRow.entry_id).where(EntryKeyRow.key.in_(chunk))
+        for key, entry_id in session.execute(query):
+            postings.setdefault(key, []).append(entry_id)
+    return postings
+
+
+def _candidates(session: Session, ids: set[int]) -> dict[int, EntryRow]:
+    rows: dict[int, EntryRow] = {}
+    for chunk in _chunks(sorted(ids), 500):
+        rows.update((row.id, row) for row in session.scalars(
+            select(EntryRow).where(EntryRow.id.in_(chunk))
+            .options(load_only(*_MATCH_COLUMNS))))
+    return rows
+
+
+_MATCH_COLUMNS = (
+    EntryRow.id, EntryRow.feed_id, EntryRow.identity, EntryRow.signature,
+    EntryRow.article_id, EntryRow.dated, EntryRow.first_seen, EntryRow.canonical_link,
+    EntryRow.title_key, EntryRow.sketch, EntryRow.shingle_count,
+)
+
+
+def _add_keys(session: Session, entry_id: int, entry: CleanEntry,
+              postings: dict[int, list[int]]) -> None:
+    """File an entry under its index keys, except keys already full (common phrases).
+
+    The cap keeps every lookup bounded however large the table grows.
+    """
+    if entry.fingerprint is None:
+        return
+    rows = []
+    for key in dict.fromkeys(index_keys(entry.fingerprint)):
+        posting = postings.setdefault(key, [])
+        if len(posting) < POSTINGS_PER_KEY:
+            posting.append(entry_id)
+            rows.append({"entry_id": entry_id, "key": key})
+    if rows:
+        session.execute(insert(EntryKeyRow), rows)
+
+
+def _fingerprint_of(row: EntryRow) -> Fingerprint:
+    return Fingerprint(link=row.canonical_link, title=row.title_key or "",
+                       size=row.shingle_count or 0, sketch=unpack_sketch(row.sketch),
+                       lead=None)
+
+
+def _elect_canonical(session: Session, article_id: int) -> None:
+    """Show the copy published first (ties: first seen); the others are "also published on"."""
+    # Copies stored by one poll share first_seen: the feed name keeps the choice stable.
+    copies = session.scalars(
+        select(EntryRow).join(FeedRow, EntryRow.feed_id == FeedRow.id)
+        .where(EntryRow.article_id == article_id)
+        .options(load_only(EntryRow.id, EntryRow.dated, EntryRow.first_seen,
+                           EntryRow.is_canonical))
+        .order_by(EntryRow.dated, EntryRow.first_seen, FeedRow.name, EntryRow.identity)
+    ).all()
+    for index, row in enumerate(copies):
+        if row.is_canonical != (index == 0):
+            row.is_canonical = index == 0
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def _apply_record(row: FeedRow, record: PollRecord) -> None:
@@ -180,6 +324,9 @@ def _apply_record(row: FeedRow, record: PollRecord) -> None:
     row.site_url = record.site_url or row.site_url
     if record.interval_hint is not None:
         row.interval_hint = int(record.interval_hint.total_seconds())
+    if record.boilerplate - set(row.boilerplate or ()):
+        known = set(row.boilerplate or ()) | record.boilerplate
+        row.boilerplate = sorted(known)[:MAX_BOILERPLATE]
 
 
 def _forget_polls(row: FeedRow) -> None:
@@ -199,22 +346,36 @@ def _feed_row(session: Session, name: str) -> FeedRow:
 
 
 def _new_row(feed_id: int, entry: CleanEntry, now: datetime) -> EntryRow:
-    return EntryRow(
+    row = EntryRow(
         feed_id=feed_id, identity=entry.identity, signature=entry.signature,
         title=entry.title, link=entry.link, author=entry.author,
         published=entry.published, updated=entry.updated,
         first_seen=now, dated=entry_date(entry.published, now), changed=now,
         content=entry.content, summary=entry.summary, excerpt=entry.excerpt,
+        is_canonical=True,
     )
+    _set_fingerprint(row, entry.fingerprint)
+    return row
 
 
-def _update_row(row: EntryRow, entry: CleanEntry, now: datetime) -> None:
+def _update_row(session: Session, row: EntryRow, entry: CleanEntry, now: datetime) -> None:
     row.signature = entry.signature
     row.title, row.link, row.author = entry.title, entry.link, entry.author
     row.published, row.updated = entry.published, entry.updated
     row.dated = entry_date(entry.published, row.first_seen)
     row.content, row.summary, row.excerpt = entry.content, entry.summary, entry.excerpt
     row.changed = now
+    if entry.fingerprint is not None:
+        _set_fingerprint(row, entry.fingerprint)
+        session.execute(delete(EntryKeyRow).where(EntryKeyRow.entry_id == row.id))
+        _add_keys(session, row.id, entry, {})
+
+
+def _set_fingerprint(row: EntryRow, found: Fingerprint | None) -> None:
+    if found is None:
+        return
+    row.canonical_link, row.title_key = found.link, found.title
+    row.sketch, row.shingle_count = pack_sketch(found.sketch), found.size
 
 
 def _feed_state(row: FeedRow, entry_count: int) -> FeedState:
@@ -227,10 +388,41 @@ def _feed_state(row: FeedRow, entry_count: int) -> FeedState:
         content_hash=row.content_hash,
         interval_hint=timedelta(seconds=row.interval_hint) if row.interval_hint else None,
         last_status=row.last_status, failing_since=row.failing_since,
+        boilerplate=frozenset(row.boilerplate or ()),
     )
 
 
-def _stored(entry: EntryRow, feed: FeedRow) -> StoredEntry:
+def _with_copies(session: Session, rows: Sequence[tuple[EntryRow, FeedRow]]
+                 ) -> list[StoredEntry]:
+    """Articles as StoredEntry, each with its other copies and its founding entry."""
+    articles = sorted({entry.article_id or entry.id for entry, _ in rows})
+    copies: dict[int, list[Copy]] = {}
+    founders: dict[int, tuple[str, str]] = {}
+    for chunk in _chunks(articles, 500):
+        query = (
+            select(EntryRow.id, EntryRow.article_id, EntryRow.is_canonical,
+                   EntryRow.identity, EntryRow.link, EntryRow.dated, FeedRow.name,
+                   FeedRow.title)
+            .join(FeedRow, EntryRow.feed_id == FeedRow.id)
+            .where(EntryRow.article_id.in_(chunk))
+            .order_by(EntryRow.dated, EntryRow.id)
+        )
+        for row in session.execute(query):
+            if row.id == row.article_id:
+                founders[row.article_id] = (row.name, row.identity)
+            if not row.is_canonical:
+                copies.setdefault(row.article_id, []).append(
+                    Copy(row.name, row.title or row.name, row.link, row.dated))
+    stored = []
+    for entry, feed in rows:
+        article = entry.article_id or entry.id
+        founder = founders.get(article, (feed.name, entry.identity))
+        stored.append(_stored(entry, feed, founder, tuple(copies.get(article, ()))))
+    return stored
+
+
+def _stored(entry: EntryRow, feed: FeedRow, founder: tuple[str, str],
+            copies: tuple[Copy, ...]) -> StoredEntry:
     return StoredEntry(
         feed_name=feed.name, feed_title=feed.title or feed.name, feed_url=feed.url,
         site_url=feed.site_url, tags=tuple(feed.tags or ()), identity=entry.identity,
@@ -238,4 +430,5 @@ def _stored(entry: EntryRow, feed: FeedRow) -> StoredEntry:
         published=entry.published, updated=entry.updated, first_seen=entry.first_seen,
         dated=entry.dated, changed=entry.changed, content=entry.content,
         summary=entry.summary, excerpt=entry.excerpt,
+        article_feed=founder[0], article_identity=founder[1], copies=copies,
     )

@@ -22,7 +22,7 @@ from concurrent.futures import (
     wait,
 )
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import chain, zip_longest
 from multiprocessing import get_context
@@ -34,7 +34,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aggregator.clean import clean_entry
 from aggregator.config import Config, FeedConfig, Settings
-from aggregator.dedup import distrust_shared_guids, drop_repeats
+from aggregator.dedup import (
+    distrust_shared_guids,
+    drop_repeats,
+    find_boilerplate,
+    fingerprint,
+    paragraphs,
+)
 from aggregator.fetch import fetch_feed, parse_max_age, parse_retry_after
 from aggregator.models import (
     CleanEntry,
@@ -67,6 +73,7 @@ class Parsed:
     feed: ParsedFeed | None = None
     entries: tuple[CleanEntry, ...] = ()
     error: str | None = None
+    boilerplate: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -157,18 +164,31 @@ def fetch_step(
     return Poll(feed, fetched, unchanged=same_body)
 
 
-def parse_step(content: bytes, headers: Mapping[str, str], url: str) -> Parsed:
-    """Parse and clean one body: runs in a worker process or inline."""
+def parse_step(content: bytes, headers: Mapping[str, str], url: str,
+               boilerplate: frozenset[int] = frozenset()) -> Parsed:
+    """Parse, clean and fingerprint one body: runs in a worker process or inline.
+
+    `boilerplate` is what earlier polls learnt of this feed's footers; this
+    document's own repeated paragraphs are added to it.
+    """
     try:
         feed = parse_feed(content, headers, url)
     except ParseError as exc:
         return Parsed(error=str(exc))
     base_url = feed.site_url or url
-    cleaned = [clean_entry(e, base_url) for e in distrust_shared_guids(feed.entries)]
+    cleaned = drop_repeats([clean_entry(e, base_url)
+                            for e in distrust_shared_guids(feed.entries)])
+    blocks = [paragraphs(e.content or e.summary) for e in cleaned]
+    learned = find_boilerplate(blocks)
+    known = boilerplate | learned
+    entries = tuple(
+        replace(entry, fingerprint=fingerprint(entry.title, entry.link, text, known))
+        for entry, text in zip(cleaned, blocks, strict=True)
+    )
     # The raw entries stay behind: only what the store needs crosses the process boundary.
     summary = ParsedFeed(feed.version, feed.title, feed.site_url, feed.language, (),
                          feed.warning, feed.ttl)
-    return Parsed(summary, tuple(drop_repeats(cleaned)))
+    return Parsed(summary, entries, boilerplate=frozenset(learned))
 
 
 def needs_parse(poll: Poll) -> bool:
@@ -209,6 +229,7 @@ def make_record(
         title=parsed_feed.title if parsed_feed else None,
         site_url=parsed_feed.site_url if parsed_feed else None,
         interval_hint=hint,
+        boilerplate=poll.parsed.boilerplate if poll.parsed else frozenset(),
     )
 
 
@@ -240,10 +261,11 @@ def store_poll(
                              elapsed=poll.fetched.elapsed)
     if poll.parsed and poll.parsed.feed and poll.parsed.feed.warning:
         log.warning("%s: %s", poll.feed.name, poll.parsed.feed.warning)
+    stored = counts.new + counts.updated + counts.duplicates
     return UpdateOutcome(
-        poll.feed.name, _outcome(poll, record, counts.new + counts.updated),
+        poll.feed.name, _outcome(poll, record, stored),
         counts.new, counts.updated, error=record.error, elapsed=poll.fetched.elapsed,
-        moved_to=record.moved_to,
+        moved_to=record.moved_to, duplicates=counts.duplicates,
     )
 
 
@@ -350,8 +372,10 @@ def update_feeds(
                     continue
                 fetched = poll.fetched
                 assert fetched.content is not None
+                state = states.get(poll.feed.name)
                 parsing[parsers.submit(_safe_parse, fetched.content, fetched.headers,
-                                       fetched.final_url)] = poll
+                                       fetched.final_url,
+                                       state.boilerplate if state else frozenset())] = poll
     return batch.outcomes
 
 
@@ -418,10 +442,11 @@ def _safe_fetch(session: requests.Session, limiter: HostLimiter, feed: FeedConfi
                                       error=f"internal error: {exc!r}"))
 
 
-def _safe_parse(content: bytes, headers: Mapping[str, str], url: str) -> Parsed:
+def _safe_parse(content: bytes, headers: Mapping[str, str], url: str,
+                boilerplate: frozenset[int] = frozenset()) -> Parsed:
     """parse_step, with any unexpected exception turned into an error value."""
     try:
-        return parse_step(content, headers, url)
+        return parse_step(content, headers, url, boilerplate)
     except Exception as exc:  # feedparser or a sanitizer bug on one hostile document
         log.exception("unexpected error while parsing %s", url)
         return Parsed(error=f"internal error while parsing: {exc!r}")
@@ -477,4 +502,6 @@ def describe_outcome(outcome: UpdateOutcome) -> str:
         return f"not modified (304) in {outcome.elapsed:.2f} s{moved}"
     if outcome.outcome == "unchanged" and not outcome.new:
         return f"unchanged in {outcome.elapsed:.2f} s{moved}"
-    return f"{outcome.new} new, {outcome.updated} updated in {outcome.elapsed:.2f} s{moved}"
+    copies = f", {outcome.duplicates} already published elsewhere" if outcome.duplicates else ""
+    return (f"{outcome.new} new{copies}, {outcome.updated} updated in "
+            f"{outcome.elapsed:.2f} s{moved}")

@@ -44,8 +44,9 @@ def config_path(tmp_path: Path, feed_server: FeedServer, refused_url: str) -> Pa
 def test_fetch_render_status(config_path: Path) -> None:
     fetched = invoke(config_path, "fetch")
     assert fetched.exit_code == 0, fetched.output
-    assert re.search(r"3 feeds polled in [\d.]+ s: 3 new entries, 0 updated, 0 not modified, "
-                     r"0 unchanged, 1 failed\.", fetched.output), fetched.output
+    assert re.search(r"3 feeds polled in [\d.]+ s: 3 new entries, 0 already published "
+                     r"elsewhere, 0 updated, 0 not modified, 0 unchanged, 1 failed\.",
+                     fetched.output), fetched.output
     assert "Slowest: " in fetched.output
     assert "En panne: error: connection failed" in fetched.output
 
@@ -79,7 +80,8 @@ def test_fetch_again_is_not_due_then_forced(config_path: Path) -> None:
     assert again.exit_code == 0
     assert "No feed is due" in again.output
     forced = invoke(config_path, "fetch", "--force", "--feed", "Vis ma vie")
-    assert ": 0 new entries, 0 updated, 1 not modified, 0 unchanged, 0 failed." in forced.output
+    assert (": 0 new entries, 0 already published elsewhere, 0 updated, 1 not modified, "
+            "0 unchanged, 0 failed.") in forced.output
 
 
 def test_fetch_unknown_feed_is_an_error(config_path: Path) -> None:
@@ -128,15 +130,17 @@ def test_demo_once_builds_the_site_with_no_network(tmp_path: Path) -> None:
     result = _run("demo", "--once", "--dir", "site", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "4 feeds polled in" in result.stdout
-    assert ": 11 new entries, 0 updated, 0 not modified, 0 unchanged, 0 failed." in result.stdout
+    assert (": 8 new entries, 3 already published elsewhere, 0 updated, 0 not modified, "
+            "0 unchanged, 0 failed.") in result.stdout
     public = tmp_path / "site" / "public"
     index = (public / "index.html").read_text("utf-8")
     assert "Démo — veille community management" in index
     items = json.loads((public / "feed.json").read_text("utf-8"))["items"]
-    assert len(items) == 11
+    assert len(items) == 8  # 11 entries, 3 of them copies of articles of the other feeds
     # A second demo run finds the same entries: nothing is stored twice.
     again = _run("demo", "--once", "--dir", "site", cwd=tmp_path)
-    assert ": 0 new entries, 0 updated, 0 not modified, 4 unchanged, 0 failed." in again.stdout
+    assert (": 0 new entries, 0 already published elsewhere, 0 updated, 0 not modified, "
+            "4 unchanged, 0 failed.") in again.stdout
 
 
 @pytest.fixture
