@@ -54,3 +54,28 @@ def test_database_from_before_migrations_is_upgraded_without_loss(database_url: 
         assert store.feed_states()["Blog"].moved_to is None
     finally:
         store.close()
+
+
+def test_entries_stored_before_articles_are_fingerprinted(database_url: str) -> None:
+    engine = sa.create_engine(database_url)
+    _alembic(engine, "upgrade", "0002")
+    body = "<p>" + " ".join(f"mot{n}" for n in range(60)) + "</p>"
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO feeds (id, name, url, tags, failures) "
+            "VALUES (1, 'Blog', 'https://blog.example/feed', '[]', 0)"))
+        connection.execute(sa.text(
+            "INSERT INTO entries (id, feed_id, identity, signature, title, link, first_seen, "
+            "dated, changed, content, summary, excerpt) VALUES (7, 1, 'id:1', 'sig', "
+            "'Bonjour', 'https://blog.example/bonjour?utm_source=x', :t, :t, :t, :c, '', '')"),
+            {"t": datetime(2024, 1, 1), "c": body})
+    migrate(engine)
+    with engine.connect() as connection:
+        row = connection.execute(sa.text(
+            "SELECT article_id, is_canonical, canonical_link, title_key, shingle_count "
+            "FROM entries WHERE id = 7")).one()
+        keys = connection.execute(sa.text(
+            "SELECT count(*) FROM entry_keys WHERE entry_id = 7")).scalar()
+    engine.dispose()
+    assert tuple(row) == (7, True, "blog.example/bonjour", "bonjour", 56)
+    assert keys == 16 + 3  # smallest hashes, link, title, lead
