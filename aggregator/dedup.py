@@ -177,6 +177,9 @@ LEAD_WORDS = 10
 LONG_TEXT = 30  # shingles; below this, a text is too short to decide alone
 CONTAINMENT = 0.7
 TITLED_CONTAINMENT = 0.5
+MIN_SHARED = 5  # shingles shared, at least, for a title to help
+TAIL_WORDS = 6  # last words of a templated line: "… est apparu en premier sur <blog>."
+SHORT_PARAGRAPH = 30  # words: longer paragraphs are text, never a template
 
 
 def index_keys(found: Fingerprint) -> list[int]:
@@ -230,19 +233,39 @@ def paragraph_hash(paragraph: str) -> int:
     return hash64("p:" + paragraph)
 
 
+def tail_hash(paragraph: str) -> int | None:
+    """The key of a short paragraph's last words, under which templated lines recur.
+
+    Credit lines name the entry they end ("L’article <titre> est apparu en premier
+    sur <blog>."): no two are equal, but they all end alike.
+    """
+    words = paragraph.split()
+    if not TAIL_WORDS < len(words) <= SHORT_PARAGRAPH:
+        return None
+    return hash64("t:" + " ".join(words[-TAIL_WORDS:]))
+
+
 def find_boilerplate(documents: Sequence[Sequence[str]]) -> set[int]:
-    """Paragraphs that recur in two or more entries of one feed: footers, signatures, forms."""
+    """Paragraphs that recur in two or more entries of one feed: footers, signatures, forms.
+
+    Short paragraphs that only end alike in two or more entries count too.
+    """
     seen: dict[int, int] = {}
     for blocks in documents:
-        for key in {paragraph_hash(p) for p in blocks}:
+        tails = {key for key in map(tail_hash, blocks) if key is not None}
+        for key in {paragraph_hash(p) for p in blocks} | tails:
             seen[key] = seen.get(key, 0) + 1
     return {key for key, count in seen.items() if count >= 2}
+
+
+def _is_boilerplate(paragraph: str, boilerplate: Set[int]) -> bool:
+    return paragraph_hash(paragraph) in boilerplate or tail_hash(paragraph) in boilerplate
 
 
 def fingerprint(title: str, link: str | None, blocks: Sequence[str],
                 boilerplate: Set[int] = frozenset()) -> Fingerprint:
     """Fingerprint an entry from its title, link and text blocks, boilerplate left out."""
-    words = " ".join(p for p in blocks if paragraph_hash(p) not in boilerplate).split()
+    words = " ".join(p for p in blocks if not _is_boilerplate(p, boilerplate)).split()
     shingles = frozenset(
         hash64(" ".join(words[i:i + SHINGLE_WORDS]))
         for i in range(max(len(words) - SHINGLE_WORDS + 1, 1 if words else 0))
@@ -260,7 +283,8 @@ def same_article(new: Fingerprint, old: Fingerprint) -> str | None:
     Same canonical link; or one text contained in the other (≥ 70% of the
     smaller, estimated from `old`'s sketch), which survives comments or a footer
     appended as long as the article; or, for texts too short to decide alone,
-    the same title and half the smaller text shared.
+    the same title and half the smaller text shared (all of it, for a text of a
+    line or two).
     """
     if new.link and new.link == old.link:
         return "link"
@@ -271,7 +295,11 @@ def same_article(new: Fingerprint, old: Fingerprint) -> str | None:
     containment = shared / min(new.size, old.size)
     if min(new.size, old.size) >= LONG_TEXT and containment >= CONTAINMENT:
         return "content"
-    if (new.title and new.title == old.title and containment >= TITLED_CONTAINMENT
-            and shared >= 5):
+    if not new.title or new.title != old.title:
+        return None
+    if containment >= TITLED_CONTAINMENT and shared >= MIN_SHARED:
+        return "title and content"
+    # A line or two (under five shingles, so the sketch is complete): the same text only.
+    if max(new.size, old.size) < MIN_SHARED and new.size == old.size == round(shared):
         return "title and content"
     return None

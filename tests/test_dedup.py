@@ -9,13 +9,28 @@ from datetime import UTC, datetime
 import pytest
 
 from aggregator.dedup import (
+    INDEX_KEYS,
+    SKETCH_SIZE,
+    canonical_link,
     distrust_shared_guids,
     drop_repeats,
     entry_identity,
     entry_signature,
+    find_boilerplate,
+    fingerprint,
+    hash64,
+    index_keys,
     normalize_link,
+    normalize_text,
+    pack_sketch,
+    paragraph_hash,
+    paragraphs,
+    same_article,
+    tail_hash,
+    title_key,
+    unpack_sketch,
 )
-from aggregator.models import CleanEntry, ParsedEntry
+from aggregator.models import CleanEntry, Fingerprint, ParsedEntry
 
 WHEN = datetime(2013, 1, 22, 20, 14, tzinfo=UTC)
 
@@ -192,3 +207,347 @@ def test_distrust_keeps_other_fields() -> None:
     entry = parsed("same", "https://b.example/1", title="Titre")
     other = replace(entry, link="https://b.example/2")
     assert distrust_shared_guids([entry, other])[0] == replace(entry, guid=None)
+
+
+# --- canonical_link -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "parameter",
+    ["utm_source", "utm_medium", "utm_campaign", "utm_content", "UTM_Term", "fbclid", "gclid",
+     "gclsrc", "dclid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid", "_hsenc", "_hsmi",
+     "mkt_tok", "xtor", "at_medium", "ns_source", "wt.mc_id", "WT.mc_id", "ref_src", "spm",
+     "_ga", "oly_enc_id", "vero_id"],
+)
+def test_canonical_link_drops_each_tracking_parameter(parameter: str) -> None:
+    link = f"https://blog.example/billet/?{parameter}=x&page=2"
+    assert canonical_link(link) == "blog.example/billet?page=2"
+
+
+@pytest.mark.parametrize(
+    ("link", "expected"),
+    [
+        ("https://blog.example/billet/?utm_source=twitter&utm_medium=social",
+         "blog.example/billet"),
+        ("https://blog.example/?p=242&utm_source=x", "blog.example?p=242"),
+        ("https://blog.example/a?s=cm&p=2", "blog.example/a?p=2&s=cm"),  # sorted, kept
+        ("https://blog.example/a#comments", "blog.example/a"),
+        ("https://blog.example/a/?xtor=RSS-3#more-131", "blog.example/a"),
+        ("http://blog.example:80/a", "blog.example/a"),
+        ("https://blog.example:443/a", "blog.example/a"),
+        ("https://blog.example:8443/a", "blog.example:8443/a"),
+        ("http://blog.example:443/a", "blog.example:443/a"),  # 443 is not http's port
+        ("https://www.blog.example/a", "blog.example/a"),
+        ("http://blog.example/a", "blog.example/a"),
+        ("HTTPS://WWW.Blog.Example/A/B/", "blog.example/A/B"),  # the path keeps its case
+        ("https://blog.example/a//", "blog.example/a"),
+        ("  https://blog.example/a  ", "blog.example/a"),
+    ],
+)
+def test_canonical_link(link: str, expected: str) -> None:
+    assert canonical_link(link) == expected
+
+
+@pytest.mark.parametrize(
+    "wrapped",
+    [
+        "https://www.google.com/url?q=https://blog.example/a/?utm_source=x&sa=D&usg=AFQ",
+        "https://www.google.com/url?rct=j&sa=t&url=https://blog.example/a/&ct=ga&usg=AFQ",
+        "https://l.facebook.com/l.php?u=https%3A%2F%2Fblog.example%2Fa%3Ffbclid%3DIwAR1&h=AT0",
+        "https://lm.facebook.com/l.php?u=https%3A%2F%2Fblog.example%2Fa",
+        "https://www.linkedin.com/redir/redirect?url=https%3A%2F%2Fblog.example%2Fa&urlhash=x",
+        "https://t.umblr.com/redirect?z=https%3A%2F%2Fblog.example%2Fa&t=x",
+        "https://out.reddit.com/t3_abc?url=https%3A%2F%2Fblog.example%2Fa&token=x",
+        "https://slack-redir.net/link?url=https%3A%2F%2Fblog.example%2Fa",
+        "https://href.li/?https://blog.example/a",
+        # a wrapper around a wrapper
+        "https://www.google.com/url?q=https%3A%2F%2Fl.facebook.com%2Fl.php%3Fu%3D"
+        "https%253A%252F%252Fblog.example%252Fa",
+    ],
+)
+def test_canonical_link_unwraps_redirects(wrapped: str) -> None:
+    assert canonical_link(wrapped) == "blog.example/a"
+
+
+def test_a_wrapper_without_its_target_is_a_plain_link() -> None:
+    assert canonical_link("https://www.google.com/url?sa=D") == "google.com/url?sa=D"
+
+
+@pytest.mark.parametrize(
+    "link",
+    ["https://blog.example/", "https://blog.example", "https://www.blog.example/?utm_source=x#top",
+     "https://www.google.com/url?q=https://blog.example/&sa=D",
+     "mailto:laure@blog.example", "ftp://blog.example/a", "javascript:alert(1)",
+     "/2013/01/billet/", "", None],
+)
+def test_canonical_link_of_a_home_page_or_no_web_page_is_none(link: str | None) -> None:
+    assert canonical_link(link) is None
+
+
+def test_a_home_page_with_a_real_query_is_a_page() -> None:
+    assert canonical_link("https://blog.example/?p=3") == "blog.example?p=3"
+
+
+# --- normalize_text and title_key -----------------------------------------------------
+
+
+def test_normalize_text_folds_french_typography() -> None:
+    text = "Le cœur de l’Œuvre : « étrange »… À CÔTÉ, Ærø — web 2.0 ‘ok’ “oui”"
+    assert normalize_text(text) == "le coeur de l oeuvre etrange a cote aero web 2 0 ok oui"
+
+
+def test_normalize_text_makes_typographic_variants_equal() -> None:
+    fancy = "Et puis le temps a passé, les mœurs se sont développées… « à quoi ça sert ? »"
+    flat = "ET PUIS LE TEMPS A PASSE, LES MOEURS SE SONT DEVELOPPEES... \"A QUOI CA SERT ?\""
+    assert normalize_text(fancy) == normalize_text(flat) == (
+        "et puis le temps a passe les moeurs se sont developpees a quoi ca sert")
+
+
+def test_normalize_text_of_punctuation_only_is_empty() -> None:
+    assert normalize_text(" « … » — ★ ") == ""
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Bonne année ! - Hellocoton", "bonne annee"),
+        ("Vis ma vie de CM | Blogothèque CM", "vis ma vie de cm"),
+        ("Bonne année ! – Le Coin", "bonne annee"),
+        ("Bonne année ! :: Planète CM", "bonne annee"),
+        ("Bonne année ! » Mon blog", "bonne annee"),
+        ("Bonne année ! · Mon blog", "bonne annee"),
+        ("« Le métier qui n’existe pas » - Hellocoton", "le metier qui n existe pas"),
+        ("[Repost] Pourquoi je suis Community Manager ?", "pourquoi je suis community manager"),
+        ("(Vidéo) Le métier qui n’existe pas", "le metier qui n existe pas"),
+        ("Repost : Vis ma vie de CM", "vis ma vie de cm"),
+        ("RT: Vis ma vie de CM", "vis ma vie de cm"),
+        ("Republication : Bonne année !", "bonne annee"),
+        ("Bilan 2013 - Partie 1 - Mon blog", "bilan 2013 partie 1"),  # only the last tail
+    ],
+)
+def test_title_key_cuts_the_site_name(title: str, expected: str) -> None:
+    assert title_key(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        # one word before the dash: the dash belongs to the title
+        ("Facebook - les nouveautés de la semaine", "facebook les nouveautes de la semaine"),
+        ("CM - Bilan", "cm bilan"),
+        # more than three words after it: a subtitle, or a site name too long to tell
+        ("Pourquoi je suis CM ? | Mon métier, c’est le web",
+         "pourquoi je suis cm mon metier c est le web"),
+        ("Bonne année ! — Le Coin des CM", "bonne annee le coin des cm"),
+    ],
+)
+def test_title_key_keeps_what_may_be_the_title(title: str, expected: str) -> None:
+    assert title_key(title) == expected
+
+
+def test_title_key_gives_episodes_of_a_series_the_same_key() -> None:
+    # Known and accepted: the text, not the title, keeps episodes apart.
+    assert title_key("Vis ma vie de CM – épisode 3") == title_key("Vis ma vie de CM")
+
+
+# --- paragraphs and boilerplate -------------------------------------------------------
+
+
+def test_paragraphs_splits_blocks_and_drops_inline_markup() -> None:
+    html = ("<p>Bonjour à toutes et à tous,</p><div><p>Un <em>ton</em>, un style</p></div>"
+            "Texte libre<br/>Ligne&nbsp;2<ul><li>Un</li><li>Deux</li></ul><p>   </p>"
+            "<blockquote><p>&laquo;&nbsp;CM&nbsp;&raquo; &eacute;trange</p></blockquote>")
+    assert paragraphs(html) == ["bonjour a toutes et a tous", "un ton un style", "texte libre",
+                                "ligne 2", "un", "deux", "cm etrange"]
+
+
+def test_paragraphs_of_plain_or_empty_text() -> None:
+    assert paragraphs("Texte sans balise, sur une ligne.") == ["texte sans balise sur une ligne"]
+    assert paragraphs("") == []
+    assert paragraphs("<p></p><br/><hr/>") == []
+
+
+FOOTER = "rendez vous sur hellocoton"
+CREDIT_2017 = "l article bonne annee est apparu en premier sur isabelle le numerique a coeur"
+CREDIT_REVUE = ("l article revue de presse de la semaine est apparu en premier sur isabelle le "
+                "numerique a coeur")
+
+
+def test_find_boilerplate_keeps_paragraphs_repeated_in_two_entries() -> None:
+    documents = [["un billet", FOOTER], ["un autre billet", FOOTER, FOOTER], ["un troisieme"]]
+    assert find_boilerplate(documents) == {paragraph_hash(FOOTER)}
+
+
+def test_a_paragraph_repeated_within_one_entry_only_is_not_boilerplate() -> None:
+    assert find_boilerplate([["un billet", FOOTER, FOOTER], ["un autre billet"]]) == set()
+
+
+def test_find_boilerplate_keeps_credit_lines_that_only_end_alike() -> None:
+    documents = [["bonne annee 2017", CREDIT_2017], ["trois billets a lire", CREDIT_REVUE]]
+    assert find_boilerplate(documents) == {hash64("t:sur isabelle le numerique a coeur")}
+    assert tail_hash(CREDIT_2017) == tail_hash(CREDIT_REVUE) is not None
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "has_tail"),
+    [
+        ("merci de me lire et partager", False),  # six words: the whole line, already a key
+        ("merci de me lire et de partager", True),
+        (" ".join(["mot"] * 30), True),
+        (" ".join(["mot"] * 31), False),  # a long paragraph is text, never a template
+    ],
+)
+def test_tail_hash_is_for_short_paragraphs(paragraph: str, has_tail: bool) -> None:
+    assert (tail_hash(paragraph) is not None) == has_tail
+
+
+# --- fingerprint ----------------------------------------------------------------------
+
+
+def test_fingerprint_shingles_five_word_runs() -> None:
+    found = fingerprint("Titre", None, ["un deux trois quatre", "cinq six sept"])
+    assert found.shingles == {hash64("un deux trois quatre cinq"),
+                              hash64("deux trois quatre cinq six"),
+                              hash64("trois quatre cinq six sept")}
+    assert found.size == 3
+    assert found.sketch == tuple(sorted(found.shingles))
+    assert found.lead is None  # fewer than ten words
+
+
+def test_fingerprint_of_a_short_or_empty_text() -> None:
+    short = fingerprint("Titre", None, ["un deux"])
+    assert (short.size, short.shingles) == (1, {hash64("un deux")})
+    empty = fingerprint("Titre", None, [])
+    assert (empty.size, empty.sketch, empty.lead, empty.shingles) == (0, (), None, frozenset())
+
+
+def test_fingerprint_lead_link_and_title() -> None:
+    words = [f"mot{i}" for i in range(12)]
+    found = fingerprint("Bonne année ! - Hellocoton",
+                        "https://www.blog.example/a/?utm_source=x", [" ".join(words)])
+    assert found.lead == hash64("lead:" + " ".join(words[:10]))
+    assert found.link == "blog.example/a"
+    assert found.title == "bonne annee"
+
+
+def test_the_sketch_keeps_the_smallest_hashes_only() -> None:
+    found = fingerprint("Titre", None, [" ".join(f"mot{i}" for i in range(200))])
+    assert found.size == len(found.shingles) == 196
+    assert len(found.sketch) == SKETCH_SIZE == 128
+    assert found.sketch == tuple(sorted(found.shingles)[:SKETCH_SIZE])
+    assert max(found.sketch) < min(found.shingles - set(found.sketch))
+
+
+def test_fingerprint_leaves_boilerplate_out() -> None:
+    blocks = ["bonne annee 2017 a toutes et a tous", CREDIT_2017, FOOTER]
+    known = {paragraph_hash(FOOTER), tail_hash(CREDIT_REVUE)}
+    assert fingerprint("t", None, blocks, known).shingles == fingerprint(
+        "t", None, blocks[:1]).shingles
+
+
+# --- same_article ---------------------------------------------------------------------
+
+
+ARTICLE = paragraphs(
+    "<p>Ces personnes, elles sont nombreuses. Dans ces personnes, il y a ma famille et quelques "
+    "uns de mes amis.</p><p>Mon métier, lui il est nouveau. Il a à peine dix ans. Mon métier, "
+    "c’est le web. Le web, c’est large, et il évolue constamment.</p>")
+COMMENTS = paragraphs(
+    "<p>Super intéressant comme article ! Quelque part je m’y reconnais aussi et pourtant j’ai "
+    "un métier que l’on peut qualifier de « classique ». Je suis traductrice, mais voilà, cela "
+    "se passe aussi essentiellement devant un PC et sur le Web.</p>")
+TEASER = paragraphs("<p>Bon ben finalement je n’ai pas de regret, mais avec le recul.</p>")
+
+
+def stored(found: Fingerprint) -> Fingerprint:
+    return replace(found, shingles=frozenset(), lead=None)
+
+
+def test_same_canonical_link_is_the_same_article() -> None:
+    new = fingerprint("Copie", "https://www.blog.example/a/?utm_source=x", [])
+    old = fingerprint("Original", "http://blog.example/a", ["autre texte"])
+    assert same_article(new, stored(old)) == "link"
+
+
+def test_text_contained_in_a_longer_copy_is_the_same_article() -> None:
+    original = fingerprint("Aux personnes", "https://blog.example/a", ARTICLE)
+    copy = fingerprint("Autre titre", "https://agregateur.example/1", ARTICLE + COMMENTS)
+    assert original.size == 42  # 46 words: long enough to decide alone
+    assert same_article(copy, stored(original)) == "content"
+    assert same_article(original, stored(copy)) == "content"
+
+
+def test_a_short_text_needs_the_same_title() -> None:
+    original = fingerprint("« Le métier qui n’existe pas »", "https://blog.example/a", TEASER)
+    copy = fingerprint("« Le métier qui n’existe pas » - Hellocoton",
+                       "https://hellocoton.example/1", [*TEASER, "lire la suite"])
+    other = fingerprint("Revue de presse", "https://hellocoton.example/2",
+                        [*TEASER, "lire la suite"])
+    assert original.size == 9
+    assert same_article(copy, stored(original)) == "title and content"
+    assert same_article(other, stored(original)) is None
+
+
+def test_a_generic_title_alone_is_not_the_same_article() -> None:
+    ours = fingerprint("Bonne année !", "https://a.example/1",
+                       ["bonne annee a toutes et a tous merci d avoir lu et commente mes billets"])
+    theirs = fingerprint("Bonne année !", "https://b.example/1",
+                         ["bonne annee a toutes et a tous que 2014 vous apporte de belles "
+                          "communautes"])
+    assert same_article(ours, stored(theirs)) is None
+
+
+def test_long_texts_sharing_one_paragraph_are_different_articles() -> None:
+    first = fingerprint("Un", None, ARTICLE[:1] + COMMENTS)
+    second = fingerprint("Deux", None, ARTICLE)
+    assert min(first.size, second.size) >= 30
+    assert same_article(first, stored(second)) is None
+    assert same_article(second, stored(first)) is None
+
+
+def test_a_line_or_two_must_be_the_very_same_text() -> None:
+    title, five_words = "Designing the Worst Volume Sliders Possible", ["this is a fun challenge"]
+    new = fingerprint(title, "https://x.example/a", five_words)
+    old = fingerprint(title, "https://y.example/a", five_words)
+    assert (new.size, old.size) == (1, 1)
+    assert same_article(new, stored(old)) == "title and content"
+    other_title = fingerprint("Squarespace Domains", "https://z.example/a", five_words)
+    assert same_article(other_title, stored(old)) is None
+    other_text = fingerprint(old.title, None, ["this is a fun idea"])
+    assert same_article(other_text, stored(old)) is None
+
+
+def test_no_text_no_decision() -> None:
+    empty = fingerprint("Titre", "https://a.example/1", [])
+    text = fingerprint("Titre", "https://b.example/1", ARTICLE)
+    assert same_article(empty, stored(text)) is None
+    assert same_article(text, stored(empty)) is None
+
+
+# --- sketches in the database and index keys ------------------------------------------
+
+
+def test_pack_and_unpack_sketch_round_trip() -> None:
+    sketch = (-(2**63), -1, 0, 1, 2**63 - 1)
+    packed = pack_sketch(sketch)
+    assert len(packed) == 8 * len(sketch)
+    assert packed[8:16] == b"\xff" * 8 and packed[24:32] == b"\x00" * 7 + b"\x01"
+    assert unpack_sketch(packed) == sketch
+    assert unpack_sketch(None) == unpack_sketch(b"") == ()
+    real = fingerprint("t", None, ARTICLE).sketch
+    assert unpack_sketch(pack_sketch(real)) == real
+
+
+def test_hash64_is_stable() -> None:
+    # Stored keys and sketches depend on it: it must never change.
+    assert hash64("") == -1970711489451281740
+    assert hash64("p:rendez vous sur hellocoton") == 6592667824980492046
+
+
+def test_index_keys_are_the_smallest_hashes_link_title_and_lead() -> None:
+    found = Fingerprint(link="blog.example/a", title="bonne annee", size=20,
+                        sketch=tuple(range(20)), lead=7)
+    assert index_keys(found) == [*range(INDEX_KEYS), hash64("link:blog.example/a"),
+                                 hash64("title:bonne annee"), 7]
+    bare = Fingerprint(link=None, title="", size=1, sketch=(5,), lead=None)
+    assert index_keys(bare) == [5]
