@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from aggregator.clean import clean_entry
-from aggregator.dedup import find_boilerplate, fingerprint, paragraphs, same_article
+from aggregator.dedup import find_boilerplate, fingerprint, index_keys, paragraphs, same_article
 from aggregator.models import CleanEntry, Fingerprint, ParsedEntry
 from aggregator.update import parse_step
 
@@ -150,3 +150,19 @@ def test_known_misses(documents: dict[str, list[CleanEntry]]) -> None:
     wrong = [describe(pair, order, reason) for pair, order, reason
              in predict(documents, KNOWN_MISSES) if (reason is not None) != pair["duplicate"]]
     assert not wrong, "\n".join(wrong)
+
+
+def test_every_duplicate_is_found_through_the_index(
+    documents: dict[str, list[CleanEntry]]
+) -> None:
+    # The store only verifies candidates that share an index key with the new entry:
+    # a duplicate the decision would accept must also be reachable that way.
+    unreachable = []
+    for pair in PAIRS:
+        if not pair["duplicate"]:
+            continue
+        a, b = find_entry(documents, pair["a"]), find_entry(documents, pair["b"])
+        assert a.fingerprint and b.fingerprint
+        if not set(index_keys(a.fingerprint)) & set(index_keys(stored(b.fingerprint))):
+            unreachable.append(describe(pair, "lookup", None))
+    assert not unreachable, "\n".join(unreachable)
