@@ -6,6 +6,7 @@ import html
 import re
 from urllib.parse import urljoin, urlsplit
 
+import ftfy
 import nh3
 
 from aggregator.dedup import entry_identity, entry_signature
@@ -66,8 +67,8 @@ def sanitize_html(fragment: str, base_url: str | None) -> str:
             return None
         return urljoin(base_url, value.strip()) if base_url else value
 
-    return nh3.clean(
-        strip_forbidden_chars(fragment),
+    cleaned = nh3.clean(
+        fix_images(strip_forbidden_chars(fragment)),
         tags=ALLOWED_TAGS,
         clean_content_tags=DROPPED_WITH_CONTENT,
         attributes=ALLOWED_ATTRIBUTES,
@@ -75,7 +76,89 @@ def sanitize_html(fragment: str, base_url: str | None) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
-    ).strip()
+    )
+    return _EMPTY_PARAGRAPH.sub("", cleaned).strip()
+
+
+# Hosts that serve only counting pixels, never a picture worth showing.
+TRACKER_HOSTS = (
+    "feeds.feedburner.com", "feedproxy.google.com", "pixel.wp.com", "stats.wordpress.com",
+    "google-analytics.com", "www.google-analytics.com", "pixel.quantserve.com",
+    "ad.doubleclick.net", "pubads.g.doubleclick.net", "sb.scorecardresearch.com",
+    "b.scorecardresearch.com", "pi.feedsportal.com", "da.feedsportal.com", "bat.bing.com",
+    "analytics.twitter.com", "www.facebook.com", "mailtrack.io", "feeds.wordpress.com",
+)
+# Where lazy-loading scripts keep the real address while `src` holds a placeholder.
+LAZY_ATTRIBUTES = ("data-src", "data-lazy-src", "data-original", "data-lazy", "data-url")
+_PLACEHOLDER = re.compile(r"^data:|blank\.gif|spacer\.gif|placeholder|lazy|1x1", re.IGNORECASE)
+_IMG = re.compile(r"<img\b([^>]*)>", re.IGNORECASE)
+_ATTRIBUTE = re.compile(r"""([^\s=/>]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]+))?""")
+_EMPTY_PARAGRAPH = re.compile(r"<p>(?:\s|&nbsp;|\xa0|<br\s*/?>)*</p>", re.IGNORECASE)
+
+
+def fix_images(fragment: str) -> str:
+    """Drop tracking pixels and give lazy-loaded images their real address."""
+    return _IMG.sub(_fix_image, fragment)
+
+
+def _fix_image(match: re.Match[str]) -> str:
+    attributes = {
+        name.lower(): html.unescape(value.strip("\"'")) if value else ""
+        for name, value in _ATTRIBUTE.findall(match.group(1))
+    }
+    src = _real_source(attributes)
+    if src is None or _is_tracking_pixel(src, attributes):
+        return ""
+    kept = {"src": src, **{k: attributes[k] for k in ("alt", "title", "width", "height")
+                           if k in attributes}}
+    return "<img " + " ".join(f'{k}="{html.escape(v)}"' for k, v in kept.items()) + ">"
+
+
+def _real_source(attributes: dict[str, str]) -> str | None:
+    src = attributes.get("src", "").strip()
+    if src and not _PLACEHOLDER.search(src):
+        return src
+    for name in LAZY_ATTRIBUTES:
+        if attributes.get(name, "").strip():
+            return attributes[name].strip()
+    for name in ("data-srcset", "srcset"):
+        candidates = attributes.get(name, "").split(",")
+        first = candidates[0].split() if candidates else []
+        if first:
+            return first[0]
+    return src or None
+
+
+def _is_tracking_pixel(src: str, attributes: dict[str, str]) -> bool:
+    sizes = [attributes.get(k, "").lower().removesuffix("px").strip() for k in ("width", "height")]
+    if all(size in ("0", "1") for size in sizes):
+        return True
+    host = (urlsplit(src).hostname or "").lower()
+    return host in TRACKER_HOSTS
+
+
+def repair_text(text: str) -> str:
+    """Undo mojibake ("Ã©" for "é", "â€™" for "’") left by a feed that encoded twice."""
+    return ftfy.fix_encoding(text)
+
+
+# Lines that plugins append to summaries: never part of an excerpt.
+_EXCERPT_NOISE = (
+    re.compile(r"\s*(?:The post|L[’']article|Cet article|Le billet)\s.{1,300}?\s"
+               r"(?:appeared first on|est apparu en premier sur|a été publié en premier sur)"
+               r"\s.{1,150}$", re.IGNORECASE),
+    re.compile(r"\s*(?:Continue reading|Continuer la lecture|Lire la suite|Read more"
+               r"|En savoir plus|Read the full article|Lire l[’']article)\b.{0,100}$",
+               re.IGNORECASE),
+)
+
+
+def excerpt_text(fragment: str) -> str:
+    """The text an excerpt is cut from: plugin footers and "read more" links left out."""
+    text = html_to_text(fragment)
+    for noise in _EXCERPT_NOISE:
+        text = noise.sub("", text)
+    return text
 
 
 def html_to_text(fragment: str) -> str:
@@ -114,11 +197,11 @@ def clean_entry(entry: ParsedEntry, base_url: str | None) -> CleanEntry:
     """Turn a parsed entry into one that is safe to store and show."""
     link = clean_link(entry.link, base_url)
     base = link or base_url
-    content = sanitize_html(entry.content or "", base)
-    summary = sanitize_html(entry.summary or "", base)
-    title = clean_title(entry.title, entry.title_is_html)
-    excerpt = make_excerpt(html_to_text(summary or content))
-    author = clean_title(entry.author, False) if entry.author else None
+    content = sanitize_html(repair_text(entry.content or ""), base)
+    summary = sanitize_html(repair_text(entry.summary or ""), base)
+    title = clean_title(repair_text(entry.title), entry.title_is_html)
+    excerpt = make_excerpt(excerpt_text(summary or content))
+    author = clean_title(repair_text(entry.author), False) if entry.author else None
     # A feed that only has the full text in <description> gives it to us twice.
     if summary == content:
         summary = ""
@@ -133,4 +216,5 @@ def clean_entry(entry: ParsedEntry, base_url: str | None) -> CleanEntry:
         content=content,
         summary=summary,
         excerpt=excerpt,
+        language=entry.language,
     )

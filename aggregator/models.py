@@ -79,6 +79,7 @@ class ParsedEntry:
     updated: datetime | None
     content: str | None
     summary: str | None
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ class CleanEntry:
     summary: str
     excerpt: str
     fingerprint: Fingerprint | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True)

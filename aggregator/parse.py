@@ -10,7 +10,9 @@ from typing import Any
 
 import feedparser
 
+from aggregator.dates import feedparser_handler
 from aggregator.discover import find_feed_links
+from aggregator.jsonfeed import NotJsonFeed, looks_like_json, parse_json_feed
 from aggregator.models import ParsedEntry, ParsedFeed
 
 # feedparser flags these as "bozo" too, but the document itself is well-formed.
@@ -21,14 +23,27 @@ class ParseError(Exception):
     """The document is not a feed we can read."""
 
 
+# French-written dates (see dates.py), tried before feedparser's own formats.
+feedparser.registerDateHandler(feedparser_handler)
+
+
 def parse_feed(content: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
-    """Parse a feed body; charsets come from `headers`, relative links resolve against `url`."""
+    """Parse a feed body; charsets come from `headers`, relative links resolve against `url`.
+
+    RSS 0.9x to 2.0 and Atom go through feedparser; JSON Feed through jsonfeed.py.
+    """
     response_headers = {k.lower(): v for k, v in headers.items()}
+    if looks_like_json(content, response_headers.get("content-type", "")):
+        try:
+            return parse_json_feed(content)
+        except NotJsonFeed as exc:
+            raise ParseError(f"not a feed: {exc}") from None
     # feedparser resolves relative links against Content-Location; without it a
     # parsed byte string has no base at all, so give it the address we fetched.
     response_headers.setdefault("content-location", url)
     result = feedparser.parse(content, response_headers=response_headers)
-    entries = tuple(_entry(e) for e in result.entries)
+    feed_language = _text(result.feed.get("language"))
+    entries = tuple(_entry(e, feed_language) for e in result.entries)
     problem = result.get("bozo_exception") if result.get("bozo") else None
     if isinstance(problem, _NOT_A_MARKUP_PROBLEM):
         problem = None
@@ -59,7 +74,16 @@ def _not_a_feed(content: bytes, url: str, problem: object) -> str:
     return f"not a feed: no RSS or Atom content found{reason}"
 
 
-def _entry(entry: Any) -> ParsedEntry:
+def _entry_language(entry: Any, feed_language: str | None) -> str | None:
+    """xml:lang of the content or title, else dc:language, else the channel's language."""
+    for detail in [*(entry.get("content") or []), entry.get("summary_detail"),
+                   entry.get("title_detail")]:
+        if detail and detail.get("language"):
+            return str(detail["language"])
+    return _text(entry.get("language")) or feed_language
+
+
+def _entry(entry: Any, feed_language: str | None = None) -> ParsedEntry:
     title_detail = entry.get("title_detail") or {}
     return ParsedEntry(
         guid=_text(entry.get("id")),
@@ -72,6 +96,7 @@ def _entry(entry: Any) -> ParsedEntry:
         updated=_datetime(dict.get(entry, "updated_parsed")),
         content=_best_content(entry.get("content") or []),
         summary=entry.get("summary") or None,
+        language=_entry_language(entry, feed_language),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select
@@ -107,8 +107,12 @@ class Store:
             _apply_record(feed, record)
         return counts
 
-    def latest_entries(self, limit: int) -> list[StoredEntry]:
-        """The `limit` most recent articles across all feeds, newest first, with their copies."""
+    def latest_entries(self, limit: int,
+                       feeds: Collection[str] | None = None) -> list[StoredEntry]:
+        """The `limit` most recent articles, newest first, with their copies.
+
+        With `feeds`, only the articles shown from those feeds (a tag's feeds).
+        """
         query = (
             select(EntryRow, FeedRow)
             .join(FeedRow, EntryRow.feed_id == FeedRow.id)
@@ -116,6 +120,8 @@ class Store:
             .order_by(EntryRow.dated.desc(), EntryRow.id.desc())
             .limit(limit)
         )
+        if feeds is not None:
+            query = query.where(FeedRow.name.in_(sorted(feeds)))
         with self._session() as session:
             return _with_copies(session, [(e, f) for e, f in session.execute(query)])
 
