@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
 import ftfy
@@ -202,12 +203,18 @@ def clean_entry(entry: ParsedEntry, base_url: str | None) -> CleanEntry:
     title = clean_title(repair_text(entry.title), entry.title_is_html)
     excerpt = make_excerpt(excerpt_text(summary or content))
     author = clean_title(repair_text(entry.author), False) if entry.author else None
+    enclosures = tuple(
+        replace(e, url=url) for e in entry.enclosures
+        if (url := clean_link(e.url, base)) is not None
+    )
+    thumbnail = clean_link(entry.thumbnail, base)
     # A feed that only has the full text in <description> gives it to us twice.
     if summary == content:
         summary = ""
     return CleanEntry(
         identity=entry_identity(entry.guid, link, title, content or summary),
-        signature=entry_signature(title, link, author, content, summary, entry.published),
+        signature=entry_signature(title, link, author, content, summary,
+                                  [e.url for e in enclosures] + [thumbnail or ""]),
         title=title or excerpt[:80] or (link or ""),
         link=link,
         author=author or None,
@@ -217,4 +224,6 @@ def clean_entry(entry: ParsedEntry, base_url: str | None) -> CleanEntry:
         summary=summary,
         excerpt=excerpt,
         language=entry.language,
+        enclosures=enclosures,
+        thumbnail=thumbnail,
     )

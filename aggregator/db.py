@@ -122,6 +122,10 @@ class EntryRow(Base):
     title_key: Mapped[str | None] = mapped_column(Text)
     sketch: Mapped[bytes | None] = mapped_column(LargeBinary)
     shingle_count: Mapped[int] = mapped_column(Integer, default=0)
+    language: Mapped[str | None] = mapped_column(String(35))
+    # [{"url": ..., "type": ..., "length": ...}]: podcast audio, video, pictures.
+    enclosures: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
+    thumbnail: Mapped[str | None] = mapped_column(Text)
 
 
 class EntryKeyRow(Base):

@@ -8,7 +8,6 @@ import re
 import unicodedata
 from collections.abc import Sequence, Set
 from dataclasses import replace
-from datetime import datetime
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from aggregator.models import CleanEntry, Fingerprint, ParsedEntry
@@ -45,11 +44,14 @@ def entry_identity(guid: str | None, link: str | None, title: str, content: str)
 
 def entry_signature(
     title: str, link: str | None, author: str | None, content: str, summary: str,
-    published: datetime | None,
+    media: Sequence[str] = (),
 ) -> str:
-    """A hash of what a reader sees of an entry: when it changes, the stored copy is updated."""
-    stamp = published.isoformat() if published else ""
-    return _digest(title, link or "", author or "", content, summary, stamp)
+    """A hash of what a reader sees of an entry: when it changes, the stored copy is updated.
+
+    The date is left out: some blogs re-date a post on every poll, and that
+    alone must not make it "updated" (the store handles dates on their own).
+    """
+    return _digest(title, link or "", author or "", content, summary, *media)
 
 
 def drop_repeats(entries: Sequence[CleanEntry]) -> list[CleanEntry]:

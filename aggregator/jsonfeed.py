@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from aggregator.models import ParsedEntry, ParsedFeed
+from aggregator.models import Enclosure, ParsedEntry, ParsedFeed
 
 VERSIONS = {
     "https://jsonfeed.org/version/1": "json10",
@@ -73,6 +73,19 @@ def _entry(item: dict[str, Any], feed_authors: str | None,
         content=content,
         summary=_text(item.get("summary")),
         language=_text(item.get("language")) or language,
+        enclosures=_attachments(item),
+        thumbnail=_text(item.get("image")) or _text(item.get("banner_image")),
+    )
+
+
+def _attachments(item: dict[str, Any]) -> tuple[Enclosure, ...]:
+    attachments = item.get("attachments")
+    if not isinstance(attachments, list):
+        return ()
+    return tuple(
+        Enclosure(url=url, type=_text(a.get("mime_type")),
+                  length=a["size_in_bytes"] if isinstance(a.get("size_in_bytes"), int) else None)
+        for a in attachments if isinstance(a, dict) and (url := _text(a.get("url")))
     )
 
 

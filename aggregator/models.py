@@ -67,6 +67,21 @@ class FetchResult:
 
 
 @dataclass(frozen=True)
+class Enclosure:
+    """A media file attached to an entry: a podcast episode, a video, a picture."""
+
+    url: str
+    type: str | None = None
+    length: int | None = None
+
+    @property
+    def kind(self) -> str:
+        """"audio", "video", "image" or "file", from the media type."""
+        major = (self.type or "").split("/")[0]
+        return major if major in ("audio", "video", "image") else "file"
+
+
+@dataclass(frozen=True)
 class ParsedEntry:
     """One entry as the feed gave it: HTML not yet sanitized, dates in UTC."""
 
@@ -80,6 +95,8 @@ class ParsedEntry:
     content: str | None
     summary: str | None
     language: str | None = None
+    enclosures: tuple[Enclosure, ...] = ()
+    thumbnail: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +145,8 @@ class CleanEntry:
     excerpt: str
     fingerprint: Fingerprint | None = None
     language: str | None = None
+    enclosures: tuple[Enclosure, ...] = ()
+    thumbnail: str | None = None
 
 
 @dataclass(frozen=True)
@@ -210,3 +229,6 @@ class StoredEntry:
     article_feed: str = ""  # the feed and identity of the article's first stored entry:
     article_identity: str = ""  # its id in the merged feeds never changes
     copies: tuple[Copy, ...] = ()
+    language: str | None = None
+    enclosures: tuple[Enclosure, ...] = ()
+    thumbnail: str | None = None

@@ -13,7 +13,7 @@ import feedparser
 from aggregator.dates import feedparser_handler
 from aggregator.discover import find_feed_links
 from aggregator.jsonfeed import NotJsonFeed, looks_like_json, parse_json_feed
-from aggregator.models import ParsedEntry, ParsedFeed
+from aggregator.models import Enclosure, ParsedEntry, ParsedFeed
 
 # feedparser flags these as "bozo" too, but the document itself is well-formed.
 _NOT_A_MARKUP_PROBLEM = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
@@ -74,6 +74,28 @@ def _not_a_feed(content: bytes, url: str, problem: object) -> str:
     return f"not a feed: no RSS or Atom content found{reason}"
 
 
+def _enclosures(entry: Any) -> tuple[Enclosure, ...]:
+    """RSS <enclosure>, Atom rel="enclosure" links and Media RSS <media:content>."""
+    found: dict[str, Enclosure] = {}
+    candidates = [*(entry.get("enclosures") or []), *(entry.get("media_content") or [])]
+    for item in candidates:
+        url = _text(item.get("href") or item.get("url"))
+        if url and url not in found:
+            length = str(item.get("length") or item.get("filesize") or "")
+            found[url] = Enclosure(url=url, type=_text(item.get("type")),
+                                   length=int(length) if length.isdigit() else None)
+    return tuple(found.values())
+
+
+def _thumbnail(entry: Any) -> str | None:
+    """The picture a feed gives to illustrate an entry (Media RSS thumbnail)."""
+    for item in entry.get("media_thumbnail") or []:
+        url = _text(item.get("url"))
+        if url:
+            return url
+    return None
+
+
 def _entry_language(entry: Any, feed_language: str | None) -> str | None:
     """xml:lang of the content or title, else dc:language, else the channel's language."""
     for detail in [*(entry.get("content") or []), entry.get("summary_detail"),
@@ -97,6 +119,8 @@ def _entry(entry: Any, feed_language: str | None = None) -> ParsedEntry:
         content=_best_content(entry.get("content") or []),
         summary=entry.get("summary") or None,
         language=_entry_language(entry, feed_language),
+        enclosures=_enclosures(entry),
+        thumbnail=_thumbnail(entry),
     )
 
 

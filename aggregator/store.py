@@ -17,6 +17,7 @@ from aggregator.dedup import index_keys, pack_sketch, same_article, unpack_sketc
 from aggregator.models import (
     CleanEntry,
     Copy,
+    Enclosure,
     FeedState,
     Fingerprint,
     PollRecord,
@@ -187,7 +188,7 @@ def _save_entries(session: Session, feed_id: int, entries: Sequence[CleanEntry],
         elif row.signature != entry.signature:
             _update_row(session, row, entry, now)
             counts["updated"] += 1
-        else:
+        elif not _redate(row, entry):
             continue
         articles.add(row.article_id or row.id)
     for article_id in articles:
@@ -361,6 +362,7 @@ def _new_row(feed_id: int, entry: CleanEntry, now: datetime) -> EntryRow:
         is_canonical=True,
     )
     _set_fingerprint(row, entry.fingerprint)
+    _set_media(row, entry)
     return row
 
 
@@ -371,10 +373,41 @@ def _update_row(session: Session, row: EntryRow, entry: CleanEntry, now: datetim
     row.dated = entry_date(entry.published, row.first_seen)
     row.content, row.summary, row.excerpt = entry.content, entry.summary, entry.excerpt
     row.changed = now
+    _set_media(row, entry)
     if entry.fingerprint is not None:
         _set_fingerprint(row, entry.fingerprint)
         session.execute(delete(EntryKeyRow).where(EntryKeyRow.entry_id == row.id))
         _add_keys(session, row.id, entry, {})
+
+
+def _set_media(row: EntryRow, entry: CleanEntry) -> None:
+    row.language = entry.language[:35] if entry.language else None
+    row.enclosures = [
+        {"url": e.url, "type": e.type, "length": e.length} for e in entry.enclosures
+    ] or None
+    row.thumbnail = entry.thumbnail
+
+
+def _enclosures_of(row: EntryRow) -> tuple[Enclosure, ...]:
+    found = []
+    for item in row.enclosures or ():
+        url, kind, length = item.get("url"), item.get("type"), item.get("length")
+        if isinstance(url, str) and url:
+            found.append(Enclosure(url, kind if isinstance(kind, str) else None,
+                                   length if isinstance(length, int) else None))
+    return tuple(found)
+
+
+def _redate(row: EntryRow, entry: CleanEntry) -> bool:
+    """Take an earlier date the feed now gives; a later one alone is ignored.
+
+    Some blogs re-date a post on every poll: it must not climb back to the top.
+    """
+    if entry.published is None or (row.published and entry.published >= row.published):
+        return False
+    row.published = entry.published
+    row.dated = entry_date(entry.published, row.first_seen)
+    return True
 
 
 def _set_fingerprint(row: EntryRow, found: Fingerprint | None) -> None:
@@ -437,4 +470,5 @@ def _stored(entry: EntryRow, feed: FeedRow, founder: tuple[str, str],
         dated=entry.dated, changed=entry.changed, content=entry.content,
         summary=entry.summary, excerpt=entry.excerpt,
         article_feed=founder[0], article_identity=founder[1], copies=copies,
+        language=entry.language, enclosures=_enclosures_of(entry), thumbnail=entry.thumbnail,
     )

@@ -136,16 +136,17 @@ def test_normalize_link(link: str, expected: str) -> None:
 
 
 def test_signature_is_stable() -> None:
-    args = ("Titre", "https://b.example/", "Laure", "<p>c</p>", "s", WHEN)
+    args = ("Titre", "https://b.example/", "Laure", "<p>c</p>", "s", ["https://b.example/a.mp3"])
     assert entry_signature(*args) == entry_signature(*args)
     assert len(entry_signature(*args)) == 64
 
 
 @pytest.mark.parametrize("field", range(6))
 def test_signature_changes_with_every_field(field: int) -> None:
-    args: list[object] = ["Titre", "https://b.example/", "Laure", "<p>c</p>", "s", WHEN]
+    args: list[object] = ["Titre", "https://b.example/", "Laure", "<p>c</p>", "s",
+                          ["https://b.example/a.mp3"]]
     changed = list(args)
-    changed[field] = datetime(2013, 2, 5, tzinfo=UTC) if field == 5 else "autre"
+    changed[field] = ["https://b.example/b.mp3"] if field == 5 else "autre"
     assert entry_signature(*changed) != entry_signature(*args)  # type: ignore[arg-type]
 
 

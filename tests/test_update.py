@@ -211,3 +211,44 @@ def test_fixture_data_is_present() -> None:
                  "metier-cp1252.rss", "schemas/atom-rfc4287.rng",
                  "schemas/jsonfeed-1.1.schema.json"):
         assert (DATA / name).is_file(), name
+
+
+def _item(date: str, extra: str = "") -> bytes:
+    return (f"<rss version='2.0' xmlns:media='http://search.yahoo.com/mrss/'><channel>"
+            f"<title>Podcast CM</title><link>https://podcast.example/</link>"
+            f"<language>fr-FR</language><item><title>Épisode 1</title><guid>ep1</guid>"
+            f"<link>https://podcast.example/ep1</link><pubDate>{date}</pubDate>"
+            f"<description>Le premier épisode.</description>{extra}</item>"
+            f"</channel></rss>").encode()
+
+
+def test_a_post_re_dated_later_stays_where_it_was(
+    feed_server: FeedServer, make_config: Any, store: Store
+) -> None:
+    url = feed_server.set("/p", _item("Tue, 05 Nov 2024 10:00:00 +0000"))
+    config = make_config([{"name": "p", "url": url}])
+    poll(store, config)
+    feed_server.set("/p", _item("Sat, 21 Nov 2026 08:00:00 +0000"))  # "now", every poll
+    again = poll(store, config, now=NOW + timedelta(hours=2), force=True)["p"]
+    assert (again.outcome, again.updated) == ("unchanged", 0)
+    [entry] = store.latest_entries(1)
+    assert entry.dated == datetime(2024, 11, 5, 10, tzinfo=UTC)
+    assert entry.changed == NOW
+    feed_server.set("/p", _item("Mon, 04 Nov 2024 10:00:00 +0000"))  # a correction earlier
+    poll(store, config, now=NOW + timedelta(hours=4), force=True)
+    [entry] = store.latest_entries(1)
+    assert entry.dated == datetime(2024, 11, 4, 10, tzinfo=UTC)
+
+
+def test_enclosures_thumbnail_and_language_are_kept(
+    feed_server: FeedServer, make_config: Any, store: Store
+) -> None:
+    extra = ("<enclosure url='/audio/ep1.mp3' length='12345678' type='audio/mpeg'/>"
+             "<media:thumbnail url='https://podcast.example/ep1.jpg'/>")
+    url = feed_server.set("/p", _item("Tue, 05 Nov 2024 10:00:00 +0000", extra))
+    poll(store, make_config([{"name": "p", "url": url}]))
+    [entry] = store.latest_entries(1)
+    assert [(e.url, e.type, e.length, e.kind) for e in entry.enclosures] == [
+        ("https://podcast.example/audio/ep1.mp3", "audio/mpeg", 12345678, "audio")]
+    assert entry.thumbnail == "https://podcast.example/ep1.jpg"
+    assert entry.language == "fr-FR"
