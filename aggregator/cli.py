@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from http.server import ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import click
@@ -20,14 +21,23 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from aggregator import __version__
-from aggregator.config import DEFAULT_CONFIG, Config, ConfigError, load_config
+from aggregator.config import DEFAULT_CONFIG, Config, ConfigError, FeedConfig, load_config
 from aggregator.demo import start_feed_server, write_demo_config
 from aggregator.fetch import make_session
 from aggregator.models import FeedState, UpdateOutcome
+from aggregator.opml import OpmlError, read_opml, write_opml
 from aggregator.render import render_site
-from aggregator.schedule import run_daemon
+from aggregator.schedule import TICK_SECONDS, run_daemon
 from aggregator.serve import make_server, parse_address, server_url, start_server
 from aggregator.store import Store
+from aggregator.subscriptions import (
+    SubscriptionError,
+    add_feeds,
+    discover_feed,
+    find_duplicate,
+    name_for,
+    remove_feed,
+)
 from aggregator.update import (
     UnknownFeedError,
     check_feeds,
@@ -85,7 +95,7 @@ def main(ctx: click.Context, config_path: Path, verbose: bool, quiet: bool) -> N
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
     # Per-request lines from urllib3 and APScheduler drown ours out at INFO.
-    for noisy in ("urllib3", "apscheduler"):
+    for noisy in ("urllib3", "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     ctx.obj = config_path
 
@@ -172,14 +182,18 @@ def render(ctx: click.Context) -> None:
 @main.command()
 @click.option("--serve", "address", metavar="HOST:PORT", callback=_address,
               help="Also serve the output folder, e.g. 127.0.0.1:8080.")
+@click.option("--tick", type=click.FloatRange(min=0.1), default=TICK_SECONDS,
+              show_default=True, metavar="SECONDS",
+              help="How often to look for due feeds and for an edited feeds.yaml.")
 @click.pass_context
-def run(ctx: click.Context, address: tuple[str, int] | None) -> None:
+def run(ctx: click.Context, address: tuple[str, int] | None, tick: float) -> None:
     """Run the daemon: poll on schedule, render after changes, reload feeds.yaml."""
     config = _load(ctx)
-    _run(config, address)
+    _run(config, address, tick)
 
 
-def _run(config: Config, address: tuple[str, int] | None) -> None:
+def _run(config: Config, address: tuple[str, int] | None,
+         tick: float = TICK_SECONDS) -> None:
     store = _open_store(config)
     server = None
     if address:
@@ -191,7 +205,7 @@ def _run(config: Config, address: tuple[str, int] | None) -> None:
     console.print(f"Polling {len(config.feeds)} feeds from {config.path}; Ctrl-C stops.",
                   markup=False)
     try:
-        run_daemon(config, store)
+        run_daemon(config, store, tick)
     finally:
         if server:
             server.shutdown()
@@ -341,6 +355,86 @@ def feeds_list(ctx: click.Context) -> None:
         table.add_row(feed.name, feed.url, ", ".join(feed.tags), _duration(every),
                       "yes" if feed.enabled else "no")
     console.print(table)
+
+
+@feeds.command("add")
+@click.argument("address")
+@click.option("--name", help="Name shown in the digest (default: the feed's title).")
+@click.option("--tag", "tags", multiple=True, help="A tag; repeat for several.")
+@click.pass_context
+def feeds_add(ctx: click.Context, address: str, name: str | None, tags: tuple[str, ...]) -> None:
+    """Add a feed to feeds.yaml from its address or its blog's home page."""
+    config = _load(ctx)
+    if urlsplit(address).scheme not in ("http", "https"):
+        raise click.BadParameter(f"expected an http:// or https:// address, got {address!r}")
+    duplicate = find_duplicate(config, address)
+    if duplicate:
+        raise click.ClickException(f"{address} is already in {config.path} as "
+                                   f"{duplicate.name!r} ({duplicate.url})")
+    try:
+        found = discover_feed(make_session(), address, config.settings.timeout)
+    except SubscriptionError as exc:
+        raise click.ClickException(str(exc)) from None
+    duplicate = find_duplicate(config, found.url)
+    if duplicate:
+        raise click.ClickException(f"{address} leads to {found.url}, already in "
+                                   f"{config.path} as {duplicate.name!r}")
+    feed = FeedConfig(name=name or name_for(found.title, found.url), url=found.url,
+                      tags=tuple(dict.fromkeys(t.strip() for t in tags if t.strip())))
+    _, skipped = add_feeds(config, [feed])
+    if skipped:
+        raise click.ClickException(f"a feed named {feed.name!r} is already in {config.path}; "
+                                   "choose another with --name")
+    console.print(f"Added {feed.name!r}: {feed.url} ({found.entries} entries now) "
+                  f"to {config.path}.", markup=False)
+
+
+@feeds.command("remove")
+@click.argument("name")
+@click.pass_context
+def feeds_remove(ctx: click.Context, name: str) -> None:
+    """Remove a feed from feeds.yaml; its stored entries stay in the digest."""
+    config = _load(ctx)
+    try:
+        remove_feed(config, name)
+    except SubscriptionError as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"Removed {name!r} from {config.path}.", markup=False)
+
+
+@main.group()
+def opml() -> None:
+    """Exchange subscription lists with other feed readers."""
+
+
+@opml.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.pass_context
+def opml_import(ctx: click.Context, file: Path) -> None:
+    """Add the feeds of an OPML file to feeds.yaml (folders and categories become tags)."""
+    config = _load(ctx)
+    try:
+        found = read_opml(file.read_bytes())
+    except OpmlError as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    added, skipped = add_feeds(config, found)
+    console.print(f"Imported {len(added)} feeds from {file} into {config.path}; "
+                  f"{len(skipped)} already there were skipped.", markup=False)
+
+
+@opml.command("export")
+@click.pass_context
+def opml_export(ctx: click.Context) -> None:
+    """Print feeds.yaml as OPML (the same list as feeds.opml in the output folder)."""
+    config = _load(ctx)
+    store = _open_store(config)
+    try:
+        store.sync_feeds(config.feeds)
+        states = store.feed_states()
+    finally:
+        store.close()
+    click.echo(write_opml(config.settings.title, config.feeds, states, datetime.now(UTC)),
+               nl=False)
 
 
 @feeds.command("check")

@@ -24,8 +24,9 @@ from sqlalchemy import (
     create_engine,
     event,
     inspect,
+    text,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -163,11 +164,22 @@ def migrate(engine: Engine) -> None:
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        _lock_for_migration(connection)
         config.attributes["connection"] = connection
         tables = inspect(connection)
         if tables.has_table("feeds") and not tables.has_table("alembic_version"):
             command.stamp(config, FIRST_REVISION)
         command.upgrade(config, "head")
+
+
+def _lock_for_migration(connection: Connection) -> None:
+    """Let one process at a time migrate: workers and commands may start together."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(7423610)"))
+    elif connection.dialect.name == "sqlite":
+        # The write lock now, not at the first write: a second process waits here
+        # (busy timeout) and then finds the schema up to date.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _configure_sqlite(connection: Any, _record: Any) -> None:

@@ -27,7 +27,9 @@ class Daemon:
     config: Config
     store: Store
     session: requests.Session = field(default_factory=make_session)
-    config_mtime: float = 0.0
+    # (mtime, size) of feeds.yaml when last read: a file caught half-written by an
+    # editor reads again when its size changes, even within one mtime tick.
+    config_stamp: tuple[int, int] | None = None
     rendered: bool = False
 
     def tick(self) -> None:
@@ -51,13 +53,14 @@ class Daemon:
     def reload_config(self) -> bool:
         """Re-read feeds.yaml when its file changed; a broken edit keeps the last good one."""
         try:
-            mtime = self.config.path.stat().st_mtime
+            stat = self.config.path.stat()
         except OSError:
             return False
-        if mtime == self.config_mtime:
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if stamp == self.config_stamp:
             return False
-        first = self.config_mtime == 0.0
-        self.config_mtime = mtime
+        first = self.config_stamp is None
+        self.config_stamp = stamp
         if first:
             return False
         try:

@@ -52,6 +52,14 @@ class Store:
 
         A changed URL starts that feed afresh; any edit of its entry lifts a 410 retirement.
         """
+        feeds = list(feeds)
+        try:
+            self._sync_feeds(feeds)
+        except IntegrityError:
+            # Another process (the daemon, `status`) added the same new feed first.
+            self._sync_feeds(feeds)
+
+    def _sync_feeds(self, feeds: Sequence[FeedConfig]) -> None:
         with self._session.begin() as session:
             rows = {row.name: row for row in session.scalars(select(FeedRow))}
             for feed in feeds:

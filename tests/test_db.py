@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -79,3 +81,12 @@ def test_entries_stored_before_articles_are_fingerprinted(database_url: str) -> 
     engine.dispose()
     assert tuple(row) == (7, True, "blog.example/bonjour", "bonjour", 56)
     assert keys == 16 + 3  # smallest hashes, link, title, lead
+
+
+def test_processes_opening_a_fresh_database_together(database_url: str) -> None:
+    # The daemon, `status` and a worker may all start at once: one migrates, the others wait.
+    code = "import sys; from aggregator.store import Store; Store.open(sys.argv[1]).close()"
+    processes = [subprocess.Popen([sys.executable, "-c", code, database_url],
+                                  stderr=subprocess.PIPE, text=True) for _ in range(5)]
+    errors = [p.communicate(timeout=120)[1] for p in processes]
+    assert [p.returncode for p in processes] == [0] * 5, errors
