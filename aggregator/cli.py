@@ -71,6 +71,16 @@ def _open_store(config: Config) -> Store:
         ) from None
 
 
+def _feed_states(config: Config) -> dict[str, FeedState]:
+    """What the database knows of each feed of feeds.yaml."""
+    store = _open_store(config)
+    try:
+        store.sync_feeds(config.feeds)
+        return store.feed_states()
+    finally:
+        store.close()
+
+
 def _address(_ctx: click.Context, _param: click.Parameter, value: str | None
              ) -> tuple[str, int] | None:
     if value is None:
@@ -244,12 +254,7 @@ def serve(ctx: click.Context, address: tuple[str, int]) -> None:
 def status(ctx: click.Context, as_json: bool) -> None:
     """Show every feed's health: last success, last error, failures, next poll, entries."""
     config = _load(ctx)
-    store = _open_store(config)
-    try:
-        store.sync_feeds(config.feeds)
-        states = store.feed_states()
-    finally:
-        store.close()
+    states = _feed_states(config)
     if as_json:
         tz = ZoneInfo(config.settings.timezone)
         rows = [_status_json(f.name, f.enabled, states.get(f.name), tz) for f in config.feeds]
@@ -427,12 +432,7 @@ def opml_import(ctx: click.Context, file: Path) -> None:
 def opml_export(ctx: click.Context) -> None:
     """Print feeds.yaml as OPML (the same list as feeds.opml in the output folder)."""
     config = _load(ctx)
-    store = _open_store(config)
-    try:
-        store.sync_feeds(config.feeds)
-        states = store.feed_states()
-    finally:
-        store.close()
+    states = _feed_states(config)
     click.echo(write_opml(config.settings.title, config.feeds, states, datetime.now(UTC)),
                nl=False)
 
