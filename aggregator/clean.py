@@ -226,4 +226,6 @@ def clean_entry(entry: ParsedEntry, base_url: str | None) -> CleanEntry:
         language=entry.language,
         enclosures=enclosures,
         thumbnail=thumbnail,
+        categories=tuple(dict.fromkeys(
+            c for c in (clean_title(repair_text(c), False) for c in entry.categories) if c)),
     )

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,6 +25,7 @@ from aggregator import __version__
 from aggregator.config import DEFAULT_CONFIG, Config, ConfigError, FeedConfig, load_config
 from aggregator.demo import start_feed_server, write_demo_config
 from aggregator.fetch import make_session
+from aggregator.filters import EntryFilter
 from aggregator.models import FeedState, UpdateOutcome
 from aggregator.opml import OpmlError, read_opml, write_opml
 from aggregator.render import render_site
@@ -255,9 +257,11 @@ def status(ctx: click.Context, as_json: bool) -> None:
     """Show every feed's health: last success, last error, failures, next poll, entries."""
     config = _load(ctx)
     states = _feed_states(config)
+    excluded = _excluded_counts(config)
     if as_json:
         tz = ZoneInfo(config.settings.timezone)
-        rows = [_status_json(f.name, f.enabled, states.get(f.name), tz) for f in config.feeds]
+        rows = [{**_status_json(f.name, f.enabled, states.get(f.name), tz),
+                 "filtered_out": excluded.get(f.name, 0)} for f in config.feeds]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     tz = ZoneInfo(config.settings.timezone)
@@ -271,13 +275,27 @@ def status(ctx: click.Context, as_json: bool) -> None:
         health = _health(feed.enabled, state)
         colour = colours.get(health, "default")
         table.add_row(
-            feed.name, f"[{colour}]{health}[/{colour}]",
+            escape(feed.name), f"[{colour}]{health}[/{colour}]",
             _when(state.last_success if state else None, tz),
             _when(state.next_poll if state and health != "retired" else None, tz),
-            str(state.entry_count if state else 0),
-            explain_state(feed.enabled, state, tz),
+            str(state.entry_count if state else 0)
+            + (f" ({excluded[feed.name]} filtered out)" if excluded.get(feed.name) else ""),
+            escape(explain_state(feed.enabled, state, tz)),
         )
     console.print(table)
+
+
+def _excluded_counts(config: Config) -> dict[str, int]:
+    """How many stored articles of each feed the filters keep out of pages and feeds."""
+    rules = EntryFilter(config.settings.filters, config.feeds)
+    if not rules:
+        return {}
+    store = _open_store(config)
+    try:
+        return {feed.name: sum(not rules.judge(e).shown for e in store.feed_entries(feed.name))
+                for feed in config.feeds}
+    finally:
+        store.close()
 
 
 def _when(moment: datetime | None, tz: ZoneInfo) -> str:
@@ -357,7 +375,8 @@ def feeds_list(ctx: click.Context) -> None:
         table.add_column(column, overflow="fold")
     for feed in config.feeds:
         every = feed.poll_interval or config.settings.poll_interval
-        table.add_row(feed.name, feed.url, ", ".join(feed.tags), _duration(every),
+        table.add_row(escape(feed.name), escape(feed.url), escape(", ".join(feed.tags)),
+                      _duration(every),
                       "yes" if feed.enabled else "no")
     console.print(table)
 
@@ -438,10 +457,17 @@ def opml_export(ctx: click.Context) -> None:
 
 
 @feeds.command("check")
+@click.option("--filters", "show_filters", is_flag=True,
+              help="Show which recent stored entries the filters keep or drop.")
+@click.option("--recent", type=click.IntRange(min=1), default=10, show_default=True,
+              help="With --filters: entries per feed to show.")
 @click.pass_context
-def feeds_check(ctx: click.Context) -> None:
+def feeds_check(ctx: click.Context, show_filters: bool, recent: int) -> None:
     """Validate feeds.yaml, then try every feed once without storing anything."""
     config = _load(ctx)
+    if show_filters:
+        _check_filters(config, recent)
+        return
     results = check_feeds(make_session(), config)
     table = Table(title=f"{len(results)} feeds in {config.path} tried once")
     for column in ("feed", "result", "entries"):
@@ -457,12 +483,37 @@ def feeds_check(ctx: click.Context) -> None:
         elif result.title:
             details.append(f"“{result.title}”, {result.elapsed:.2f} s")
         verdict = "[red]failed[/red]" if result.error else "[green]ok[/green]"
-        table.add_row(result.feed, verdict, str(result.entries), "; ".join(details))
+        table.add_row(escape(result.feed), verdict, str(result.entries),
+                      escape("; ".join(details)))
     console.print(table)
     failed = sum(1 for r in results if r.error)
     console.print(f"{len(results) - failed} ok, {failed} failed.")
     if failed:
         ctx.exit(1)
+
+
+def _check_filters(config: Config, recent: int) -> None:
+    rules = EntryFilter(config.settings.filters, config.feeds)
+    if not rules:
+        console.print(f"No filters in {config.path}: every entry is shown.", markup=False)
+        return
+    store = _open_store(config)
+    table = Table(title=f"What the filters of {config.path} do to recent entries")
+    for column in ("feed", "entry", "verdict"):
+        table.add_column(column, overflow="fold")
+    dropped = kept = 0
+    try:
+        for feed in config.feeds:
+            for entry in store.feed_entries(feed.name, recent):
+                verdict = rules.judge(entry)
+                dropped, kept = dropped + (not verdict.shown), kept + verdict.shown
+                table.add_row(escape(feed.name), escape(entry.title),
+                              "kept" if verdict.shown
+                              else f"[red]dropped[/red]: {escape(verdict.reason)}")
+    finally:
+        store.close()
+    console.print(table)
+    console.print(f"{kept} kept, {dropped} dropped.")
 
 
 def _duration(delta: timedelta) -> str:

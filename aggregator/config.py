@@ -20,6 +20,36 @@ from ruamel.yaml.error import MarkedYAMLError
 DEFAULT_CONFIG = "feeds.yaml"
 
 
+FILTER_FIELDS = ("title", "content", "author", "category")
+
+
+@dataclass(frozen=True)
+class FilterRule:
+    """A keyword (case and accents ignored, whole words) or a regular expression."""
+
+    pattern: str
+    regex: bool = False
+    fields: tuple[str, ...] = FILTER_FIELDS
+
+    def describe(self) -> str:
+        """The rule as a person wrote it, for `feeds check --filters`."""
+        kind = "regex" if self.regex else "keyword"
+        where = "" if self.fields == FILTER_FIELDS else f" in {', '.join(self.fields)}"
+        return f"{kind} {self.pattern!r}{where}"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Include and exclude rules: an entry shows if it matches an include rule (when
+    there are any) and no exclude rule."""
+
+    include: tuple[FilterRule, ...] = ()
+    exclude: tuple[FilterRule, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.include or self.exclude)
+
+
 @dataclass(frozen=True)
 class FeedConfig:
     """One feed as the user listed it; `name` is its identity."""
@@ -29,6 +59,7 @@ class FeedConfig:
     tags: tuple[str, ...] = ()
     poll_interval: timedelta | None = None
     enabled: bool = True
+    filters: Filters = Filters()
 
     def fingerprint(self) -> str:
         """A hash of the whole entry: when the user edits it, a retired feed gets another try."""
@@ -54,6 +85,7 @@ class Settings:
     feed_entries: int = 50
     concurrency: int = 8
     per_host: int = 2
+    filters: Filters = Filters()
 
 
 @dataclass(frozen=True)
@@ -187,6 +219,44 @@ def _parse_tags(value: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t.strip() for t in value))
 
 
+def _parse_rule(value: object) -> FilterRule:
+    if isinstance(value, str) and value.strip():
+        return FilterRule(value.strip())
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a keyword or {{keyword|regex: ..., in: [...]}}, got {value!r}")
+    unknown = set(value) - {"keyword", "regex", "in"}
+    kinds = [k for k in ("keyword", "regex") if k in value]
+    if unknown or len(kinds) != 1:
+        raise ValueError("a rule is a keyword, or a mapping with one of `keyword` or "
+                         f"`regex` and optionally `in`, got {dict(value)!r}")
+    pattern = value[kinds[0]]
+    if not isinstance(pattern, str) or not pattern.strip():
+        raise ValueError(f"expected a non-empty {kinds[0]}, got {pattern!r}")
+    if kinds[0] == "regex":
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+    fields = value.get("in", list(FILTER_FIELDS))
+    fields = [fields] if isinstance(fields, str) else fields
+    if not isinstance(fields, list) or not fields or any(f not in FILTER_FIELDS for f in fields):
+        raise ValueError(f"`in` lists fields among {', '.join(FILTER_FIELDS)}, got {fields!r}")
+    return FilterRule(pattern.strip(), regex=kinds[0] == "regex", fields=tuple(fields))
+
+
+def _parse_filters(value: object) -> Filters:
+    if not isinstance(value, dict) or set(value) - {"include", "exclude"}:
+        raise ValueError(f"expected a mapping with `include` and/or `exclude`, got {value!r}")
+    rules: dict[str, tuple[FilterRule, ...]] = {}
+    for key in ("include", "exclude"):
+        items = value.get(key) or []
+        items = [items] if isinstance(items, str | dict) else items
+        if not isinstance(items, list):
+            raise ValueError(f"`{key}` is a list of rules, got {items!r}")
+        rules[key] = tuple(_parse_rule(item) for item in items)
+    return Filters(**rules)
+
+
 _SETTINGS: dict[str, Callable[[object], Any]] = {
     "database": _parse_text,
     "output_dir": _parse_text,
@@ -200,6 +270,7 @@ _SETTINGS: dict[str, Callable[[object], Any]] = {
     "feed_entries": _parse_positive_int,
     "concurrency": _parse_positive_int,
     "per_host": _parse_positive_int,
+    "filters": _parse_filters,
 }
 _FEED_KEYS: dict[str, Callable[[object], Any]] = {
     "name": _parse_text,
@@ -207,6 +278,7 @@ _FEED_KEYS: dict[str, Callable[[object], Any]] = {
     "tags": _parse_tags,
     "poll_interval": parse_duration,
     "enabled": _parse_bool,
+    "filters": _parse_filters,
 }
 _TOP_KEYS = ("settings", "feeds")
 

@@ -127,6 +127,7 @@ class EntryRow(Base):
     # [{"url": ..., "type": ..., "length": ...}]: podcast audio, video, pictures.
     enclosures: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
     thumbnail: Mapped[str | None] = mapped_column(Text)
+    categories: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class EntryKeyRow(Base):

@@ -74,6 +74,8 @@ def _entry(item: dict[str, Any], feed_authors: str | None,
         summary=_text(item.get("summary")),
         language=_text(item.get("language")) or language,
         enclosures=_attachments(item),
+        categories=tuple(t.strip() for t in item.get("tags") or []
+                         if isinstance(t, str) and t.strip()),
         thumbnail=_text(item.get("image")) or _text(item.get("banner_image")),
     )
 

@@ -97,6 +97,7 @@ class ParsedEntry:
     language: str | None = None
     enclosures: tuple[Enclosure, ...] = ()
     thumbnail: str | None = None
+    categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ class CleanEntry:
     language: str | None = None
     enclosures: tuple[Enclosure, ...] = ()
     thumbnail: str | None = None
+    categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,3 +234,4 @@ class StoredEntry:
     language: str | None = None
     enclosures: tuple[Enclosure, ...] = ()
     thumbnail: str | None = None
+    categories: tuple[str, ...] = ()

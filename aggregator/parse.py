@@ -121,6 +121,8 @@ def _entry(entry: Any, feed_language: str | None = None) -> ParsedEntry:
         language=_entry_language(entry, feed_language),
         enclosures=_enclosures(entry),
         thumbnail=_thumbnail(entry),
+        categories=tuple(dict.fromkeys(
+            term for tag in entry.get("tags") or [] if (term := _text(tag.get("term"))))),
     )
 
 

@@ -134,6 +134,18 @@ class Store:
         with self._session() as session:
             return _with_copies(session, [(e, f) for e, f in session.execute(query)])
 
+    def feed_entries(self, name: str, limit: int | None = None) -> list[StoredEntry]:
+        """The articles shown from one feed, newest first."""
+        query = (
+            select(EntryRow, FeedRow)
+            .join(FeedRow, EntryRow.feed_id == FeedRow.id)
+            .where(EntryRow.is_canonical.is_(True), FeedRow.name == name)
+            .order_by(EntryRow.dated.desc(), EntryRow.id.desc())
+            .limit(limit)
+        )
+        with self._session() as session:
+            return _with_copies(session, [(e, f) for e, f in session.execute(query)])
+
     def entries_between(self, start: datetime, end: datetime) -> list[StoredEntry]:
         """Articles filed at or after `start` and before `end`, oldest first, with copies."""
         query = (
@@ -394,6 +406,7 @@ def _set_media(row: EntryRow, entry: CleanEntry) -> None:
         {"url": e.url, "type": e.type, "length": e.length} for e in entry.enclosures
     ] or None
     row.thumbnail = entry.thumbnail
+    row.categories = list(entry.categories) or None
 
 
 def _enclosures_of(row: EntryRow) -> tuple[Enclosure, ...]:
@@ -479,4 +492,5 @@ def _stored(entry: EntryRow, feed: FeedRow, founder: tuple[str, str],
         summary=entry.summary, excerpt=entry.excerpt,
         article_feed=founder[0], article_identity=founder[1], copies=copies,
         language=entry.language, enclosures=_enclosures_of(entry), thumbnail=entry.thumbnail,
+        categories=tuple(entry.categories or ()),
     )

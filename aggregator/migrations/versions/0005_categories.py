@@ -1,0 +1,25 @@
+"""The categories a feed gives each entry, for filters.
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("entries") as batch:
+        batch.add_column(sa.Column("categories", sa.JSON))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("entries") as batch:
+        batch.drop_column("categories")
