@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
@@ -11,10 +13,13 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 
+from aggregator.clean import html_to_text
 from aggregator.config import Settings
 from aggregator.models import Copy, StoredEntry
 
 RECENT_DAYS = 14
+WORDS_PER_MINUTE = 230  # an adult's silent reading speed, for the reading-time estimate
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,9 @@ class EntryView:
     iso_time: str
     excerpt: str
     tags: tuple[str, ...]
+    reading_minutes: int = 1
     also: tuple[CopyView, ...] = ()
+    lang: str | None = None  # the entry's language when it is not the page's (BCP 47)
 
 
 @dataclass(frozen=True)
@@ -52,12 +59,35 @@ class BlogGroup:
 
 
 @dataclass(frozen=True)
+class TagGroup:
+    """The blogs of one tag on one day; `tag` is None for the blogs without tags."""
+
+    tag: str | None
+    blogs: tuple[BlogGroup, ...]
+    count: int
+
+
+@dataclass(frozen=True)
 class DayLink:
-    """A day that has entries, as a link target (`path` is relative to the output root)."""
+    """A day that has entries, as a link target (`path` is relative to the output root).
+
+    `label` is the full local date ("jeudi 12 décembre 2013"), `heading` the same
+    starting with a capital, `short` the day within its month ("jeudi 12").
+    """
 
     day: date
     label: str
+    heading: str
+    short: str
     path: str
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """A moment as a page shows it: its local date and time labels."""
+
+    date_label: str
+    time_label: str
 
 
 @dataclass(frozen=True)
@@ -73,8 +103,9 @@ class DayPage:
     """Everything a day's digest page shows."""
 
     link: DayLink
-    blogs: tuple[BlogGroup, ...]
+    groups: tuple[TagGroup, ...]
     count: int
+    blog_count: int
     previous: DayLink | None
     next: DayLink | None
 
@@ -130,10 +161,26 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+def upper_first(text: str) -> str:
+    """`text` with its first letter capitalized and the rest untouched."""
+    return text[:1].upper() + text[1:]
+
+
 def day_link(day: date, language: str) -> DayLink:
     """A link to a day page, labelled the local way ("jeudi 12 décembre 2013")."""
-    label = format_date(day, format="full", locale=babel_locale(language))
-    return DayLink(day=day, label=label, path=f"digest/{day.isoformat()}.html")
+    locale = babel_locale(language)
+    label = format_date(day, format="full", locale=locale)
+    return DayLink(day=day, label=label, heading=upper_first(label),
+                   short=format_date(day, format="EEEE d", locale=locale),
+                   path=f"digest/{day.isoformat()}.html")
+
+
+def stamp(moment: datetime, settings: Settings) -> Stamp:
+    """`moment` in the configured time zone, labelled the local way."""
+    local = moment.astimezone(ZoneInfo(settings.timezone))
+    locale = babel_locale(settings.language)
+    return Stamp(date_label=format_date(local, format="full", locale=locale),
+                 time_label=format_time(local, format="short", locale=locale))
 
 
 def build_archive(days: Sequence[date], language: str) -> tuple[ArchiveMonth, ...]:
@@ -141,7 +188,7 @@ def build_archive(days: Sequence[date], language: str) -> tuple[ArchiveMonth, ..
     locale = babel_locale(language)
     return tuple(
         ArchiveMonth(
-            label=format_date(month, format="LLLL yyyy", locale=locale).capitalize(),
+            label=upper_first(format_date(month, format="LLLL yyyy", locale=locale)),
             days=tuple(day_link(d, language) for d in month_days),
         )
         for month, month_days in groupby(days, key=lambda d: d.replace(day=1))
@@ -152,21 +199,60 @@ def build_day_page(
     day: date, entries: Sequence[StoredEntry], settings: Settings,
     previous: date | None, following: date | None,
 ) -> DayPage:
-    """A day's entries grouped by blog (blogs by name, entries by time)."""
+    """A day's entries grouped by their blog's first tag, then by blog, then by time."""
     tz = ZoneInfo(settings.timezone)
-    views = sorted((_entry_view(e, tz, settings.language) for e in entries),
-                   key=lambda v: (v.blog.casefold(), v.iso_time))
-    blogs = tuple(
-        BlogGroup(name=name, url=group[0].blog_url, entries=tuple(group))
-        for name, group in ((n, list(g)) for n, g in groupby(views, key=lambda v: v.blog))
-    )
+    views = [_entry_view(e, tz, settings.language) for e in entries]
     return DayPage(
         link=day_link(day, settings.language),
-        blogs=blogs,
+        groups=group_by_tag(views),
         count=len(views),
+        blog_count=len({v.blog for v in views}),
         previous=day_link(previous, settings.language) if previous else None,
         next=day_link(following, settings.language) if following else None,
     )
+
+
+def group_by_tag(views: Iterable[EntryView]) -> tuple[TagGroup, ...]:
+    """Entries under their blog's first tag (so none shows twice), untagged ones last."""
+    def first_tag(view: EntryView) -> str | None:
+        return view.tags[0] if view.tags else None
+
+    def order(view: EntryView) -> tuple[bool, str, str, str, str, str]:
+        tag = first_tag(view) or ""
+        return (not tag, _sort_key(tag), tag, _sort_key(view.blog), view.blog, view.iso_time)
+
+    groups = []
+    for tag, in_tag in groupby(sorted(views, key=order), key=first_tag):
+        blogs = tuple(group_by_blog(in_tag))
+        groups.append(TagGroup(tag=tag, blogs=blogs,
+                               count=sum(len(b.entries) for b in blogs)))
+    return tuple(groups)
+
+
+def group_by_blog(views: Iterable[EntryView]) -> Iterator[BlogGroup]:
+    """Consecutive entries of the same blog as one group each."""
+    for name, group in groupby(views, key=lambda v: v.blog):
+        entries = tuple(group)
+        yield BlogGroup(name=name, url=entries[0].blog_url, entries=entries)
+
+
+def reading_minutes(entry: StoredEntry) -> int:
+    """Minutes to read the entry's full text at WORDS_PER_MINUTE, at least one."""
+    words = len(html_to_text(entry.content or entry.summary).split())
+    return max(1, (words + WORDS_PER_MINUTE // 2) // WORDS_PER_MINUTE)
+
+
+def foreign_language(tag: str | None, page_language: str) -> str | None:
+    """`tag` when it names another language than the page's, so screen readers switch voice."""
+    if not tag or not _LANGUAGE_TAG.fullmatch(tag):
+        return None
+    return None if tag.split("-")[0].lower() == page_language else tag
+
+
+def _sort_key(text: str) -> str:
+    # "Écrire" sorts with the E's, as a reader expects, not after "Z".
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _entry_view(entry: StoredEntry, tz: ZoneInfo, language: str) -> EntryView:
@@ -181,6 +267,8 @@ def _entry_view(entry: StoredEntry, tz: ZoneInfo, language: str) -> EntryView:
         iso_time=local.isoformat(),
         excerpt=entry.excerpt,
         tags=entry.tags,
+        reading_minutes=reading_minutes(entry),
+        lang=foreign_language(entry.language, language),
         also=tuple(
             CopyView(copy.feed_name, copy.link,
                      format_date(copy.dated.astimezone(tz), format="medium",

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime as babel_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from aggregator import PROJECT_URL, USER_AGENT, __version__
@@ -22,14 +21,15 @@ from aggregator.digest import (
     RECENT_DAYS,
     DayPage,
     MergedFeed,
-    babel_locale,
     build_archive,
     build_day_page,
     build_merged_feed,
     day_bounds,
     day_link,
     local_days,
+    stamp,
 )
+from aggregator.i18n import load_translations
 from aggregator.models import FeedState
 from aggregator.store import Store
 
@@ -52,8 +52,9 @@ def templates_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).parent.parent / "templates"
 
 
-def make_environment(directory: Path | None = None) -> Environment:
-    """A Jinja2 environment that escapes everything and fails on undefined names."""
+def make_environment(directory: Path | None = None, language: str = "fr") -> Environment:
+    """A Jinja2 environment that escapes everything, fails on undefined names and
+    translates the interface into `language` (gettext, `_` and `ngettext`)."""
     env = Environment(
         loader=FileSystemLoader(directory or templates_dir()),
         autoescape=True,
@@ -61,7 +62,11 @@ def make_environment(directory: Path | None = None) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # newstyle: `_("… %(name)s", name=x)` escapes `x` and fails on a missing variable.
+    # The i18n extension adds this method at run time, hence the cast for mypy.
+    cast(Any, env).install_gettext_translations(load_translations(language), newstyle=True)
     env.filters["rfc3339"] = rfc3339
     env.filters["rfc822"] = lambda d: format_datetime(d.astimezone(UTC), usegmt=True)
     return env
@@ -111,7 +116,7 @@ def render_site(
     store: Store, settings: Settings, feeds: Sequence[FeedConfig], now: datetime
 ) -> RenderReport:
     """Write every day page, the index, the merged feeds and the OPML list."""
-    env = make_environment()
+    env = make_environment(language=settings.language)
     writer = _Writer(settings.output_dir)
     tz = ZoneInfo(settings.timezone)
     days = local_days(store.entry_dates(), tz)
@@ -124,19 +129,21 @@ def render_site(
             following=days[index - 1] if index > 0 else None,
         )
         latest = latest or page
-        writer.put(page.link.path, env.get_template("day.html").render(
-            common, page=page, root="../"))
+        writer.put(page.link.path, render_day_page(env, page, common))
     _remove_stale_days(settings.output_dir, days)
     # Only the index says when it was generated, so unchanged day pages keep
     # their bytes (and their ETags for readers and caches).
-    generated = babel_datetime(now, format="EEEE d MMMM y, HH:mm", tzinfo=tz,
-                               locale=babel_locale(settings.language))
     writer.put("index.html", env.get_template("index.html").render(
-        common, page=latest, root="", generated=generated))
+        common, page=latest, root="", generated=stamp(now, settings)))
     merged = build_merged_feed(store.latest_entries(settings.feed_entries), settings, now)
     _write_feeds(env, writer, merged, settings, feeds, store.feed_states(), now)
     writer.put(STYLESHEET, (templates_dir() / "static" / STYLESHEET).read_text("utf-8"))
     return RenderReport(writer.written, writer.unchanged, len(days), len(merged.items))
+
+
+def render_day_page(env: Environment, page: DayPage, common: dict[str, Any]) -> str:
+    """The HTML of one day's page (`common`: the context every page shares)."""
+    return env.get_template("day.html").render(common, page=page, root="../")
 
 
 def _common_context(settings: Settings, days: Sequence[date], now: datetime) -> dict[str, Any]:

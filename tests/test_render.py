@@ -117,7 +117,7 @@ def test_a_cross_post_is_shown_once_with_its_other_copy(site: Site) -> None:
 
     page = site.text("digest/2012-07-13.html")
     assert page.count('class="entry"') == 1
-    assert re.search(r'Aussi publié sur :\s*<a href="' + re.escape(copy_link)
+    assert re.search(r'Aussi publié sur\xa0:\s*<a href="' + re.escape(copy_link)
                      + r'">Vis ma vie de CM</a> <span class="when">\(13 juil\. 2012\)</span>',
                      page), page
 
@@ -269,4 +269,4 @@ def test_a_later_render_rewrites_only_the_index(site: Site) -> None:
                          NOW.replace(hour=18))
     assert report.written == 1
     assert day.stat().st_mtime_ns == before
-    assert "Mis à jour le samedi 21 novembre 2026, 19:00" in site.text("index.html")
+    assert "Mis à jour le samedi 21 novembre 2026 à 19:00." in site.text("index.html")

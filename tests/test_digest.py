@@ -1,0 +1,235 @@
+"""Day-page view models: grouping by tag and blog, reading time, local dates; a busy day."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from aggregator.config import Settings
+from aggregator.digest import (
+    build_archive,
+    build_day_page,
+    day_link,
+    reading_minutes,
+    stamp,
+)
+from aggregator.fetch import make_session
+from aggregator.models import Copy, StoredEntry
+from aggregator.render import _common_context, make_environment, render_day_page, render_site
+from aggregator.store import Store
+from aggregator.update import update_feeds
+from tests.conftest import FeedServer, Site
+
+DAY = date(2013, 12, 12)
+NOON = datetime(2013, 12, 12, 11, 0, tzinfo=UTC)
+
+
+def settings(language: str = "fr") -> Settings:
+    return Settings(database="sqlite://", output_dir=Path("public"), language=language)
+
+
+def stored(title: str, blog: str, tags: tuple[str, ...] = (), *, minute: int = 0,
+           content: str = "", summary: str = "", copies: tuple[Copy, ...] = ()) -> StoredEntry:
+    """A stored entry of `blog`, published on DAY at noon plus `minute` minutes."""
+    dated = NOON + timedelta(minutes=minute)
+    return StoredEntry(
+        feed_name=blog, feed_title=blog, feed_url=f"https://{len(blog)}.example/feed",
+        site_url=f"https://{len(blog)}.example/", tags=tags, identity=title, title=title,
+        link=f"https://{len(blog)}.example/{minute}", author="Isabelle", published=dated,
+        updated=None, first_seen=dated, dated=dated, changed=dated, content=content,
+        summary=summary, excerpt=summary[:50], copies=copies)
+
+
+def test_entries_are_grouped_by_first_tag_then_blog_untagged_last() -> None:
+    entries = [
+        stored("Sans étiquette", "Zeta", minute=1),
+        stored("Drôle", "Vis ma vie", ("humour", "community management"), minute=5),
+        stored("Métier 2", "Mon métier", ("community management",), minute=9),
+        stored("Métier 1", "Mon métier", ("community management",), minute=2),
+        stored("Écrire", "Plume", ("écriture",), minute=3),
+        stored("Autre", "alpha", ("community management", "humour"), minute=4),
+    ]
+    page = build_day_page(DAY, entries, settings(), previous=None, following=None)
+    assert [(g.tag, g.count) for g in page.groups] == [
+        ("community management", 3), ("écriture", 1), ("humour", 1), (None, 1)]
+    community = page.groups[0]
+    assert [b.name for b in community.blogs] == ["alpha", "Mon métier"]
+    assert [e.title for e in community.blogs[1].entries] == ["Métier 1", "Métier 2"]
+    # A blog with several tags is listed once, under its first tag only.
+    titles = [e.title for g in page.groups for b in g.blogs for e in b.entries]
+    assert sorted(titles) == sorted(e.title for e in entries)
+    assert page.groups[2].blogs[0].entries[0].tags == ("humour", "community management")
+    assert (page.count, page.blog_count) == (6, 5)
+
+
+def test_reading_time_counts_the_full_text_at_230_words_a_minute() -> None:
+    def minutes(words: int, **fields: Any) -> int:
+        text = " ".join(["mot"] * words)
+        return reading_minutes(stored("T", "B", **{"content": f"<p>{text}</p>", **fields}))
+
+    assert minutes(0) == 1
+    assert minutes(10) == 1
+    assert minutes(344) == 1
+    assert minutes(345) == 2
+    assert minutes(2300) == 10
+    # Markup is not read: tags and attributes do not count as words.
+    html = '<p class="a b c d e f">' + "<em>mot</em> " * 460 + "</p>"
+    assert reading_minutes(stored("T", "B", content=html)) == 2
+    # Without full content the summary is all there is to read.
+    assert reading_minutes(stored("T", "B", summary="mot " * 920)) == 4
+
+
+def test_days_are_labelled_the_local_way() -> None:
+    french, english = day_link(DAY, "fr"), day_link(DAY, "en")
+    assert (french.label, french.heading, french.short) == (
+        "jeudi 12 décembre 2013", "Jeudi 12 décembre 2013", "jeudi 12")
+    assert (english.label, english.heading, english.short) == (
+        "Thursday, December 12, 2013", "Thursday, December 12, 2013", "Thursday 12")
+    assert english.path == "digest/2013-12-12.html"
+    days = [date(2014, 1, 2), DAY, date(2013, 12, 1)]
+    assert [(m.label, len(m.days)) for m in build_archive(days, "fr")] == [
+        ("Janvier 2014", 1), ("Décembre 2013", 2)]
+    assert [m.label for m in build_archive(days, "en")] == ["January 2014", "December 2013"]
+
+
+def test_times_are_local_to_the_configured_zone() -> None:
+    copy = Copy("Miroir", "Miroir", "https://miroir.example/", NOON - timedelta(days=1))
+    entry = stored("T", "B", minute=47, copies=(copy,))
+    french = build_day_page(DAY, [entry], settings("fr"), None, None)
+    english = build_day_page(DAY, [entry], settings("en"), None, None)
+    [view_fr] = french.groups[0].blogs[0].entries
+    [view_en] = english.groups[0].blogs[0].entries
+    assert (view_fr.time_label, view_fr.iso_time) == ("12:47", "2013-12-12T12:47:00+01:00")
+    assert view_en.time_label == "12:47\u202fPM"
+    assert view_fr.also[0].date_label == "11 déc. 2013"
+    assert view_en.also[0].date_label == "Dec 11, 2013"
+    now = stamp(datetime(2026, 11, 21, 18, 0, tzinfo=UTC), settings("fr"))
+    assert (now.date_label, now.time_label) == ("samedi 21 novembre 2026", "19:00")
+
+
+# A busy day, generated: 50 entries from 8 blogs, and three months of quieter days before it.
+BUSY_DAY = date(2024, 3, 14)
+BUSY_NOW = datetime(2024, 3, 15, 8, 0, tzinfo=UTC)
+BUSY_BLOGS = [
+    ("Le blog du modérateur", ["modération", "community management"], 7),
+    ("Social Media Café", ["réseaux sociaux"], 7),
+    ("Mon métier, c’est le web", ["community management"], 7),
+    ("Brand content & Cie", ["contenu", "marketing"], 6),
+    ("Veille & outils", ["outils"], 6),
+    ("L’œil du CM", ["community management", "humour"], 6),
+    ("Data & audiences", ["données"], 6),
+    ("Un blog sans étiquette", [], 5),
+]
+WORDS = [
+    "communauté", "modération", "réseaux", "sociaux", "contenu", "éditorial", "stratégie",
+    "engagement", "audience", "marque", "conversation", "veille", "outil", "publication",
+    "abonnés", "mœurs", "l’algorithme", "«\xa0bonnes", "pratiques\xa0»", "données", "mesure",
+    "influence", "hashtag", "œuvre", "réponse", "commentaire", "crise", "calendrier", "ligne",
+    "ton", "humour", "métier",
+]
+AUTHORS = ["Isabelle", "Chifoumy", "Marc-Antoine"]
+LONG_WORDS = ["#CommunityManagementAppreciationDay2024",
+              "https://exemple.example/un/lien/tres/long/colle/dans/le/texte?utm_source=x"]
+
+
+def _sentence(rng: random.Random, words: int) -> str:
+    chosen = [rng.choice(WORDS) for _ in range(words)]
+    if rng.random() < 0.1:
+        chosen[rng.randrange(words)] = rng.choice(LONG_WORDS)
+    return " ".join(chosen).capitalize() + "."
+
+
+def _item(rng: random.Random, blog: int, index: int, moment: datetime) -> str:
+    title = _sentence(rng, rng.randint(4, 16)).rstrip(".")
+    paragraphs = "".join(f"<p>{_sentence(rng, rng.randint(40, 120))}</p>"
+                         for _ in range(rng.randint(2, 14)))
+    return (f"<item><title>{escape(title)}</title>"
+            f"<link>https://blog{blog}.example/{moment:%Y/%m/%d}/{index}</link>"
+            f"<guid>https://blog{blog}.example/?p={index}</guid>"
+            f"<dc:creator>{rng.choice(AUTHORS)}</dc:creator>"
+            f"<pubDate>{moment.strftime('%a, %d %b %Y %H:%M:%S +0000')}</pubDate>"
+            f"<description>{escape(_sentence(rng, 30))}</description>"
+            f"<content:encoded>{escape(paragraphs)}</content:encoded></item>")
+
+
+def _rss(title: str, index: int, items: list[str]) -> bytes:
+    return ("<?xml version='1.0' encoding='utf-8'?><rss version='2.0' "
+            "xmlns:dc='http://purl.org/dc/elements/1.1/' "
+            "xmlns:content='http://purl.org/rss/1.0/modules/content/'><channel>"
+            f"<title>{escape(title)}</title><link>https://blog{index}.example/</link>"
+            f"<description>Blog</description>{''.join(items)}</channel></rss>").encode()
+
+
+def make_busy_site(feed_server: FeedServer, make_config: Any, language: str = "fr") -> Site:
+    """Poll generated feeds (50 entries on BUSY_DAY, one a day for 90 days before) and render."""
+    rng = random.Random(14)
+    feeds = []
+    start = datetime(2024, 3, 14, 5, 30, tzinfo=UTC)  # 06:30 in Paris
+    for index, (name, tags, count) in enumerate(BUSY_BLOGS):
+        items = [_item(rng, index, n, start + timedelta(minutes=rng.randint(0, 16 * 60)))
+                 for n in range(count)]
+        url = feed_server.set(f"/busy{index}.rss", _rss(name, index, items))
+        feeds.append({"name": name, "url": url, "tags": tags})
+    history = [_item(rng, 99, n, start - timedelta(days=n + 1)) for n in range(90)]
+    feeds.append({"name": "Chroniques d’hier", "url": feed_server.set(
+        "/history.rss", _rss("Chroniques d’hier", 99, history)), "tags": ["chroniques"]})
+    config = make_config(feeds, language=language, title="Veille community management")
+    store = Store.open(config.settings.database)
+    update_feeds(store, make_session(), config, BUSY_NOW)
+    render_site(store, config.settings, config.feeds, BUSY_NOW)
+    return Site(config, store, config.settings.output_dir)
+
+
+def test_a_busy_day_lists_50_entries_once_in_under_100_kb(
+    feed_server: FeedServer, make_config: Any
+) -> None:
+    site = make_busy_site(feed_server, make_config)
+    try:
+        page = site.text(f"digest/{BUSY_DAY.isoformat()}.html")
+        css = site.text("style.css")
+        weight = len(page.encode()) + len(css.encode())
+        assert weight < 100_000, f"{weight} bytes of HTML and CSS"
+        index = site.text("index.html")
+        assert len(index.encode()) + len(css.encode()) < 100_000
+        assert page.count('<article class="entry">') == 50
+        assert "<p class=\"summary\">50 articles, 8 blogs</p>" in page
+        # Tags in order, untagged last; a blog with two tags only under its first.
+        headings = [line.split("<span")[0].split(">")[1].strip()
+                    for line in page.splitlines() if '<h2 id="topic-' in line]
+        assert headings == ["community management", "contenu", "données", "modération",
+                            "outils", "réseaux sociaux", "Autres"]
+        assert "humour" not in headings and "marketing" not in headings
+        assert '<h2 id="topic-1">community management <span class="count">13 articles' in page
+        assert page.count("<details") == 4  # March, February, January, December
+    finally:
+        site.store.close()
+
+
+def test_a_day_page_needs_the_view_model_only() -> None:
+    # The template renders from the view model alone: no store, every name defined.
+    page = build_day_page(DAY, [stored("Seul", "Blog", ("tag",), summary="Un texte.")],
+                          settings(), previous=DAY - timedelta(days=1), following=None)
+    base = replace(settings(), title="Veille")
+    html = render_day_page(make_environment(), page, _common_context(base, [DAY], NOON))
+    assert "<h1>Jeudi 12 décembre 2013</h1>" in html
+    assert '<p class="summary">1 article, 1 blog</p>' in html
+    assert 'rel="prev" href="../digest/2013-12-11.html"' in html
+    assert 'rel="next"' not in html
+    assert '<nav class="topics"' not in html  # one topic: no table of topics
+    assert '<a href="../digest/2013-12-12.html" aria-current="page">jeudi 12</a>' in html
+
+
+def test_an_entry_in_another_language_says_so() -> None:
+    english = replace(stored("Hello", "Blog", summary="Some text."), language="en-US")
+    french = replace(stored("Bonjour", "Blog", minute=1, summary="Du texte."), language="fr-FR")
+    odd = replace(stored("Bizarre", "Blog", minute=2), language="en US; q=1")
+    page = build_day_page(DAY, [english, french, odd], settings(), None, None)
+    assert [e.lang for e in page.groups[0].blogs[0].entries] == ["en-US", None, None]
+    html = render_day_page(make_environment(), page, _common_context(settings(), [DAY], NOON))
+    assert '<h4 lang="en-US"><a href=' in html
+    assert '<p class="excerpt" lang="en-US">Some text.</p>' in html
+    assert html.count(' lang="') == 3  # <html>, and the English entry's title and excerpt
