@@ -14,6 +14,8 @@ from aggregator.dedup import entry_identity, entry_signature
 from aggregator.models import CleanEntry, ParsedEntry
 
 EXCERPT_WORDS = 60
+# A few words over is kept whole: an ellipsis hiding one word helps nobody.
+EXCERPT_SLACK = EXCERPT_WORDS // 12
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "dfn",
@@ -144,13 +146,15 @@ def repair_text(text: str) -> str:
 
 
 # Lines that plugins append to summaries: never part of an excerpt.
+# Each is a sentence of its own at the very end, capitalized as plugins write it:
+# "Lisez donc l’article « Bref »" in the middle of a post is the author's, not noise.
+_SENTENCE_START = r"(?:^|(?<=[.!?…»\]”\"')])\s+)"
 _EXCERPT_NOISE = (
-    re.compile(r"\s*(?:The post|L[’']article|Cet article|Le billet)\s.{1,300}?\s"
+    re.compile(_SENTENCE_START + r"(?:The post|L[’']article|Cet article|Le billet)\s.{1,300}?\s"
                r"(?:appeared first on|est apparu en premier sur|a été publié en premier sur)"
-               r"\s.{1,150}$", re.IGNORECASE),
-    re.compile(r"\s*(?:Continue reading|Continuer la lecture|Lire la suite|Read more"
-               r"|En savoir plus|Read the full article|Lire l[’']article)\b.{0,100}$",
-               re.IGNORECASE),
+               r"\s[^.!?]{1,150}[.!?]?\s*$"),
+    re.compile(_SENTENCE_START + r"(?:Continue reading|Continuer la lecture|Lire la suite"
+               r"|Read more|En savoir plus|Read the full article)\b[^.!?]{0,100}[.!?]?\s*$"),
 )
 
 
@@ -173,7 +177,7 @@ def make_excerpt(text: str, words: int = EXCERPT_WORDS) -> str:
     """The first `words` words of `text`, cut at a word boundary, with an ellipsis if cut."""
     text, elided = _ELISION.subn("", text.strip())
     parts = _SPACES.split(text.strip())
-    if len(parts) > words:
+    if len(parts) > words + words // 12:  # EXCERPT_SLACK for the usual 60
         parts, elided = parts[:words], 1
     excerpt = " ".join(parts)
     return excerpt.rstrip(",;:.!?-–— ") + "…" if elided and excerpt else excerpt

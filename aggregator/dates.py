@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 FRENCH_TIME = ZoneInfo("Europe/Paris")
@@ -24,11 +24,14 @@ _MONTHS = {
 }
 _DAYS = r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lun|mar|mer|jeu|ven|sam|dim)"
 _TIME = r"(?:\s*(?:a|à|,)?\s*(\d{1,2})\s*[:h]\s*(\d{2})?(?:\s*[:m]\s*(\d{2}))?)?"
-_ZONE = r"(?:\s*(?:gmt|utc|z)?\s*([+-]\d{2}:?\d{2})?)?"
+# GMT, UTC or Z alone mean UTC; an offset may follow them.
+_ZONE = r"(?:\s*(gmt|utc|z)?\s*([+-]\d{2}:?\d{2})?)?"
 _WORDY = re.compile(
     rf"^\s*(?:{_DAYS}\.?,?\s+)?(\d{{1,2}})(?:er)?\s+([a-z]+)\.?\s+(\d{{4}}){_TIME}{_ZONE}\s*$"
 )
 _NUMERIC = re.compile(rf"^\s*(\d{{1,2}})[/.-](\d{{1,2}})[/.-](\d{{4}}){_TIME}{_ZONE}\s*$")
+# 2020/1/10: year first with slashes, which feedparser misreads as year-month-day-ish.
+_YEAR_FIRST = re.compile(rf"^\s*(\d{{4}})/(\d{{1,2}})/(\d{{1,2}}){_TIME}{_ZONE}\s*$")
 
 
 def _fold(text: str) -> str:
@@ -49,11 +52,15 @@ def parse_french_date(text: str) -> datetime | None:
     if numeric:  # day first, as written in France: 09/06/2016 is the ninth of June
         day, month, year, *rest = numeric.groups()
         return _build(int(year), int(month), int(day), rest)
+    year_first = _YEAR_FIRST.match(folded)
+    if year_first:
+        year, month, day, *rest = year_first.groups()
+        return _build(int(year), int(month), int(day), rest)
     return None
 
 
 def _build(year: int, month: int, day: int, rest: list[str | None]) -> datetime | None:
-    hour, minute, second, offset = rest
+    hour, minute, second, utc, offset = rest
     try:
         naive = datetime(year, month, day, int(hour or 0), int(minute or 0), int(second or 0))
     except ValueError:
@@ -63,6 +70,8 @@ def _build(year: int, month: int, day: int, rest: list[str | None]) -> datetime 
         digits = offset[1:].replace(":", "")
         delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
         return naive.replace(tzinfo=timezone(sign * delta))
+    if utc:
+        return naive.replace(tzinfo=UTC)
     return naive.replace(tzinfo=FRENCH_TIME)
 
 

@@ -38,7 +38,9 @@ def parse_json_feed(content: bytes) -> ParsedFeed:
         raise NotJsonFeed(f"invalid JSON: {exc}") from None
     if not isinstance(document, dict):
         raise NotJsonFeed("JSON, but not a JSON Feed (no top-level object)")
-    version = VERSIONS.get(str(document.get("version", "")).rstrip("/"))
+    # Some publishers wrote the version URL with http://; it names the same version.
+    declared = str(document.get("version", "")).rstrip("/").replace("http://", "https://", 1)
+    version = VERSIONS.get(declared)
     if version is None:
         raise NotJsonFeed("JSON, but not a JSON Feed (no jsonfeed.org version)")
     items = document.get("items")

@@ -41,9 +41,12 @@ def parse_feed(content: bytes, headers: Mapping[str, str], url: str) -> ParsedFe
     # feedparser resolves relative links against Content-Location; without it a
     # parsed byte string has no base at all, so give it the address we fetched.
     response_headers.setdefault("content-location", url)
-    result = feedparser.parse(content, response_headers=response_headers)
+    # Sanitizing is nh3's job (clean.py): feedparser's own pass would strip the
+    # data-src and srcset of lazy-loaded images before we can make them real.
+    result = feedparser.parse(content, response_headers=response_headers, sanitize_html=False)
     feed_language = _text(result.feed.get("language"))
-    entries = tuple(_entry(e, feed_language) for e in result.entries)
+    atom = str(result.get("version", "")).startswith("atom")
+    entries = tuple(_entry(e, feed_language, atom) for e in result.entries)
     problem = result.get("bozo_exception") if result.get("bozo") else None
     if isinstance(problem, _NOT_A_MARKUP_PROBLEM):
         problem = None
@@ -96,16 +99,21 @@ def _thumbnail(entry: Any) -> str | None:
     return None
 
 
-def _entry_language(entry: Any, feed_language: str | None) -> str | None:
+def _entry_language(entry: Any, feed_language: str | None, atom: bool) -> str | None:
     """xml:lang of the content or title, else dc:language, else the channel's language."""
-    for detail in [*(entry.get("content") or []), entry.get("summary_detail"),
-                   entry.get("title_detail")]:
-        if detail and detail.get("language"):
+    details = [d for d in [*(entry.get("content") or []), entry.get("summary_detail"),
+                           entry.get("title_detail")] if d]
+    for detail in details:
+        if detail.get("language"):
             return str(detail["language"])
+    if atom and feed_language and details:
+        # In Atom the feed's xml:lang reaches every element unless one says
+        # xml:lang="": then the language is unknown, not the feed's.
+        return None
     return _text(entry.get("language")) or feed_language
 
 
-def _entry(entry: Any, feed_language: str | None = None) -> ParsedEntry:
+def _entry(entry: Any, feed_language: str | None = None, atom: bool = False) -> ParsedEntry:
     title_detail = entry.get("title_detail") or {}
     return ParsedEntry(
         guid=_text(entry.get("id")),
@@ -118,7 +126,7 @@ def _entry(entry: Any, feed_language: str | None = None) -> ParsedEntry:
         updated=_datetime(dict.get(entry, "updated_parsed")),
         content=_best_content(entry.get("content") or []),
         summary=entry.get("summary") or None,
-        language=_entry_language(entry, feed_language),
+        language=_entry_language(entry, feed_language, atom),
         enclosures=_enclosures(entry),
         thumbnail=_thumbnail(entry),
         categories=tuple(dict.fromkeys(

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 import requests
 from sqlalchemy.exc import SQLAlchemyError
 
-from aggregator.clean import clean_entry
+from aggregator.clean import clean_entry, clean_link, clean_title, repair_text
 from aggregator.config import Config, FeedConfig, Settings
 from aggregator.dedup import (
     distrust_shared_guids,
@@ -186,8 +186,9 @@ def parse_step(content: bytes, headers: Mapping[str, str], url: str,
         for entry, text in zip(cleaned, blocks, strict=True)
     )
     # The raw entries stay behind: only what the store needs crosses the process boundary.
-    summary = ParsedFeed(feed.version, feed.title, feed.site_url, feed.language, (),
-                         feed.warning, feed.ttl)
+    title = clean_title(repair_text(feed.title), False) if feed.title else None
+    summary = ParsedFeed(feed.version, title or None, clean_link(feed.site_url, url),
+                         feed.language, (), feed.warning, feed.ttl)
     return Parsed(summary, entries, boilerplate=frozenset(learned))
 
 
