@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -15,7 +14,7 @@ from babel.dates import format_date, format_time
 
 from aggregator.clean import html_to_text
 from aggregator.config import Settings
-from aggregator.models import Copy, StoredEntry
+from aggregator.models import Enclosure, StoredEntry
 
 RECENT_DAYS = 14
 WORDS_PER_MINUTE = 230  # an adult's silent reading speed, for the reading-time estimate
@@ -47,6 +46,7 @@ class EntryView:
     reading_minutes: int = 1
     also: tuple[CopyView, ...] = ()
     lang: str | None = None  # the entry's language when it is not the page's (BCP 47)
+    media: tuple[Enclosure, ...] = ()  # audio and video get a player; files a link
 
 
 @dataclass(frozen=True)
@@ -108,40 +108,6 @@ class DayPage:
     blog_count: int
     previous: DayLink | None
     next: DayLink | None
-
-
-@dataclass(frozen=True)
-class FeedItem:
-    """One entry of the merged feed, credited to the blog it came from."""
-
-    id: str
-    title: str
-    link: str | None
-    content_html: str
-    summary: str
-    author: str | None
-    published: datetime
-    updated: datetime
-    source_title: str
-    source_url: str
-    source_feed: str
-    tags: tuple[str, ...]
-    copies: tuple[Copy, ...] = ()
-
-
-@dataclass(frozen=True)
-class MergedFeed:
-    """The merged feed: newest entries across every blog."""
-
-    title: str
-    id: str
-    home_url: str
-    atom_url: str
-    rss_url: str
-    json_url: str
-    language: str
-    updated: datetime
-    items: tuple[FeedItem, ...]
 
 
 def babel_locale(language: str) -> str:
@@ -269,59 +235,11 @@ def _entry_view(entry: StoredEntry, tz: ZoneInfo, language: str) -> EntryView:
         tags=entry.tags,
         reading_minutes=reading_minutes(entry),
         lang=foreign_language(entry.language, language),
+        media=entry.enclosures,
         also=tuple(
             CopyView(copy.feed_name, copy.link,
                      format_date(copy.dated.astimezone(tz), format="medium",
                                  locale=babel_locale(language)))
             for copy in entry.copies
         ),
-    )
-
-
-def entry_id(feed_name: str, identity: str) -> str:
-    """A stable, globally unique id for an entry of the merged feed."""
-    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, feed_name + chr(10) + identity)}"
-
-
-def build_merged_feed(
-    entries: Sequence[StoredEntry], settings: Settings, now: datetime
-) -> MergedFeed:
-    """The merged feed's view model; `updated` moves only when an entry changes."""
-    items = tuple(_feed_item(e) for e in entries)
-    updated = max((i.updated for i in items), default=now)
-    base = settings.base_url
-    return MergedFeed(
-        title=settings.title,
-        id=base + "atom.xml",
-        home_url=base,
-        atom_url=base + "atom.xml",
-        rss_url=base + "rss.xml",
-        json_url=base + "feed.json",
-        language=settings.language,
-        updated=updated,
-        items=items,
-    )
-
-
-def _feed_item(entry: StoredEntry) -> FeedItem:
-    published = entry.dated
-    updated = max(published, entry.updated or published)
-    if entry.changed > entry.first_seen:  # we saw it edited in place
-        updated = max(updated, entry.changed)
-    return FeedItem(
-        # The article's first stored copy names it: the id holds when the canonical moves.
-        id=entry_id(entry.article_feed or entry.feed_name,
-                    entry.article_identity or entry.identity),
-        title=entry.title,
-        link=entry.link,
-        content_html=entry.content or entry.summary,
-        summary=entry.excerpt,
-        author=entry.author,
-        published=published,
-        updated=updated,
-        source_title=entry.feed_title,
-        source_url=entry.site_url or entry.feed_url,
-        source_feed=entry.feed_url,
-        tags=entry.tags,
-        copies=entry.copies,
     )

@@ -8,7 +8,7 @@ Rules live in feeds.yaml (globally under `settings.filters`, per feed under
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -70,7 +70,7 @@ def judge(entry: StoredEntry, *rule_sets: Filters) -> Verdict:
 class EntryFilter:
     """The rules of a whole feeds.yaml, ready to judge entries of any of its feeds."""
 
-    def __init__(self, global_rules: Filters, feeds: list[FeedConfig] | tuple[FeedConfig, ...]):
+    def __init__(self, global_rules: Filters, feeds: Sequence[FeedConfig]) -> None:
         self.global_rules = global_rules
         self.by_feed = {feed.name: feed.filters for feed in feeds}
 

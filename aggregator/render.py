@@ -2,35 +2,47 @@
 
 from __future__ import annotations
 
-import json
 import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from email.utils import format_datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
-from aggregator import PROJECT_URL, USER_AGENT, __version__
+from aggregator import PROJECT_URL, __version__
+from aggregator.clean import strip_forbidden_chars
 from aggregator.config import FeedConfig, Settings
 from aggregator.digest import (
     RECENT_DAYS,
     DayPage,
-    MergedFeed,
     build_archive,
     build_day_page,
-    build_merged_feed,
     day_bounds,
     day_link,
     local_days,
     stamp,
 )
+from aggregator.feeds import (
+    DIGEST_DAYS,
+    DigestDay,
+    FeedDocument,
+    TagFeed,
+    build_feed,
+    digest_day_id,
+    rfc822,
+    rfc3339,
+    tag_feeds,
+    write_feeds,
+)
+from aggregator.filters import EntryFilter
 from aggregator.i18n import load_translations
-from aggregator.models import FeedState
+from aggregator.models import StoredEntry
 from aggregator.store import Store
 
 STYLESHEET = "style.css"
@@ -63,18 +75,25 @@ def make_environment(directory: Path | None = None, language: str = "fr") -> Env
         lstrip_blocks=True,
         keep_trailing_newline=True,
         extensions=["jinja2.ext.i18n"],
+        # Entry text is cleaned when stored; feed titles, names and settings are not,
+        # and one control character would make atom.xml unreadable.
+        finalize=_xml_safe,
     )
     # newstyle: `_("… %(name)s", name=x)` escapes `x` and fails on a missing variable.
     # The i18n extension adds this method at run time, hence the cast for mypy.
     cast(Any, env).install_gettext_translations(load_translations(language), newstyle=True)
     env.filters["rfc3339"] = rfc3339
-    env.filters["rfc822"] = lambda d: format_datetime(d.astimezone(UTC), usegmt=True)
+    env.filters["rfc822"] = rfc822
     return env
 
 
-def rfc3339(moment: datetime) -> str:
-    """An RFC 3339 UTC timestamp, as Atom wants it."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _xml_safe(value: Any) -> Any:
+    """Every value a template writes, without the characters XML forbids."""
+    if isinstance(value, Markup):
+        return Markup(strip_forbidden_chars(value))
+    if isinstance(value, str):
+        return strip_forbidden_chars(value)
+    return value
 
 
 def write_file(path: Path, data: bytes) -> bool:
@@ -115,30 +134,76 @@ class _Writer:
 def render_site(
     store: Store, settings: Settings, feeds: Sequence[FeedConfig], now: datetime
 ) -> RenderReport:
-    """Write every day page, the index, the merged feeds and the OPML list."""
+    """Write every day page, the index, the merged, per-tag and digest feeds, the OPML list."""
     env = make_environment(language=settings.language)
     writer = _Writer(settings.output_dir)
     tz = ZoneInfo(settings.timezone)
+    rules = EntryFilter(settings.filters, feeds)
     days = local_days(store.entry_dates(), tz)
-    common = _common_context(settings, days, now)
-    latest: DayPage | None = None
+    if rules:  # a day whose every entry is filtered out gets no page
+        days = [d for d in days if rules.shown(store.entries_between(*day_bounds(d, tz)))]
+    tags = tag_feeds(feeds)
+    common = _common_context(settings, days, now, tags)
+    recent_pages: list[tuple[DayPage, datetime]] = []  # with when each last changed
     for index, day in enumerate(days):
+        entries = rules.shown(store.entries_between(*day_bounds(day, tz)))
         page = build_day_page(
-            day, store.entries_between(*day_bounds(day, tz)), settings,
+            day, entries, settings,
             previous=days[index + 1] if index + 1 < len(days) else None,
             following=days[index - 1] if index > 0 else None,
         )
-        latest = latest or page
+        if index < DIGEST_DAYS:
+            recent_pages.append((page, max(max(e.dated, e.changed) for e in entries)))
         writer.put(page.link.path, render_day_page(env, page, common))
     _remove_stale_days(settings.output_dir, days)
     # Only the index says when it was generated, so unchanged day pages keep
     # their bytes (and their ETags for readers and caches).
     writer.put("index.html", env.get_template("index.html").render(
-        common, page=latest, root="", generated=stamp(now, settings)))
-    merged = build_merged_feed(store.latest_entries(settings.feed_entries), settings, now)
-    _write_feeds(env, writer, merged, settings, feeds, store.feed_states(), now)
+        common, page=recent_pages[0][0] if recent_pages else None, root="",
+        generated=stamp(now, settings)))
+    documents = _feed_documents(store, rules, settings, feeds, tags, now)
+    digest = [_digest_day(env, page, changed, settings, common)
+              for page, changed in recent_pages]
+    write_feeds(env, writer.put, settings, feeds, store.feed_states(), documents, digest, now)
+    _remove_stale_tags(settings.output_dir, tags)
     writer.put(STYLESHEET, (templates_dir() / "static" / STYLESHEET).read_text("utf-8"))
-    return RenderReport(writer.written, writer.unchanged, len(days), len(merged.items))
+    return RenderReport(writer.written, writer.unchanged, len(days), len(documents[0][1].items))
+
+
+def _feed_documents(
+    store: Store, rules: EntryFilter, settings: Settings, feeds: Sequence[FeedConfig],
+    tags: Sequence[TagFeed], now: datetime,
+) -> list[tuple[str, FeedDocument]]:
+    """The merged feed, then one feed per tag, each with its folder."""
+    documents = [("", build_feed(_latest(store, rules, settings.feed_entries), settings, now))]
+    for tag in tags:
+        names = [f.name for f in feeds if tag.tag in f.tags]
+        entries = _latest(store, rules, settings.feed_entries, names)
+        documents.append((tag.path, build_feed(entries, settings, now, path=tag.path,
+                                               title=f"{settings.title} — {tag.tag}")))
+    return documents
+
+
+def _latest(store: Store, rules: EntryFilter, limit: int,
+            feeds: Sequence[str] | None = None) -> list[StoredEntry]:
+    """The `limit` newest articles the filters let through."""
+    wanted = limit
+    while True:
+        entries = store.latest_entries(wanted, feeds)
+        shown = rules.shown(entries)
+        if len(shown) >= limit or len(entries) < wanted:
+            return shown[:limit]
+        wanted *= 2
+
+
+def _digest_day(env: Environment, page: DayPage, changed: datetime, settings: Settings,
+                common: dict[str, Any]) -> DigestDay:
+    """One entry of the digest feed: the day's digest, its links absolute."""
+    content = env.get_template("digest_entry.html").render(
+        common, page=page, root=settings.base_url)
+    return DigestDay(id=digest_day_id(settings, page.link.day), heading=page.link.heading,
+                     count=page.count, link=settings.base_url + page.link.path,
+                     updated=changed, content_html=content)
 
 
 def render_day_page(env: Environment, page: DayPage, common: dict[str, Any]) -> str:
@@ -146,9 +211,11 @@ def render_day_page(env: Environment, page: DayPage, common: dict[str, Any]) -> 
     return env.get_template("day.html").render(common, page=page, root="../")
 
 
-def _common_context(settings: Settings, days: Sequence[date], now: datetime) -> dict[str, Any]:
+def _common_context(settings: Settings, days: Sequence[date], now: datetime,
+                    tags: Sequence[TagFeed] = ()) -> dict[str, Any]:
     return {
         "site": settings,
+        "tag_feeds": tags,
         "archive": build_archive(days, settings.language),
         "recent": [day_link(d, settings.language) for d in days[:RECENT_DAYS]],
         "version": __version__,
@@ -156,57 +223,14 @@ def _common_context(settings: Settings, days: Sequence[date], now: datetime) -> 
     }
 
 
-def _write_feeds(
-    env: Environment, writer: _Writer, merged: MergedFeed, settings: Settings,
-    feeds: Sequence[FeedConfig], states: dict[str, FeedState], now: datetime,
-) -> None:
-    context = {"feed": merged, "generator": USER_AGENT, "version": __version__,
-               "project_url": PROJECT_URL}
-    writer.put("atom.xml", env.get_template("atom.xml").render(context))
-    writer.put("rss.xml", env.get_template("rss.xml").render(context))
-    writer.put("feed.json", json_feed(merged))
-    writer.put("feeds.opml", env.get_template("feeds.opml").render(
-        title=settings.title, feeds=feeds, states=states, created=merged.updated))
-
-
-def json_feed(feed: MergedFeed) -> str:
-    """The merged feed as JSON Feed 1.1, the blog credited in a `_source` extension."""
-    document = {
-        "version": "https://jsonfeed.org/version/1.1",
-        "title": feed.title,
-        "home_page_url": feed.home_url,
-        "feed_url": feed.json_url,
-        "language": feed.language,
-        "items": [
-            {
-                "id": item.id,
-                **({"url": item.link} if item.link else {}),
-                "title": item.title,
-                "content_html": item.content_html or item.summary,
-                "summary": item.summary,
-                "date_published": rfc3339(item.published),
-                "date_modified": rfc3339(item.updated),
-                **({"authors": [{"name": item.author}]} if item.author else {}),
-                **({"tags": list(item.tags)} if item.tags else {}),
-                "_source": {
-                    "about": "https://jsonfeed.org/version/1.1#extensions",
-                    "title": item.source_title,
-                    "home_page_url": item.source_url,
-                    "feed_url": item.source_feed,
-                },
-                **({"_also_published_on": {
-                    "about": "https://jsonfeed.org/version/1.1#extensions",
-                    "copies": [
-                        {"title": copy.feed_title, "url": copy.link,
-                         "date_published": rfc3339(copy.dated)}
-                        for copy in item.copies
-                    ],
-                }} if item.copies else {}),
-            }
-            for item in feed.items
-        ],
-    }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+def _remove_stale_tags(root: Path, tags: Sequence[TagFeed]) -> None:
+    """Delete the feeds of tags no feed carries any more."""
+    folder = root / "tags"
+    keep = {tag.path.split("/")[1] for tag in tags}
+    if folder.is_dir():
+        for stale in folder.iterdir():
+            if stale.is_dir() and stale.name not in keep:
+                shutil.rmtree(stale)
 
 
 def _remove_stale_days(root: Path, days: Sequence[date]) -> None:

@@ -188,7 +188,7 @@ def test_run_polls_renders_and_serves(daemon: tuple[str, subprocess.Popen[str]])
     assert index.headers["Content-Type"] == "text/html; charset=utf-8"
     atom = requests.get(base + "atom.xml", timeout=5)
     assert atom.headers["Content-Type"] == "application/atom+xml"
-    assert atom.text.count("<entry>") == 3
+    assert atom.text.count("<entry") == 3
     etag = atom.headers["ETag"]
     again = requests.get(base + "atom.xml", headers={"If-None-Match": etag}, timeout=5)
     assert again.status_code == 304
