@@ -198,44 +198,55 @@ def _save_entries(session: Session, feed_id: int, entries: Sequence[CleanEntry],
     postings = _postings(session, fresh)
     candidates = _candidates(session, {i for ids in postings.values() for i in ids})
     counts: Counter[str] = Counter()
-    articles: set[int] = set()
+    articles: set[int] = set()  # whose shown copy may change
+    added: list[tuple[EntryRow, CleanEntry, EntryRow | None]] = []
     for entry in entries:
         row = existing.get(entry.identity)
         if row is None:
-            row, kind = _file_new_entry(session, feed_id, entry, now, document,
-                                        postings, candidates)
-            counts[kind] += 1
+            match = _find_copy(feed_id, entry, document, postings, candidates)
+            if match is not None and match.feed_id == feed_id:
+                # The feed re-issued a stored entry under a new id (http→https, a new
+                # platform): the stored one takes the new id, nothing is added.
+                match.identity = entry.identity
+                if match.signature != entry.signature:
+                    _update_row(session, match, entry, now)
+                counts["recognized"] += 1
+                articles.add(match.article_id or match.id)
+                continue
+            row = _new_row(feed_id, entry, now)
+            session.add(row)
+            added.append((row, entry, match))
+            counts["duplicates" if match else "new"] += 1
+            if match is not None:
+                articles.add(match.article_id or match.id)
         elif row.signature != entry.signature:
             _update_row(session, row, entry, now)
             counts["updated"] += 1
-        elif not _redate(row, entry):
-            continue
-        articles.add(row.article_id or row.id)
+            articles.add(row.article_id or row.id)
+        elif _redate(row, entry):
+            articles.add(row.article_id or row.id)
+    _file_added(session, added, postings)
     for article_id in articles:
         _elect_canonical(session, article_id)
     return SaveCounts(new=counts["new"], updated=counts["updated"],
                       duplicates=counts["duplicates"], recognized=counts["recognized"])
 
 
-def _file_new_entry(
-    session: Session, feed_id: int, entry: CleanEntry, now: datetime, document: set[str],
-    postings: dict[int, list[int]], candidates: dict[int, EntryRow],
-) -> tuple[EntryRow, str]:
-    """Store an entry not seen under this identity; say what it turned out to be."""
-    match = _find_copy(feed_id, entry, document, postings, candidates)
-    if match is not None and match.feed_id == feed_id:
-        # The feed re-issued a stored entry under a new id (http→https, a new platform).
-        match.identity = entry.identity
-        if match.signature != entry.signature:
-            _update_row(session, match, entry, now)
-        return match, "recognized"
-    row = _new_row(feed_id, entry, now)
-    session.add(row)
-    session.flush()  # its id founds the article when it is a new one
-    row.article_id = match.article_id if match else row.id
-    _add_keys(session, row.id, entry, postings)
-    candidates[row.id] = row
-    return row, "duplicates" if match else "new"
+def _file_added(session: Session, added: Sequence[tuple[EntryRow, CleanEntry, EntryRow | None]],
+                postings: dict[int, list[int]]) -> None:
+    """Give new rows their article and their index keys, in one flush and one insert.
+
+    A new article is founded by its first entry, whose id names it.
+    """
+    if not added:
+        return
+    session.flush()
+    keys = []
+    for row, entry, match in added:
+        row.article_id = match.article_id if match else row.id
+        keys += _key_rows(row.id, entry, postings)
+    if keys:
+        session.execute(insert(EntryKeyRow), keys)
 
 
 def _find_copy(
@@ -283,22 +294,21 @@ _MATCH_COLUMNS = (
 )
 
 
-def _add_keys(session: Session, entry_id: int, entry: CleanEntry,
-              postings: dict[int, list[int]]) -> None:
-    """File an entry under its index keys, except keys already full (common phrases).
+def _key_rows(entry_id: int, entry: CleanEntry,
+              postings: dict[int, list[int]]) -> list[dict[str, int]]:
+    """The index keys to file an entry under, except keys already full (common phrases).
 
     The cap keeps every lookup bounded however large the table grows.
     """
     if entry.fingerprint is None:
-        return
+        return []
     rows = []
     for key in dict.fromkeys(index_keys(entry.fingerprint)):
         posting = postings.setdefault(key, [])
         if len(posting) < POSTINGS_PER_KEY:
             posting.append(entry_id)
             rows.append({"entry_id": entry_id, "key": key})
-    if rows:
-        session.execute(insert(EntryKeyRow), rows)
+    return rows
 
 
 def _fingerprint_of(row: EntryRow) -> Fingerprint:
@@ -397,7 +407,9 @@ def _update_row(session: Session, row: EntryRow, entry: CleanEntry, now: datetim
     if entry.fingerprint is not None:
         _set_fingerprint(row, entry.fingerprint)
         session.execute(delete(EntryKeyRow).where(EntryKeyRow.entry_id == row.id))
-        _add_keys(session, row.id, entry, {})
+        keys = _key_rows(row.id, entry, {})
+        if keys:
+            session.execute(insert(EntryKeyRow), keys)
 
 
 def _set_media(row: EntryRow, entry: CleanEntry) -> None:
