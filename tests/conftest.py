@@ -247,6 +247,17 @@ SITE_SOURCES = {
 }
 
 
+def poll_and_render(config: Config) -> Path:
+    """Poll every feed of `config` once and render; returns the output folder."""
+    store = Store.open(config.settings.database)
+    try:
+        update_feeds(store, make_session(), config, SITE_NOW)
+        render_site(store, config.settings, config.feeds, SITE_NOW)
+    finally:
+        store.close()
+    return config.settings.output_dir
+
+
 @dataclass
 class Site:
     config: Config

@@ -51,15 +51,19 @@ def rss(items: list[dict[str, str]], title: str = "Blog") -> bytes:
             f"{body}</channel></rss>").encode()
 
 
-def test_mirror_with_comments_is_one_article(
-    feed_server: FeedServer, make_config: Any, store: Store
-) -> None:
-    config = make_config([
+def blog_and_mirror(feed_server: FeedServer, make_config: Any) -> Any:
+    """The blog of sample 001 and Hellocoton, which re-publishes one of its posts."""
+    return make_config([
         {"name": "Mon métier", "url": feed_server.serve_file("blog-metier.rss")},
         {"name": "Hellocoton", "url": feed_server.set(
             "/hellocoton.rss", (DEMO / "hellocoton.rss").read_bytes())},
     ])
-    outcomes = poll(store, config)
+
+
+def test_mirror_with_comments_is_one_article(
+    feed_server: FeedServer, make_config: Any, store: Store
+) -> None:
+    outcomes = poll(store, blog_and_mirror(feed_server, make_config))
     assert outcomes["Mon métier"].new + outcomes["Hellocoton"].new == 6
     assert outcomes["Mon métier"].duplicates + outcomes["Hellocoton"].duplicates == 1
     shown = articles(store)
@@ -204,11 +208,7 @@ def test_tracking_parameters_and_wrappers_do_not_hide_a_shared_link(
 def test_json_feed_output_lists_the_copies(
     feed_server: FeedServer, make_config: Any, store: Store
 ) -> None:
-    config = make_config([
-        {"name": "Mon métier", "url": feed_server.serve_file("blog-metier.rss")},
-        {"name": "Hellocoton", "url": feed_server.set(
-            "/hellocoton.rss", (DEMO / "hellocoton.rss").read_bytes())},
-    ])
+    config = blog_and_mirror(feed_server, make_config)
     poll(store, config)
     render_site(store, config.settings, config.feeds, NOW)
     items = json.loads((config.settings.output_dir / "feed.json").read_text("utf-8"))["items"]

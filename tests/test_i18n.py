@@ -13,12 +13,9 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from aggregator.fetch import make_session
 from aggregator.i18n import LOCALE_DIR, load_translations, read_catalog
-from aggregator.render import make_environment, render_site
-from aggregator.store import Store
-from aggregator.update import update_feeds
-from tests.conftest import SITE_NOW, SITE_SOURCES, FeedServer
+from aggregator.render import make_environment
+from tests.conftest import SITE_SOURCES, FeedServer, poll_and_render
 
 ROOT = Path(__file__).parent.parent
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|<[^>]*>")
@@ -103,14 +100,7 @@ def english_site(feed_server: FeedServer, make_config: Any) -> Path:
          "tags": [ENGLISH_TAGS[t] for t in tags]}
         for name, (file, tags) in SITE_SOURCES.items()
     ]
-    config = make_config(feeds, language="en", title="Community watch")
-    store = Store.open(config.settings.database)
-    try:
-        update_feeds(store, make_session(), config, SITE_NOW)
-        render_site(store, config.settings, config.feeds, SITE_NOW)
-    finally:
-        store.close()
-    return config.settings.output_dir
+    return poll_and_render(make_config(feeds, language="en", title="Community watch"))
 
 
 def interface_text(page: str) -> str:
@@ -179,13 +169,7 @@ def test_english_pages_have_no_french_interface_words(english_site: Path) -> Non
 def test_french_is_the_default(feed_server: FeedServer, make_config: Any) -> None:
     config = make_config([{"name": "Vis", "url": feed_server.serve_file("vis-ma-vie.atom")}])
     assert config.settings.language == "fr"
-    store = Store.open(config.settings.database)
-    try:
-        update_feeds(store, make_session(), config, SITE_NOW)
-        render_site(store, config.settings, config.feeds, SITE_NOW)
-    finally:
-        store.close()
-    day = (config.settings.output_dir / "digest/2013-12-12.html").read_text("utf-8")
+    day = (poll_and_render(config) / "digest/2013-12-12.html").read_text("utf-8")
     assert '<html lang="fr">' in day and "<h1>Jeudi 12 décembre 2013</h1>" in day
     assert "Aller au contenu" in day and "2 min de lecture" in day
     # The detector of the English test finds French words where there are some.

@@ -12,12 +12,8 @@ import jsonschema
 import pytest
 from lxml import etree
 
-from aggregator.config import Config
-from aggregator.fetch import make_session
 from aggregator.render import render_site, write_file
-from aggregator.store import Store
-from aggregator.update import update_feeds
-from tests.conftest import DATA, FeedServer, Site
+from tests.conftest import DATA, FeedServer, Site, poll_and_render
 from tests.conftest import SITE_NOW as NOW
 from tests.conftest import SITE_SOURCES as SOURCES
 
@@ -154,17 +150,6 @@ def test_day_page_lists_entries_with_source_author_time_and_excerpt(site: Site) 
     assert len(words) == 60 and words[-1].endswith("…")
     assert "mœurs" in excerpt.group(1)
     assert page.count('class="entry"') == 1
-
-
-def poll_and_render(config: Config) -> Path:
-    """Poll every feed of `config` once and render; returns the output folder."""
-    store = Store.open(config.settings.database)
-    try:
-        update_feeds(store, make_session(), config, NOW)
-        render_site(store, config.settings, config.feeds, NOW)
-    finally:
-        store.close()
-    return config.settings.output_dir
 
 
 def test_days_are_cut_in_the_configured_time_zone(
