@@ -7,7 +7,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -86,6 +86,7 @@ class Settings:
     concurrency: int = 8
     per_host: int = 2
     filters: Filters = Filters()
+    digest_time: time = time(7, 0)
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,15 @@ def _parse_tags(value: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t.strip() for t in value))
 
 
+def _parse_clock(value: object) -> time:
+    """`07:00`: a local time of day."""
+    text = str(value).strip() if isinstance(value, str | int) else ""
+    match = re.fullmatch(r"(\d{1,2})[:h](\d{2})", text)
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise ValueError(f"expected a time of day like 07:00, got {value!r}")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
 def _parse_rule(value: object) -> FilterRule:
     if isinstance(value, str) and value.strip():
         return FilterRule(value.strip())
@@ -271,6 +281,7 @@ _SETTINGS: dict[str, Callable[[object], Any]] = {
     "concurrency": _parse_positive_int,
     "per_host": _parse_positive_int,
     "filters": _parse_filters,
+    "digest_time": _parse_clock,
 }
 _FEED_KEYS: dict[str, Callable[[object], Any]] = {
     "name": _parse_text,

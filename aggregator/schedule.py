@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import requests
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from aggregator.config import Config, ConfigError, load_config
 from aggregator.fetch import make_session
@@ -18,6 +23,7 @@ from aggregator.update import describe_outcome, update_feeds
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 60
+SHUTDOWN_GRACE = 30.0  # seconds the polls under way get to finish on SIGTERM
 
 
 @dataclass
@@ -31,12 +37,23 @@ class Daemon:
     # editor reads again when its size changes, even within one mtime tick.
     config_stamp: tuple[int, int] | None = None
     rendered: bool = False
+    stopping: threading.Event = field(default_factory=threading.Event)
+    idle: threading.Event = field(default_factory=threading.Event)
 
     def tick(self) -> None:
         """One scheduler tick: reload the config if edited, poll what is due, render."""
+        if self.stopping.is_set():
+            return
+        self.idle.clear()
+        try:
+            self._tick()
+        finally:
+            self.idle.set()
+
+    def _tick(self) -> None:
         now = datetime.now(UTC)
         changed = self.reload_config()
-        outcomes = update_feeds(self.store, self.session, self.config, now)
+        outcomes = update_feeds(self.store, self.session, self.config, now, stop=self.stopping)
         for outcome in outcomes:
             level = logging.WARNING if outcome.outcome == "error" else logging.INFO
             log.log(level, "%s: %s", outcome.feed, describe_outcome(outcome))
@@ -73,17 +90,60 @@ class Daemon:
         return True
 
 
-def run_daemon(config: Config, store: Store, tick_seconds: float = TICK_SECONDS) -> None:
-    """Poll and render on schedule until interrupted (Ctrl-C)."""
-    daemon = Daemon(config=config, store=store)
-    daemon.reload_config()
+    def render_digest(self) -> None:
+        """The morning render: the day's page and the digest feed, complete."""
+        if self.stopping.is_set():
+            return
+        report = render_site(self.store, self.config.settings, self.config.feeds,
+                             datetime.now(UTC))
+        log.info("daily digest rendered: %d day pages, %d files written", report.days,
+                 report.written)
+
+
+def build_scheduler(daemon: Daemon, tick_seconds: float = TICK_SECONDS) -> BlockingScheduler:
+    """The poll tick, from now on, and the daily render at settings.digest_time."""
     scheduler = BlockingScheduler(timezone=UTC)
     scheduler.add_job(
         daemon.tick, "interval", seconds=tick_seconds, next_run_time=datetime.now(UTC),
         max_instances=1, coalesce=True, id="poll", misfire_grace_time=None,
     )
-    try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        log.info("stopping")
+    settings = daemon.config.settings
+    scheduler.add_job(
+        daemon.render_digest, CronTrigger(hour=settings.digest_time.hour,
+                                          minute=settings.digest_time.minute,
+                                          timezone=ZoneInfo(settings.timezone)),
+        id="digest", max_instances=1, coalesce=True, misfire_grace_time=3600,
+    )
+    return scheduler
+
+
+def run_daemon(config: Config, store: Store, tick_seconds: float = TICK_SECONDS,
+               grace: float = SHUTDOWN_GRACE) -> None:
+    """Poll and render on schedule until SIGTERM or SIGINT.
+
+    The first signal starts no new poll and waits up to `grace` seconds for the one
+    under way (each feed is stored whole or not at all); a second one exits at once.
+    """
+    daemon = Daemon(config=config, store=store)
+    daemon.idle.set()
+    daemon.reload_config()
+    scheduler = build_scheduler(daemon, tick_seconds)
+
+    def on_signal(number: int, _frame: object) -> None:
+        if daemon.stopping.is_set():
+            log.warning("second %s: exiting now", signal.Signals(number).name)
+            os._exit(1)
+        log.info("%s: finishing the polls under way, then stopping",
+                 signal.Signals(number).name)
+        daemon.stopping.set()
+        scheduler.shutdown(wait=False)
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, on_signal)
+    scheduler.start()
+    if not daemon.idle.wait(grace):
+        log.warning("a poll still runs after %g s; leaving it (each feed is stored whole "
+                    "or not at all)", grace)
+        os._exit(0)
+    log.info("stopped")
 

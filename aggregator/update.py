@@ -333,8 +333,12 @@ def update_feeds(
     store: Store, session: requests.Session, config: Config, now: datetime, *,
     force: bool = False, only: str | None = None,
     on_outcome: Callable[[UpdateOutcome], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> list[UpdateOutcome]:
-    """Poll the due feeds concurrently and store each one as it completes."""
+    """Poll the due feeds concurrently and store each one as it completes.
+
+    Once `stop` is set no new fetch starts; those under way finish and are stored.
+    """
     store.sync_feeds(config.feeds)
     states = store.feed_states()
     feeds = interleave_hosts(select_feeds(config, states, now, force=force, only=only))
@@ -353,7 +357,8 @@ def update_feeds(
         # are busy, so memory holds a few bodies, not the whole run's.
         backlog = workers + 2 * (os.cpu_count() or 1)
         while True:
-            while len(fetching) < workers and len(fetching) + len(parsing) < backlog:
+            while (len(fetching) < workers and len(fetching) + len(parsing) < backlog
+                   and not (stop and stop.is_set())):
                 feed = next(waiting, None)
                 if feed is None:
                     break

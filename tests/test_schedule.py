@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from aggregator.config import load_config
-from aggregator.schedule import Daemon
+from aggregator.schedule import Daemon, build_scheduler
 from aggregator.store import Store
-from tests.conftest import FeedServer, write_config
+from tests.conftest import DATA, FeedServer, write_config
 
 
 def _touch_later(path: Path) -> None:
@@ -73,3 +80,81 @@ def test_broken_edit_keeps_the_last_good_config(
     assert daemon.config is good
     assert "feeds[0].url: missing (required)" in caplog.text
     assert daemon.store.feed_states()["Vis ma vie"].entry_count == 2
+
+
+def test_daily_digest_is_scheduled_at_digest_time(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path, [], digest_time="06:45"))
+    store = Store.open(config.settings.database)
+    try:
+        scheduler = build_scheduler(Daemon(config=config, store=store), tick_seconds=60)
+        trigger = scheduler.get_job("digest").trigger
+        after = datetime(2026, 3, 29, 12, 0, tzinfo=ZoneInfo("Europe/Paris"))
+        fire = trigger.get_next_fire_time(None, after)
+        assert (fire.astimezone(ZoneInfo("Europe/Paris")).date(), fire.hour, fire.minute) == (
+            date(2026, 3, 30), 6, 45)
+        assert fire.utcoffset() == timedelta(hours=2)  # summer time began that night
+    finally:
+        store.close()
+
+
+def _start_daemon(config: Path) -> tuple[subprocess.Popen[str], Path]:
+    log_path = config.parent / "daemon.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "aggregator", "--config", str(config), "run",
+             "--tick", "0.5"], stdout=log, stderr=subprocess.STDOUT, text=True)
+    return process, log_path
+
+
+def _slow_feeds(tmp_path: Path, feed_server: FeedServer, count: int, delay: float) -> Path:
+    body = (DATA / "blog-metier.rss").read_bytes()
+    feeds = [{"name": f"lent {n:02}", "url": feed_server.set(f"/slow{n}", body, delay=delay)}
+             for n in range(count)]
+    return write_config(tmp_path, feeds, database="daemon.db", concurrency=4, per_host=4)
+
+
+def _wait_for_requests(feed_server: FeedServer, count: int) -> None:
+    deadline = time.monotonic() + 30
+    while len(feed_server.requests) < count:
+        assert time.monotonic() < deadline, "the daemon never polled"
+        time.sleep(0.05)
+
+
+def test_sigterm_lets_polls_under_way_finish_then_exits_cleanly(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    config = _slow_feeds(tmp_path, feed_server, count=24, delay=1.0)
+    process, log_path = _start_daemon(config)
+    try:
+        _wait_for_requests(feed_server, 4)  # the first fetches are under way
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=35) == 0, log_path.read_text()
+    finally:
+        process.kill()
+    asked = len(feed_server.requests)
+    assert asked < 24  # no new poll started after the signal
+    log = log_path.read_text()
+    assert "SIGTERM: finishing the polls under way, then stopping" in log and "stopped" in log
+    with sqlite3.connect(tmp_path / "daemon.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        per_feed = [n for (n,) in db.execute("SELECT count(*) FROM entries GROUP BY feed_id")]
+        polled = db.execute("SELECT count(*) FROM feeds WHERE last_polled IS NOT NULL")
+        assert set(per_feed) <= {4} and len(per_feed) == polled.fetchone()[0] >= 1
+    time.sleep(1)
+    assert len(feed_server.requests) == asked
+
+
+def test_second_signal_exits_at_once(tmp_path: Path, feed_server: FeedServer) -> None:
+    config = _slow_feeds(tmp_path, feed_server, count=4, delay=20.0)
+    process, log_path = _start_daemon(config)
+    try:
+        _wait_for_requests(feed_server, 4)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 1
+        assert time.monotonic() - started < 5
+    finally:
+        process.kill()
+    assert "second SIGINT: exiting now" in log_path.read_text()

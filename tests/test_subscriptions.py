@@ -157,6 +157,10 @@ VALID = [
      "feeds": [{"name": "A", "url": "https://a.example/feed", "tags": ["x", "y"],
                 "poll_interval": "2h", "enabled": False}]},
     {"feeds": [{"name": "B", "url": "http://b.example/rss", "tags": "seul"}]},
+    {"settings": {"digest_time": "07:30",
+                  "filters": {"exclude": ["sponsorisé", {"regex": "^\\[Pub\\]", "in": ["title"]}]}},
+     "feeds": [{"name": "C", "url": "https://c.example/", "filters": {
+         "include": [{"keyword": "réseaux sociaux", "in": "category"}]}}]},
 ]
 INVALID = [
     {"feeds": [{"name": "A"}]},
@@ -169,6 +173,10 @@ INVALID = [
     {"settings": {"language": "de"}, "feeds": []},
     {"settings": {"concurrency": 0}, "feeds": []},
     {"extra": 1, "feeds": []},
+    {"settings": {"digest_time": "25:00"}, "feeds": []},
+    {"settings": {"filters": {"drop": ["x"]}}, "feeds": []},
+    {"feeds": [{"name": "A", "url": "https://a.example/",
+                "filters": {"exclude": [{"keyword": "x", "regex": "y"}]}}]},
 ]
 
 
