@@ -29,6 +29,7 @@ from aggregator.filters import EntryFilter
 from aggregator.models import FeedState, UpdateOutcome
 from aggregator.opml import OpmlError, read_opml, write_opml
 from aggregator.render import render_site
+from aggregator.runlock import AlreadyRunning, exclusive_run
 from aggregator.schedule import TICK_SECONDS, run_daemon
 from aggregator.serve import make_server, parse_address, server_url, start_server
 from aggregator.store import Store
@@ -206,6 +207,14 @@ def run(ctx: click.Context, address: tuple[str, int] | None, tick: float) -> Non
 
 def _run(config: Config, address: tuple[str, int] | None,
          tick: float = TICK_SECONDS) -> None:
+    try:
+        with exclusive_run(config.settings.database, datetime.now(UTC)):
+            _run_locked(config, address, tick)
+    except AlreadyRunning as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _run_locked(config: Config, address: tuple[str, int] | None, tick: float) -> None:
     store = _open_store(config)
     server = None
     if address:

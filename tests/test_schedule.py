@@ -158,3 +158,31 @@ def test_second_signal_exits_at_once(tmp_path: Path, feed_server: FeedServer) ->
     finally:
         process.kill()
     assert "second SIGINT: exiting now" in log_path.read_text()
+
+
+def test_a_second_daemon_on_the_same_database_refuses(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    config = _slow_feeds(tmp_path, feed_server, count=1, delay=0.0)
+    first, log_path = _start_daemon(config)
+    try:
+        deadline = time.monotonic() + 30
+        while "Polling 1 feeds" not in log_path.read_text():
+            assert time.monotonic() < deadline and first.poll() is None, log_path.read_text()
+            time.sleep(0.05)
+        second = subprocess.run([sys.executable, "-m", "aggregator", "--config", str(config),
+                                 "run"], capture_output=True, text=True, timeout=30)
+        assert second.returncode == 1
+        assert (f"another `aggregator run` (pid {first.pid}, started " in second.stderr
+                and f"already uses {tmp_path / 'daemon.db'}" in second.stderr), second.stderr
+    finally:
+        first.terminate()
+        first.wait(timeout=30)
+    # The lock went with the first daemon: a new one starts.
+    again, _ = _start_daemon(config)
+    try:
+        time.sleep(1.5)
+        assert again.poll() is None
+    finally:
+        again.terminate()
+        assert again.wait(timeout=30) == 0
