@@ -26,6 +26,7 @@ from aggregator.config import DEFAULT_CONFIG, Config, ConfigError, FeedConfig, l
 from aggregator.demo import start_feed_server, write_demo_config
 from aggregator.fetch import make_session
 from aggregator.filters import EntryFilter
+from aggregator.health import Monitor, PollCounters
 from aggregator.models import FeedState, UpdateOutcome
 from aggregator.opml import OpmlError, read_opml, write_opml
 from aggregator.render import render_site
@@ -217,25 +218,27 @@ def _run(config: Config, address: tuple[str, int] | None,
 def _run_locked(config: Config, address: tuple[str, int] | None, tick: float) -> None:
     store = _open_store(config)
     server = None
+    counters = PollCounters()
     if address:
         config.settings.output_dir.mkdir(parents=True, exist_ok=True)
-        server = _bind(config.settings.output_dir, address)
+        server = _bind(config.settings.output_dir, address, Monitor(store, counters))
         start_server(server)
         console.print(f"Serving {config.settings.output_dir} at {server_url(server)}",
                       markup=False)
     console.print(f"Polling {len(config.feeds)} feeds from {config.path}; Ctrl-C stops.",
                   markup=False)
     try:
-        run_daemon(config, store, tick)
+        run_daemon(config, store, tick, counters=counters)
     finally:
         if server:
             server.shutdown()
         store.close()
 
 
-def _bind(directory: Path, address: tuple[str, int]) -> ThreadingHTTPServer:
+def _bind(directory: Path, address: tuple[str, int],
+          monitor: Monitor | None = None) -> ThreadingHTTPServer:
     try:
-        return make_server(directory, *address)
+        return make_server(directory, *address, monitor=monitor)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {address[0]}:{address[1]}: "
                                    f"{exc.strerror or exc}") from None
@@ -248,7 +251,8 @@ def _bind(directory: Path, address: tuple[str, int]) -> ThreadingHTTPServer:
 def serve(ctx: click.Context, address: tuple[str, int]) -> None:
     """Preview the output folder over HTTP."""
     config = _load(ctx)
-    server = _bind(config.settings.output_dir, address)
+    store = _open_store(config)
+    server = _bind(config.settings.output_dir, address, Monitor(store))
     console.print(f"Serving {config.settings.output_dir} at {server_url(server)}; "
                   "Ctrl-C stops.", markup=False)
     try:
@@ -257,6 +261,7 @@ def serve(ctx: click.Context, address: tuple[str, int]) -> None:
         pass
     finally:
         server.server_close()
+        store.close()
 
 
 @main.command()

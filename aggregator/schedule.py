@@ -16,6 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from aggregator.config import Config, ConfigError, load_config
 from aggregator.fetch import make_session
+from aggregator.health import PollCounters
 from aggregator.render import render_site
 from aggregator.store import Store
 from aggregator.update import describe_outcome, update_feeds
@@ -39,6 +40,7 @@ class Daemon:
     rendered: bool = False
     stopping: threading.Event = field(default_factory=threading.Event)
     idle: threading.Event = field(default_factory=threading.Event)
+    counters: PollCounters = field(default_factory=PollCounters)
 
     def tick(self) -> None:
         """One scheduler tick: reload the config if edited, poll what is due, render."""
@@ -54,6 +56,7 @@ class Daemon:
         now = datetime.now(UTC)
         changed = self.reload_config()
         outcomes = update_feeds(self.store, self.session, self.config, now, stop=self.stopping)
+        self.counters.record(outcomes, datetime.now(UTC))
         for outcome in outcomes:
             level = logging.WARNING if outcome.outcome == "error" else logging.INFO
             log.log(level, "%s: %s", outcome.feed, describe_outcome(outcome))
@@ -118,13 +121,13 @@ def build_scheduler(daemon: Daemon, tick_seconds: float = TICK_SECONDS) -> Block
 
 
 def run_daemon(config: Config, store: Store, tick_seconds: float = TICK_SECONDS,
-               grace: float = SHUTDOWN_GRACE) -> None:
+               grace: float = SHUTDOWN_GRACE, counters: PollCounters | None = None) -> None:
     """Poll and render on schedule until SIGTERM or SIGINT.
 
     The first signal starts no new poll and waits up to `grace` seconds for the one
     under way (each feed is stored whole or not at all); a second one exits at once.
     """
-    daemon = Daemon(config=config, store=store)
+    daemon = Daemon(config=config, store=store, counters=counters or PollCounters())
     daemon.idle.set()
     daemon.reload_config()
     scheduler = build_scheduler(daemon, tick_seconds)
@@ -140,6 +143,8 @@ def run_daemon(config: Config, store: Store, tick_seconds: float = TICK_SECONDS,
 
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, on_signal)
+    log.info("running: %d feeds, a tick every %g s, the daily digest at %s",
+             len(config.feeds), tick_seconds, config.settings.digest_time.strftime("%H:%M"))
     scheduler.start()
     if not daemon.idle.wait(grace):
         log.warning("a poll still runs after %g s; leaving it (each feed is stored whole "

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import email.utils
+import gzip
 import hashlib
 import logging
+import re
 import threading
 from functools import partial
 from http import HTTPStatus
@@ -12,7 +14,13 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from aggregator.health import Monitor
+
 log = logging.getLogger(__name__)
+
+# Text compresses well; images and audio are compressed already.
+_COMPRESSIBLE = re.compile(
+    r"^(text/|application/(atom\+xml|rss\+xml|rdf\+xml|xml|json|feed\+json))")
 
 # Feed formats by file name first, then by extension. XML types carry no charset:
 # the XML declaration inside the file is what names its encoding.
@@ -37,6 +45,26 @@ class StaticHandler(SimpleHTTPRequestHandler):
     """Serves files with feed content types, ETag and Last-Modified, and 304 answers."""
 
     server_version = "cm-aggregator"
+    monitor: Monitor | None = None
+
+    def do_GET(self) -> None:
+        route = self.path.split("?", 1)[0]
+        if self.monitor is not None and route in ("/healthz", "/metrics"):
+            if route == "/healthz":
+                body, kind = self.monitor.health_json(), "application/json; charset=utf-8"
+            else:
+                body, kind = self.monitor.metrics(), "text/plain; version=0.0.4; charset=utf-8"
+            self._send_small(body.encode("utf-8"), kind)
+            return
+        super().do_GET()
+
+    def _send_small(self, body: bytes, kind: str) -> None:
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
 
     def guess_type(self, path: Any) -> str:
         name = Path(str(path))
@@ -51,20 +79,40 @@ class StaticHandler(SimpleHTTPRequestHandler):
         if not path.is_file():
             return super().send_head()
         body = path.read_bytes()
-        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        modified = email.utils.formatdate(path.stat().st_mtime, usegmt=True)
-        if etag in self.headers.get("If-None-Match", ""):
+        kind = self.guess_type(str(path))
+        digest = hashlib.sha256(body).hexdigest()[:32]
+        zipped = _COMPRESSIBLE.match(kind) and "gzip" in self.headers.get("Accept-Encoding", "")
+        etag = f'"{digest}-gz"' if zipped else f'"{digest}"'
+        mtime = int(path.stat().st_mtime)
+        if self._fresh(etag, mtime):
             self.send_response(HTTPStatus.NOT_MODIFIED)
             self.send_header("ETag", etag)
             self.end_headers()
             return None
+        if zipped:
+            body = gzip.compress(body, 6, mtime=0)
         self.send_response(HTTPStatus.OK)
-        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("ETag", etag)
-        self.send_header("Last-Modified", modified)
+        self.send_header("Last-Modified", email.utils.formatdate(mtime, usegmt=True))
+        self.send_header("Vary", "Accept-Encoding")
+        if zipped:
+            self.send_header("Content-Encoding", "gzip")
         self.end_headers()
         return _BytesBody(body)
+
+    def _fresh(self, etag: str, mtime: int) -> bool:
+        """Whether the client's copy is current: If-None-Match, else If-Modified-Since."""
+        if "If-None-Match" in self.headers:
+            return etag in self.headers["If-None-Match"]
+        since = self.headers.get("If-Modified-Since")
+        if not since:
+            return False
+        try:
+            return mtime <= email.utils.parsedate_to_datetime(since).timestamp()
+        except (TypeError, ValueError):
+            return False
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
@@ -92,9 +140,14 @@ def parse_address(text: str) -> tuple[str, int]:
     return (host.strip("[]") or "127.0.0.1"), int(port)
 
 
-def make_server(directory: Path, host: str, port: int) -> ThreadingHTTPServer:
-    """A threaded server for `directory` (port 0 picks a free port)."""
-    handler = partial(StaticHandler, directory=str(directory))
+def make_server(directory: Path, host: str, port: int,
+                monitor: Monitor | None = None) -> ThreadingHTTPServer:
+    """A threaded server for `directory` (port 0 picks a free port).
+
+    With a `monitor`, /healthz and /metrics answer beside the files.
+    """
+    handler = partial(type("Handler", (StaticHandler,), {"monitor": monitor}),
+                      directory=str(directory))
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server

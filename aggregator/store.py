@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Engine
@@ -29,6 +30,17 @@ from aggregator.models import (
 # generic title, and looking it up would cost more as the table grows.
 POSTINGS_PER_KEY = 64
 MAX_BOILERPLATE = 1000  # paragraph hashes remembered per feed
+
+
+@dataclass(frozen=True)
+class Health:
+    """Counts of the database's state, for monitoring."""
+
+    feeds: int
+    failing: int
+    retired: int
+    entries: int
+    last_polled: datetime | None
 
 
 class Store:
@@ -133,6 +145,19 @@ class Store:
             query = query.where(FeedRow.name.in_(sorted(feeds)))
         with self._session() as session:
             return _with_copies(session, [(e, f) for e, f in session.execute(query)])
+
+    def health(self) -> Health:
+        """Counts for /healthz and /metrics."""
+        with self._session() as session:
+            feeds, failing, retired, last = session.execute(select(
+                func.count(FeedRow.id),
+                func.count(FeedRow.id).filter(FeedRow.failures > 0, FeedRow.gone_at.is_(None)),
+                func.count(FeedRow.gone_at),
+                func.max(FeedRow.last_polled),
+            )).one()
+            entries = session.scalar(select(func.count(EntryRow.id))) or 0
+        last_polled = last.replace(tzinfo=UTC) if isinstance(last, datetime) else None
+        return Health(feeds, failing, retired, entries, last_polled)
 
     def feed_entries(self, name: str, limit: int | None = None) -> list[StoredEntry]:
         """The articles shown from one feed, newest first."""

@@ -194,6 +194,23 @@ def test_run_polls_renders_and_serves(daemon: tuple[str, subprocess.Popen[str]])
     assert again.status_code == 304
     assert requests.get(base + "feed.json", timeout=5).headers["Content-Type"].startswith(
         "application/feed+json")
+    # Feed readers polling us get what we ask of others: gzip, validators, 304.
+    zipped = requests.get(base + "atom.xml", headers={"Accept-Encoding": "gzip"}, timeout=5)
+    assert zipped.headers["Content-Encoding"] == "gzip" and zipped.text == atom.text
+    assert int(zipped.headers["Content-Length"]) < len(atom.content) / 2
+    since = requests.get(base + "atom.xml", timeout=5, headers={
+        "If-Modified-Since": atom.headers["Last-Modified"], "Accept-Encoding": "identity"})
+    assert since.status_code == 304
+    # Monitoring beside the pages.
+    health = requests.get(base + "healthz", timeout=5).json()
+    assert (health["feeds"], health["feeds_failing"], health["entries_stored"]) == (3, 1, 3)
+    assert health["status"] == "degraded" and health["last_cycle"]
+    metrics = requests.get(base + "metrics", timeout=5)
+    assert metrics.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert 'aggregator_polls_total{outcome="error"} 1' in metrics.text
+    assert 'aggregator_polls_total{outcome="new"} 2' in metrics.text
+    assert "aggregator_new_entries_total 3" in metrics.text
+    assert "aggregator_entries_stored 3" in metrics.text
 
 
 PARIS = ZoneInfo("Europe/Paris")

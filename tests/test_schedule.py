@@ -160,16 +160,21 @@ def test_second_signal_exits_at_once(tmp_path: Path, feed_server: FeedServer) ->
     assert "second SIGINT: exiting now" in log_path.read_text()
 
 
+def _wait_started(process: subprocess.Popen[str], log_path: Path) -> None:
+    """Until the daemon says it runs (its signal handlers are in place by then)."""
+    deadline = time.monotonic() + 30
+    while "running: 1 feeds" not in log_path.read_text():
+        assert time.monotonic() < deadline and process.poll() is None, log_path.read_text()
+        time.sleep(0.05)
+
+
 def test_a_second_daemon_on_the_same_database_refuses(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
     config = _slow_feeds(tmp_path, feed_server, count=1, delay=0.0)
     first, log_path = _start_daemon(config)
     try:
-        deadline = time.monotonic() + 30
-        while "Polling 1 feeds" not in log_path.read_text():
-            assert time.monotonic() < deadline and first.poll() is None, log_path.read_text()
-            time.sleep(0.05)
+        _wait_started(first, log_path)
         second = subprocess.run([sys.executable, "-m", "aggregator", "--config", str(config),
                                  "run"], capture_output=True, text=True, timeout=30)
         assert second.returncode == 1
@@ -179,9 +184,9 @@ def test_a_second_daemon_on_the_same_database_refuses(
         first.terminate()
         first.wait(timeout=30)
     # The lock went with the first daemon: a new one starts.
-    again, _ = _start_daemon(config)
+    again, again_log = _start_daemon(config)
     try:
-        time.sleep(1.5)
+        _wait_started(again, again_log)
         assert again.poll() is None
     finally:
         again.terminate()
