@@ -47,8 +47,33 @@ def base(site: Path) -> Iterator[str]:
 
 @pytest.fixture
 def http() -> Iterator[requests.Session]:
+    # Plain bodies unless a test asks for gzip, so lengths and hashes are the files'.
     with requests.Session() as session:
+        session.headers["Accept-Encoding"] = "identity"
         yield session
+
+
+@pytest.mark.parametrize("name", ["atom.xml", "index.html", "feed.json", "style.css"])
+def test_text_is_gzipped_when_asked(base: str, http: requests.Session, name: str) -> None:
+    response = http.get(base + name, headers={"Accept-Encoding": "gzip, deflate"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert response.headers["Vary"] == "Accept-Encoding"
+    assert response.content == FILES[name]  # requests inflates it
+    digest = hashlib.sha256(FILES[name]).hexdigest()[:32]
+    assert response.headers["ETag"] == f'"{digest}-gz"'
+    again = http.get(base + name, headers={"Accept-Encoding": "gzip",
+                                            "If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_if_modified_since_gives_304(base: str, http: requests.Session) -> None:
+    first = http.get(base + "rss.xml")
+    again = http.get(base + "rss.xml",
+                     headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    assert again.status_code == 304
+    older = http.get(base + "rss.xml",
+                     headers={"If-Modified-Since": "Thu, 01 Jan 2004 00:00:00 GMT"})
+    assert older.status_code == 200
 
 
 # --- content types --------------------------------------------------------------------
