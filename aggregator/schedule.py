@@ -59,7 +59,10 @@ class Daemon:
         self.counters.record(outcomes, datetime.now(UTC))
         for outcome in outcomes:
             level = logging.WARNING if outcome.outcome == "error" else logging.INFO
-            log.log(level, "%s: %s", outcome.feed, describe_outcome(outcome))
+            log.log(level, "%s: %s", outcome.feed, describe_outcome(outcome), extra={
+                "feed": outcome.feed, "outcome": outcome.outcome, "new": outcome.new,
+                "updated": outcome.updated, "duplicates": outcome.duplicates,
+                "elapsed": round(outcome.elapsed, 3), "error": outcome.error})
         stored = sum(o.new + o.updated for o in outcomes)
         if stored or changed or not self.rendered:
             report = render_site(self.store, self.config.settings, self.config.feeds, now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -191,3 +192,28 @@ def test_a_second_daemon_on_the_same_database_refuses(
     finally:
         again.terminate()
         assert again.wait(timeout=30) == 0
+
+
+def test_json_logs_give_one_object_a_line_with_each_poll(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    config = _slow_feeds(tmp_path, feed_server, count=1, delay=0.0)
+    log_path = tmp_path / "json.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "aggregator", "--log-format", "json", "--config",
+             str(config), "run", "--tick", "0.5"], stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        deadline = time.monotonic() + 30
+        while '"outcome"' not in log_path.read_text():
+            assert time.monotonic() < deadline and process.poll() is None, log_path.read_text()
+            time.sleep(0.05)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    records = [json.loads(line) for line in log_path.read_text().splitlines() if line]
+    poll = next(r for r in records if "outcome" in r)
+    assert (poll["feed"], poll["outcome"], poll["new"], poll["level"]) == (
+        "lent 00", "new", 4, "INFO")
+    assert poll["message"].startswith("lent 00: 4 new")
+    assert {"time", "logger"} <= poll.keys()
