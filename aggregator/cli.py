@@ -289,6 +289,47 @@ def serve(ctx: click.Context, address: tuple[str, int]) -> None:
 
 
 @main.command()
+@click.option("--dry-run", is_flag=True, help="Say what would go; remove nothing.")
+@click.pass_context
+def prune(ctx: click.Context, dry_run: bool) -> None:
+    """Remove entries older than settings.retention, keeping each feed's newest ones."""
+    config = _load(ctx)
+    settings = config.settings
+    if settings.retention is None:
+        console.print(f"settings.retention is not set in {config.path}: nothing is pruned.",
+                      markup=False)
+        return
+    now = datetime.now(UTC)
+    before = now - settings.retention
+    store = _open_store(config)
+    try:
+        removed = store.prune(before, settings.keep_per_feed, dry_run=dry_run)
+        if removed and not dry_run:
+            render_site(store, settings, config.feeds, now)
+    finally:
+        store.close()
+    for name, count in sorted(removed.items()):
+        console.print(f"{name}: {count}", markup=False)
+    verb = "Would remove" if dry_run else "Removed"
+    console.print(f"{verb} {sum(removed.values())} entries filed before "
+                  f"{before.astimezone(ZoneInfo(settings.timezone)):%Y-%m-%d %H:%M} "
+                  f"(each feed keeps its newest {settings.keep_per_feed}).", markup=False)
+
+
+@main.command()
+@click.pass_context
+def vacuum(ctx: click.Context) -> None:
+    """Compact the database and refresh its statistics (after a large prune, say)."""
+    config = _load(ctx)
+    store = _open_store(config)
+    try:
+        store.vacuum()
+    finally:
+        store.close()
+    console.print(f"Vacuumed {config.settings.database.split('@')[-1]}.", markup=False)
+
+
+@main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts and monitoring.")
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:

@@ -87,6 +87,8 @@ class Settings:
     per_host: int = 2
     filters: Filters = Filters()
     digest_time: time = time(7, 0)
+    retention: timedelta | None = None  # None: keep everything
+    keep_per_feed: int = 50  # newest entries of each feed that pruning never removes
 
 
 @dataclass(frozen=True)
@@ -282,6 +284,8 @@ _SETTINGS: dict[str, Callable[[object], Any]] = {
     "per_host": _parse_positive_int,
     "filters": _parse_filters,
     "digest_time": _parse_clock,
+    "retention": parse_duration,
+    "keep_per_feed": _parse_positive_int,
 }
 _FEED_KEYS: dict[str, Callable[[object], Any]] = {
     "name": _parse_text,

@@ -97,11 +97,17 @@ class Daemon:
 
 
     def render_digest(self) -> None:
-        """The morning render: the day's page and the digest feed, complete."""
+        """The morning job: prune what retention says, then render the day complete."""
         if self.stopping.is_set():
             return
-        report = render_site(self.store, self.config.settings, self.config.feeds,
-                             datetime.now(UTC))
+        now = datetime.now(UTC)
+        settings = self.config.settings
+        if settings.retention is not None:
+            removed = self.store.prune(now - settings.retention, settings.keep_per_feed)
+            if removed:
+                log.info("pruned %d entries older than %s", sum(removed.values()),
+                         settings.retention)
+        report = render_site(self.store, settings, self.config.feeds, now)
         log.info("daily digest rendered: %d day pages, %d files written", report.days,
                  report.written)
 

@@ -146,6 +146,48 @@ class Store:
         with self._session() as session:
             return _with_copies(session, [(e, f) for e, f in session.execute(query)])
 
+    def prune(self, before: datetime, keep_per_feed: int, dry_run: bool = False
+              ) -> dict[str, int]:
+        """Remove entries filed before `before`, except each feed's newest `keep_per_feed`.
+
+        Returns how many went (or would go) per feed. Articles that lose their
+        shown copy show their next one.
+        """
+        removed: dict[str, int] = {}
+        with self._session.begin() as session:
+            articles: set[int] = set()
+            for feed in session.scalars(select(FeedRow)):
+                beyond_newest = session.execute(
+                    select(EntryRow.id, EntryRow.article_id, EntryRow.dated)
+                    .where(EntryRow.feed_id == feed.id)
+                    .order_by(EntryRow.dated.desc(), EntryRow.id.desc())
+                    .offset(keep_per_feed)
+                )
+                doomed = [(i, a) for i, a, dated in beyond_newest if dated < before]
+                if not doomed:
+                    continue
+                removed[feed.name] = len(doomed)
+                if not dry_run:
+                    ids = [i for i, _ in doomed]
+                    articles.update(a for _, a in doomed if a is not None)
+                    for chunk in _chunks(ids, 500):
+                        session.execute(
+                            delete(EntryKeyRow).where(EntryKeyRow.entry_id.in_(chunk)))
+                        session.execute(delete(EntryRow).where(EntryRow.id.in_(chunk)))
+            for article_id in articles:
+                _elect_canonical(session, article_id)
+        return removed
+
+    def vacuum(self) -> None:
+        """Give freed space back and refresh the query planner's statistics."""
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            if self.engine.dialect.name == "sqlite":
+                connection.exec_driver_sql("VACUUM")
+                connection.exec_driver_sql("PRAGMA optimize")
+            else:
+                connection.exec_driver_sql("VACUUM ANALYZE")
+
     def health(self) -> Health:
         """Counts for /healthz and /metrics."""
         with self._session() as session:
