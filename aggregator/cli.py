@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -22,6 +23,7 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from aggregator import __version__
+from aggregator.backup import BackupError, export_lines, import_lines
 from aggregator.config import DEFAULT_CONFIG, Config, ConfigError, FeedConfig, load_config
 from aggregator.demo import start_feed_server, write_demo_config
 from aggregator.fetch import make_session
@@ -314,6 +316,49 @@ def prune(ctx: click.Context, dry_run: bool) -> None:
     console.print(f"{verb} {sum(removed.values())} entries filed before "
                   f"{before.astimezone(ZoneInfo(settings.timezone)):%Y-%m-%d %H:%M} "
                   f"(each feed keeps its newest {settings.keep_per_feed}).", markup=False)
+
+
+@main.command("export")
+@click.option("--format", "format_", type=click.Choice(["jsonl"]), default="jsonl",
+              show_default=True, help="One JSON object a line.")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write to this file instead of standard output.")
+@click.pass_context
+def export_command(ctx: click.Context, format_: str, output: Path | None) -> None:
+    """Dump every stored entry, for a backup or a move to another database."""
+    config = _load(ctx)
+    store = _open_store(config)
+    count = 0
+    try:
+        with (output.open("w", encoding="utf-8") if output
+              else contextlib.nullcontext(sys.stdout)) as handle:
+            for line in export_lines(store):
+                handle.write(line)
+                count += 1
+    finally:
+        store.close()
+    if output:
+        console.print(f"Exported {count} entries to {output}.", markup=False)
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.pass_context
+def import_command(ctx: click.Context, file: Path) -> None:
+    """Load entries from an `aggregator export` file into this database."""
+    config = _load(ctx)
+    store = _open_store(config)
+    try:
+        with file.open(encoding="utf-8") as handle:
+            counts = import_lines(store, handle)
+        store.sync_feeds(config.feeds)
+        render_site(store, config.settings, config.feeds, datetime.now(UTC))
+    except BackupError as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    finally:
+        store.close()
+    console.print(f"Imported from {file}: {counts.new} entries, {counts.duplicates} copies "
+                  f"of articles from other feeds, {counts.updated} updated.", markup=False)
 
 
 @main.command()

@@ -178,6 +178,48 @@ class Store:
                 _elect_canonical(session, article_id)
         return removed
 
+    def export_entries(self) -> Iterator[dict[str, object]]:
+        """Every stored entry with its feed, as plain JSON-able data, oldest first."""
+        query = (select(EntryRow, FeedRow).join(FeedRow, EntryRow.feed_id == FeedRow.id)
+                 .order_by(EntryRow.id).execution_options(yield_per=500))
+        with self._session() as session:
+            for entry, feed in session.execute(query):
+                yield _exported(entry, feed)
+
+    def ensure_feed(self, feed: FeedConfig) -> None:
+        """Add a feed row for an imported feed that feeds.yaml does not list (yet)."""
+        with self._session.begin() as session:
+            exists = session.scalar(select(FeedRow.id).where(FeedRow.name == feed.name))
+            if exists is None:
+                session.add(FeedRow(name=feed.name, url=feed.url, tags=list(feed.tags),
+                                    failures=0))
+
+    def import_entries(self, name: str, entries: Sequence[CleanEntry],
+                       times: Sequence[tuple[datetime, datetime, datetime]]) -> SaveCounts:
+        """Store entries from an export, with their own first-seen, filing and change times.
+
+        They go through the same de-duplication as polled ones; the feed's polling
+        state is left alone.
+        """
+        if not entries:
+            return SaveCounts()
+        with self._session.begin() as session:
+            feed = _feed_row(session, name)
+            counts = _save_entries(session, feed.id, entries, times[0][0])
+            session.flush()
+            rows = {row.identity: row for row in session.scalars(
+                select(EntryRow).where(EntryRow.feed_id == feed.id,
+                                       EntryRow.identity.in_([e.identity for e in entries])))}
+            articles = set()
+            for entry, (first_seen, dated, changed) in zip(entries, times, strict=True):
+                row = rows.get(entry.identity)
+                if row is not None:
+                    row.first_seen, row.dated, row.changed = first_seen, dated, changed
+                    articles.add(row.article_id or row.id)
+            for article_id in articles:
+                _elect_canonical(session, article_id)
+        return counts
+
     def vacuum(self) -> None:
         """Give freed space back and refresh the query planner's statistics."""
         with self.engine.connect() as connection:
@@ -515,6 +557,22 @@ def _set_fingerprint(row: EntryRow, found: Fingerprint | None) -> None:
         return
     row.canonical_link, row.title_key = found.link, found.title
     row.sketch, row.shingle_count = pack_sketch(found.sketch), found.size
+
+
+def _exported(entry: EntryRow, feed: FeedRow) -> dict[str, object]:
+    def stamp(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment else None
+
+    return {
+        "feed": {"name": feed.name, "url": feed.url, "tags": list(feed.tags or [])},
+        "identity": entry.identity, "title": entry.title, "link": entry.link,
+        "author": entry.author, "published": stamp(entry.published),
+        "updated": stamp(entry.updated), "first_seen": stamp(entry.first_seen),
+        "dated": stamp(entry.dated), "changed": stamp(entry.changed),
+        "content": entry.content, "summary": entry.summary, "excerpt": entry.excerpt,
+        "language": entry.language, "enclosures": entry.enclosures or [],
+        "thumbnail": entry.thumbnail, "categories": entry.categories or [],
+    }
 
 
 def _feed_state(row: FeedRow, entry_count: int) -> FeedState:

@@ -9,6 +9,8 @@ from typing import Any
 from click.testing import CliRunner
 
 from aggregator.cli import main
+from aggregator.config import load_config
+from aggregator.store import Store
 from tests.conftest import FeedServer, write_config
 
 
@@ -61,3 +63,51 @@ def test_prune_without_retention_removes_nothing(tmp_path: Path, make_config: An
     result = CliRunner().invoke(main, ["--config", str(config.path), "prune"])
     assert result.exit_code == 0
     assert "settings.retention is not set" in result.output
+
+
+def _articles(path: Path) -> list[tuple[object, ...]]:
+    config = load_config(path)
+    store = Store.open(config.settings.database)
+    try:
+        return sorted((e.title, e.feed_name, e.link, e.dated, e.first_seen, e.author,
+                       tuple(c.feed_name for c in e.copies), e.enclosures)
+                      for e in store.latest_entries(100))
+    finally:
+        store.close()
+
+
+def test_export_then_import_into_another_database(
+    tmp_path: Path, feed_server: FeedServer, database_url: str
+) -> None:
+    demo = Path(__file__).parent.parent / "aggregator" / "demo" / "feeds"
+    feeds = [{"name": p.stem, "url": feed_server.set("/" + p.name, p.read_bytes()),
+              "tags": ["démo"]}
+             for p in sorted(demo.glob("*.*")) if p.suffix != ".md"]
+    (tmp_path / "source").mkdir()
+    source = write_config(tmp_path / "source", feeds, database="source.db")
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", str(source), "fetch"]).exit_code == 0
+    dump = tmp_path / "entries.jsonl"
+    exported = runner.invoke(main, ["--config", str(source), "export", "--output", str(dump)])
+    assert exported.exit_code == 0, exported.output
+    assert "Exported 11 entries" in exported.output
+    assert len(dump.read_text("utf-8").splitlines()) == 11
+
+    (tmp_path / "target").mkdir()
+    target = write_config(tmp_path / "target", feeds, database=database_url)
+    imported = runner.invoke(main, ["--config", str(target), "import", str(dump)])
+    assert imported.exit_code == 0, imported.output
+    assert "Imported from" in imported.output and "8 entries, 3 copies" in imported.output
+    assert _articles(target) == _articles(source)
+    assert (tmp_path / "target" / "public" / "atom.xml").is_file()
+    again = runner.invoke(main, ["--config", str(target), "import", str(dump)])
+    assert "0 entries, 0 copies" in again.output  # nothing is stored twice
+
+
+def test_import_names_the_bad_line(tmp_path: Path, make_config: Any) -> None:
+    config = make_config([])
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('\n{"feed": {"name": "A", "url": "https://a.example/"}}\n', "utf-8")
+    result = CliRunner().invoke(main, ["--config", str(config.path), "import", str(bad)])
+    assert result.exit_code == 1
+    assert "bad.jsonl: line 2: not an exported entry" in result.output.replace("\n", "")
