@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import requests
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from aggregator.config import Config, ConfigError, load_config
@@ -112,9 +112,10 @@ class Daemon:
                  report.written)
 
 
-def build_scheduler(daemon: Daemon, tick_seconds: float = TICK_SECONDS) -> BlockingScheduler:
+def build_scheduler(daemon: Daemon, tick_seconds: float = TICK_SECONDS
+                    ) -> BackgroundScheduler:
     """The poll tick, from now on, and the daily render at settings.digest_time."""
-    scheduler = BlockingScheduler(timezone=UTC)
+    scheduler = BackgroundScheduler(timezone=UTC)
     scheduler.add_job(
         daemon.tick, "interval", seconds=tick_seconds, next_run_time=datetime.now(UTC),
         max_instances=1, coalesce=True, id="poll", misfire_grace_time=None,
@@ -141,6 +142,7 @@ def run_daemon(config: Config, store: Store, tick_seconds: float = TICK_SECONDS,
     daemon.reload_config()
     scheduler = build_scheduler(daemon, tick_seconds)
 
+    # The handler only raises a flag: the main thread, asleep on it, does the stopping.
     def on_signal(number: int, _frame: object) -> None:
         if daemon.stopping.is_set():
             log.warning("second %s: exiting now", signal.Signals(number).name)
@@ -148,13 +150,14 @@ def run_daemon(config: Config, store: Store, tick_seconds: float = TICK_SECONDS,
         log.info("%s: finishing the polls under way, then stopping",
                  signal.Signals(number).name)
         daemon.stopping.set()
-        scheduler.shutdown(wait=False)
 
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, on_signal)
+    scheduler.start()
     log.info("running: %d feeds, a tick every %g s, the daily digest at %s",
              len(config.feeds), tick_seconds, config.settings.digest_time.strftime("%H:%M"))
-    scheduler.start()
+    daemon.stopping.wait()
+    scheduler.shutdown(wait=False)
     if not daemon.idle.wait(grace):
         log.warning("a poll still runs after %g s; leaving it (each feed is stored whole "
                     "or not at all)", grace)
