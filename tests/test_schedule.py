@@ -161,10 +161,11 @@ def test_second_signal_exits_at_once(tmp_path: Path, feed_server: FeedServer) ->
     assert "second SIGINT: exiting now" in log_path.read_text()
 
 
-def _wait_started(process: subprocess.Popen[str], log_path: Path) -> None:
-    """Until the daemon says it runs (its signal handlers are in place by then)."""
+def _wait_started(process: subprocess.Popen[Any], log_path: Path,
+                  text: str = "running: 1 feeds") -> None:
+    """Until the daemon's log shows `text` (by "running:", its signal handlers are set)."""
     deadline = time.monotonic() + 30
-    while "running: 1 feeds" not in log_path.read_text():
+    while text not in log_path.read_text():
         assert time.monotonic() < deadline and process.poll() is None, log_path.read_text()
         time.sleep(0.05)
 
@@ -204,10 +205,7 @@ def test_json_logs_give_one_object_a_line_with_each_poll(
             [sys.executable, "-m", "aggregator", "--log-format", "json", "--config",
              str(config), "run", "--tick", "0.5"], stdout=subprocess.DEVNULL, stderr=log)
     try:
-        deadline = time.monotonic() + 30
-        while '"outcome"' not in log_path.read_text():
-            assert time.monotonic() < deadline and process.poll() is None, log_path.read_text()
-            time.sleep(0.05)
+        _wait_started(process, log_path, '"outcome"')
     finally:
         process.terminate()
         process.wait(timeout=30)
