@@ -8,6 +8,7 @@ import hashlib
 import logging
 import re
 import threading
+import urllib.parse
 from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -73,6 +74,10 @@ class StaticHandler(SimpleHTTPRequestHandler):
                 or super().guess_type(path))
 
     def send_head(self) -> Any:
+        if _hidden(self.path):
+            # The render's state file and half-written temporary files are not pages.
+            self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+            return None
         path = Path(self.translate_path(self.path))
         if path.is_dir():
             path = path / "index.html"
@@ -116,6 +121,12 @@ class StaticHandler(SimpleHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
+
+
+def _hidden(url_path: str) -> bool:
+    """Whether a request path names a dotfile or goes through a dot folder."""
+    route = urllib.parse.unquote(url_path.split("?", 1)[0].split("#", 1)[0])
+    return any(part.startswith(".") for part in route.split("/"))
 
 
 class _BytesBody:

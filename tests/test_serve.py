@@ -21,6 +21,9 @@ FILES = {
     "style.css": b"body { margin: 0 }",
     "data.json": b"{}",
     "other.xml": b"<x/>",
+    ".render-state.json": b'{"stamp": "x"}',
+    "digest/.2013-12-12.html.a1b2.tmp": b"<!doctype html>",
+    ".git/config": b"[core]",
 }
 
 
@@ -217,3 +220,13 @@ def test_parse_address(text: str, expected: tuple[str, int]) -> None:
 def test_parse_address_rejects(text: str) -> None:
     with pytest.raises(ValueError, match="expected HOST:PORT"):
         parse_address(text)
+
+
+@pytest.mark.parametrize("path", [".render-state.json", "%2Erender-state.json",
+                                  "digest/.2013-12-12.html.a1b2.tmp", ".git/config",
+                                  "digest/../.render-state.json?x=1"])
+def test_dotfiles_are_not_served(base: str, http: requests.Session, path: str) -> None:
+    # The render's state and half-written temporary files are not part of the site.
+    assert http.get(base + path).status_code == 404
+    assert http.head(base + path).status_code == 404
+    assert http.get(base + "digest/2013-12-12.html").status_code == 200
