@@ -142,7 +142,30 @@ def _is_tracking_pixel(src: str, attributes: dict[str, str]) -> bool:
 
 def repair_text(text: str) -> str:
     """Undo mojibake ("Ã©" for "é", "â€™" for "’") left by a feed that encoded twice."""
+    if is_plain_french(text):
+        return text
     return ftfy.fix_encoding(text)
+
+
+# ftfy's test for mojibake is one large regex, the slowest step of cleaning a feed.
+# Mojibake is UTF-8 read a byte at a time: a lead character (Ã, Â, é, É, ...) next to
+# continuation characters (©, €, ™, », NBSP, ...). Text whose non-ASCII characters are
+# only French letters and punctuation, never in such a run, cannot hold any; ftfy
+# leaves every window of up to three of them unchanged (tests/test_clean.py checks
+# all of them), so it is not asked.
+FRENCH_LOWER = "àâäçéèêëîïôöùûüÿæ"
+FRENCH_UPPER = "ÀÇÈÉÊËÎÏÔÙÛÆ"
+CONTINUATION = "œ«»’‘“”–—…°€\u00a0"
+FRENCH_CHARACTERS = FRENCH_LOWER + FRENCH_UPPER + CONTINUATION + "\u202f"
+_NOT_FRENCH = re.compile(f"[^\\x00-\\x7f{FRENCH_CHARACTERS}]")
+_MOJIBAKE_SHAPE = re.compile(
+    f"[{FRENCH_LOWER}][{CONTINUATION}]{{2}}|[{FRENCH_UPPER}][{CONTINUATION}]"
+    f"|[œ»”€][{FRENCH_LOWER}{FRENCH_UPPER}]|œ°|[^\\x00-\\x7f\u00a0\u202f]{{3}}")
+
+
+def is_plain_french(text: str) -> bool:
+    """True when `text` cannot hold mojibake: ASCII, French letters and punctuation."""
+    return text.isascii() or not (_NOT_FRENCH.search(text) or _MOJIBAKE_SHAPE.search(text))
 
 
 # Lines that plugins append to summaries: never part of an excerpt.

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 from pathlib import Path
 
+import ftfy
 import pytest
 
 from aggregator.clean import (
     EXCERPT_WORDS,
+    FRENCH_CHARACTERS,
     clean_entry,
     clean_link,
     clean_title,
     html_to_text,
+    is_plain_french,
     make_excerpt,
+    repair_text,
     sanitize_html,
     strip_forbidden_chars,
 )
@@ -311,3 +316,24 @@ def test_excerpt_replaces_the_feeds_elision_marker_with_one_ellipsis(
     text: str, expected: str
 ) -> None:
     assert make_excerpt(text) == expected
+
+
+def test_plain_french_skips_ftfy_only_where_ftfy_would_change_nothing() -> None:
+    """Every window of up to three French characters that skips ftfy is one it keeps."""
+    for size in (1, 2, 3):
+        for chars in itertools.product(FRENCH_CHARACTERS, repeat=size):
+            text = "ab" + "".join(chars) + "cd"
+            if is_plain_french(text):
+                assert ftfy.fix_encoding(text) == text, repr(text)
+
+
+@pytest.mark.parametrize("text", [
+    "l’équipe d’été\u00a0: « café » à 10\u00a0€", "Écrire, c’est œuvrer", "plain ASCII"])
+def test_everyday_french_is_plain(text: str) -> None:
+    assert is_plain_french(text)
+
+
+@pytest.mark.parametrize("text", ["Ã©tÃ©", "lâ€™Ã©quipe", "âœ“ fait", "Â\u00a0»", "æ–‡"])
+def test_mojibake_is_not_plain_and_is_repaired(text: str) -> None:
+    assert not is_plain_french(text)
+    assert repair_text(text) == ftfy.fix_encoding(text)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
+import feedparser
 import pytest
 
+from aggregator.clean import clean_entry, html_to_text
 from aggregator.fetch import fetch_feed, make_session
-from aggregator.models import ParsedFeed
-from aggregator.parse import ParseError, parse_feed
+from aggregator.models import CleanEntry, ParsedFeed
+from aggregator.parse import ParseError, has_relative_links, parse_feed
 from tests.conftest import CONTENT_TYPES, DATA
 
 EXPECTED: dict[str, dict[str, Any]] = json.loads((DATA / "expected.json").read_text("utf-8"))
@@ -220,3 +223,51 @@ def test_html_title_is_flagged() -> None:
 def test_well_formed_feed_without_content_type_has_no_warning() -> None:
     body = (DATA / "blog-metier.rss").read_bytes()
     assert parse_feed(body, {}, "http://127.0.0.1:8000/feed").warning is None
+
+
+@pytest.mark.parametrize(("markup", "relative"), [
+    (b'<a href="https://blog.example/x">', False),
+    (b"&lt;img src=&quot;https://blog.example/a.png&quot;&gt;", False),
+    (b'<a href="mailto:moi@blog.example">', False),
+    (b'<a href="/billet">', True),
+    (b"&lt;a href=&quot;billet.html&quot;&gt;", True),
+    (b"<img src=photo.png>", True),
+    (b'<a href="#haut">', True),
+    (b'<entry xml:base="https://blog.example/"><a href="https://a.example/">', True),
+    ('<a href="/x">'.encode("utf-16"), True),
+])
+def test_relative_links_are_spotted(markup: bytes, relative: bool) -> None:
+    assert has_relative_links(markup) is relative
+
+
+def _links_and_text(entry: CleanEntry) -> tuple[object, ...]:
+    html = entry.content + entry.summary
+    return (entry.title, entry.link, sorted(re.findall(r'(?:href|src)="([^"]*)"', html)),
+            " ".join(html_to_text(html).split()))
+
+
+def test_skipping_link_resolution_changes_nothing_when_no_link_is_relative(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """On every well-formed corpus document the check lets skip it, the cleaned entries
+    have the same links and text as with feedparser's pass (which also re-serializes
+    the HTML through sgmllib: attribute order, `<br></br>`, nh3 serializes it again)."""
+    compared = 0
+    headers = {"content-type": "application/xml"}
+    for path in sorted((DATA / "corpus").rglob("*")):
+        if path.suffix not in (".xml", ".rss", ".atom", ".rdf") or not path.is_file():
+            continue
+        content = path.read_bytes()
+        if has_relative_links(content) or feedparser.parse(content).get("bozo"):
+            continue
+        try:
+            kept = parse_feed(content, headers, "http://127.0.0.1/feed.xml")
+        except ParseError:  # not a feed: nothing to resolve either way
+            continue
+        with monkeypatch.context() as patch:
+            patch.setattr("aggregator.parse.has_relative_links", lambda _content: True)
+            resolved = parse_feed(content, headers, "http://127.0.0.1/feed.xml")
+        base = "http://127.0.0.1/"
+        assert [_links_and_text(clean_entry(e, base)) for e in kept.entries] == \
+            [_links_and_text(clean_entry(e, base)) for e in resolved.entries], path
+        compared += 1
+    assert compared > 500
