@@ -92,10 +92,11 @@ class Stamp:
 
 @dataclass(frozen=True)
 class ArchiveMonth:
-    """The days of one month that have entries, newest first."""
+    """The days of one month that have entries, newest first; `anchor` is "2013-12"."""
 
     label: str
     days: tuple[DayLink, ...]
+    anchor: str
 
 
 @dataclass(frozen=True)
@@ -151,14 +152,23 @@ def stamp(moment: datetime, settings: Settings) -> Stamp:
 
 def build_archive(days: Sequence[date], language: str) -> tuple[ArchiveMonth, ...]:
     """Group days (newest first) by month for the archive list."""
+    return tuple(build_month(month, list(month_days), language)
+                 for month, month_days in groupby(days, key=month_of))
+
+
+def build_month(month: date, days: Sequence[date], language: str) -> ArchiveMonth:
+    """The archive entry of one month (its first day) and its days, newest first."""
     locale = babel_locale(language)
-    return tuple(
-        ArchiveMonth(
-            label=upper_first(format_date(month, format="LLLL yyyy", locale=locale)),
-            days=tuple(day_link(d, language) for d in month_days),
-        )
-        for month, month_days in groupby(days, key=lambda d: d.replace(day=1))
+    return ArchiveMonth(
+        label=upper_first(format_date(month, format="LLLL yyyy", locale=locale)),
+        days=tuple(day_link(d, language) for d in days),
+        anchor=f"{month:%Y-%m}",
     )
+
+
+def month_of(day: date) -> date:
+    """The first day of `day`'s month, which stands for the month."""
+    return day.replace(day=1)
 
 
 def build_day_page(

@@ -20,12 +20,15 @@ from aggregator.clean import strip_forbidden_chars
 from aggregator.config import FeedConfig, Settings
 from aggregator.digest import (
     RECENT_DAYS,
+    ArchiveMonth,
     DayPage,
     build_archive,
     build_day_page,
+    build_month,
     day_bounds,
     day_link,
     local_days,
+    month_of,
     stamp,
 )
 from aggregator.feeds import (
@@ -46,6 +49,7 @@ from aggregator.models import StoredEntry
 from aggregator.store import Store
 
 STYLESHEET = "style.css"
+ARCHIVE_PAGE = "archive.html"
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,8 @@ class _Writer:
 def render_site(
     store: Store, settings: Settings, feeds: Sequence[FeedConfig], now: datetime
 ) -> RenderReport:
-    """Write every day page, the index, the merged, per-tag and digest feeds, the OPML list."""
+    """Write every day page, the index, the archive, the merged, per-tag and digest feeds
+    and the OPML list."""
     env = make_environment(language=settings.language)
     writer = _Writer(settings.output_dir)
     tz = ZoneInfo(settings.timezone)
@@ -143,7 +148,8 @@ def render_site(
     if rules:  # a day whose every entry is filtered out gets no page
         days = [d for d in days if rules.shown(store.entries_between(*day_bounds(d, tz)))]
     tags = tag_feeds(feeds)
-    common = _common_context(settings, days, now, tags)
+    common = _common_context(settings, tags)
+    months = _MonthLinks(days, settings.language)
     recent_pages: list[tuple[DayPage, datetime]] = []  # with when each last changed
     for index, day in enumerate(days):
         entries = rules.shown(store.entries_between(*day_bounds(day, tz)))
@@ -154,13 +160,10 @@ def render_site(
         )
         if index < DIGEST_DAYS:
             recent_pages.append((page, max(max(e.dated, e.changed) for e in entries)))
-        writer.put(page.link.path, render_day_page(env, page, common))
+        writer.put(page.link.path, render_day_page(env, page, common, months.get(day)))
     _remove_stale_days(settings.output_dir, days)
-    # Only the index says when it was generated, so unchanged day pages keep
-    # their bytes (and their ETags for readers and caches).
-    writer.put("index.html", env.get_template("index.html").render(
-        common, page=recent_pages[0][0] if recent_pages else None, root="",
-        generated=stamp(now, settings)))
+    _write_index(env, writer, settings, common, days, recent_pages, now)
+    _write_archive(env, writer, settings, common, days)
     documents = _feed_documents(store, rules, settings, feeds, tags, now)
     digest = [_digest_day(env, page, changed, settings, common)
               for page, changed in recent_pages]
@@ -168,6 +171,46 @@ def render_site(
     _remove_stale_tags(settings.output_dir, tags)
     writer.put(STYLESHEET, (templates_dir() / "static" / STYLESHEET).read_text("utf-8"))
     return RenderReport(writer.written, writer.unchanged, len(days), len(documents[0][1].items))
+
+
+class _MonthLinks:
+    """Each month's archive links, built when a page of that month is rendered."""
+
+    def __init__(self, days: Sequence[date], language: str) -> None:
+        self.language = language
+        self._days: dict[date, list[date]] = {}
+        for day in days:
+            self._days.setdefault(month_of(day), []).append(day)
+        self._built: dict[date, ArchiveMonth] = {}
+
+    def get(self, day: date) -> ArchiveMonth:
+        month = month_of(day)
+        if month not in self._built:
+            self._built[month] = build_month(month, self._days[month], self.language)
+        return self._built[month]
+
+
+def _write_index(
+    env: Environment, writer: _Writer, settings: Settings, common: dict[str, Any],
+    days: Sequence[date], recent: Sequence[tuple[DayPage, datetime]], now: datetime,
+) -> None:
+    """The latest day, links to the days before it, and when the site was generated."""
+    latest = recent[0][0] if recent else None
+    # A month has at most 31 days: the latest month's are among the first 31.
+    month = _MonthLinks(days[:31], settings.language).get(days[0]) if days else None
+    # Only the index says when it was generated, so unchanged day pages keep
+    # their bytes (and their ETags for readers and caches).
+    writer.put("index.html", env.get_template("index.html").render(
+        common, page=latest, root="", month=month, generated=stamp(now, settings),
+        recent=[day_link(d, settings.language) for d in days[:RECENT_DAYS]]))
+
+
+def _write_archive(env: Environment, writer: _Writer, settings: Settings,
+                   common: dict[str, Any], days: Sequence[date]) -> None:
+    """Every month and its days, on one page."""
+    writer.put(ARCHIVE_PAGE, env.get_template(ARCHIVE_PAGE).render(
+        common, page=None, root="", month=None, day_count=len(days),
+        archive=build_archive(days, settings.language)))
 
 
 def _feed_documents(
@@ -206,18 +249,18 @@ def _digest_day(env: Environment, page: DayPage, changed: datetime, settings: Se
                      updated=changed, content_html=content)
 
 
-def render_day_page(env: Environment, page: DayPage, common: dict[str, Any]) -> str:
-    """The HTML of one day's page (`common`: the context every page shares)."""
-    return env.get_template("day.html").render(common, page=page, root="../")
+def render_day_page(env: Environment, page: DayPage, common: dict[str, Any],
+                    month: ArchiveMonth | None = None) -> str:
+    """The HTML of one day's page (`common`: the context every page shares; `month`:
+    the days of its month, listed beside it)."""
+    return env.get_template("day.html").render(common, page=page, root="../", month=month)
 
 
-def _common_context(settings: Settings, days: Sequence[date], now: datetime,
-                    tags: Sequence[TagFeed] = ()) -> dict[str, Any]:
+def _common_context(settings: Settings, tags: Sequence[TagFeed] = ()) -> dict[str, Any]:
+    # Nothing here may depend on other days: every page would change with them.
     return {
         "site": settings,
         "tag_feeds": tags,
-        "archive": build_archive(days, settings.language),
-        "recent": [day_link(d, settings.language) for d in days[:RECENT_DAYS]],
         "version": __version__,
         "project_url": PROJECT_URL,
     }

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from aggregator.config import Settings
-from aggregator.digest import build_day_page
+from aggregator.digest import build_day_page, build_month
 from aggregator.render import _common_context, make_environment, render_day_page, render_site
 from aggregator.serve import make_server, server_url, start_server
 from aggregator.store import Store
@@ -168,10 +168,11 @@ def render_sample_day(site: Site) -> tuple[str, list[str]]:
     settings = site.config.settings
     page = build_day_page(day, entries, settings, previous=date(2013, 2, 5),
                           following=date(2016, 6, 9))
-    common = _common_context(settings, [date(2016, 6, 9), day, date(2013, 2, 5)], SITE_NOW)
+    month = build_month(day.replace(day=1), [day, date(2013, 12, 2)], settings.language)
     path = "digest/sample.html"
     (site.root / path).write_text(
-        render_day_page(make_environment(language=settings.language), page, common),
+        render_day_page(make_environment(language=settings.language), page,
+                        _common_context(settings), month),
         encoding="utf-8")
     return path, [e.title for g in page.groups for b in g.blogs for e in b.entries]
 
@@ -267,6 +268,14 @@ def test_index_passes_axe(
     site: Site, serve: Any, axe_script: Path, width: int, theme: str, tmp_path: Path
 ) -> None:
     audit(serve(site.root, "index.html", []), axe_script, tmp_path, width, theme)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("width", [375, 1280])
+def test_archive_passes_axe(
+    site: Site, serve: Any, axe_script: Path, width: int, theme: str, tmp_path: Path
+) -> None:
+    audit(serve(site.root, "archive.html", []), axe_script, tmp_path, width, theme)
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])

@@ -13,6 +13,7 @@ from aggregator.config import Settings
 from aggregator.digest import (
     build_archive,
     build_day_page,
+    build_month,
     day_link,
     reading_minutes,
     stamp,
@@ -94,6 +95,7 @@ def test_days_are_labelled_the_local_way() -> None:
     assert [(m.label, len(m.days)) for m in build_archive(days, "fr")] == [
         ("Janvier 2014", 1), ("Décembre 2013", 2)]
     assert [m.label for m in build_archive(days, "en")] == ["January 2014", "December 2013"]
+    assert [m.anchor for m in build_archive(days, "en")] == ["2014-01", "2013-12"]
 
 
 def test_times_are_local_to_the_configured_zone() -> None:
@@ -204,7 +206,14 @@ def test_a_busy_day_lists_50_entries_once_in_under_100_kb(
                             "outils", "réseaux sociaux", "Autres"]
         assert "humour" not in headings and "marketing" not in headings
         assert '<h2 id="topic-1">community management <span class="count">13 articles' in page
-        assert page.count("<details") == 4  # March, February, January, December
+        # Beside the day, the days of its month only; the other months are one link away.
+        assert '<h3 class="month">Mars 2024 <span class="count">(14)</span></h3>' in page
+        assert "Février 2024" not in page
+        assert '<a href="../archive.html">Tous les mois</a>' in page
+        archive = site.text("archive.html")
+        assert [m in archive for m in ("Mars 2024", "Février 2024", "Janvier 2024",
+                                       "Décembre 2023")] == [True] * 4
+        assert archive.count('<a href="digest/') == 91
     finally:
         site.store.close()
 
@@ -214,7 +223,8 @@ def test_a_day_page_needs_the_view_model_only() -> None:
     page = build_day_page(DAY, [stored("Seul", "Blog", ("tag",), summary="Un texte.")],
                           settings(), previous=DAY - timedelta(days=1), following=None)
     base = replace(settings(), title="Veille")
-    html = render_day_page(make_environment(), page, _common_context(base, [DAY], NOON))
+    month = build_month(DAY.replace(day=1), [DAY], "fr")
+    html = render_day_page(make_environment(), page, _common_context(base), month)
     assert "<h1>Jeudi 12 décembre 2013</h1>" in html
     assert '<p class="summary">1 article, 1 blog</p>' in html
     assert 'rel="prev" href="../digest/2013-12-11.html"' in html
@@ -229,7 +239,7 @@ def test_an_entry_in_another_language_says_so() -> None:
     odd = replace(stored("Bizarre", "Blog", minute=2), language="en US; q=1")
     page = build_day_page(DAY, [english, french, odd], settings(), None, None)
     assert [e.lang for e in page.groups[0].blogs[0].entries] == ["en-US", None, None]
-    html = render_day_page(make_environment(), page, _common_context(settings(), [DAY], NOON))
+    html = render_day_page(make_environment(), page, _common_context(settings()))
     assert '<h4 lang="en-US"><a href=' in html
     assert '<p class="excerpt" lang="en-US">Some text.</p>' in html
     assert html.count(' lang="') == 3  # <html>, and the English entry's title and excerpt

@@ -152,13 +152,18 @@ def test_english_pages_have_english_words_and_dates(english_site: Path) -> None:
     assert '<h2 id="topic-1">Other <span class="count">1 article</span></h2>' in copy
     index = (english_site / "index.html").read_text("utf-8")
     assert "Updated on Saturday, November 21, 2026 at 10:00\u202fAM." in index
-    assert "<h2>Previous days</h2>" in index and "December 2013" in index
+    assert "<h2>Previous days</h2>" in index and "June 2016" in index
+    assert ">The whole archive</a>" in index and ">All months</a>" in index
+    archive = (english_site / "archive.html").read_text("utf-8")
+    assert "<title>Archive · " in archive and "December 2013" in archive
+    assert '<p class="summary">8 days, 8 months</p>' in archive
 
 
 def test_english_pages_have_no_french_interface_words(english_site: Path) -> None:
     words = french_interface_words()
     assert {"Aussi publié sur", "Autres", "min de lecture", "jeudi", "décembre"} <= words
-    pages = [english_site / "index.html", *sorted((english_site / "digest").glob("*.html"))]
+    pages = [english_site / "index.html", english_site / "archive.html",
+             *sorted((english_site / "digest").glob("*.html"))]
     assert len(pages) > 5
     for page in pages:
         text = interface_text(page.read_text("utf-8"))

@@ -225,8 +225,9 @@ def test_render_twice_writes_nothing_new(site: Site) -> None:
     atom = site.text("atom.xml")
     report = site.render()
     assert report.written == 0
-    # day pages, index, style, atom/rss/json, digest.xml, feeds.opml, 3 tags × 3 feeds
-    assert report.unchanged == report.days + 7 + 3 * 3
+    # day pages, index, archive, style, atom/rss/json, digest.xml, feeds.opml,
+    # 3 tags × 3 feeds
+    assert report.unchanged == report.days + 8 + 3 * 3
     assert site.text("atom.xml") == atom
 
 
