@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import struct
 import unicodedata
 from collections.abc import Sequence, Set
 from dataclasses import replace
@@ -207,15 +208,14 @@ def index_keys(found: Fingerprint) -> list[int]:
 
 def pack_sketch(sketch: Sequence[int]) -> bytes:
     """A sketch as bytes for the database: 8 bytes a hash."""
-    return b"".join(h.to_bytes(8, "big", signed=True) for h in sketch)
+    return struct.pack(f">{len(sketch)}q", *sketch)
 
 
 def unpack_sketch(data: bytes | None) -> tuple[int, ...]:
     """The hashes of a packed sketch."""
     if not data:
         return ()
-    return tuple(int.from_bytes(data[i:i + 8], "big", signed=True)
-                 for i in range(0, len(data), 8))
+    return struct.unpack(f">{len(data) // 8}q", data)
 
 
 def hash64(text: str) -> int:
@@ -278,8 +278,11 @@ def fingerprint(title: str, link: str | None, blocks: Sequence[str],
                 boilerplate: Set[int] = frozenset()) -> Fingerprint:
     """Fingerprint an entry from its title, link and text blocks, boilerplate left out."""
     words = " ".join(p for p in blocks if not _is_boilerplate(p, boilerplate)).split()
+    # hash64, inlined: this loop runs once per word of every entry polled.
+    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
     shingles = frozenset(
-        hash64(" ".join(words[i:i + SHINGLE_WORDS]))
+        from_bytes(blake2b(" ".join(words[i:i + SHINGLE_WORDS]).encode(), digest_size=8)
+                   .digest(), "big", signed=True)
         for i in range(max(len(words) - SHINGLE_WORDS + 1, 1 if words else 0))
     )
     lead = hash64("lead:" + " ".join(words[:LEAD_WORDS])) if len(words) >= LEAD_WORDS else None
