@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
+N ?= 1000
 
-.PHONY: run demo test lint fetch render status clean
+.PHONY: run demo test lint fetch render status clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +34,10 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check aggregator tests benchmarks
 	$(BIN)/mypy aggregator
 	$(BIN)/python -m pytest
+
+# reader, in the test extras, runs beside ours on the same corpus.
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/bench.py --feeds $(N)
 
 clean:
 	rm -rf $(VENV) public demo-site .pytest_cache .mypy_cache .ruff_cache

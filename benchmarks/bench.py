@@ -1,0 +1,917 @@
+"""Time and peak memory of polling and rendering, against the feedparser floor and reader.
+
+    make bench N=1000      (or: .venv/bin/python benchmarks/bench.py --feeds 1000)
+
+N synthetic French blogs of 20 posts (bench_corpus.py: RSS 2.0 and Atom, 2.5-4.4 KB
+of HTML a post, one relay blog in ten re-publishing others' posts) are served from
+127.0.0.1 by a separate process (HTTP/1.1, ETag and Last-Modified). Every measured
+case runs in a fresh process, so its peak memory is its own:
+
+  floor        feedparser.parse (defaults) of every document once, in one process
+  first poll   update_feeds(store, make_session(), config, now, force=True), the
+               code of `aggregator fetch --force`, into an empty SQLite database
+  304          the same again; every feed answers 304 to our validators
+  same bytes   the server ignores conditional requests and re-sends every body
+  10% new      one feed in ten has one new post on top (new ETag); the others answer 304
+  render       render_site (the code of `aggregator render`) after one feed in ten got
+               a post on the latest day, with 2·N and 200·N entries stored over two
+               years; the first full render of each database is reported too
+  hostile      one fetch of a 20 MB body and of a 1 GB gzip bomb (extra rows)
+
+lemon24's reader, when importable, polls the same server in the same run: a fresh
+database, add_feed for every URL, then update_feeds_iter(scheduled=False) (its
+defaults otherwise) for the same four cases. The table is printed and appended to
+benchmarks/RESULTS.md. The corpus and the render databases are cached in
+benchmarks/.cache, keyed by what they are built from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import itertools
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT), str(HERE)]
+
+import bench_corpus as corpus  # noqa: E402
+
+CACHE = HERE / ".cache"
+RESULTS = HERE / "RESULTS.md"
+SETTINGS = {"concurrency": 8, "per_host": 8, "timeout": "30s"}
+SAMPLE_EVERY = 0.05  # seconds between samples of a case's process tree
+HOSTILE = ("huge.xml", "bomb.gz")
+PACKAGES = ("feedparser", "reader", "SQLAlchemy", "nh3", "ftfy", "requests", "Jinja2")
+
+
+# --- the corpus on disk ---------------------------------------------------------------
+
+def source_hash(*paths: Path) -> str:
+    """A short hash of files' bytes (directories: every file under them)."""
+    digest = hashlib.sha256()
+    for path in paths:
+        for file in sorted(path.rglob("*") if path.is_dir() else [path]):
+            if file.is_file() and "__pycache__" not in file.parts:
+                digest.update(file.name.encode() + file.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def build_corpus(count: int) -> Path:
+    """The N feeds of both generations and the hostile bodies, cached by generator hash."""
+    directory = CACHE / f"corpus-{count}-{source_hash(HERE / 'bench_corpus.py')}"
+    if directory.is_dir():
+        return directory
+    for stale in CACHE.glob(f"corpus-{count}-*"):
+        shutil.rmtree(stale)
+    building = Path(tempfile.mkdtemp(prefix="corpus-", dir=_cache_dir()))
+    for generation in (1, 2):
+        (building / f"gen{generation}").mkdir()
+    for index in range(count):
+        (building / "gen1" / f"{index}.xml").write_bytes(corpus.render_feed(index, count))
+        if corpus.changed_in_generation_2(index):
+            (building / "gen2" / f"{index}.xml").write_bytes(
+                corpus.render_feed(index, count, generation=2))
+    (building / "huge.xml").write_bytes(b"<rss>" + b" " * 20_000_000 + b"</rss>")
+    (building / "bomb.gz").write_bytes(gzip_bomb(1_000_000_000))
+    building.rename(directory)
+    return directory
+
+
+def _cache_dir() -> Path:
+    CACHE.mkdir(exist_ok=True)
+    return CACHE
+
+
+def gzip_bomb(size: int) -> bytes:
+    """A gzip body of about size/1000 bytes that inflates to `size` zero bytes."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    chunk = b"\0" * 1_000_000
+    parts = [compressor.compress(chunk) for _ in range(size // len(chunk))]
+    return b"".join(parts) + compressor.flush()
+
+
+def describe_corpus(directory: Path, count: int) -> str:
+    """One line: size, formats, relayed copies."""
+    size = sum(p.stat().st_size for p in (directory / "gen1").glob("*.xml"))
+    atom = sum(corpus.blog(i).atom for i in range(count))
+    relayed = sum(1 for i in range(count) for n in range(corpus.ENTRIES)
+                  if corpus.relay_of(i, count, n))
+    return (f"{count} feeds × {corpus.ENTRIES} entries, {size / 1e6:.1f} MB "
+            f"({count - atom} RSS 2.0, {atom} Atom), {relayed} entries re-published "
+            "from another feed; generation 2: "
+            f"{len(list((directory / 'gen2').glob('*.xml')))} feeds with one new entry")
+
+
+# --- the feed server (its own process) ----------------------------------------------
+
+@dataclass
+class Document:
+    """A body and its validators."""
+
+    body: bytes
+    content_type: str
+    etag: str
+    last_modified: str
+
+
+@dataclass
+class ServerState:
+    """What the server serves; switched by GET /_control?validators=0|1&generation=1|2."""
+
+    generations: dict[int, dict[str, Document]]
+    extra: dict[str, bytes]
+    validators: bool = True
+    generation: int = 1
+
+
+def load_documents(directory: Path) -> dict[str, Document]:
+    """Every feed of one generation's folder, by request path."""
+    documents = {}
+    for path in directory.glob("*.xml"):
+        body = path.read_bytes()
+        atom = b"<feed xmlns" in body[:200]
+        newest = re.search(rb"<(?:pubDate|updated)>([^<]+)<", body)
+        assert newest, path
+        text = newest.group(1).decode()
+        stamp = (datetime.fromisoformat(text) if atom else
+                 datetime.strptime(text, "%a, %d %b %Y %H:%M:%S %z"))
+        documents[f"/feeds/{path.name}"] = Document(
+            body, "application/atom+xml" if atom else "application/rss+xml; charset=UTF-8",
+            corpus.etag_of(body), format_datetime(stamp.astimezone(UTC), usegmt=True))
+    return documents
+
+
+def serve(directory: Path) -> None:
+    """Serve the corpus on a free loopback port, printed on stdout; run until killed."""
+    state = ServerState({1: load_documents(directory / "gen1"),
+                         2: load_documents(directory / "gen2")},
+                        {f"/{name}": (directory / name).read_bytes() for name in HOSTILE})
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as real servers and both clients do
+
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            if url.path == "/_control":
+                query = parse_qs(url.query)
+                state.validators = query.get("validators", ["1"])[0] == "1"
+                state.generation = int(query.get("generation", ["1"])[0])
+                self._send(200, b"ok", "text/plain")
+            elif url.path in state.extra:
+                self._send(200, state.extra[url.path], "application/rss+xml",
+                           {"Content-Encoding": "gzip"} if url.path.endswith(".gz") else {})
+            else:
+                # generation 2 holds only the feeds that changed
+                document = (state.generations[state.generation].get(url.path)
+                            or state.generations[1].get(url.path))
+                if document is None:
+                    self._send(404, b"not found", "text/plain")
+                else:
+                    self._answer(document)
+
+        def _answer(self, document: Document) -> None:
+            validators = {"ETag": document.etag, "Last-Modified": document.last_modified}
+            if state.validators and self._fresh(document):
+                self._send(304, b"", None, validators)
+            else:  # in "ignore" mode the validators are still sent, only never honoured
+                self._send(200, document.body, document.content_type, validators)
+
+        def _fresh(self, document: Document) -> bool:
+            # RFC 9110 13.2.2: If-None-Match, when sent, decides alone.
+            if "If-None-Match" in self.headers:
+                tags = [t.strip() for t in self.headers["If-None-Match"].split(",")]
+                return document.etag in tags or "*" in tags
+            return self.headers.get("If-Modified-Since") == document.last_modified
+
+        def _send(self, status: int, body: bytes, content_type: str | None,
+                  headers: dict[str, str] | None = None) -> None:
+            self.send_response(status)
+            if content_type:
+                self.send_header("Content-Type", content_type)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            if status != 304:
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            # The poller hangs up on the oversized bodies.
+            with contextlib.suppress(ConnectionError):
+                self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            if not isinstance(sys.exc_info()[1], ConnectionError):  # a client hanging up
+                super().handle_error(request, client_address)
+
+    server = Server(("127.0.0.1", 0), Handler)
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+class FeedServer:
+    """The server process, seen from the benchmark."""
+
+    def __init__(self, directory: Path) -> None:
+        self.process = subprocess.Popen([sys.executable, __file__, "serve", str(directory)],
+                                        stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout
+        self.port = int(self.process.stdout.readline())
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def switch(self, validators: bool, generation: int) -> None:
+        query = f"validators={int(validators)}&generation={generation}"
+        with urllib.request.urlopen(self.url(f"/_control?{query}"), timeout=10) as answer:
+            answer.read()
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait()
+
+
+# --- measured cases (each in a fresh process) ---------------------------------------
+
+def case_floor(directory: str) -> dict[str, Any]:
+    """feedparser alone on every document of generation 1, with its default options."""
+    import feedparser
+
+    paths = sorted(Path(directory).glob("*.xml"), key=lambda p: int(p.stem))
+    result: dict[str, Any] = {}
+    with timed(result):
+        result["entries"] = sum(len(feedparser.parse(p.read_bytes()).entries) for p in paths)
+    return result
+
+
+def case_poll(config_path: str) -> dict[str, Any]:
+    """Our poll of every feed, as `aggregator fetch --force` runs it."""
+    from aggregator.config import load_config
+    from aggregator.fetch import make_session
+    from aggregator.store import Store
+    from aggregator.update import update_feeds
+
+    config = load_config(config_path)
+    store = Store.open(config.settings.database)
+    result: dict[str, Any] = {}
+    try:
+        with timed(result):
+            outcomes = update_feeds(store, make_session(), config, datetime.now(UTC),
+                                    force=True)
+        stored = sum(s.entry_count for s in store.feed_states().values())
+    finally:
+        store.close()
+    return {
+        **result, "stored": stored,
+        "outcomes": dict(Counter(o.outcome for o in outcomes)),
+        "new": sum(o.new for o in outcomes), "updated": sum(o.updated for o in outcomes),
+        "duplicates": sum(o.duplicates for o in outcomes),
+        "errors": sorted({o.error for o in outcomes if o.error})[:3],
+    }
+
+
+def case_reader(database: str, urls: list[str]) -> dict[str, Any]:
+    """reader's poll of every feed: its defaults, except that every feed is due."""
+    from reader import UpdatedFeed, make_reader
+
+    reader = make_reader(database)
+    result: dict[str, Any] = {}
+    try:
+        for url in urls:  # a no-op after the first case
+            reader.add_feed(url, exist_ok=True)
+        with timed(result):
+            # update_feeds() is this loop; scheduled=False polls feeds not yet due,
+            # like our force=True (the cases follow each other within minutes).
+            results = list(reader.update_feeds_iter(scheduled=False))
+        stored = reader.get_entry_counts().total
+    finally:
+        reader.close()
+    updated = [r.value for r in results if isinstance(r.value, UpdatedFeed)]
+    errors = [r.value for r in results if isinstance(r.value, Exception)]
+    return {
+        **result, "stored": stored,
+        "outcomes": {"updated": len(updated), "not_modified": sum(r.value is None
+                                                                  for r in results),
+                     "error": len(errors)},
+        "new": sum(u.new for u in updated), "updated": sum(u.modified for u in updated),
+        "errors": sorted({repr(e) for e in errors})[:3],
+    }
+
+
+def case_hostile(url: str) -> dict[str, Any]:
+    """One fetch of one URL with the default 10 MB cap."""
+    from aggregator.fetch import fetch_feed, make_session
+
+    result: dict[str, Any] = {}
+    with timed(result):
+        result["error"] = fetch_feed(make_session(), url, max_size=10_000_000).error
+    return result
+
+
+def case_fill(config_path: str, count: int, newest: int | None) -> dict[str, Any]:
+    """Fill a render database: RENDER_PER_FEED posts a feed over RENDER_DAYS (or the newest).
+
+    Bodies come from a pool of cleaned posts (render does not compare texts) and
+    entries carry no fingerprint (render does not look them up), so filling is
+    mostly inserting rows through Store.save_poll.
+    """
+    from aggregator.clean import clean_entry
+    from aggregator.config import load_config
+    from aggregator.dedup import entry_identity, entry_signature
+    from aggregator.models import PollRecord
+    from aggregator.store import Store
+
+    started = time.perf_counter()
+    config = load_config(config_path)
+    timeline = corpus.render_timeline(count)
+    if newest is not None:
+        timeline = timeline[-newest:]
+    by_feed: dict[int, list[tuple[datetime, int]]] = {}
+    for published, feed, number in timeline:
+        by_feed.setdefault(feed, []).append((published, number))
+    pool = [clean_entry(_parsed(corpus.make_post(corpus.blog(k % count), 1000 + k)), None)
+            for k in range(499)]
+    polled = corpus.RENDER_END + timedelta(minutes=1)
+    store = Store.open(config.settings.database)
+    try:
+        store.sync_feeds(config.feeds)
+        for feed, posts in sorted(by_feed.items()):
+            b = corpus.blog(feed)
+            entries = []
+            for published, number in posts:
+                post = corpus.make_post(b, number, published, body=False)
+                body = pool[(feed * corpus.RENDER_PER_FEED + number) % len(pool)]
+                entries.append(replace(
+                    body, identity=entry_identity(post.guid, post.link, post.title, ""),
+                    signature=entry_signature(post.title, post.link, post.author,
+                                              body.content, body.summary),
+                    title=post.title, link=post.link, author=post.author,
+                    published=published, categories=post.categories))
+            store.save_poll(config.feeds[feed].name,
+                            PollRecord(polled_at=polled, next_poll=polled, status=200),
+                            entries)
+    finally:
+        store.close()
+    return {"elapsed": time.perf_counter() - started, "cpu": time.process_time(),
+            "entries": len(timeline)}
+
+
+def _parsed(post: corpus.Post) -> Any:
+    from aggregator.models import ParsedEntry
+
+    return ParsedEntry(guid=post.guid, link=post.link, title=post.title, title_is_html=False,
+                       author=post.author, published=post.published, updated=None,
+                       content=post.html, summary=post.excerpt, categories=post.categories)
+
+
+def case_add_posts(config_path: str, count: int) -> dict[str, Any]:
+    """One poll's worth of new posts on the latest day: one feed in ten gets one.
+
+    They go through clean and fingerprint as a poll's would (no fetch, no parse).
+    """
+    from aggregator.clean import clean_entry
+    from aggregator.config import load_config
+    from aggregator.dedup import fingerprint, paragraphs
+    from aggregator.models import PollRecord
+    from aggregator.store import Store
+
+    config = load_config(config_path)
+    polled = corpus.RENDER_END + timedelta(hours=1)
+    store = Store.open(config.settings.database)
+    added = 0
+    try:
+        for index in filter(corpus.changed_in_generation_2, range(count)):
+            post = corpus.make_post(corpus.blog(index), corpus.NEW_POST,
+                                    corpus.RENDER_END + timedelta(minutes=30))
+            entry = clean_entry(_parsed(post), None)
+            entry = replace(entry, fingerprint=fingerprint(entry.title, entry.link,
+                                                           paragraphs(entry.content)))
+            counts = store.save_poll(config.feeds[index].name, PollRecord(
+                polled_at=polled, next_poll=polled, status=200), [entry])
+            added += counts.new
+    finally:
+        store.close()
+    return {"elapsed": 0.0, "cpu": 0.0, "added": added}
+
+
+def case_render(config_path: str, now: str) -> dict[str, Any]:
+    """render_site, as `aggregator render` runs it (sync_feeds first, not timed)."""
+    from aggregator.config import load_config
+    from aggregator.render import render_site
+    from aggregator.store import Store
+
+    config = load_config(config_path)
+    store = Store.open(config.settings.database)
+    result: dict[str, Any] = {}
+    try:
+        store.sync_feeds(config.feeds)
+        with timed(result):
+            report = render_site(store, config.settings, config.feeds,
+                                 datetime.fromisoformat(now))
+    finally:
+        store.close()
+    return {**result, "days": report.days, "written": report.written,
+            "unchanged": report.unchanged}
+
+
+CASES: dict[str, Callable[..., dict[str, Any]]] = {
+    "floor": case_floor, "poll": case_poll, "reader": case_reader, "hostile": case_hostile,
+    "fill": case_fill, "add_posts": case_add_posts, "render": case_render,
+}
+
+
+def run_case_here(name: str, arguments: str) -> None:
+    """In the case's process: run it, then print its result and VmHWM as JSON."""
+    result = CASES[name](**json.loads(arguments))
+    status = Path("/proc/self/status").read_text()
+    match = re.search(r"VmHWM:\s+(\d+) kB", status)
+    result["hwm_mb"] = int(match.group(1)) / 1024 if match else 0.0
+    print(json.dumps(result, default=str))
+
+
+@dataclass
+class Measured:
+    """A case's result, its process's VmHWM, and the sampled peak of its process tree."""
+
+    elapsed: float
+    cpu: float  # seconds of CPU, the process and its workers
+    hwm_mb: float
+    tree_mb: float  # RSS summed over the tree
+    tree_pss_mb: float
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def run_case(work: Path, name: str, **arguments: Any) -> Measured:
+    """Run a case in a fresh process, sampling the RSS of it and its descendants."""
+    out, err = work / f"{name}.out", work / f"{name}.err"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, __file__, "case", name, json.dumps(arguments)],
+            stdout=stdout, stderr=stderr, cwd=work)
+        rss = pss = 0
+        for tick in itertools.count():
+            if process.poll() is not None:
+                break
+            if tick % 10 == 0:  # walking /proc costs more than sampling; workers live long
+                tree = descendants(process.pid)
+            sample = tree_memory(tree)
+            rss, pss = max(rss, sample[0]), max(pss, sample[1])
+            time.sleep(SAMPLE_EVERY)
+    lines = out.read_text().splitlines()
+    if process.returncode or not lines:
+        raise RuntimeError(f"case {name} failed ({process.returncode}):\n"
+                           + err.read_text()[-3000:])
+    noise = err.read_text().splitlines()
+    if noise:  # warnings the code logged: worth seeing, not fatal
+        print(f"    ({name}: {len(noise)} lines on stderr, first: {noise[0][:160]})")
+    data = json.loads(lines[-1])
+    return Measured(data["elapsed"], data["cpu"], data["hwm_mb"], rss / 2**20, pss / 2**20,
+                    data)
+
+
+def descendants(root: int) -> list[int]:
+    """`root` and every process descending from it (the forkserver, the parse workers)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # the command name may hold spaces: the ppid is the 2nd field after ")"
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(stat.parent.name))
+    found, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        pending += children.get(pid, [])
+    return found
+
+
+def tree_memory(pids: list[int]) -> tuple[int, int]:
+    """Bytes resident in processes: RSS summed, and PSS summed.
+
+    Summed RSS counts the pages they share (the forkserver's preloaded modules) once
+    per process; PSS splits them among the sharers.
+    """
+    rss = pss = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            rss += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+            found = re.search(r"^Pss:\s+(\d+) kB", Path(f"/proc/{pid}/smaps_rollup")
+                              .read_text(), re.M)
+            pss += int(found.group(1)) * 1024 if found else 0
+    return rss, pss
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds used by `root` and its descendants, living or reaped.
+
+    A worker that exited was reaped by its parent (the forkserver), whose
+    cutime and cstime then hold its time.
+    """
+    ticks = 0
+    for pid in descendants(root):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def timed(result: dict[str, Any]) -> Iterator[None]:
+    """Set result["elapsed"] and result["cpu"] (of this process tree) for the block."""
+    cpu, started = tree_cpu(os.getpid()), time.perf_counter()
+    yield
+    result["elapsed"] = time.perf_counter() - started
+    result["cpu"] = tree_cpu(os.getpid()) - cpu
+
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+# --- configuration files ------------------------------------------------------------
+
+def feed_name(index: int) -> str:
+    return f"{corpus.blog(index).title} #{index}"
+
+
+def write_config(directory: Path, feeds: list[dict[str, Any]], **settings: Any) -> Path:
+    """A feeds.yaml (written as JSON, which YAML reads) with the benchmark's settings."""
+    directory.mkdir(parents=True, exist_ok=True)
+    values = {"database": "bench.db", "output_dir": "public", "title": "Veille du banc",
+              "base_url": "http://127.0.0.1:8080/", "timezone": "Europe/Paris",
+              "language": "fr", "poll_interval": "1h", **SETTINGS, **settings}
+    path = directory / "feeds.yaml"
+    path.write_text(json.dumps({"settings": values, "feeds": feeds}, ensure_ascii=False,
+                               indent=1), "utf-8")
+    return path
+
+
+def feed_list(count: int, url: Callable[[int], str]) -> list[dict[str, Any]]:
+    return [{"name": feed_name(i), "url": url(i), "tags": list(corpus.blog(i).tags)}
+            for i in range(count)]
+
+
+# --- the run --------------------------------------------------------------------------
+
+POLL_CASES = (
+    ("first", "first poll: fetch, parse, clean, dedup, store", True, 1),
+    ("304", "nothing changed, the server answers 304", True, 1),
+    ("same", "same bytes re-sent without 304", False, 1),
+    ("new10", "10% of feeds with one new entry", True, 2),
+)
+
+
+@dataclass
+class Run:
+    """Everything measured, for the table."""
+
+    count: int
+    corpus: str
+    floor: Measured | None = None
+    ours: dict[str, Measured] = field(default_factory=dict)
+    reader: dict[str, Measured] = field(default_factory=dict)
+    reader_note: str | None = None
+    hostile: dict[str, Measured] = field(default_factory=dict)
+    render: dict[str, Measured] = field(default_factory=dict)
+    render_note: str = ""
+
+
+def reader_available() -> str | None:
+    """None when reader can be imported here, else why not."""
+    probe = subprocess.run([sys.executable, "-c", "import reader"], capture_output=True,
+                           text=True)
+    return None if probe.returncode == 0 else probe.stderr.strip().splitlines()[-1]
+
+
+def poll_cases(run: Run, work: Path, server: FeedServer, with_reader: bool) -> None:
+    """The four poll cases, ours then reader's, on one database each."""
+    feeds = feed_list(run.count, lambda i: server.url(f"/feeds/{i}.xml"))
+    config = write_config(work / "ours", feeds)
+    urls = [f["url"] for f in feeds]
+    for key, label, validators, generation in POLL_CASES:
+        server.switch(validators, generation)
+        run.ours[key] = progress(f"ours: {label}", work, "poll", config_path=str(config))
+        if with_reader:
+            run.reader[key] = progress(f"reader: {label}", work, "reader",
+                                       database=str(work / "reader.sqlite"), urls=urls)
+    server.switch(True, 1)
+    for name in ("f0", *HOSTILE):
+        path = "/feeds/0.xml" if name == "f0" else f"/{name}"
+        run.hostile[name] = progress(f"hostile: one fetch of {path}", work, "hostile",
+                                     url=server.url(path))
+
+
+def render_cases(run: Run, work: Path) -> None:
+    """Full, then incremental render, with 2·N and 200·N entries stored."""
+    count = run.count
+    now = (corpus.RENDER_END + timedelta(hours=2)).isoformat()
+    feeds = feed_list(count, lambda i: f"http://127.0.0.1:9/feeds/{i}.xml")
+    sizes = {"small": 2 * count, "large": corpus.RENDER_PER_FEED * count}
+    for size, entries in sizes.items():
+        directory = work / f"render-{size}"
+        cached = render_database(directory, feeds, count,
+                                 None if size == "large" else entries)
+        shutil.copyfile(cached, directory / "bench.db")
+        config = write_config(directory, feeds, database="bench.db")
+        run.render[f"{size}-full"] = progress(
+            f"render: {entries:,} entries, first full render", work, "render",
+            config_path=str(config), now=now)
+        added = run_case(work, "add_posts", config_path=str(config), count=count)
+        run.render[f"{size}-after"] = progress(
+            f"render: {entries:,} entries + {added.data['added']} new, render again", work,
+            "render", config_path=str(config), now=now)
+    run.render_note = (
+        f"render databases: {count} feeds, {sizes['large']:,} entries "
+        f"({corpus.RENDER_PER_FEED} a feed over {corpus.RENDER_DAYS} days, about "
+        f"{sizes['large'] // corpus.RENDER_DAYS} a day) and its newest {sizes['small']:,} "
+        f"(the last {corpus.RENDER_DAYS * sizes['small'] // sizes['large']} days or so); "
+        f"then {count // corpus.CHANGED_EVERY} new entries on the latest day")
+
+
+def render_database(directory: Path, feeds: list[dict[str, Any]], count: int,
+                    newest: int | None) -> Path:
+    """A filled render database from the cache, built when missing."""
+    key = source_hash(HERE / "bench_corpus.py", ROOT / "aggregator" / "db.py",
+                      ROOT / "aggregator" / "migrations")
+    label = f"render-{count}-{newest or 'all'}"
+    cached = _cache_dir() / f"{label}-{key}.db"
+    if not cached.exists():
+        for stale in CACHE.glob(f"{label}-*.db"):
+            stale.unlink()
+        building = directory / "building.db"
+        config = write_config(directory, feeds, database=building.name)
+        filled = progress(f"building the render database ({label}, cached afterwards)",
+                          directory, "fill", config_path=str(config), count=count,
+                          newest=newest)
+        assert filled.data["entries"] == (newest or corpus.RENDER_PER_FEED * count)
+        # Closing the store checkpointed the WAL: the .db file alone holds everything.
+        assert not Path(f"{building}-wal").exists()
+        shutil.move(building, cached)
+    directory.mkdir(parents=True, exist_ok=True)
+    return cached
+
+
+def progress(label: str, work: Path, name: str, **arguments: Any) -> Measured:
+    """Run a case, saying what and how long."""
+    print(f"  {label} …", end="", flush=True)
+    result = run_case(work, name, **arguments)
+    print(f" {result.elapsed:.2f} s (CPU {result.cpu:.2f} s), peak {result.hwm_mb:.0f} MB"
+          + (f" (tree {result.tree_mb:.0f} MB)" if result.tree_mb > result.hwm_mb * 1.2
+             else ""), flush=True)
+    return result
+
+
+# --- the table ------------------------------------------------------------------------
+
+def verdict(ok: bool, figure: str) -> str:
+    return f"{'PASS' if ok else 'FAIL'} ({figure})"
+
+
+HEADER = ["case", "ours s", "ours CPU s", "reader s", "reader CPU s", "ours ÷ floor",
+          "ours ÷ reader", "peak RSS MB", "with workers MB", "reader peak MB", "target",
+          "result"]
+
+
+def row(label: str, ours: Measured | None = None, theirs: Measured | None = None,
+        floor: float | None = None, workers: bool = False, target: str = "",
+        result: str = "") -> list[str]:
+    """One line of the table; blank where a figure does not apply."""
+    def figure(measured: Measured | None, value: Callable[[Measured], float],
+               form: str) -> str:
+        return format(value(measured), form) if measured else ""
+
+    return [
+        label, figure(ours, lambda m: m.elapsed, ".2f"), figure(ours, lambda m: m.cpu, ".2f"),
+        figure(theirs, lambda m: m.elapsed, ".2f"), figure(theirs, lambda m: m.cpu, ".2f"),
+        format(ours.elapsed / floor, ".3f") if ours and floor else "",
+        format(ours.elapsed / theirs.elapsed, ".2f") if ours and theirs else "",
+        figure(ours, lambda m: m.hwm_mb, ".0f"),
+        figure(ours, lambda m: m.tree_mb, ".0f") if workers else "",
+        figure(theirs, lambda m: m.hwm_mb, ".0f"), target, result,
+    ]
+
+
+def table(run: Run) -> list[str]:
+    """The markdown table: one row per case."""
+    assert run.floor
+    floor = run.floor.elapsed
+    rows = [HEADER, row("floor: feedparser alone, every document once", run.floor, None,
+                        floor)]
+    targets = {"first": ("≤ 0.65 × floor", 0.65), "304": ("≤ reader", None),
+               "same": ("≤ 0.10 × floor", 0.10), "new10": ("≤ 0.10 × floor", 0.10)}
+    for key, label, _, _ in POLL_CASES:
+        ours, theirs = run.ours[key], run.reader.get(key)
+        target, limit = targets[key]
+        if limit is not None:
+            result = verdict(ours.elapsed <= limit * floor, f"{ours.elapsed / floor:.2f}×")
+        elif theirs:
+            result = verdict(ours.elapsed <= theirs.elapsed,
+                             f"{ours.elapsed / theirs.elapsed:.2f}×")
+        else:
+            result = "n/a (reader not run)"
+        rows.append(row(label, ours, theirs, floor, True, target, result))
+    first = run.ours["first"]
+    rows.append(row("first poll, peak memory (process + parse workers, sampled)", None,
+                    target="< 200 MB", result=verdict(
+                        first.tree_mb < 200, f"{first.tree_mb:.0f} MB RSS summed; "
+                        f"{first.tree_pss_mb:.0f} MB PSS summed")))
+    if run.render:
+        rows += render_rows(run)
+    labels = {"f0": "one fetch: a normal feed", "huge.xml": "one fetch: a 20 MB body",
+              "bomb.gz": "one fetch: a 1 GB gzip bomb (1 MB sent)"}
+    for name, measured in run.hostile.items():
+        rows.append(row(labels[name], measured, result=measured.data["error"] or "ok"))
+    return markdown(rows)
+
+
+def render_rows(run: Run) -> list[list[str]]:
+    small, large = 2 * run.count, corpus.RENDER_PER_FEED * run.count
+    added = run.count // corpus.CHANGED_EVERY
+    rows = []
+    for size, entries in (("small", small), ("large", large)):
+        full = run.render[f"{size}-full"]
+        rows.append(row(f"render, {entries:,} entries: first full render "
+                        f"({full.data['days']} days)", full,
+                        result=f"{full.data['written']} files written"))
+    before, after = run.render["small-after"], run.render["large-after"]
+    ratio = after.elapsed / before.elapsed
+    rows.append(row(f"render, {small:,} entries, after {added} new", before,
+                    result=f"{before.data['written']} files written"))
+    rows.append(row(f"render, {large:,} entries, after {added} new", after,
+                    target=f"≤ 1.5 × the {small:,} case",
+                    result=verdict(ratio <= 1.5, f"{ratio:.2f}×, {after.data['written']} "
+                                   "files written")))
+    return rows
+
+
+def markdown(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+             for row in rows]
+    rule = "| " + " | ".join("-" * w for w in widths) + " |"
+    return [lines[0], rule, *lines[1:]]
+
+
+def details(run: Run) -> list[str]:
+    """What each poll did, to check the times measure what they claim."""
+    lines = []
+    for who, results in (("ours", run.ours), ("reader", run.reader)):
+        for key, label, _, _ in POLL_CASES:
+            if key not in results:
+                continue
+            data = results[key].data
+            errors = f"; errors: {data['errors']}" if data["errors"] else ""
+            lines.append(f"- {who}, {label}: {data['outcomes']}, {data['new']} new, "
+                         f"{data['updated']} updated"
+                         + (f", {data['duplicates']} copies of another feed's entry"
+                            if "duplicates" in data else "")
+                         + f"; {data['stored']} entries stored{errors}")
+    return lines
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        found = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+        cpu = found.group(1).strip() if found else cpu
+    versions = []
+    for package in PACKAGES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions.append(f"{package} {metadata.version(package)}")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()} "
+            f"(load average over 1, 5, 15 min at the end: {load}); "
+            f"Python {platform.python_version()}; " + ", ".join(versions))
+
+
+def git_commit() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True,
+                              text=True).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    if not git("status", "--porcelain", "--", "aggregator", "templates"):
+        return commit
+    # Several people work in one tree: name the uncommitted state the run measured.
+    diff = git("diff", "HEAD", "--", "aggregator", "templates")
+    return (f"{commit} + uncommitted changes in aggregator/ or templates/ "
+            f"(diff sha256 {hashlib.sha256(diff.encode()).hexdigest()[:10]})")
+
+
+def report(run: Run, started: datetime, elapsed: float) -> list[str]:
+    """The section printed and appended to RESULTS.md."""
+    reader = ("reader: a fresh database, add_feed for each URL, update_feeds_iter("
+              "scheduled=False), its defaults otherwise (1 worker)"
+              if run.reader else f"reader: not run ({run.reader_note})")
+    return [
+        f"## Bench: {run.count} feeds — {started:%Y-%m-%d %H:%M} UTC", "",
+        f"`make bench N={run.count}` (benchmarks/bench.py).", "",
+        f"- machine: {machine()}",
+        f"- code: commit {git_commit()}",
+        f"- corpus: {run.corpus}; served from 127.0.0.1 by a separate process "
+        "(HTTP/1.1, ETag and Last-Modified; in the \"same bytes\" case the server ignores "
+        "If-None-Match/If-Modified-Since and re-sends every body with its ETag)",
+        "- ours: update_feeds(store, make_session(), config, now, force=True) (what "
+        "`aggregator fetch --force` runs) on SQLite, settings "
+        + ", ".join(f"{k} {v}" for k, v in SETTINGS.items()) + "; the four cases in order "
+        "on one database; " + reader,
+        "- each case in a fresh process; peak RSS is its VmHWM; \"with workers\" is the "
+        f"peak of its process tree's summed RSS (pages shared by the workers counted in each; "
+        f"the memory row also gives PSS), sampled every {SAMPLE_EVERY * 1000:.0f} ms; "
+        "CPU s is the user + system time of the process and its workers during the timed "
+        "call (less disturbed than wall time by other load on the machine); targets are on "
+        "wall time",
+        *([f"- {run.render_note}; render_site timed, the new entries added through "
+           "Store.save_poll beforehand"] if run.render_note else []),
+        f"- whole run: {elapsed / 60:.1f} min", "",
+        *table(run), "", *details(run), "",
+    ]
+
+
+# --- main -----------------------------------------------------------------------------
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "serve":
+        serve(Path(sys.argv[2]))
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "case":
+        run_case_here(sys.argv[2], sys.argv[3])
+        return
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--feeds", type=int, default=1000, help="N, the number of feeds")
+    parser.add_argument("--no-reader", action="store_true", help="skip lemon24's reader")
+    parser.add_argument("--no-render", action="store_true", help="skip the render cases")
+    parser.add_argument("--no-append", action="store_true",
+                        help=f"print only; do not append to {RESULTS.relative_to(ROOT)}")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = parser.parse_args()
+    started, clock = datetime.now(UTC), time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="bench-"))
+    try:
+        run = measure(work, args.feeds, with_reader=not args.no_reader,
+                      with_render=not args.no_render)
+    finally:
+        if args.keep:
+            print(f"work folder kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    section = report(run, started, time.perf_counter() - clock)
+    print("\n" + "\n".join(section))
+    if not args.no_append:
+        with RESULTS.open("a", encoding="utf-8") as results:
+            if results.tell() == 0:  # the same preamble soak.py writes
+                results.write("# Benchmark results\n\nEach benchmark appends a dated "
+                              "section here; newest last.\n\n")
+            results.write("\n" + "\n".join(section))
+        print(f"appended to {RESULTS}")
+
+
+def measure(work: Path, count: int, with_reader: bool, with_render: bool) -> Run:
+    """Build or reuse the corpus, then run every case in order."""
+    print(f"corpus of {count} feeds …", flush=True)
+    directory = build_corpus(count)
+    run = Run(count, describe_corpus(directory, count))
+    print(f"  {run.corpus}")
+    run.floor = progress("floor: feedparser alone", work, "floor",
+                         directory=str(directory / "gen1"))
+    run.reader_note = reader_available() if with_reader else "--no-reader"
+    server = FeedServer(directory)
+    try:
+        poll_cases(run, work, server, with_reader and run.reader_note is None)
+    finally:
+        server.close()
+    if with_render:
+        render_cases(run, work)
+    return run
+
+
+if __name__ == "__main__":
+    main()
