@@ -165,15 +165,21 @@ def _poll_with_progress(store: Store, config: Config, *, force: bool = False,
     """update_feeds, with a progress bar when a person is watching."""
     now = datetime.now(UTC)
     if not console.is_terminal:
-        return update_feeds(store, make_session(), config, now, force=force, only=only)
+        return update_feeds(store, make_session(), config, now, force=force, only=only,
+                            clock=_utc_now)
     columns = [TextColumn("Polling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("poll", total=None)
-        states = store.feed_states()
+        states = store.feed_states(count_entries=False)
         progress.update(task, total=len(select_feeds(config, states, now, force=force,
                                                      only=only)))
         return update_feeds(store, make_session(), config, now, force=force, only=only,
-                            on_outcome=lambda _outcome: progress.advance(task))
+                            on_outcome=lambda _outcome: progress.advance(task),
+                            clock=_utc_now)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _print_outcomes(outcomes: Sequence[UpdateOutcome], elapsed: float) -> None:
@@ -203,18 +209,23 @@ def _print_outcomes(outcomes: Sequence[UpdateOutcome], elapsed: float) -> None:
 
 
 @main.command()
+@click.option("--full", is_flag=True,
+              help="Render every day page, not only those whose entries changed.")
 @click.pass_context
-def render(ctx: click.Context) -> None:
+def render(ctx: click.Context, full: bool) -> None:
     """Write the output folder (digest pages and merged feeds) from the database."""
     config = _load(ctx)
     store = _open_store(config)
     try:
         store.sync_feeds(config.feeds)
-        report = render_site(store, config.settings, config.feeds, datetime.now(UTC))
+        report = render_site(store, config.settings, config.feeds, datetime.now(UTC),
+                             full=full)
     finally:
         store.close()
+    pages = (f"{report.days} day pages" if report.full
+             else f"{report.rendered_days} of {report.days} day pages")
     console.print(
-        f"Rendered {report.days} day pages and {report.entries_in_feed} feed entries "
+        f"Rendered {pages} and {report.entries_in_feed} feed entries "
         f"into {config.settings.output_dir} ({report.written} files written, "
         f"{report.unchanged} unchanged).", markup=False)
 
@@ -307,7 +318,7 @@ def prune(ctx: click.Context, dry_run: bool) -> None:
     try:
         removed = store.prune(before, settings.keep_per_feed, dry_run=dry_run)
         if removed and not dry_run:
-            render_site(store, settings, config.feeds, now)
+            render_site(store, settings, config.feeds, now, full=True)
     finally:
         store.close()
     for name, count in sorted(removed.items()):
@@ -352,7 +363,8 @@ def import_command(ctx: click.Context, file: Path) -> None:
         with file.open(encoding="utf-8") as handle:
             counts = import_lines(store, handle)
         store.sync_feeds(config.feeds)
-        render_site(store, config.settings, config.feeds, datetime.now(UTC))
+        # Imported entries keep their own change times: only a full render finds them.
+        render_site(store, config.settings, config.feeds, datetime.now(UTC), full=True)
     except BackupError as exc:
         raise click.ClickException(f"{file}: {exc}") from None
     finally:
@@ -372,6 +384,32 @@ def vacuum(ctx: click.Context) -> None:
     finally:
         store.close()
     console.print(f"Vacuumed {config.settings.database.split('@')[-1]}.", markup=False)
+
+
+@main.group()
+def db() -> None:
+    """Look after the database's schema."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply the schema migrations the database lacks (every command also does it)."""
+    config = _load(ctx)
+    try:
+        store = Store.open(config.settings.database, upgrade=False)
+        before, after = store.upgrade_schema()
+    except SQLAlchemyError as exc:
+        raise click.ClickException(
+            f"cannot upgrade the database named in {config.path} (settings.database): "
+            f"{exc.__class__.__name__}: {getattr(exc, 'orig', None) or exc}") from None
+    store.close()
+    where = config.settings.database.split("@")[-1]
+    if before == after:
+        console.print(f"{where} is up to date (revision {after}).", markup=False)
+    else:
+        console.print(f"Upgraded {where} from revision {before or 'none (empty)'} "
+                      f"to {after}.", markup=False)
 
 
 @main.command()

@@ -89,6 +89,9 @@ class Settings:
     digest_time: time = time(7, 0)
     retention: timedelta | None = None  # None: keep everything
     keep_per_feed: int = 50  # newest entries of each feed that pruning never removes
+    # How long a worker's claim on a feed holds: a worker that dies mid-poll
+    # leaves its feeds to the others after this long (see docs/scaling.md).
+    claim_lease: timedelta = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -286,6 +289,7 @@ _SETTINGS: dict[str, Callable[[object], Any]] = {
     "digest_time": _parse_clock,
     "retention": parse_duration,
     "keep_per_feed": _parse_positive_int,
+    "claim_lease": parse_duration,
 }
 _FEED_KEYS: dict[str, Callable[[object], Any]] = {
     "name": _parse_text,

@@ -86,6 +86,11 @@ class FeedRow(Base):
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Hashes of paragraphs seen in several of its entries (footers, signatures, forms).
     boilerplate: Mapped[list[int] | None] = mapped_column(JSON)
+    # The worker polling this feed now, and until when its lease holds: several
+    # `run` processes on one PostgreSQL database never poll a feed together, and
+    # the feeds of a worker that died are taken up again once its lease runs out.
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class EntryRow(Base):
@@ -97,6 +102,8 @@ class EntryRow(Base):
         Index("ix_entries_dated", "dated"),
         Index("ix_entries_article", "article_id"),
         Index("ix_entries_canonical_dated", "is_canonical", "dated"),
+        # An incremental render asks which entries changed since the last one.
+        Index("ix_entries_changed", "changed"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -144,20 +151,43 @@ class EntryKeyRow(Base):
     key: Mapped[int] = mapped_column(BigInteger)
 
 
+class EntryMoveRow(Base):
+    """A filing date an entry left (it was re-dated): that day's page must be rendered
+    again, and the entry itself no longer says so."""
+
+    __tablename__ = "entry_moves"
+    __table_args__ = (Index("ix_entry_moves_moved_at", "moved_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dated: Mapped[datetime] = mapped_column(UTCDateTime)
+    moved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The revision that matches the tables of databases made before migrations existed.
 FIRST_REVISION = "0001"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`, with SQLite tuned for one writer and concurrent readers."""
+def make_engine(url: str, *, upgrade: bool = True) -> Engine:
+    """An engine for `url`, with SQLite tuned for one writer and concurrent readers;
+    its schema brought up to date unless `upgrade` is False."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _configure_sqlite)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    migrate(engine)
+    if upgrade:
+        migrate(engine)
     return engine
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The Alembic revision the database is at; None for an empty one."""
+    with engine.connect() as connection:
+        tables = inspect(connection)
+        if not tables.has_table("alembic_version"):
+            return FIRST_REVISION if tables.has_table("feeds") else None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def migrate(engine: Engine) -> None:

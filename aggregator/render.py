@@ -1,13 +1,21 @@
-"""Jinja2 environment, digest pages and merged feeds, written atomically."""
+"""Jinja2 environment, digest pages and merged feeds, written atomically.
+
+A render builds on the last one: a state file in the output folder says when it
+ran and which days have pages, and only the pages of days whose entries changed
+since (and of their neighbours) are rendered again.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -16,6 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from aggregator import PROJECT_URL, __version__
+from aggregator import digest as digest_module
 from aggregator.clean import strip_forbidden_chars
 from aggregator.config import FeedConfig, Settings
 from aggregator.digest import (
@@ -44,22 +53,40 @@ from aggregator.feeds import (
     write_feeds,
 )
 from aggregator.filters import EntryFilter
-from aggregator.i18n import load_translations
-from aggregator.models import StoredEntry
+from aggregator.i18n import catalog_path, load_translations
+from aggregator.models import FeedState, StoredEntry
 from aggregator.store import Store
+
+log = logging.getLogger(__name__)
 
 STYLESHEET = "style.css"
 ARCHIVE_PAGE = "archive.html"
+STATE_FILE = ".render-state.json"  # a dotfile: `serve` does not serve it
+# Entries stamped up to this long before the last render may have been saved after
+# it: another worker's poll committed late, clocks of two machines apart.
+LATE_SAVES = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
 class RenderReport:
-    """What a render wrote: files changed, files left as they were, day pages in all."""
+    """What a render wrote: files changed, files left as they were, day pages in all,
+    day pages rendered this time, and whether every page was (a full render)."""
 
     written: int
     unchanged: int
     days: int
     entries_in_feed: int
+    rendered_days: int = 0
+    full: bool = True
+
+
+@dataclass(frozen=True)
+class RenderState:
+    """What a render leaves in the output folder for the next one to build on."""
+
+    stamp: str  # see site_stamp
+    rendered_at: datetime
+    days: tuple[date, ...]  # the days that have a page, newest first
 
 
 def templates_dir() -> Path:
@@ -136,41 +163,141 @@ class _Writer:
 
 
 def render_site(
-    store: Store, settings: Settings, feeds: Sequence[FeedConfig], now: datetime
+    store: Store, settings: Settings, feeds: Sequence[FeedConfig], now: datetime, *,
+    full: bool = False,
 ) -> RenderReport:
-    """Write every day page, the index, the archive, the merged, per-tag and digest feeds
-    and the OPML list."""
+    """Write the day pages, the index, the archive, the merged, per-tag and digest feeds
+    and the OPML list.
+
+    Day pages are rendered again only where something changed since the last render
+    of the output folder; every one of them is with `full`, on a first render, or
+    when something every page shows changed (see site_stamp).
+    """
+    try:
+        return _render_site(store, settings, feeds, now, full)
+    except _StaleState as stale:
+        # A day of the last render lost all its entries unseen (pruned by another
+        # process): the state cannot be trusted.
+        log.warning("%s has no entries left; rendering every page", stale)
+        return _render_site(store, settings, feeds, now, True)
+
+
+class _StaleState(Exception):
+    """The last render's state no longer matches the database."""
+
+
+def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
+                 now: datetime, full: bool) -> RenderReport:
     env = make_environment(language=settings.language)
     writer = _Writer(settings.output_dir)
-    tz = ZoneInfo(settings.timezone)
     rules = EntryFilter(settings.filters, feeds)
-    days = local_days(store.entry_dates(), tz)
-    if rules:  # a day whose every entry is filtered out gets no page
-        days = [d for d in days if rules.shown(store.entries_between(*day_bounds(d, tz)))]
+    day_entries = _DayEntries(store, rules, ZoneInfo(settings.timezone))
+    states = store.feed_states(count_entries=False)
+    site = site_stamp(settings, feeds, states)
+    last = None if full else previous_render(settings.output_dir, site)
+    if last is None:
+        days = _all_days(store, day_entries)
+        wanted = set(days)
+        _remove_stale_days(settings.output_dir, days)
+    else:
+        days, wanted = _changed_days(store, day_entries, last, now)
+        _remove_days(settings.output_dir, set(last.days) - set(days))
     tags = tag_feeds(feeds)
     common = _common_context(settings, tags)
+    recent = _render_days(env, writer, settings, day_entries, days, wanted, common)
+    _write_index(env, writer, settings, common, days, recent, now)
+    if last is None or last.days != tuple(days):
+        _write_archive(env, writer, settings, common, days)
+    documents = _feed_documents(store, rules, settings, feeds, tags, now)
+    digest = [_digest_day(env, page, changed, settings, common) for page, changed in recent]
+    write_feeds(env, writer.put, settings, feeds, states, documents, digest, now)
+    _remove_stale_tags(settings.output_dir, tags)
+    writer.put(STYLESHEET, (templates_dir() / "static" / STYLESHEET).read_text("utf-8"))
+    write_state(settings.output_dir, RenderState(site, now, tuple(days)))
+    return RenderReport(writer.written, writer.unchanged, len(days),
+                        len(documents[0][1].items), rendered_days=len(wanted),
+                        full=last is None)
+
+
+class _DayEntries:
+    """The entries each day shows, filters applied; the days an incremental render
+    looks at first are kept, so each is read once."""
+
+    def __init__(self, store: Store, rules: EntryFilter, tz: ZoneInfo) -> None:
+        self.store, self.rules, self.tz = store, rules, tz
+        self._kept: dict[date, list[StoredEntry]] = {}
+
+    def get(self, day: date, *, keep: bool = False) -> list[StoredEntry]:
+        found = self._kept.get(day)
+        if found is None:
+            found = self.rules.shown(self.store.entries_between(*day_bounds(day, self.tz)))
+            if keep:
+                self._kept[day] = found
+        return found
+
+
+def _all_days(store: Store, day_entries: _DayEntries) -> list[date]:
+    """Every day that has a page, newest first: a full render reads every entry's date."""
+    days = local_days(store.entry_dates(), day_entries.tz)
+    if day_entries.rules:  # a day whose every entry is filtered out gets no page
+        days = [d for d in days if day_entries.get(d)]
+    return days
+
+
+def _changed_days(store: Store, day_entries: _DayEntries, last: RenderState,
+                  now: datetime) -> tuple[list[date], set[date]]:
+    """The days that have a page now, and those whose page must be rendered again:
+    the days entries changed on since the last render, and the days whose previous
+    day, next day or month changed with them."""
+    since = min(last.rendered_at, now) - LATE_SAVES
+    touched = set(local_days(store.changed_dates(since), day_entries.tz))
+    shown = {day for day in touched if day_entries.get(day, keep=True)}
+    days = sorted((set(last.days) - touched) | shown, reverse=True)
+    return days, shown | _moved_surroundings(last.days, days)
+
+
+def _moved_surroundings(before: Sequence[date], after: Sequence[date]) -> set[date]:
+    """The days of `after` whose neighbours or month's days are not those of `before`."""
+    old, new = _surroundings(before), _surroundings(after)
+    return {day for day in after if old.get(day) != new[day]}
+
+
+def _surroundings(days: Sequence[date]) -> dict[date, tuple[object, ...]]:
+    """What a day page shows of the other days: the day before, the day after, its month."""
+    months: dict[date, list[date]] = {}
+    for day in days:
+        months.setdefault(month_of(day), []).append(day)
+    return {
+        day: (days[i + 1] if i + 1 < len(days) else None, days[i - 1] if i else None,
+              tuple(months[month_of(day)]))
+        for i, day in enumerate(days)
+    }
+
+
+def _render_days(
+    env: Environment, writer: _Writer, settings: Settings, day_entries: _DayEntries,
+    days: Sequence[date], wanted: set[date], common: dict[str, Any],
+) -> list[tuple[DayPage, datetime]]:
+    """Write the pages of the `wanted` days; return the newest DIGEST_DAYS pages, with
+    when each last changed, for the index and the digest feed."""
     months = _MonthLinks(days, settings.language)
-    recent_pages: list[tuple[DayPage, datetime]] = []  # with when each last changed
+    recent: list[tuple[DayPage, datetime]] = []
     for index, day in enumerate(days):
-        entries = rules.shown(store.entries_between(*day_bounds(day, tz)))
+        if day not in wanted and index >= DIGEST_DAYS:
+            continue
+        entries = day_entries.get(day)
+        if not entries:
+            raise _StaleState(day)
         page = build_day_page(
             day, entries, settings,
             previous=days[index + 1] if index + 1 < len(days) else None,
             following=days[index - 1] if index > 0 else None,
         )
+        if day in wanted:
+            writer.put(page.link.path, render_day_page(env, page, common, months.get(day)))
         if index < DIGEST_DAYS:
-            recent_pages.append((page, max(max(e.dated, e.changed) for e in entries)))
-        writer.put(page.link.path, render_day_page(env, page, common, months.get(day)))
-    _remove_stale_days(settings.output_dir, days)
-    _write_index(env, writer, settings, common, days, recent_pages, now)
-    _write_archive(env, writer, settings, common, days)
-    documents = _feed_documents(store, rules, settings, feeds, tags, now)
-    digest = [_digest_day(env, page, changed, settings, common)
-              for page, changed in recent_pages]
-    write_feeds(env, writer.put, settings, feeds, store.feed_states(), documents, digest, now)
-    _remove_stale_tags(settings.output_dir, tags)
-    writer.put(STYLESHEET, (templates_dir() / "static" / STYLESHEET).read_text("utf-8"))
-    return RenderReport(writer.written, writer.unchanged, len(days), len(documents[0][1].items))
+            recent.append((page, max(max(e.dated, e.changed) for e in entries)))
+    return recent
 
 
 class _MonthLinks:
@@ -284,3 +411,73 @@ def _remove_stale_days(root: Path, days: Sequence[date]) -> None:
         for page in folder.glob("????-??-??.html"):
             if page.name not in keep:
                 page.unlink()
+
+
+def _remove_days(root: Path, days: Iterable[date]) -> None:
+    """Delete the pages of days that no longer have entries to show."""
+    for day in days:
+        (root / "digest" / f"{day.isoformat()}.html").unlink(missing_ok=True)
+
+
+def site_stamp(settings: Settings, feeds: Sequence[FeedConfig],
+               states: Mapping[str, FeedState]) -> str:
+    """A hash of what every page shows or is built by: the code and templates, the
+    settings pages use, the feeds with their tags and filters, each blog's home page.
+
+    When it changes, every day page is rendered again.
+    """
+    parts = {
+        "version": __version__,
+        "code": [_file_digest(Path(__file__)), _file_digest(Path(digest_module.__file__))],
+        "templates": _folder_digest(templates_dir()),
+        "catalog": _file_digest(catalog_path(settings.language)),
+        "settings": [settings.database, settings.title, settings.base_url,
+                     settings.language, settings.timezone, repr(settings.filters)],
+        "feeds": [[f.name, list(f.tags), repr(f.filters)] for f in feeds],
+        "blogs": sorted([s.name, s.site_url or ""] for s in states.values()),
+    }
+    text = json.dumps(parts, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return ""
+
+
+def _folder_digest(folder: Path) -> list[tuple[str, str]]:
+    return [(str(path.relative_to(folder)), _file_digest(path))
+            for path in sorted(folder.rglob("*")) if path.is_file()]
+
+
+def previous_render(root: Path, site: str) -> RenderState | None:
+    """The last render's state, if the next render can build on it: the same stamp,
+    and its pages still there (someone may have emptied the folder)."""
+    last = read_state(root)
+    if last is None or last.stamp != site or not (root / "index.html").is_file():
+        return None
+    pages = {page.name for page in (root / "digest").glob("????-??-??.html")}
+    if not {f"{day.isoformat()}.html" for day in last.days} <= pages:
+        return None
+    return last
+
+
+def read_state(root: Path) -> RenderState | None:
+    """The state the last render left in `root`, if any can be read."""
+    try:
+        data = json.loads((root / STATE_FILE).read_text("utf-8"))
+        rendered_at = datetime.fromisoformat(data["rendered_at"])
+        days = tuple(date.fromisoformat(day) for day in data["days"])
+        state = RenderState(str(data["stamp"]), rendered_at, days)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return state if rendered_at.tzinfo is not None else None
+
+
+def write_state(root: Path, state: RenderState) -> None:
+    """Leave the render's state for the next one (not counted as a page written)."""
+    data = {"stamp": state.stamp, "rendered_at": state.rendered_at.isoformat(),
+            "days": [day.isoformat() for day in state.days]}
+    write_file(root / STATE_FILE, (json.dumps(data, indent=0) + "\n").encode("utf-8"))

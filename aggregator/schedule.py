@@ -55,7 +55,8 @@ class Daemon:
     def _tick(self) -> None:
         now = datetime.now(UTC)
         changed = self.reload_config()
-        outcomes = update_feeds(self.store, self.session, self.config, now, stop=self.stopping)
+        outcomes = update_feeds(self.store, self.session, self.config, now, stop=self.stopping,
+                                clock=_utc_now)
         self.counters.record(outcomes, datetime.now(UTC))
         for outcome in outcomes:
             level = logging.WARNING if outcome.outcome == "error" else logging.INFO
@@ -65,9 +66,13 @@ class Daemon:
                 "elapsed": round(outcome.elapsed, 3), "error": outcome.error})
         stored = sum(o.new + o.updated for o in outcomes)
         if stored or changed or not self.rendered:
-            report = render_site(self.store, self.config.settings, self.config.feeds, now)
+            # Workers sharing a PostgreSQL database take turns to render.
+            with self.store.render_lock():
+                report = render_site(self.store, self.config.settings, self.config.feeds,
+                                     now)
             self.rendered = True
-            log.info("rendered %d day pages, %d files written", report.days, report.written)
+            log.info("rendered %d of %d day pages, %d files written", report.rendered_days,
+                     report.days, report.written)
         if outcomes:
             failed = sum(o.outcome == "error" for o in outcomes)
             log.info("polled %d feeds: %d entries stored, %d failed",
@@ -107,9 +112,17 @@ class Daemon:
             if removed:
                 log.info("pruned %d entries older than %s", sum(removed.values()),
                          settings.retention)
-        report = render_site(self.store, settings, self.config.feeds, now)
-        log.info("daily digest rendered: %d day pages, %d files written", report.days,
-                 report.written)
+        with self.store.render_lock():
+            # Pruned entries leave no trace an incremental render could follow, and
+            # another worker may have pruned them: with a retention, render every page.
+            report = render_site(self.store, settings, self.config.feeds, now,
+                                 full=settings.retention is not None)
+        log.info("daily digest rendered: %d of %d day pages, %d files written",
+                 report.rendered_days, report.days, report.written)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def build_scheduler(daemon: Daemon, tick_seconds: float = TICK_SECONDS

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, or_, select, text, union, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only, sessionmaker
 
 from aggregator.config import FeedConfig
-from aggregator.db import EntryKeyRow, EntryRow, FeedRow, make_engine
+from aggregator.db import (
+    EntryKeyRow,
+    EntryMoveRow,
+    EntryRow,
+    FeedRow,
+    make_engine,
+    migrate,
+    schema_revision,
+)
 from aggregator.dedup import index_keys, pack_sketch, same_article, unpack_sketch
 from aggregator.models import (
     CleanEntry,
@@ -30,6 +41,12 @@ from aggregator.models import (
 # generic title, and looking it up would cost more as the table grows.
 POSTINGS_PER_KEY = 64
 MAX_BOILERPLATE = 1000  # paragraph hashes remembered per feed
+# The table, not the class, for inserting keys: a plain executemany, without the
+# ORM's bulk path (a tenth of the time of storing a poll).
+ENTRY_KEYS = cast(Table, EntryKeyRow.__table__)
+# PostgreSQL advisory lock keys (db.py's migration lock is 7423610).
+RENDER_LOCK = 7423611
+PRUNE_LOCK = 7423612
 
 
 @dataclass(frozen=True)
@@ -51,9 +68,15 @@ class Store:
         self._session = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        """Connect to `url` and create the tables if they are missing."""
-        return cls(make_engine(url))
+    def open(cls, url: str, *, upgrade: bool = True) -> Store:
+        """Connect to `url`, creating or upgrading the tables unless `upgrade` is False."""
+        return cls(make_engine(url, upgrade=upgrade))
+
+    def upgrade_schema(self) -> tuple[str | None, str | None]:
+        """Apply the migrations the database lacks; its revision before and after."""
+        before = schema_revision(self.engine)
+        migrate(self.engine)
+        return before, schema_revision(self.engine)
 
     def close(self) -> None:
         """Release every pooled connection."""
@@ -91,20 +114,106 @@ class Store:
                     if row.gone_at is not None:
                         row.gone_at = row.next_poll = None
 
-    def feed_states(self) -> dict[str, FeedState]:
-        """Every stored feed's polling state and entry count, by name."""
+    def feed_states(self, names: Collection[str] | None = None, *,
+                    count_entries: bool = True) -> dict[str, FeedState]:
+        """The polling state of the stored feeds (or of `names`), by name.
+
+        Counting entries reads the whole entries index: pollers, which do not
+        need the counts, skip it.
+        """
         with self._session() as session:
-            # A Result has .keys(), so dict(result) would take it for a mapping.
-            counts = {
-                feed_id: count
-                for feed_id, count in session.execute(
-                    select(EntryRow.feed_id, func.count()).group_by(EntryRow.feed_id)
-                )
-            }
+            counts: dict[int, int] = {}
+            if count_entries:
+                # A Result has .keys(), so dict(result) would take it for a mapping.
+                counts = {
+                    feed_id: count
+                    for feed_id, count in session.execute(
+                        select(EntryRow.feed_id, func.count()).group_by(EntryRow.feed_id)
+                    )
+                }
+            query = select(FeedRow).order_by(FeedRow.name)
+            if names is not None:
+                query = query.where(FeedRow.name.in_(list(names)))
             return {
                 row.name: _feed_state(row, counts.get(row.id, 0))
-                for row in session.scalars(select(FeedRow).order_by(FeedRow.name))
+                for row in session.scalars(query)
             }
+
+    def claim_feeds(self, names: Sequence[str], worker: str, now: datetime,
+                    lease: timedelta, *, due_only: bool = True) -> set[str]:
+        """Lease those of `names` that no other worker holds (and, with `due_only`,
+        that are still due); return the names leased to `worker`.
+
+        Due-ness is read again here, inside the claim, because another worker may
+        have polled a feed since our list was made. On PostgreSQL, rows another
+        worker is claiming at this moment are skipped (FOR UPDATE SKIP LOCKED);
+        SQLite has one writer at a time, taken at the start (BEGIN IMMEDIATE).
+        """
+        if not names:
+            return set()
+        with self._session.begin() as session:
+            if self.engine.dialect.name == "sqlite":
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            query = (
+                select(FeedRow)
+                .where(FeedRow.name.in_(list(names)), FeedRow.gone_at.is_(None),
+                       or_(FeedRow.claimed_until.is_(None), FeedRow.claimed_until <= now,
+                           FeedRow.claimed_by == worker))
+                .with_for_update(skip_locked=True)
+            )
+            if due_only:
+                query = query.where(or_(FeedRow.next_poll.is_(None),
+                                        FeedRow.next_poll <= now))
+            rows = session.scalars(query).all()
+            for row in rows:
+                row.claimed_by, row.claimed_until = worker, now + lease
+            return {row.name for row in rows}
+
+    def release_feeds(self, names: Collection[str] | None, worker: str) -> None:
+        """Give back the leases `worker` holds on `names` (None: on every feed)."""
+        with self._session.begin() as session:
+            query = update(FeedRow).where(FeedRow.claimed_by == worker)
+            if names is not None:
+                if not names:
+                    return
+                query = query.where(FeedRow.name.in_(list(names)))
+            session.execute(query.values(claimed_by=None, claimed_until=None))
+
+    def claim_holders(self) -> set[str]:
+        """The workers holding a lease on some feed."""
+        with self._session() as session:
+            return set(session.scalars(select(FeedRow.claimed_by).distinct()
+                                       .where(FeedRow.claimed_by.is_not(None))))
+
+    @contextmanager
+    def render_lock(self) -> Iterator[None]:
+        """Hold the database's render lock while the block runs: one renderer at a
+        time among every process using this database, on any machine.
+
+        PostgreSQL: a session advisory lock on a connection of its own (autocommit,
+        so no transaction stays open while pages are written). SQLite: a lock file
+        beside the database. An in-memory database has one process by nature.
+        """
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as connection:
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": RENDER_LOCK})
+                try:
+                    yield
+                finally:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"),
+                                       {"key": RENDER_LOCK})
+            return
+        database = self.engine.url.database
+        if not database or database == ":memory:":
+            yield
+            return
+        with open(database + ".render.lock", "a", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def save_poll(self, name: str, record: PollRecord,
                   entries: Sequence[CleanEntry] = ()) -> SaveCounts:
@@ -155,6 +264,11 @@ class Store:
         """
         removed: dict[str, int] = {}
         with self._session.begin() as session:
+            if self.engine.dialect.name == "postgresql":
+                # Every worker prunes each morning: one at a time, the others find
+                # nothing left to do instead of deadlocking on the same rows.
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                {"key": PRUNE_LOCK})
             articles: set[int] = set()
             for feed in session.scalars(select(FeedRow)):
                 beyond_newest = session.execute(
@@ -205,7 +319,7 @@ class Store:
             return SaveCounts()
         with self._session.begin() as session:
             feed = _feed_row(session, name)
-            counts = _save_entries(session, feed.id, entries, times[0][0])
+            counts = _save_entries(session, feed.id, entries, times[0][0], restamp=False)
             session.flush()
             rows = {row.identity: row for row in session.scalars(
                 select(EntryRow).where(EntryRow.feed_id == feed.id,
@@ -273,6 +387,19 @@ class Store:
             return list(session.scalars(
                 select(EntryRow.dated).where(EntryRow.is_canonical.is_(True))))
 
+    def changed_dates(self, since: datetime) -> list[datetime]:
+        """The filing dates whose articles may have changed at or after `since`.
+
+        Copies count as well as shown entries: a copy whose article now shows
+        another copy still sits on the day the article left. The dates re-dated
+        entries left come from entry_moves.
+        """
+        with self._session() as session:
+            return list(session.scalars(union(
+                select(EntryRow.dated).where(EntryRow.changed >= since),
+                select(EntryMoveRow.dated).where(EntryMoveRow.moved_at >= since),
+            )))
+
 
 def entry_date(published: datetime | None, first_seen: datetime) -> datetime:
     """The date an entry is filed under: when published, else when first seen.
@@ -286,7 +413,7 @@ def entry_date(published: datetime | None, first_seen: datetime) -> datetime:
 
 
 def _save_entries(session: Session, feed_id: int, entries: Sequence[CleanEntry],
-                  now: datetime) -> SaveCounts:
+                  now: datetime, *, restamp: bool = True) -> SaveCounts:
     """Insert new entries, update changed ones in place, and file each under its article.
 
     A new entry that matches a stored one of another feed becomes a copy of that
@@ -332,11 +459,11 @@ def _save_entries(session: Session, feed_id: int, entries: Sequence[CleanEntry],
             _update_row(session, row, entry, now)
             counts["updated"] += 1
             articles.add(row.article_id or row.id)
-        elif _redate(row, entry):
+        elif _redate(session, row, entry, now):
             articles.add(row.article_id or row.id)
     _file_added(session, added, postings)
     for article_id in articles:
-        _elect_canonical(session, article_id)
+        _elect_canonical(session, article_id, now if restamp else None)
     return SaveCounts(new=counts["new"], updated=counts["updated"],
                       duplicates=counts["duplicates"], recognized=counts["recognized"])
 
@@ -355,7 +482,7 @@ def _file_added(session: Session, added: Sequence[tuple[EntryRow, CleanEntry, En
         row.article_id = match.article_id if match else row.id
         keys += _key_rows(row.id, entry, postings)
     if keys:
-        session.execute(insert(EntryKeyRow), keys)
+        session.execute(insert(ENTRY_KEYS), keys)
 
 
 def _find_copy(
@@ -426,19 +553,31 @@ def _fingerprint_of(row: EntryRow) -> Fingerprint:
                        lead=None)
 
 
-def _elect_canonical(session: Session, article_id: int) -> None:
-    """Show the copy published first (ties: first seen); the others are "also published on"."""
+def _elect_canonical(session: Session, article_id: int, now: datetime | None = None) -> None:
+    """Show the copy published first (ties: first seen); the others are "also published on".
+
+    With `now`, every copy of an article that changed at `now` (a copy added,
+    updated or re-dated) or now shows another copy is marked changed at `now`:
+    the shown copy's page lists the others, and a switch moves the article to
+    another day, so the next render must find every day involved.
+    """
     # Copies stored by one poll share first_seen: the feed name keeps the choice stable.
     copies = session.scalars(
         select(EntryRow).join(FeedRow, EntryRow.feed_id == FeedRow.id)
         .where(EntryRow.article_id == article_id)
         .options(load_only(EntryRow.id, EntryRow.dated, EntryRow.first_seen,
-                           EntryRow.is_canonical))
+                           EntryRow.is_canonical, EntryRow.changed))
         .order_by(EntryRow.dated, EntryRow.first_seen, FeedRow.name, EntryRow.identity)
     ).all()
+    switched = False
     for index, row in enumerate(copies):
         if row.is_canonical != (index == 0):
             row.is_canonical = index == 0
+            switched = True
+    if now is not None and len(copies) > 1 and (
+            switched or any(row.changed == now for row in copies)):
+        for row in copies:
+            row.changed = now
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
@@ -449,6 +588,7 @@ def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
 def _apply_record(row: FeedRow, record: PollRecord) -> None:
     """Fold one poll's outcome into the feed's row."""
     row.last_polled = record.polled_at
+    row.claimed_by = row.claimed_until = None
     row.last_status = record.status
     row.next_poll = record.next_poll
     if record.moved_to and record.moved_to != row.moved_to:
@@ -509,7 +649,7 @@ def _update_row(session: Session, row: EntryRow, entry: CleanEntry, now: datetim
     row.signature = entry.signature
     row.title, row.link, row.author = entry.title, entry.link, entry.author
     row.published, row.updated = entry.published, entry.updated
-    row.dated = entry_date(entry.published, row.first_seen)
+    _file_under(session, row, entry_date(entry.published, row.first_seen), now)
     row.content, row.summary, row.excerpt = entry.content, entry.summary, entry.excerpt
     row.changed = now
     _set_media(row, entry)
@@ -518,7 +658,7 @@ def _update_row(session: Session, row: EntryRow, entry: CleanEntry, now: datetim
         session.execute(delete(EntryKeyRow).where(EntryKeyRow.entry_id == row.id))
         keys = _key_rows(row.id, entry, {})
         if keys:
-            session.execute(insert(EntryKeyRow), keys)
+            session.execute(insert(ENTRY_KEYS), keys)
 
 
 def _set_media(row: EntryRow, entry: CleanEntry) -> None:
@@ -540,7 +680,7 @@ def _enclosures_of(row: EntryRow) -> tuple[Enclosure, ...]:
     return tuple(found)
 
 
-def _redate(row: EntryRow, entry: CleanEntry) -> bool:
+def _redate(session: Session, row: EntryRow, entry: CleanEntry, now: datetime) -> bool:
     """Take an earlier date the feed now gives; a later one alone is ignored.
 
     Some blogs re-date a post on every poll: it must not climb back to the top.
@@ -548,8 +688,16 @@ def _redate(row: EntryRow, entry: CleanEntry) -> bool:
     if entry.published is None or (row.published and entry.published >= row.published):
         return False
     row.published = entry.published
-    row.dated = entry_date(entry.published, row.first_seen)
+    _file_under(session, row, entry_date(entry.published, row.first_seen), now)
     return True
+
+
+def _file_under(session: Session, row: EntryRow, dated: datetime, now: datetime) -> None:
+    """File a stored entry under `dated`, noting the date it leaves for the next render."""
+    if row.dated == dated:
+        return
+    session.add(EntryMoveRow(dated=row.dated, moved_at=now))
+    row.dated, row.changed = dated, now
 
 
 def _set_fingerprint(row: EntryRow, found: Fingerprint | None) -> None:

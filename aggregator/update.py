@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -316,14 +317,19 @@ class _Batch:
 
     store: Store
     settings: Settings
-    states: Mapping[str, FeedState]
+    states: dict[str, FeedState]
     now: datetime
     on_outcome: Callable[[UpdateOutcome], None] | None
+    clock: Callable[[], datetime] | None = None
     outcomes: list[UpdateOutcome] = field(default_factory=list)
+
+    def moment(self) -> datetime:
+        """Now: by the clock when there is one, else the batch's `now` throughout."""
+        return self.clock() if self.clock else self.now
 
     def finish(self, poll: Poll) -> None:
         outcome = store_poll(self.store, poll, self.states.get(poll.feed.name),
-                             self.settings, self.now)
+                             self.settings, self.moment())
         self.outcomes.append(outcome)
         if self.on_outcome:
             self.on_outcome(outcome)
@@ -333,24 +339,109 @@ def update_feeds(
     store: Store, session: requests.Session, config: Config, now: datetime, *,
     force: bool = False, only: str | None = None,
     on_outcome: Callable[[UpdateOutcome], None] | None = None,
-    stop: threading.Event | None = None,
+    stop: threading.Event | None = None, worker: str | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> list[UpdateOutcome]:
-    """Poll the due feeds concurrently and store each one as it completes.
+    """Poll the feeds due at `now` concurrently and store each one as it completes.
 
-    Once `stop` is set no new fetch starts; those under way finish and are stored.
+    Each feed is claimed in the database first (see Store.claim_feeds), so
+    several workers sharing one database never poll the same feed. With a
+    `clock`, each feed's poll is stamped (and its next poll counted) from when
+    it happened, not from `now`: a feed polled late in a long cycle is not due
+    again at once. Once `stop` is set no new fetch starts; those under way
+    finish and are stored.
     """
     store.sync_feeds(config.feeds)
-    states = store.feed_states()
+    release_dead_claims(store)
+    states = store.feed_states(count_entries=False)
     feeds = interleave_hosts(select_feeds(config, states, now, force=force, only=only))
-    batch = _Batch(store, config.settings, states, now, on_outcome)
+    batch = _Batch(store, config.settings, states, now, on_outcome, clock)
     if not feeds:
         return []
     settings = config.settings
     limiter = HostLimiter(settings.per_host)
     workers = min(settings.concurrency, len(feeds))
-    waiting = iter(feeds)
+    claims = _Claims(store, worker or worker_name(), batch.moment, settings.claim_lease,
+                     due_only=not (force or only), states=states)
+    waiting = claims.take(feeds, workers)
+    try:
+        _run_batch(batch, session, limiter, waiting, workers, len(feeds), stop)
+    finally:
+        claims.release_unused()
+    return batch.outcomes
+
+
+def worker_name() -> str:
+    """This process, as named in the feeds it claims: host and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def release_dead_claims(store: Store) -> None:
+    """Free the leases of workers on this host that no longer run (killed, crashed),
+    rather than leave their feeds unpolled until the leases run out."""
+    host = socket.gethostname()
+    for holder in store.claim_holders():
+        name, _, pid = holder.rpartition(":")
+        if name == host and pid.isdigit() and not _process_exists(int(pid)):
+            log.info("releasing the feeds of %s, which no longer runs", holder)
+            store.release_feeds(None, holder)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, under another user
+        return True
+    return True
+
+
+@dataclass
+class _Claims:
+    """Feeds leased chunk by chunk, just before they are fetched.
+
+    Small chunks spread a cycle's feeds over every worker sharing the database,
+    and keep a lease from running out while its feed still waits in our queue.
+    """
+
+    store: Store
+    worker: str
+    clock: Callable[[], datetime]
+    lease: timedelta
+    due_only: bool
+    states: dict[str, FeedState]
+    unused: set[str] = field(default_factory=set)
+
+    def take(self, feeds: Sequence[FeedConfig], chunk: int) -> Iterator[FeedConfig]:
+        """The feeds this worker won, in order; the others are another's or done."""
+        for start in range(0, len(feeds), chunk):
+            part = feeds[start:start + chunk]
+            taken = self.store.claim_feeds([f.name for f in part], self.worker, self.clock(),
+                                           self.lease, due_only=self.due_only)
+            if not taken:
+                continue
+            # Another worker may have polled these since our list was read.
+            self.states.update(self.store.feed_states(taken, count_entries=False))
+            self.unused |= taken
+            for feed in part:
+                if feed.name in taken:
+                    self.unused.discard(feed.name)
+                    yield feed
+
+    def release_unused(self) -> None:
+        """Hand back what a stop left unfetched, for the other workers to take now."""
+        self.store.release_feeds(self.unused, self.worker)
+        self.unused.clear()
+
+
+def _run_batch(batch: _Batch, session: requests.Session, limiter: HostLimiter,
+               waiting: Iterator[FeedConfig], workers: int, feed_count: int,
+               stop: threading.Event | None) -> None:
+    """Fetch in threads, parse in processes, store here, until `waiting` runs dry."""
+    settings, states = batch.settings, batch.states
     with ThreadPoolExecutor(workers, "fetch") as fetchers, \
-            _parse_pool(len(feeds)) as parsers:
+            _parse_pool(feed_count) as parsers:
         fetching: set[Future[Poll]] = set()
         parsing: dict[Future[Parsed], Poll] = {}
         # Bounded hand-offs: a fetched body waits for a parser only while the parsers
@@ -382,7 +473,6 @@ def update_feeds(
                 parsing[parsers.submit(_safe_parse, fetched.content, fetched.headers,
                                        fetched.final_url,
                                        state.boilerplate if state else frozenset())] = poll
-    return batch.outcomes
 
 
 def _with_parse(poll: Poll, parsed: Parsed) -> Poll:

@@ -5,13 +5,18 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from click.testing import CliRunner
 
+from aggregator.cli import main
 from aggregator.db import FIRST_REVISION, MIGRATIONS, migrate
 from aggregator.store import Store
+from tests.conftest import write_config
 
 
 def _alembic(engine: sa.Engine, action: str, revision: str) -> None:
@@ -90,3 +95,29 @@ def test_processes_opening_a_fresh_database_together(database_url: str) -> None:
                                   stderr=subprocess.PIPE, text=True) for _ in range(5)]
     errors = [p.communicate(timeout=120)[1] for p in processes]
     assert [p.returncode for p in processes] == [0] * 5, errors
+
+
+def test_db_upgrade_command_applies_what_is_missing(database_url: str, tmp_path: Path) -> None:
+    engine = sa.create_engine(database_url)
+    _alembic(engine, "upgrade", "0005")
+    engine.dispose()
+    config = write_config(tmp_path, [], database=database_url)
+    runner = CliRunner()
+    first = runner.invoke(main, ["--config", str(config), "db", "upgrade"])
+    assert first.exit_code == 0, first.output
+    head = ScriptDirectory.from_config(_script_config()).get_current_head()
+    assert f"from revision 0005 to {head}" in " ".join(first.output.split())
+    again = runner.invoke(main, ["--config", str(config), "db", "upgrade"])
+    assert f"is up to date (revision {head})" in " ".join(again.output.split())
+    store = Store.open(database_url, upgrade=False)
+    try:
+        assert {"claimed_by", "claimed_until"} <= {
+            c["name"] for c in sa.inspect(store.engine).get_columns("feeds")}
+    finally:
+        store.close()
+
+
+def _script_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config

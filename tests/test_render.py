@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import json
+import random
 import re
+import shutil
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import feedparser
 import jsonschema
 import pytest
 from lxml import etree
 
-from aggregator.render import render_site, write_file
+from aggregator.config import Config
+from aggregator.fetch import make_session
+from aggregator.render import RenderReport, render_site, templates_dir, write_file
+from aggregator.store import Store
+from aggregator.update import update_feeds
 from tests.conftest import DATA, FeedServer, Site, poll_and_render
 from tests.conftest import SITE_NOW as NOW
 from tests.conftest import SITE_SOURCES as SOURCES
+from tests.test_digest import _sentence
 
 CP1252_TITLE = "«\xa0Le métier qui n’existe pas\xa0»"
 
@@ -225,10 +235,15 @@ def test_render_twice_writes_nothing_new(site: Site) -> None:
     atom = site.text("atom.xml")
     report = site.render()
     assert report.written == 0
-    # day pages, index, archive, style, atom/rss/json, digest.xml, feeds.opml,
-    # 3 tags × 3 feeds
-    assert report.unchanged == report.days + 8 + 3 * 3
+    # The entries were saved within LATE_SAVES of the last render, so their days are
+    # rendered again; and the index, style, atom/rss/json, digest.xml, feeds.opml and
+    # 3 tags × 3 feeds, all the same.
+    assert (report.full, report.rendered_days, report.days) == (False, 8, 8)
+    assert report.unchanged == report.rendered_days + 7 + 3 * 3
     assert site.text("atom.xml") == atom
+    full = render_site(site.store, site.config.settings, site.config.feeds, NOW, full=True)
+    assert (full.full, full.rendered_days, full.written) == (True, 8, 0)
+    assert full.unchanged == full.days + 8 + 3 * 3  # and archive.html
 
 
 def test_opml_lists_every_feed(site: Site) -> None:
@@ -255,5 +270,197 @@ def test_a_later_render_rewrites_only_the_index(site: Site) -> None:
     report = render_site(site.store, site.config.settings, site.config.feeds,
                          NOW.replace(hour=18))
     assert report.written == 1
+    # Entries saved just before the last render may have been committed after it:
+    # their days are rendered once more (the same bytes), then left alone.
+    assert (report.full, report.rendered_days) == (False, 8)
     assert day.stat().st_mtime_ns == before
     assert "Mis à jour le samedi 21 novembre 2026 à 19:00." in site.text("index.html")
+    report = render_site(site.store, site.config.settings, site.config.feeds,
+                         NOW.replace(hour=19))
+    assert (report.written, report.full, report.rendered_days) == (1, False, 0)
+
+
+# Incremental renders: after each change, the pages an incremental render leaves are
+# byte for byte those of a full render of the same database into another folder.
+
+def _post(guid: str, title: str, moment: datetime, text: str, link: str | None = None) -> str:
+    link = link or f"https://carnet.example/{guid}"
+    return (f"<item><title>{escape(title)}</title><link>{escape(link)}</link>"
+            f"<guid>{guid}</guid><pubDate>{moment:%a, %d %b %Y %H:%M:%S +0000}</pubDate>"
+            f"<description>{escape(text)}</description></item>")
+
+
+def _channel(title: str, posts: list[str]) -> bytes:
+    return (f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
+            f"<title>{title}</title><link>https://{title.lower()}.example/</link>"
+            f"<description>{title}</description>{''.join(posts)}</channel></rss>").encode()
+
+
+def _text(seed: int) -> str:
+    rng = random.Random(seed)
+    return "<p>" + " ".join(_sentence(rng, 40) for _ in range(3)) + "</p>"
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file()}
+
+
+@dataclass
+class Scenario:
+    """Real fixture feeds and two feeds the test edits, polled and rendered hour by hour."""
+
+    server: FeedServer
+    make_config: Any
+    tmp_path: Path
+    carnet: dict[str, str]
+    miroir: dict[str, str]
+    filters: dict[str, Any] | None = None
+    title: str = "Veille de test"
+    hour: int = 0
+    stores: list[Store] = field(default_factory=list)
+
+    def open(self) -> Store:
+        """The store renders read; full renders read their own, as another process would."""
+        url = self.config().settings.database
+        self.stores = [Store.open(url), Store.open(url)]
+        return self.stores[0]
+
+    def close(self) -> None:
+        for store in self.stores:
+            store.close()
+
+    def config(self) -> Config:
+        self.server.set("/carnet.rss", _channel("Carnet", list(self.carnet.values())))
+        self.server.set("/miroir.rss", _channel("Miroir", list(self.miroir.values())))
+        feeds = [{"name": name, "url": self.server.serve_file(file), "tags": tags}
+                 for name, (file, tags) in SOURCES.items()]
+        feeds += [{"name": "Carnet", "url": self.server.url("/carnet.rss"), "tags": ["carnet"]},
+                  {"name": "Miroir", "url": self.server.url("/miroir.rss")}]
+        extra = {"filters": self.filters} if self.filters else {}
+        return self.make_config(feeds, title=self.title, **extra)  # type: ignore[no-any-return]
+
+    def step(self, store: Store, compare: bool = True) -> RenderReport:
+        """Poll, render incrementally, render fully elsewhere; the two must be equal."""
+        self.hour += 1
+        now = NOW + timedelta(hours=self.hour)
+        config = self.config()
+        update_feeds(store, make_session(), config, now, force=True)
+        report = render_site(store, config.settings, config.feeds, now)
+        if not compare:
+            return report
+        full = replace(config.settings, output_dir=self.tmp_path / "full")
+        render_site(self.stores[1], full, config.feeds, now, full=True)
+        incremental, complete = _tree(config.settings.output_dir), _tree(full.output_dir)
+        assert sorted(incremental) == sorted(complete)
+        differing = [name for name in complete if incremental[name] != complete[name]]
+        assert not differing, differing
+        return report
+
+    def page(self, day: str) -> str:
+        return (self.tmp_path / "public" / "digest" / f"{day}.html").read_text("utf-8")
+
+    def has_page(self, day: str) -> bool:
+        return (self.tmp_path / "public" / "digest" / f"{day}.html").is_file()
+
+
+JUNE = datetime(2016, 6, 20, 8, 0, tzinfo=UTC)
+
+
+def test_incremental_renders_equal_full_renders_through_changes(
+    feed_server: FeedServer, make_config: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    carnet = {f"c{n}": _post(f"c{n}", f"Carnet numéro {n}", JUNE + timedelta(days=days),
+                             _text(n))
+              for n, days in [(1, 0), (2, 2), (3, 5)]}
+    scenario = Scenario(feed_server, make_config, tmp_path, carnet, {})
+    store = scenario.open()
+    try:
+        first = scenario.step(store)
+        assert first.full and first.days == 11
+        # A new entry on a day that has a page.
+        carnet["c4"] = _post("c4", "Tournesol du jour", JUNE + timedelta(days=5, hours=5),
+                             _text(4))
+        report = scenario.step(store)
+        assert not report.full and "Tournesol du jour" in scenario.page("2016-06-25")
+        # A new day between two others: it and its neighbours are rendered.
+        carnet["c5"] = _post("c5", "Un jour de plus", JUNE + timedelta(days=3), _text(5))
+        assert not scenario.step(store).full
+        assert 'rel="next" href="../digest/2016-06-23.html"' in scenario.page("2016-06-22")
+        # Re-dated: c3 to an earlier day that has a page (the feed corrects its date)...
+        carnet["c3"] = _post("c3", "Carnet numéro 3", JUNE + timedelta(days=3, hours=4),
+                             _text(3))
+        assert not scenario.step(store).full
+        assert "Carnet numéro 3" in scenario.page("2016-06-23")
+        assert "Carnet numéro 3" not in scenario.page("2016-06-25")
+        # ... and c2 edited and moved later, leaving its day empty.
+        carnet["c2"] = _post("c2", "Carnet numéro 2, revu", JUNE + timedelta(days=4),
+                             _text(2) + "<p>Ajout.</p>")
+        assert not scenario.step(store).full
+        assert not scenario.has_page("2016-06-22") and scenario.has_page("2016-06-24")
+        # A copy of a four-year-old article: its old page lists the copy.
+        old = "https://mon-metier-web.example/2012/04/je-suis-community-manager-et-toi/"
+        scenario.miroir["m1"] = _post("m1", "Je suis community manager et toi ?",
+                                      JUNE + timedelta(days=6), _text(11),
+                                      link=old + "?utm_source=miroir")
+        assert not scenario.step(store).full
+        assert re.search(r"Aussi publié sur\xa0:\s*<a [^>]+>Miroir</a>",
+                         scenario.page("2012-04-17"))
+        assert not scenario.has_page("2016-06-26")
+        # An earlier copy of c1: it becomes the shown copy, the article moves a day back.
+        scenario.miroir["m2"] = _post("m2", "Carnet numéro 1", JUNE - timedelta(days=1),
+                                      _text(1), link="https://carnet.example/c1")
+        assert not scenario.step(store).full
+        assert "Carnet numéro 1" in scenario.page("2016-06-19")
+        assert not scenario.has_page("2016-06-20")
+        # A filter empties a day: something every page depends on changed.
+        scenario.filters = {"exclude": ["tournesol"]}
+        report = scenario.step(store)
+        assert report.full and not scenario.has_page("2016-06-25")
+        # So does the title, and so does a template.
+        scenario.title = "Veille renommée"
+        assert scenario.step(store).full
+        assert scenario.step(store).full is False
+        templates = tmp_path / "templates"
+        shutil.copytree(templates_dir(), templates)
+        (templates / "day.html").write_text(
+            (templates / "day.html").read_text("utf-8").replace("{% block main %}",
+                                                                "{% block main %}\n<!-- -->"),
+            "utf-8")
+        monkeypatch.setattr("aggregator.render.templates_dir", lambda: templates)
+        report = scenario.step(store)
+        assert report.full and "<!-- -->" in scenario.page("2016-06-19")
+    finally:
+        scenario.close()
+
+
+def test_one_new_entry_renders_a_few_pages_of_hundreds(
+    feed_server: FeedServer, make_config: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = datetime(2015, 1, 1, 9, 0, tzinfo=UTC)
+    carnet = {f"d{n}": _post(f"d{n}", f"Billet {n}", start + timedelta(days=n), _text(100 + n))
+              for n in range(240)}  # one a day: 240 days over nine months
+    scenario = Scenario(feed_server, make_config, tmp_path, carnet, {})
+    store = scenario.open()
+    try:
+        assert scenario.step(store, compare=False).days == 240 + 8
+        # The first poll's saves are within LATE_SAVES of the render: rendered once more.
+        assert scenario.step(store, compare=False).rendered_days == 248
+        page = tmp_path / "public" / "digest" / "2015-03-01.html"
+        before = page.stat().st_mtime_ns
+
+        def whole_table() -> list[datetime]:
+            raise AssertionError("an incremental render read every entry's date")
+
+        monkeypatch.setattr(store, "entry_dates", whole_table)
+        newest = start + timedelta(days=239)  # 28 August 2015
+        carnet["n1"] = _post("n1", "Le même jour", newest + timedelta(hours=2), _text(1))
+        report = scenario.step(store, compare=False)
+        assert (report.full, report.rendered_days) == (False, 1)
+        # A new day, alone in its month: its page and its two neighbours'.
+        carnet["n2"] = _post("n2", "Un autre mois", newest + timedelta(days=5), _text(2))
+        report = scenario.step(store)
+        assert (report.full, report.rendered_days) == (False, 3)
+        assert page.stat().st_mtime_ns == before
+    finally:
+        scenario.close()
