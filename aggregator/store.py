@@ -47,6 +47,7 @@ ENTRY_KEYS = cast(Table, EntryKeyRow.__table__)
 # PostgreSQL advisory lock keys (db.py's migration lock is 7423610).
 RENDER_LOCK = 7423611
 PRUNE_LOCK = 7423612
+FILING_LOCK = 7423613
 
 
 @dataclass(frozen=True)
@@ -232,6 +233,8 @@ class Store:
     def _save_poll(self, name: str, record: PollRecord,
                    entries: Sequence[CleanEntry]) -> SaveCounts:
         with self._session.begin() as session:
+            if entries:
+                _lock_filing(session)
             feed = _feed_row(session, name)
             counts = _save_entries(session, feed.id, entries, record.polled_at)
             _apply_record(feed, record)
@@ -318,6 +321,7 @@ class Store:
         if not entries:
             return SaveCounts()
         with self._session.begin() as session:
+            _lock_filing(session)
             feed = _feed_row(session, name)
             counts = _save_entries(session, feed.id, entries, times[0][0], restamp=False)
             session.flush()
@@ -410,6 +414,22 @@ def entry_date(published: datetime | None, first_seen: datetime) -> datetime:
     if published is None or published > first_seen:
         return first_seen
     return published
+
+
+def _lock_filing(session: Session) -> None:
+    """File one poll's entries at a time across every process: call first in a transaction.
+
+    Finding a copy needs the other processes' entries committed: two workers storing
+    copies of one post at the same moment would each see none and show it twice.
+    The lock lasts the transaction, a few milliseconds; fetching and parsing, the
+    long part of a poll, stay parallel. PostgreSQL: an advisory transaction lock.
+    SQLite: the write lock taken at the start (BEGIN IMMEDIATE), not at the first write.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FILING_LOCK})
+    elif dialect == "sqlite":
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _save_entries(session: Session, feed_id: int, entries: Sequence[CleanEntry],

@@ -24,8 +24,9 @@ from sqlalchemy import create_engine, text
 
 from aggregator.config import load_config
 from aggregator.fetch import make_session
+from aggregator.models import PollRecord
 from aggregator.store import Store
-from aggregator.update import release_dead_claims, update_feeds
+from aggregator.update import parse_step, release_dead_claims, update_feeds
 from tests.conftest import DATA, FeedServer, write_config
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -254,3 +255,31 @@ def test_three_workers_share_one_postgresql_database(tmp_path: Path, database_ur
     assert all(count > 0 for count in polls), polls
     assert sum(json.loads(line).get("new", 0) > 0 for log in logs[1:]
                for line in log.read_text().splitlines() if '"outcome"' in line) > 0
+
+
+def test_copies_stored_at_once_by_two_workers_are_one_article(
+        database_url: str, tmp_path: Path) -> None:
+    """Each worker's save waits for the other's filing, so it finds the copy."""
+    post = parse_step((DATA / "blog-metier.rss").read_bytes(), {}, "https://a.example/feed")
+    assert post.entries
+    stores = [Store.open(database_url) for _ in range(2)]
+    try:
+        names = _feeds(stores[0], tmp_path, 2)
+        record = PollRecord(polled_at=NOW, next_poll=NOW + LEASE, status=200)
+        barrier = threading.Barrier(2)
+
+        def save(index: int) -> None:
+            barrier.wait()
+            stores[index].save_poll(names[index], record, post.entries)
+
+        threads = [threading.Thread(target=save, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        shown = stores[0].latest_entries(100)
+        assert len(shown) == len(post.entries)
+        assert all(len(entry.copies) == 1 for entry in shown)
+    finally:
+        for store in stores:
+            store.close()
