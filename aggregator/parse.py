@@ -41,9 +41,10 @@ def has_relative_links(content: bytes) -> bool:
 
     That pass re-parses every entry's HTML with sgmllib: a third of the parse
     time of a typical feed, whose links are all absolute. A document that may
-    not be ASCII-compatible (UTF-16, UTF-32) or uses xml:base always gets it.
+    not be ASCII-compatible (UTF-16, UTF-32), uses xml:base or carries base64
+    content (whose links no pattern can see) always gets it.
     """
-    if b"\0" in content[:4] or b"xml:base" in content:
+    if b"\0" in content[:4] or b"xml:base" in content or b"base64" in content:
         return True
     return _RELATIVE_LINK.search(content) is not None
 
