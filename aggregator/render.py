@@ -171,15 +171,17 @@ def render_site(
 
     Day pages are rendered again only where something changed since the last render
     of the output folder; every one of them is with `full`, on a first render, or
-    when something every page shows changed (see site_stamp).
+    when something every page shows changed (see site_stamp). Processes sharing
+    the database (workers, a `render` beside the daemon) take turns.
     """
-    try:
-        return _render_site(store, settings, feeds, now, full)
-    except _StaleState as stale:
-        # A day of the last render lost all its entries unseen (pruned by another
-        # process): the state cannot be trusted.
-        log.warning("%s has no entries left; rendering every page", stale)
-        return _render_site(store, settings, feeds, now, True)
+    with store.render_lock():
+        try:
+            return _render_site(store, settings, feeds, now, full)
+        except _StaleState as stale:
+            # A day of the last render lost all its entries unseen (pruned by another
+            # process): the state cannot be trusted.
+            log.warning("%s has no entries left; rendering every page", stale)
+            return _render_site(store, settings, feeds, now, True)
 
 
 class _StaleState(Exception):

@@ -66,10 +66,7 @@ class Daemon:
                 "elapsed": round(outcome.elapsed, 3), "error": outcome.error})
         stored = sum(o.new + o.updated for o in outcomes)
         if stored or changed or not self.rendered:
-            # Workers sharing a PostgreSQL database take turns to render.
-            with self.store.render_lock():
-                report = render_site(self.store, self.config.settings, self.config.feeds,
-                                     now)
+            report = render_site(self.store, self.config.settings, self.config.feeds, now)
             self.rendered = True
             log.info("rendered %d of %d day pages, %d files written", report.rendered_days,
                      report.days, report.written)
@@ -112,11 +109,10 @@ class Daemon:
             if removed:
                 log.info("pruned %d entries older than %s", sum(removed.values()),
                          settings.retention)
-        with self.store.render_lock():
-            # Pruned entries leave no trace an incremental render could follow, and
-            # another worker may have pruned them: with a retention, render every page.
-            report = render_site(self.store, settings, self.config.feeds, now,
-                                 full=settings.retention is not None)
+        # Pruned entries leave no trace an incremental render could follow, and
+        # another worker may have pruned them: with a retention, render every page.
+        report = render_site(self.store, settings, self.config.feeds, now,
+                             full=settings.retention is not None)
         log.info("daily digest rendered: %d of %d day pages, %d files written",
                  report.rendered_days, report.days, report.written)
 

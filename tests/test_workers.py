@@ -283,3 +283,25 @@ def test_copies_stored_at_once_by_two_workers_are_one_article(
     finally:
         for store in stores:
             store.close()
+
+
+def test_one_renderer_at_a_time(database_url: str) -> None:
+    """A second process's render waits for the first one's to end."""
+    first, second = Store.open(database_url), Store.open(database_url)
+    events: list[str] = []
+    try:
+        with first.render_lock():
+            waiting = threading.Thread(target=_render_locked, args=(second, events))
+            waiting.start()
+            time.sleep(0.5)
+            events.append("first done")
+        waiting.join(timeout=10)
+        assert events == ["first done", "second rendering"]
+    finally:
+        first.close()
+        second.close()
+
+
+def _render_locked(store: Store, events: list[str]) -> None:
+    with store.render_lock():
+        events.append("second rendering")
