@@ -192,3 +192,10 @@ def test_caddy_accepts_the_caddyfile(tmp_path: Path) -> None:
                              "--adapter", "caddyfile"], capture_output=True, text=True,
                             timeout=60, env=environment)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_command_the_scaling_guide_quotes_exists() -> None:
+    found = invocations(code_of((DOCS / "scaling.md").read_text(encoding="utf-8")))
+    assert len(found) >= 6, found
+    problems = {" ".join(args): parse_problems(args) for args in found}
+    assert {line: p for line, p in problems.items() if p} == {}
