@@ -820,12 +820,22 @@ def git_commit() -> str:
     if not git("status", "--porcelain", "--", "aggregator", "templates"):
         return commit
     # Several people work in one tree: name the uncommitted state the run measured.
-    diff = git("diff", "HEAD", "--", "aggregator", "templates")
+    state = git("status", "--porcelain", "--", "aggregator", "templates") + git(
+        "diff", "HEAD", "--", "aggregator", "templates")
     return (f"{commit} + uncommitted changes in aggregator/ or templates/ "
-            f"(diff sha256 {hashlib.sha256(diff.encode()).hexdigest()[:10]})")
+            f"(state sha256 {hashlib.sha256(state.encode()).hexdigest()[:10]})")
 
 
-def report(run: Run, started: datetime, elapsed: float) -> list[str]:
+def code_line(at_start: str, at_end: str) -> str:
+    """The code measured; a tree that changed during the run is said to have."""
+    if at_start == at_end:
+        return f"- code: commit {at_end}"
+    # Each case imports the code when its process starts: they may have run different code.
+    return (f"- code: **the tree changed during the run**, from commit {at_start} to "
+            f"commit {at_end}; cases may have measured different code")
+
+
+def report(run: Run, started: datetime, elapsed: float, code_at_start: str) -> list[str]:
     """The section printed and appended to RESULTS.md."""
     reader = ("reader: a fresh database, add_feed for each URL, update_feeds_iter("
               "scheduled=False), its defaults otherwise (1 worker)"
@@ -834,7 +844,7 @@ def report(run: Run, started: datetime, elapsed: float) -> list[str]:
         f"## Bench: {run.count} feeds — {started:%Y-%m-%d %H:%M} UTC", "",
         f"`make bench N={run.count}` (benchmarks/bench.py).", "",
         f"- machine: {machine()}",
-        f"- code: commit {git_commit()}",
+        code_line(code_at_start, git_commit()),
         f"- corpus: {run.corpus}; served from 127.0.0.1 by a separate process "
         "(HTTP/1.1, ETag and Last-Modified; in the \"same bytes\" case the server ignores "
         "If-None-Match/If-Modified-Since and re-sends every body with its ETag)",
@@ -873,7 +883,7 @@ def main() -> None:
                         help=f"print only; do not append to {RESULTS.relative_to(ROOT)}")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
-    started, clock = datetime.now(UTC), time.perf_counter()
+    started, clock, code = datetime.now(UTC), time.perf_counter(), git_commit()
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         run = measure(work, args.feeds, with_reader=not args.no_reader,
@@ -883,7 +893,7 @@ def main() -> None:
             print(f"work folder kept: {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    section = report(run, started, time.perf_counter() - clock)
+    section = report(run, started, time.perf_counter() - clock, code)
     print("\n" + "\n".join(section))
     if not args.no_append:
         with RESULTS.open("a", encoding="utf-8") as results:
