@@ -141,9 +141,10 @@ class Store:
             }
 
     def claim_feeds(self, names: Sequence[str], worker: str, now: datetime,
-                    lease: timedelta, *, due_only: bool = True) -> set[str]:
+                    lease: timedelta, *, due_only: bool = True) -> dict[str, FeedState]:
         """Lease those of `names` that no other worker holds (and, with `due_only`,
-        that are still due); return the names leased to `worker`.
+        that are still due); return the states, as of the claim, of those leased to
+        `worker` (entry counts left at 0).
 
         Due-ness is read again here, inside the claim, because another worker may
         have polled a feed since our list was made. On PostgreSQL, rows another
@@ -151,7 +152,7 @@ class Store:
         SQLite has one writer at a time, taken at the start (BEGIN IMMEDIATE).
         """
         if not names:
-            return set()
+            return {}
         with self._session.begin() as session:
             if self.engine.dialect.name == "sqlite":
                 session.connection().exec_driver_sql("BEGIN IMMEDIATE")
@@ -168,7 +169,7 @@ class Store:
             rows = session.scalars(query).all()
             for row in rows:
                 row.claimed_by, row.claimed_until = worker, now + lease
-            return {row.name for row in rows}
+            return {row.name: _feed_state(row, 0) for row in rows}
 
     def release_feeds(self, names: Collection[str] | None, worker: str) -> None:
         """Give back the leases `worker` holds on `names` (None: on every feed)."""

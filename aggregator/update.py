@@ -421,9 +421,10 @@ class _Claims:
                                            self.lease, due_only=self.due_only)
             if not taken:
                 continue
-            # Another worker may have polled these since our list was read.
-            self.states.update(self.store.feed_states(taken, count_entries=False))
-            self.unused |= taken
+            # Another worker may have polled these since our list was read: the
+            # claim's own reading of them is the fresh one.
+            self.states.update(taken)
+            self.unused |= taken.keys()
             for feed in part:
                 if feed.name in taken:
                     self.unused.discard(feed.name)
