@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from aggregator import __version__
 from aggregator.backup import BackupError, export_lines, import_lines
 from aggregator.config import DEFAULT_CONFIG, Config, ConfigError, FeedConfig, load_config
+from aggregator.db import database_file, describe_database
 from aggregator.demo import start_feed_server, write_demo_config
 from aggregator.fetch import make_session
 from aggregator.filters import EntryFilter
@@ -378,12 +379,24 @@ def import_command(ctx: click.Context, file: Path) -> None:
 def vacuum(ctx: click.Context) -> None:
     """Compact the database and refresh its statistics (after a large prune, say)."""
     config = _load(ctx)
+    url = config.settings.database
+    file = database_file(url)
+    before = _file_size(file)
     store = _open_store(config)
     try:
         store.vacuum()
     finally:
         store.close()
-    console.print(f"Vacuumed {config.settings.database.split('@')[-1]}.", markup=False)
+    sizes = (f" ({before / 1e6:.1f} MB before, {_file_size(file) / 1e6:.1f} MB after)"
+             if file else "")
+    console.print(f"Vacuumed {describe_database(url)}{sizes}.", markup=False)
+
+
+def _file_size(path: Path | None) -> int:
+    try:
+        return path.stat().st_size if path else 0
+    except OSError:
+        return 0
 
 
 @main.group()

@@ -26,7 +26,7 @@ from sqlalchemy import (
     inspect,
     text,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -166,6 +166,20 @@ class EntryMoveRow(Base):
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The revision that matches the tables of databases made before migrations existed.
 FIRST_REVISION = "0001"
+
+
+def database_file(url: str) -> Path | None:
+    """The file of a SQLite database URL; None for servers (PostgreSQL) and memory."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def describe_database(url: str) -> str:
+    """A database as people name it: a SQLite file's path, else its URL without password."""
+    path = database_file(url)
+    return str(path) if path else make_url(url).render_as_string(hide_password=True)
 
 
 def make_engine(url: str, *, upgrade: bool = True) -> Engine:

@@ -65,6 +65,10 @@ STATE_FILE = ".render-state.json"  # a dotfile: `serve` does not serve it
 # Entries stamped up to this long before the last render may have been saved after
 # it: another worker's poll committed late, clocks of two machines apart.
 LATE_SAVES = timedelta(minutes=15)
+# An incremental render keeps the entries of the days it looks at first, so each
+# is read once; past this many days (a first poll of old archives) it reads them
+# again rather than hold them all: memory stays that of one day at a time.
+KEEP_DAYS = 31
 
 
 @dataclass(frozen=True)
@@ -253,7 +257,8 @@ def _changed_days(store: Store, day_entries: _DayEntries, last: RenderState,
     day, next day or month changed with them."""
     since = min(last.rendered_at, now) - LATE_SAVES
     touched = set(local_days(store.changed_dates(since), day_entries.tz))
-    shown = {day for day in touched if day_entries.get(day, keep=True)}
+    keep = len(touched) <= KEEP_DAYS
+    shown = {day for day in touched if day_entries.get(day, keep=keep)}
     days = sorted((set(last.days) - touched) | shown, reverse=True)
     return days, shown | _moved_surroundings(last.days, days)
 

@@ -9,7 +9,9 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from aggregator.db import database_file
+
+LOCK_SUFFIX = ".run.lock"
 
 
 class AlreadyRunning(Exception):
@@ -18,10 +20,8 @@ class AlreadyRunning(Exception):
 
 def lock_path(database_url: str) -> Path | None:
     """The lock file beside a SQLite database; None for servers (PostgreSQL) and memory."""
-    url = make_url(database_url)
-    if not url.drivername.startswith("sqlite") or not url.database or url.database == ":memory:":
-        return None
-    return Path(url.database + ".run.lock")
+    database = database_file(database_url)
+    return None if database is None else Path(f"{database}{LOCK_SUFFIX}")
 
 
 @contextmanager
@@ -42,8 +42,9 @@ def exclusive_run(database_url: str, now: datetime) -> Iterator[None]:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
             raise AlreadyRunning(
-                f"another `aggregator run` ({holder}) already uses {path.with_suffix('')}"
-                "; stop it first, or give this one another database") from None
+                f"another `aggregator run` ({holder}) already uses "
+                f"{str(path).removesuffix(LOCK_SUFFIX)}; stop it first, "
+                "or give this one another database") from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}, started {now.isoformat(timespec='seconds')}\n")
@@ -51,4 +52,6 @@ def exclusive_run(database_url: str, now: datetime) -> Iterator[None]:
         try:
             yield
         finally:
+            # No stale "pid …" left in the file for someone reading it by hand.
+            handle.truncate(0)
             fcntl.flock(handle, fcntl.LOCK_UN)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import os
 import signal
@@ -19,12 +21,16 @@ from aggregator.fetch import make_session
 from aggregator.health import PollCounters
 from aggregator.render import render_site
 from aggregator.store import Store
-from aggregator.update import describe_outcome, update_feeds
+from aggregator.update import describe_outcome, start_parse_server, update_feeds
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 60
 SHUTDOWN_GRACE = 30.0  # seconds the polls under way get to finish on SIGTERM
+# glibc's mallopt(M_MMAP_THRESHOLD): blocks from this size up get their own
+# mapping, given back to the system when freed, instead of growing the heap.
+_M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 128 * 1024
 
 
 @dataclass
@@ -50,6 +56,7 @@ class Daemon:
         try:
             self._tick()
         finally:
+            _return_free_memory()
             self.idle.set()
 
     def _tick(self) -> None:
@@ -121,6 +128,50 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _libc() -> ctypes.CDLL | None:
+    """glibc, whose allocator keeps freed memory unless asked; None elsewhere (musl, macOS)."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        libc = ctypes.CDLL(name)
+        libc.malloc_trim, libc.mallopt  # noqa: B018 - only glibc has both
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_LIBC = _libc()
+
+
+def _hold_less_memory() -> None:
+    """Make a months-long daemon hand freed memory back: a poll's bodies and a render's
+    pages are freed after each tick, but glibc keeps its heap at its high-water mark
+    (a 200-feed soak grew by a third without this, from freed memory alone)."""
+    if _LIBC is not None:
+        _LIBC.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+
+
+def _return_free_memory() -> None:
+    """After a tick: give the heap's free pages back to the system."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+class _QuietSkips(logging.Filter):
+    """APScheduler warns on every tick that finds the last poll still running; a long
+    first poll is normal, so say it at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "maximum number of running instances reached" in str(record.msg):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
+_QUIET_SKIPS = _QuietSkips()
+
+
 def build_scheduler(daemon: Daemon, tick_seconds: float = TICK_SECONDS
                     ) -> BackgroundScheduler:
     """The poll tick, from now on, and the daily render at settings.digest_time."""
@@ -148,6 +199,8 @@ def run_daemon(config: Config, store: Store, tick_seconds: float = TICK_SECONDS,
     """
     daemon = Daemon(config=config, store=store, counters=counters or PollCounters())
     daemon.idle.set()
+    _hold_less_memory()
+    logging.getLogger("apscheduler.scheduler").addFilter(_QUIET_SKIPS)
     daemon.reload_config()
     scheduler = build_scheduler(daemon, tick_seconds)
 
@@ -160,6 +213,7 @@ def run_daemon(config: Config, store: Store, tick_seconds: float = TICK_SECONDS,
                  signal.Signals(number).name)
         daemon.stopping.set()
 
+    start_parse_server(len(config.feeds))
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, on_signal)
     scheduler.start()

@@ -49,23 +49,31 @@ class StaticHandler(SimpleHTTPRequestHandler):
     monitor: Monitor | None = None
 
     def do_GET(self) -> None:
-        route = self.path.split("?", 1)[0]
-        if self.monitor is not None and route in ("/healthz", "/metrics"):
-            if route == "/healthz":
-                body, kind = self.monitor.health_json(), "application/json; charset=utf-8"
-            else:
-                body, kind = self.monitor.metrics(), "text/plain; version=0.0.4; charset=utf-8"
-            self._send_small(body.encode("utf-8"), kind)
-            return
-        super().do_GET()
+        if not self._monitoring(send_body=True):
+            super().do_GET()
 
-    def _send_small(self, body: bytes, kind: str) -> None:
+    def do_HEAD(self) -> None:
+        if not self._monitoring(send_body=False):
+            super().do_HEAD()
+
+    def _monitoring(self, *, send_body: bool) -> bool:
+        """Answer /healthz or /metrics when there is a monitor; False for any other path."""
+        route = self.path.split("?", 1)[0]
+        if self.monitor is None or route not in ("/healthz", "/metrics"):
+            return False
+        if route == "/healthz":
+            body, kind = self.monitor.health_json(), "application/json; charset=utf-8"
+        else:
+            body, kind = self.monitor.metrics(), "text/plain; version=0.0.4; charset=utf-8"
+        data = body.encode("utf-8")
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        self.wfile.write(body)
+        if send_body:
+            self.wfile.write(data)
+        return True
 
     def guess_type(self, path: Any) -> str:
         name = Path(str(path))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import signal
 import socket
 import threading
 import time
@@ -26,7 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import chain, zip_longest
-from multiprocessing import get_context
+from multiprocessing import forkserver, get_context
+from multiprocessing.context import BaseContext
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -61,6 +63,7 @@ MAX_DELAY = timedelta(hours=24)
 JITTER = 0.1  # polls spread over up to 10% more than their interval
 # Below this many feeds, starting worker processes costs more than it saves.
 PROCESS_POOL_MIN_FEEDS = 40
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 class UnknownFeedError(KeyError):
@@ -488,19 +491,48 @@ def _parse_pool(feed_count: int) -> Iterator[Executor]:
         with _InlineExecutor() as inline:
             yield inline
         return
+    with ProcessPoolExecutor(cores, mp_context=_pool_context(), initializer=_watch_parent,
+                             initargs=(os.getpid(),)) as pool:
+        yield pool
+
+
+def _pool_context() -> BaseContext:
     # forkserver: forking a process that runs fetch threads could copy a held lock.
     context = get_context("forkserver")
     context.set_forkserver_preload(["aggregator.update"])
-    with ProcessPoolExecutor(cores, mp_context=context, initializer=_watch_parent,
-                             initargs=(os.getpid(),)) as pool:
-        yield pool
+    return context
+
+
+def start_parse_server(feed_count: int) -> None:
+    """Start, from the main thread, the server parse workers are forked from, deaf to
+    SIGTERM and SIGINT; a no-op when update_feeds would parse inline.
+
+    Those signals reach every process of the group on Ctrl-C or a service stop.
+    The forkserver inherits the ignoring (dispositions set to "ignore" survive exec;
+    only the main thread may set them) and so do the workers it forks: none dies
+    mid-parse, and the polling process decides when to stop. Started lazily from a
+    poll's thread instead, a signal would kill the forkserver, and with it every
+    worker's link to the pool.
+    """
+    if feed_count < PROCESS_POOL_MIN_FEEDS or (os.cpu_count() or 1) < 2:
+        return
+    _pool_context()  # its preload, before the server starts
+    previous = {number: signal.signal(number, signal.SIG_IGN) for number in _STOP_SIGNALS}
+    try:
+        forkserver.ensure_running()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _watch_parent(parent: int) -> None:
     """In a parse worker: exit when the polling process dies, even by SIGKILL.
 
-    Workers hold both ends of their task pipe, so they never see it close.
+    Workers hold both ends of their task pipe, so they never see it close. Like
+    their forkserver (see start_parse_server), they ignore SIGTERM and SIGINT.
     """
+    for number in _STOP_SIGNALS:  # in case the forkserver was not started ignoring them
+        signal.signal(number, signal.SIG_IGN)
 
     def watch() -> None:
         while True:

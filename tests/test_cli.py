@@ -211,6 +211,12 @@ def test_run_polls_renders_and_serves(daemon: tuple[str, subprocess.Popen[str]])
     assert 'aggregator_polls_total{outcome="new"} 2' in metrics.text
     assert "aggregator_new_entries_total 3" in metrics.text
     assert "aggregator_entries_stored 3" in metrics.text
+    # Monitors that probe with HEAD (load balancers, uptime checkers) get the headers.
+    for route, kind in (("healthz", "application/json"), ("metrics", "text/plain")):
+        head = requests.head(base + route, timeout=5)
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["Content-Type"].startswith(kind)
+        assert int(head.headers["Content-Length"]) > 0
 
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,11 @@ def test_prune_keeps_recent_and_newest_per_feed(
     assert "Removed 0 entries" in again.output
     vacuumed = runner.invoke(main, ["--config", str(path), "vacuum"])
     assert vacuumed.exit_code == 0, vacuumed.output
+    if database_url.startswith("sqlite"):
+        assert re.match(rf"Vacuumed {re.escape(str(tmp_path / 'test.db'))} \(\d+\.\d MB before, "
+                        r"\d+\.\d MB after\)\.", vacuumed.output), vacuumed.output
+    else:
+        assert "Vacuumed postgresql+psycopg://" in vacuumed.output
 
 
 def test_prune_without_retention_removes_nothing(tmp_path: Path, make_config: Any) -> None:

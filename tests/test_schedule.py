@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -145,6 +146,35 @@ def test_sigterm_lets_polls_under_way_finish_then_exits_cleanly(
     assert len(feed_server.requests) == asked
 
 
+def test_sigterm_to_the_whole_process_group_spares_the_parse_workers(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    # Ctrl-C in a terminal, or systemd's default KillMode, signal every process of
+    # the group: the parse workers too. Enough feeds for update.py's process pool.
+    config = _slow_feeds(tmp_path, feed_server, count=60, delay=0.3)
+    log_path = tmp_path / "daemon.log"
+    with log_path.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "aggregator", "--config", str(config), "run",
+             "--tick", "0.5"], stdout=out, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True)
+    try:
+        _wait_for_requests(feed_server, 12)  # fetched bodies are being parsed
+        os.killpg(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=35) == 0, log_path.read_text()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    log = log_path.read_text()
+    assert "Traceback" not in log and "BrokenProcessPool" not in log, log
+    asked = len({seen.path for seen in feed_server.requests})
+    with sqlite3.connect(tmp_path / "daemon.db") as db:
+        polled = db.execute("SELECT count(*) FROM feeds WHERE last_polled IS NOT NULL")
+        stored = db.execute("SELECT count(DISTINCT feed_id) FROM entries")
+        # Every feed fetched before the signal was parsed and stored whole.
+        assert polled.fetchone()[0] == stored.fetchone()[0] == asked, log
+
+
 def test_second_signal_exits_at_once(tmp_path: Path, feed_server: FeedServer) -> None:
     config = _slow_feeds(tmp_path, feed_server, count=4, delay=20.0)
     process, log_path = _start_daemon(config)
@@ -181,10 +211,12 @@ def test_a_second_daemon_on_the_same_database_refuses(
                                  "run"], capture_output=True, text=True, timeout=30)
         assert second.returncode == 1
         assert (f"another `aggregator run` (pid {first.pid}, started " in second.stderr
-                and f"already uses {tmp_path / 'daemon.db'}" in second.stderr), second.stderr
+                and f"already uses {tmp_path / 'daemon.db'}; stop it first" in second.stderr
+                ), second.stderr
     finally:
         first.terminate()
         first.wait(timeout=30)
+    assert (tmp_path / "daemon.db.run.lock").read_text() == ""  # cleared on release
     # The lock went with the first daemon: a new one starts.
     again, again_log = _start_daemon(config)
     try:
