@@ -13,7 +13,6 @@ import os
 import signal
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -24,7 +23,7 @@ from concurrent.futures import (
     wait,
 )
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import chain, zip_longest
 from multiprocessing import forkserver, get_context
@@ -35,26 +34,16 @@ from urllib.parse import urlsplit
 import requests
 from sqlalchemy.exc import SQLAlchemyError
 
-from aggregator.clean import clean_entry, clean_link, clean_title, repair_text
 from aggregator.config import Config, FeedConfig, Settings
-from aggregator.dedup import (
-    distrust_shared_guids,
-    drop_repeats,
-    find_boilerplate,
-    fingerprint,
-    paragraphs,
-)
 from aggregator.fetch import fetch_feed, parse_max_age, parse_retry_after
 from aggregator.models import (
-    CleanEntry,
     FeedState,
     FetchResult,
     Outcome,
-    ParsedFeed,
     PollRecord,
     UpdateOutcome,
 )
-from aggregator.parse import ParseError, parse_feed
+from aggregator.prepare import STOP_SIGNALS, Parsed, safe_parse, watch_parent
 from aggregator.store import Store
 
 log = logging.getLogger(__name__)
@@ -63,21 +52,10 @@ MAX_DELAY = timedelta(hours=24)
 JITTER = 0.1  # polls spread over up to 10% more than their interval
 # Below this many feeds, starting worker processes costs more than it saves.
 PROCESS_POOL_MIN_FEEDS = 40
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 class UnknownFeedError(KeyError):
     """`--feed NAME` names no feed of feeds.yaml."""
-
-
-@dataclass(frozen=True)
-class Parsed:
-    """What parsing and cleaning one body produced (picklable, for worker processes)."""
-
-    feed: ParsedFeed | None = None
-    entries: tuple[CleanEntry, ...] = ()
-    error: str | None = None
-    boilerplate: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -166,34 +144,6 @@ def fetch_step(
     same_body = (state is not None and fetched.content_hash is not None
                  and fetched.content_hash == state.content_hash)
     return Poll(feed, fetched, unchanged=same_body)
-
-
-def parse_step(content: bytes, headers: Mapping[str, str], url: str,
-               boilerplate: frozenset[int] = frozenset()) -> Parsed:
-    """Parse, clean and fingerprint one body: runs in a worker process or inline.
-
-    `boilerplate` is what earlier polls learnt of this feed's footers; this
-    document's own repeated paragraphs are added to it.
-    """
-    try:
-        feed = parse_feed(content, headers, url)
-    except ParseError as exc:
-        return Parsed(error=str(exc))
-    base_url = feed.site_url or url
-    cleaned = drop_repeats([clean_entry(e, base_url)
-                            for e in distrust_shared_guids(feed.entries)])
-    blocks = [paragraphs(e.content or e.summary) for e in cleaned]
-    learned = find_boilerplate(blocks)
-    known = boilerplate | learned
-    entries = tuple(
-        replace(entry, fingerprint=fingerprint(entry.title, entry.link, text, known))
-        for entry, text in zip(cleaned, blocks, strict=True)
-    )
-    # The raw entries stay behind: only what the store needs crosses the process boundary.
-    title = clean_title(repair_text(feed.title), False) if feed.title else None
-    summary = ParsedFeed(feed.version, title or None, clean_link(feed.site_url, url),
-                         feed.language, (), feed.warning, feed.ttl)
-    return Parsed(summary, entries, boilerplate=frozenset(learned))
 
 
 def needs_parse(poll: Poll) -> bool:
@@ -474,7 +424,7 @@ def _run_batch(batch: _Batch, session: requests.Session, limiter: HostLimiter,
                 fetched = poll.fetched
                 assert fetched.content is not None
                 state = states.get(poll.feed.name)
-                parsing[parsers.submit(_safe_parse, fetched.content, fetched.headers,
+                parsing[parsers.submit(safe_parse, fetched.content, fetched.headers,
                                        fetched.final_url,
                                        state.boilerplate if state else frozenset())] = poll
 
@@ -491,7 +441,7 @@ def _parse_pool(feed_count: int) -> Iterator[Executor]:
         with _InlineExecutor() as inline:
             yield inline
         return
-    with ProcessPoolExecutor(cores, mp_context=_pool_context(), initializer=_watch_parent,
+    with ProcessPoolExecutor(cores, mp_context=_pool_context(), initializer=watch_parent,
                              initargs=(os.getpid(),)) as pool:
         yield pool
 
@@ -499,7 +449,8 @@ def _parse_pool(feed_count: int) -> Iterator[Executor]:
 def _pool_context() -> BaseContext:
     # forkserver: forking a process that runs fetch threads could copy a held lock.
     context = get_context("forkserver")
-    context.set_forkserver_preload(["aggregator.update"])
+    # Workers import what parsing needs, not SQLAlchemy or requests: tens of MB each.
+    context.set_forkserver_preload(["aggregator.prepare"])
     return context
 
 
@@ -517,34 +468,12 @@ def start_parse_server(feed_count: int) -> None:
     if feed_count < PROCESS_POOL_MIN_FEEDS or (os.cpu_count() or 1) < 2:
         return
     _pool_context()  # its preload, before the server starts
-    previous = {number: signal.signal(number, signal.SIG_IGN) for number in _STOP_SIGNALS}
+    previous = {number: signal.signal(number, signal.SIG_IGN) for number in STOP_SIGNALS}
     try:
         forkserver.ensure_running()
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
-
-
-def _watch_parent(parent: int) -> None:
-    """In a parse worker: exit when the polling process dies, even by SIGKILL.
-
-    Workers hold both ends of their task pipe, so they never see it close. Like
-    their forkserver (see start_parse_server), they ignore SIGTERM and SIGINT.
-    """
-    for number in _STOP_SIGNALS:  # in case the forkserver was not started ignoring them
-        signal.signal(number, signal.SIG_IGN)
-
-    def watch() -> None:
-        while True:
-            time.sleep(1)
-            try:
-                os.kill(parent, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except PermissionError:  # the pid was reused by another user's process
-                os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 class _InlineExecutor(Executor):
@@ -569,16 +498,6 @@ def _safe_fetch(session: requests.Session, limiter: HostLimiter, feed: FeedConfi
         log.exception("%s: unexpected error while fetching", feed.name)
         return Poll(feed, FetchResult(feed.url, feed.url, None,
                                       error=f"internal error: {exc!r}"))
-
-
-def _safe_parse(content: bytes, headers: Mapping[str, str], url: str,
-                boilerplate: frozenset[int] = frozenset()) -> Parsed:
-    """parse_step, with any unexpected exception turned into an error value."""
-    try:
-        return parse_step(content, headers, url, boilerplate)
-    except Exception as exc:  # feedparser or a sanitizer bug on one hostile document
-        log.exception("unexpected error while parsing %s", url)
-        return Parsed(error=f"internal error while parsing: {exc!r}")
 
 
 @dataclass(frozen=True)
@@ -611,7 +530,7 @@ def _check(poll: Poll) -> CheckResult:
     fetched = poll.fetched
     parsed = None
     if needs_parse(poll) and fetched.content is not None:
-        parsed = _safe_parse(fetched.content, fetched.headers, fetched.final_url)
+        parsed = safe_parse(fetched.content, fetched.headers, fetched.final_url)
     return CheckResult(
         feed=poll.feed.name, url=poll.feed.url, status=fetched.status,
         entries=len(parsed.entries) if parsed else 0,

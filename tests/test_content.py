@@ -26,7 +26,7 @@ from aggregator.clean import (
 from aggregator.dates import parse_french_date
 from aggregator.models import CleanEntry, ParsedEntry, ParsedFeed
 from aggregator.parse import ParseError, parse_feed
-from aggregator.update import parse_step
+from aggregator.prepare import parse_step
 
 DATA = Path(__file__).parent / "data" / "content"
 TYPES = {".json": "application/feed+json", ".atom": "application/atom+xml",

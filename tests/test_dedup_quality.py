@@ -19,7 +19,7 @@ import pytest
 from aggregator.clean import clean_entry
 from aggregator.dedup import find_boilerplate, fingerprint, index_keys, paragraphs, same_article
 from aggregator.models import CleanEntry, Fingerprint, ParsedEntry
-from aggregator.update import parse_step
+from aggregator.prepare import parse_step
 
 SET = Path(__file__).parent / "data" / "dedup"
 PAIRS: list[dict[str, Any]] = json.loads((SET / "pairs.json").read_text(encoding="utf-8"))

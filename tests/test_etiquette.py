@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-import aggregator.update
+import aggregator.prepare
 from aggregator.fetch import make_session
 from aggregator.store import Store
 from aggregator.update import update_feeds
@@ -141,8 +141,8 @@ def test_same_bytes_without_304_cost_no_parse(
     url = feed_server.serve_file("blog-metier.rss", "/feed", conditional=False)
     config = make_config([{"name": "blog", "url": url}])
     parses = []
-    real = aggregator.update.parse_step
-    monkeypatch.setattr(aggregator.update, "parse_step",
+    real = aggregator.prepare.parse_step
+    monkeypatch.setattr(aggregator.prepare, "parse_step",
                         lambda *args: parses.append(args[2]) or real(*args))
     assert poll(store, config)["blog"].new == 4
     again = poll(store, config, force=True)["blog"]
