@@ -8,12 +8,27 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import groupby
 from typing import cast
 
-from sqlalchemy import Table, delete, func, insert, or_, select, text, union, update
+from sqlalchemy import (
+    Table,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    union,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, load_only, sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, Session, load_only, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
 from aggregator.config import FeedConfig
 from aggregator.db import (
@@ -44,6 +59,7 @@ MAX_BOILERPLATE = 1000  # paragraph hashes remembered per feed
 # The table, not the class, for inserting keys: a plain executemany, without the
 # ORM's bulk path (a tenth of the time of storing a poll).
 ENTRY_KEYS = cast(Table, EntryKeyRow.__table__)
+ENTRIES = cast(Table, EntryRow.__table__)
 # PostgreSQL advisory lock keys (db.py's migration lock is 7423610).
 RENDER_LOCK = 7423611
 PRUNE_LOCK = 7423612
@@ -292,8 +308,7 @@ class Store:
                         session.execute(
                             delete(EntryKeyRow).where(EntryKeyRow.entry_id.in_(chunk)))
                         session.execute(delete(EntryRow).where(EntryRow.id.in_(chunk)))
-            for article_id in articles:
-                _elect_canonical(session, article_id)
+            _elect_canonicals(session, articles)
         return removed
 
     def export_entries(self) -> Iterator[dict[str, object]]:
@@ -335,8 +350,7 @@ class Store:
                 if row is not None:
                     row.first_seen, row.dated, row.changed = first_seen, dated, changed
                     articles.add(row.article_id or row.id)
-            for article_id in articles:
-                _elect_canonical(session, article_id)
+            _elect_canonicals(session, articles)
         return counts
 
     def vacuum(self) -> None:
@@ -444,11 +458,13 @@ def _save_entries(session: Session, feed_id: int, entries: Sequence[CleanEntry],
     if not entries:
         return SaveCounts()
     document = {e.identity for e in entries}
+    # Only what comparing needs: an unchanged entry (most of them) costs no text.
     existing = {
         row.identity: row
         for row in session.scalars(
             select(EntryRow).where(EntryRow.feed_id == feed_id,
                                    EntryRow.identity.in_(document))
+            .options(load_only(*_SAVED_COLUMNS))
         )
     }
     fresh = [e for e in entries if e.identity not in existing]
@@ -456,7 +472,7 @@ def _save_entries(session: Session, feed_id: int, entries: Sequence[CleanEntry],
     candidates = _candidates(session, {i for ids in postings.values() for i in ids})
     counts: Counter[str] = Counter()
     articles: set[int] = set()  # whose shown copy may change
-    added: list[tuple[EntryRow, CleanEntry, EntryRow | None]] = []
+    added: list[tuple[CleanEntry, _Candidate | None]] = []
     for entry in entries:
         row = existing.get(entry.identity)
         if row is None:
@@ -464,15 +480,14 @@ def _save_entries(session: Session, feed_id: int, entries: Sequence[CleanEntry],
             if match is not None and match.feed_id == feed_id:
                 # The feed re-issued a stored entry under a new id (http→https, a new
                 # platform): the stored one takes the new id, nothing is added.
-                match.identity = entry.identity
-                if match.signature != entry.signature:
-                    _update_row(session, match, entry, now)
+                stored = session.get_one(EntryRow, match.id)
+                stored.identity = entry.identity
+                if stored.signature != entry.signature:
+                    _update_row(session, stored, entry, now)
                 counts["recognized"] += 1
                 articles.add(match.article_id or match.id)
                 continue
-            row = _new_row(feed_id, entry, now)
-            session.add(row)
-            added.append((row, entry, match))
+            added.append((entry, match))
             counts["duplicates" if match else "new"] += 1
             if match is not None:
                 articles.add(match.article_id or match.id)
@@ -482,34 +497,69 @@ def _save_entries(session: Session, feed_id: int, entries: Sequence[CleanEntry],
             articles.add(row.article_id or row.id)
         elif _redate(session, row, entry, now):
             articles.add(row.article_id or row.id)
-    _file_added(session, added, postings)
-    for article_id in articles:
-        _elect_canonical(session, article_id, now if restamp else None)
+    _insert_added(session, feed_id, added, postings, now)
+    _elect_canonicals(session, articles, now if restamp else None)
     return SaveCounts(new=counts["new"], updated=counts["updated"],
                       duplicates=counts["duplicates"], recognized=counts["recognized"])
 
 
-def _file_added(session: Session, added: Sequence[tuple[EntryRow, CleanEntry, EntryRow | None]],
-                postings: dict[int, list[int]]) -> None:
-    """Give new rows their article and their index keys, in one flush and one insert.
+# What _save_entries reads of a stored entry of the document; the rest loads if written.
+_SAVED_COLUMNS = (
+    EntryRow.id, EntryRow.feed_id, EntryRow.identity, EntryRow.signature,
+    EntryRow.published, EntryRow.first_seen, EntryRow.dated, EntryRow.changed,
+    EntryRow.article_id,
+)
 
-    A new article is founded by its first entry, whose id names it.
+
+def _insert_added(session: Session, feed_id: int,
+                  added: Sequence[tuple[CleanEntry, _Candidate | None]],
+                  postings: dict[int, list[int]], now: datetime) -> None:
+    """Insert new entries with their article and index keys: three statements in all.
+
+    A copy joins its match's article; any other entry founds an article, named by
+    its own id, known once inserted.
     """
     if not added:
         return
-    session.flush()
-    keys = []
-    for row, entry, match in added:
-        row.article_id = match.article_id if match else row.id
-        keys += _key_rows(row.id, entry, postings)
-    if keys:
-        session.execute(insert(ENTRY_KEYS), keys)
+    session.flush()  # the ORM's pending changes (updates, moves) first, in order
+    ids = session.scalars(
+        insert(ENTRIES).returning(ENTRIES.c.id, sort_by_parameter_order=True),
+        [_new_values(feed_id, entry, now, match) for entry, match in added],
+    ).all()
+    founders = [i for i, (_, match) in zip(ids, added, strict=True) if match is None]
+    for chunk in _chunks(founders, 500):
+        session.execute(update(ENTRIES).where(ENTRIES.c.id.in_(chunk))
+                        .values(article_id=ENTRIES.c.id))
+    keys = [key for entry_id, (entry, _) in zip(ids, added, strict=True)
+            for key in _key_rows(entry_id, entry, postings)]
+    _insert_keys(session, keys)
+
+
+def _insert_keys(session: Session, keys: Sequence[tuple[int, int]]) -> None:
+    """Insert (entry id, key) rows, about twenty an entry, as directly as the driver allows.
+
+    Two integers a row need no SQLAlchemy type processing, which would cost more than
+    the insert: SQLite takes them through sqlite3's executemany, PostgreSQL as two
+    arrays in one statement (psycopg's executemany sends each row on its own).
+    """
+    if not keys:
+        return
+    connection = session.connection()
+    table = ENTRY_KEYS.name
+    if connection.dialect.name == "postgresql":
+        entry_ids, values = zip(*keys, strict=True)
+        connection.exec_driver_sql(
+            f"INSERT INTO {table} (entry_id, key) "
+            "SELECT * FROM unnest(%s::integer[], %s::bigint[])",
+            (list(entry_ids), list(values)))
+    else:
+        connection.exec_driver_sql(f"INSERT INTO {table} (entry_id, key) VALUES (?, ?)", keys)
 
 
 def _find_copy(
     feed_id: int, entry: CleanEntry, document: set[str],
-    postings: dict[int, list[int]], candidates: dict[int, EntryRow],
-) -> EntryRow | None:
+    postings: dict[int, list[int]], candidates: dict[int, _Candidate],
+) -> _Candidate | None:
     """The stored entry `entry` is a copy of, earliest first, if any."""
     found = entry.fingerprint
     if found is None:
@@ -519,7 +569,7 @@ def _find_copy(
                       key=lambda r: (r.dated, r.first_seen, r.id)):
         if row.feed_id == feed_id and row.identity in document:
             continue  # entries of one document are never copies of each other
-        if same_article(found, _fingerprint_of(row)):
+        if same_article(found, row.fingerprint):
             return row
     return None
 
@@ -529,30 +579,58 @@ def _postings(session: Session, entries: Sequence[CleanEntry]) -> dict[int, list
     keys = {k for e in entries if e.fingerprint for k in index_keys(e.fingerprint)}
     postings: dict[int, list[int]] = {}
     for chunk in _chunks(sorted(keys), 500):
-        query = select(EntryKeyRow.key, EntryKeyRow.entry_id).where(EntryKeyRow.key.in_(chunk))
+        query = select(EntryKeyRow.key, EntryKeyRow.entry_id).where(
+            _among(session, EntryKeyRow.key, chunk))
         for key, entry_id in session.execute(query):
             postings.setdefault(key, []).append(entry_id)
     return postings
 
 
-def _candidates(session: Session, ids: set[int]) -> dict[int, EntryRow]:
-    rows: dict[int, EntryRow] = {}
+def _among(session: Session, column: InstrumentedAttribute[int], values: Sequence[int]
+           ) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `= ANY(array)`, one parameter instead of
+    hundreds for the driver to parse (the dedup lookups send 500 at a time)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A stored entry that a new one may be a copy of: what deciding needs, as plain values."""
+
+    id: int
+    feed_id: int
+    identity: str
+    article_id: int | None
+    dated: datetime
+    first_seen: datetime
+    fingerprint: Fingerprint
+
+
+def _candidates(session: Session, ids: set[int]) -> dict[int, _Candidate]:
+    # Plain rows, not ORM objects: a first poll compares each new entry with several.
+    rows: dict[int, _Candidate] = {}
     for chunk in _chunks(sorted(ids), 500):
-        rows.update((row.id, row) for row in session.scalars(
-            select(EntryRow).where(EntryRow.id.in_(chunk))
-            .options(load_only(*_MATCH_COLUMNS))))
+        query = select(*_MATCH_COLUMNS).where(_among(session, EntryRow.id, chunk))
+        for row in session.execute(query):
+            rows[row.id] = _Candidate(
+                row.id, row.feed_id, row.identity, row.article_id, row.dated, row.first_seen,
+                Fingerprint(link=row.canonical_link, title=row.title_key or "",
+                            size=row.shingle_count or 0, sketch=unpack_sketch(row.sketch),
+                            lead=None))
     return rows
 
 
 _MATCH_COLUMNS = (
-    EntryRow.id, EntryRow.feed_id, EntryRow.identity, EntryRow.signature,
-    EntryRow.article_id, EntryRow.dated, EntryRow.first_seen, EntryRow.canonical_link,
-    EntryRow.title_key, EntryRow.sketch, EntryRow.shingle_count,
+    EntryRow.id, EntryRow.feed_id, EntryRow.identity, EntryRow.article_id, EntryRow.dated,
+    EntryRow.first_seen, EntryRow.canonical_link, EntryRow.title_key, EntryRow.sketch,
+    EntryRow.shingle_count,
 )
 
 
 def _key_rows(entry_id: int, entry: CleanEntry,
-              postings: dict[int, list[int]]) -> list[dict[str, int]]:
+              postings: dict[int, list[int]]) -> list[tuple[int, int]]:
     """The index keys to file an entry under, except keys already full (common phrases).
 
     The cap keeps every lookup bounded however large the table grows.
@@ -564,32 +642,35 @@ def _key_rows(entry_id: int, entry: CleanEntry,
         posting = postings.setdefault(key, [])
         if len(posting) < POSTINGS_PER_KEY:
             posting.append(entry_id)
-            rows.append({"entry_id": entry_id, "key": key})
+            rows.append((entry_id, key))
     return rows
 
 
-def _fingerprint_of(row: EntryRow) -> Fingerprint:
-    return Fingerprint(link=row.canonical_link, title=row.title_key or "",
-                       size=row.shingle_count or 0, sketch=unpack_sketch(row.sketch),
-                       lead=None)
-
-
-def _elect_canonical(session: Session, article_id: int, now: datetime | None = None) -> None:
-    """Show the copy published first (ties: first seen); the others are "also published on".
+def _elect_canonicals(session: Session, article_ids: Collection[int],
+                      now: datetime | None = None) -> None:
+    """Show each article's copy published first (ties: first seen); the others are
+    "also published on".
 
     With `now`, every copy of an article that changed at `now` (a copy added,
     updated or re-dated) or now shows another copy is marked changed at `now`:
     the shown copy's page lists the others, and a switch moves the article to
     another day, so the next render must find every day involved.
     """
-    # Copies stored by one poll share first_seen: the feed name keeps the choice stable.
-    copies = session.scalars(
-        select(EntryRow).join(FeedRow, EntryRow.feed_id == FeedRow.id)
-        .where(EntryRow.article_id == article_id)
-        .options(load_only(EntryRow.id, EntryRow.dated, EntryRow.first_seen,
-                           EntryRow.is_canonical, EntryRow.changed))
-        .order_by(EntryRow.dated, EntryRow.first_seen, FeedRow.name, EntryRow.identity)
-    ).all()
+    for chunk in _chunks(sorted(article_ids), 500):
+        # Copies stored by one poll share first_seen: the feed name keeps the choice stable.
+        copies = session.scalars(
+            select(EntryRow).join(FeedRow, EntryRow.feed_id == FeedRow.id)
+            .where(EntryRow.article_id.in_(chunk))
+            .options(load_only(EntryRow.id, EntryRow.article_id, EntryRow.dated,
+                               EntryRow.first_seen, EntryRow.is_canonical, EntryRow.changed))
+            .order_by(EntryRow.article_id, EntryRow.dated, EntryRow.first_seen, FeedRow.name,
+                      EntryRow.identity)
+        ).all()
+        for _, group in groupby(copies, key=lambda row: row.article_id):
+            _elect(list(group), now)
+
+
+def _elect(copies: Sequence[EntryRow], now: datetime | None) -> None:
     switched = False
     for index, row in enumerate(copies):
         if row.is_canonical != (index == 0):
@@ -652,18 +733,24 @@ def _feed_row(session: Session, name: str) -> FeedRow:
     return row
 
 
-def _new_row(feed_id: int, entry: CleanEntry, now: datetime) -> EntryRow:
-    row = EntryRow(
-        feed_id=feed_id, identity=entry.identity, signature=entry.signature,
-        title=entry.title, link=entry.link, author=entry.author,
-        published=entry.published, updated=entry.updated,
-        first_seen=now, dated=entry_date(entry.published, now), changed=now,
-        content=entry.content, summary=entry.summary, excerpt=entry.excerpt,
-        is_canonical=True,
-    )
-    _set_fingerprint(row, entry.fingerprint)
-    _set_media(row, entry)
-    return row
+def _new_values(feed_id: int, entry: CleanEntry, now: datetime,
+                match: _Candidate | None) -> dict[str, object]:
+    """The columns of a new entry's row (its article: its match's, else set once inserted)."""
+    found = entry.fingerprint
+    return {
+        "feed_id": feed_id, "identity": entry.identity, "signature": entry.signature,
+        "title": entry.title, "link": entry.link, "author": entry.author,
+        "published": entry.published, "updated": entry.updated,
+        "first_seen": now, "dated": entry_date(entry.published, now), "changed": now,
+        "content": entry.content, "summary": entry.summary, "excerpt": entry.excerpt,
+        "article_id": (match.article_id or match.id) if match else None,
+        "is_canonical": True,
+        "canonical_link": found.link if found else None,
+        "title_key": found.title if found else None,
+        "sketch": pack_sketch(found.sketch) if found else None,
+        "shingle_count": found.size if found else 0,
+        **_media_values(entry),
+    }
 
 
 def _update_row(session: Session, row: EntryRow, entry: CleanEntry, now: datetime) -> None:
@@ -677,18 +764,22 @@ def _update_row(session: Session, row: EntryRow, entry: CleanEntry, now: datetim
     if entry.fingerprint is not None:
         _set_fingerprint(row, entry.fingerprint)
         session.execute(delete(EntryKeyRow).where(EntryKeyRow.entry_id == row.id))
-        keys = _key_rows(row.id, entry, {})
-        if keys:
-            session.execute(insert(ENTRY_KEYS), keys)
+        _insert_keys(session, _key_rows(row.id, entry, {}))
 
 
 def _set_media(row: EntryRow, entry: CleanEntry) -> None:
-    row.language = entry.language[:35] if entry.language else None
-    row.enclosures = [
-        {"url": e.url, "type": e.type, "length": e.length} for e in entry.enclosures
-    ] or None
-    row.thumbnail = entry.thumbnail
-    row.categories = list(entry.categories) or None
+    for name, value in _media_values(entry).items():
+        setattr(row, name, value)
+
+
+def _media_values(entry: CleanEntry) -> dict[str, object]:
+    return {
+        "language": entry.language[:35] if entry.language else None,
+        "enclosures": [{"url": e.url, "type": e.type, "length": e.length}
+                       for e in entry.enclosures] or None,
+        "thumbnail": entry.thumbnail,
+        "categories": list(entry.categories) or None,
+    }
 
 
 def _enclosures_of(row: EntryRow) -> tuple[Enclosure, ...]:
