@@ -86,6 +86,9 @@ class FeedRow(Base):
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Hashes of paragraphs seen in several of its entries (footers, signatures, forms).
     boilerplate: Mapped[list[int] | None] = mapped_column(JSON)
+    # {digest of a parsed entry: its identity} for the last document stored: an
+    # entry parsed the same again is known without being cleaned again.
+    entry_digests: Mapped[dict[str, str] | None] = mapped_column(JSON)
     # The worker polling this feed now, and until when its lease holds: several
     # `run` processes on one PostgreSQL database never poll a feed together, and
     # the feeds of a worker that died are taken up again once its lease runs out.

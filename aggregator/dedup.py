@@ -11,7 +11,7 @@ from collections.abc import Sequence, Set
 from dataclasses import replace
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from aggregator.models import CleanEntry, Fingerprint, ParsedEntry
+from aggregator.models import Fingerprint, ParsedEntry
 
 # Unique indexes on long text are costly (and capped on PostgreSQL), so long keys are hashed.
 _MAX_KEY = 500
@@ -53,17 +53,6 @@ def entry_signature(
     alone must not make it "updated" (the store handles dates on their own).
     """
     return _digest(title, link or "", author or "", content, summary, *media)
-
-
-def drop_repeats(entries: Sequence[CleanEntry]) -> list[CleanEntry]:
-    """Keep the first entry of each identity within one feed document."""
-    seen: set[str] = set()
-    kept = []
-    for entry in entries:
-        if entry.identity not in seen:
-            seen.add(entry.identity)
-            kept.append(entry)
-    return kept
 
 
 def distrust_shared_guids(entries: Sequence[ParsedEntry]) -> list[ParsedEntry]:

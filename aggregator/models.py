@@ -32,6 +32,8 @@ class FeedState:
     last_status: int | None = None
     failing_since: datetime | None = None
     boilerplate: frozenset[int] = frozenset()
+    # {digest of a parsed entry: its identity} for the last document stored.
+    entry_digests: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def poll_url(self) -> str:
@@ -188,6 +190,8 @@ class PollRecord:
     site_url: str | None = None
     interval_hint: timedelta | None = None
     boilerplate: frozenset[int] = frozenset()
+    # The document's entries (see FeedState.entry_digests); None keeps the stored ones.
+    entry_digests: Mapping[str, str] | None = None
 
 
 Outcome = Literal["new", "unchanged", "not_modified", "error", "gone"]

@@ -6,23 +6,18 @@ SQLAlchemy nor requests: each worker holds only what parsing needs.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import signal
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from aggregator.clean import clean_entry, clean_link, clean_title, repair_text
-from aggregator.dedup import (
-    distrust_shared_guids,
-    drop_repeats,
-    find_boilerplate,
-    fingerprint,
-    paragraphs,
-)
-from aggregator.models import CleanEntry, ParsedFeed
+from aggregator.dedup import distrust_shared_guids, find_boilerplate, fingerprint, paragraphs
+from aggregator.models import CleanEntry, ParsedEntry, ParsedFeed
 from aggregator.parse import ParseError, parse_feed
 
 log = logging.getLogger(__name__)
@@ -31,49 +26,99 @@ log = logging.getLogger(__name__)
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
+# Part of every entry digest: a release that cleans or fingerprints differently
+# bumps it, and stored entries are cleaned again at their feed's next change.
+PREPARE_VERSION = "1"
+
+
 @dataclass(frozen=True)
 class Parsed:
     """What parsing and cleaning one body produced (picklable, for worker processes)."""
 
     feed: ParsedFeed | None = None
-    entries: tuple[CleanEntry, ...] = ()
+    entries: tuple[CleanEntry, ...] = ()  # new or changed since the feed's last document
     error: str | None = None
     boilerplate: frozenset[int] = frozenset()
+    unchanged: tuple[str, ...] = ()  # identities of entries parsed as in the last document
+    digests: Mapping[str, str] = field(default_factory=dict)  # this document's, see Sorted
+
+
+@dataclass(frozen=True)
+class Sorted:
+    """A document's entries, each identity once: cleaned when new or changed, else named."""
+
+    cleaned: list[CleanEntry]
+    unchanged: list[str]
+    digests: dict[str, str]  # {entry digest: identity}, to know them next time
+
+
+def digest_entry(entry: ParsedEntry, base_url: str) -> str:
+    """A short hash of everything cleaning an entry depends on."""
+    text = repr((PREPARE_VERSION, base_url, entry)).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(text, digest_size=12).hexdigest()
+
+
+def sort_entries(entries: Sequence[ParsedEntry], base_url: str,
+                 known: Mapping[str, str]) -> Sorted:
+    """Clean the entries `known` (the feed's last document) does not hold as they are.
+
+    A changed feed usually has one new entry among twenty: cleaning the other
+    nineteen again would cost more than parsing the document. The first entry
+    of each identity is kept, as the feed's own repeats are noise.
+    """
+    found = Sorted([], [], {})
+    seen: set[str] = set()
+    for entry in distrust_shared_guids(entries):
+        digest = digest_entry(entry, base_url)
+        identity = known.get(digest)
+        cleaned = clean_entry(entry, base_url) if identity is None else None
+        identity = cleaned.identity if cleaned else identity
+        if identity is None or identity in seen:
+            continue
+        seen.add(identity)
+        found.digests[digest] = identity
+        if cleaned:
+            found.cleaned.append(cleaned)
+        else:
+            found.unchanged.append(identity)
+    return found
 
 
 def parse_step(content: bytes, headers: Mapping[str, str], url: str,
-               boilerplate: frozenset[int] = frozenset()) -> Parsed:
+               boilerplate: frozenset[int] = frozenset(),
+               known: Mapping[str, str] | None = None) -> Parsed:
     """Parse, clean and fingerprint one body: runs in a worker process or inline.
 
     `boilerplate` is what earlier polls learnt of this feed's footers; this
-    document's own repeated paragraphs are added to it.
+    document's own repeated paragraphs are added to it. `known` is the feed's
+    last document (Parsed.digests): its entries are not cleaned again.
     """
     try:
         feed = parse_feed(content, headers, url)
     except ParseError as exc:
         return Parsed(error=str(exc))
-    base_url = feed.site_url or url
-    cleaned = drop_repeats([clean_entry(e, base_url)
-                            for e in distrust_shared_guids(feed.entries)])
-    blocks = [paragraphs(e.content or e.summary) for e in cleaned]
+    parts = sort_entries(feed.entries, feed.site_url or url, known or {})
+    blocks = [paragraphs(e.content or e.summary) for e in parts.cleaned]
     learned = find_boilerplate(blocks)
-    known = boilerplate | learned
+    known_boilerplate = boilerplate | learned
     entries = tuple(
-        replace(entry, fingerprint=fingerprint(entry.title, entry.link, text, known))
-        for entry, text in zip(cleaned, blocks, strict=True)
+        replace(entry, fingerprint=fingerprint(entry.title, entry.link, text, known_boilerplate))
+        for entry, text in zip(parts.cleaned, blocks, strict=True)
     )
     # The raw entries stay behind: only what the store needs crosses the process boundary.
     title = clean_title(repair_text(feed.title), False) if feed.title else None
     summary = ParsedFeed(feed.version, title or None, clean_link(feed.site_url, url),
                          feed.language, (), feed.warning, feed.ttl)
-    return Parsed(summary, entries, boilerplate=frozenset(learned))
+    return Parsed(summary, entries, boilerplate=frozenset(learned),
+                  unchanged=tuple(parts.unchanged), digests=parts.digests)
 
 
 def safe_parse(content: bytes, headers: Mapping[str, str], url: str,
-               boilerplate: frozenset[int] = frozenset()) -> Parsed:
+               boilerplate: frozenset[int] = frozenset(),
+               known: Mapping[str, str] | None = None) -> Parsed:
     """parse_step, with any unexpected exception turned into an error value."""
     try:
-        return parse_step(content, headers, url, boilerplate)
+        return parse_step(content, headers, url, boilerplate, known)
     except Exception as exc:  # feedparser or a sanitizer bug on one hostile document
         log.exception("unexpected error while parsing %s", url)
         return Parsed(error=f"internal error while parsing: {exc!r}")

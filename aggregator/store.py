@@ -233,27 +233,29 @@ class Store:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def save_poll(self, name: str, record: PollRecord,
-                  entries: Sequence[CleanEntry] = ()) -> SaveCounts:
+    def save_poll(self, name: str, record: PollRecord, entries: Sequence[CleanEntry] = (),
+                  unchanged: Collection[str] = ()) -> SaveCounts:
         """Store a poll's entries and the feed's new state in one transaction.
 
-        A process killed mid-run therefore leaves each feed either fully polled
-        or not at all: re-running adds nothing twice and loses nothing.
+        `unchanged` names the document's other entries, stored by an earlier poll
+        as they are now. A process killed mid-run leaves each feed either fully
+        polled or not at all: re-running adds nothing twice and loses nothing.
         """
         try:
-            return self._save_poll(name, record, entries)
+            return self._save_poll(name, record, entries, unchanged)
         except IntegrityError:
             # Another worker stored some of these between our read and our write;
             # the unique constraint caught it, and a second pass sees its rows.
-            return self._save_poll(name, record, entries)
+            return self._save_poll(name, record, entries, unchanged)
 
-    def _save_poll(self, name: str, record: PollRecord,
-                   entries: Sequence[CleanEntry]) -> SaveCounts:
+    def _save_poll(self, name: str, record: PollRecord, entries: Sequence[CleanEntry],
+                   unchanged: Collection[str]) -> SaveCounts:
         with self._session.begin() as session:
             if entries:
                 _lock_filing(session)
             feed = _feed_row(session, name)
-            counts = _save_entries(session, feed.id, entries, record.polled_at)
+            counts = _save_entries(session, feed.id, entries, record.polled_at,
+                                   unchanged=unchanged)
             _apply_record(feed, record)
         return counts
 
@@ -448,22 +450,24 @@ def _lock_filing(session: Session) -> None:
 
 
 def _save_entries(session: Session, feed_id: int, entries: Sequence[CleanEntry],
-                  now: datetime, *, restamp: bool = True) -> SaveCounts:
+                  now: datetime, *, restamp: bool = True,
+                  unchanged: Collection[str] = ()) -> SaveCounts:
     """Insert new entries, update changed ones in place, and file each under its article.
 
     A new entry that matches a stored one of another feed becomes a copy of that
     article; one that matches a stored entry of the same feed whose id is no
-    longer in the document is that entry under a new id (the feed migrated).
+    longer in the document (`entries` and `unchanged`) is that entry under a new
+    id (the feed migrated).
     """
     if not entries:
         return SaveCounts()
-    document = {e.identity for e in entries}
+    document = {e.identity for e in entries} | set(unchanged)
     # Only what comparing needs: an unchanged entry (most of them) costs no text.
     existing = {
         row.identity: row
         for row in session.scalars(
             select(EntryRow).where(EntryRow.feed_id == feed_id,
-                                   EntryRow.identity.in_(document))
+                                   EntryRow.identity.in_([e.identity for e in entries]))
             .options(load_only(*_SAVED_COLUMNS))
         )
     }
@@ -715,6 +719,8 @@ def _apply_record(row: FeedRow, record: PollRecord) -> None:
     if record.boilerplate - set(row.boilerplate or ()):
         known = set(row.boilerplate or ()) | record.boilerplate
         row.boilerplate = sorted(known)[:MAX_BOILERPLATE]
+    if record.entry_digests is not None:
+        row.entry_digests = dict(record.entry_digests)
 
 
 def _forget_polls(row: FeedRow) -> None:
@@ -846,6 +852,7 @@ def _feed_state(row: FeedRow, entry_count: int) -> FeedState:
         interval_hint=timedelta(seconds=row.interval_hint) if row.interval_hint else None,
         last_status=row.last_status, failing_since=row.failing_since,
         boilerplate=frozenset(row.boilerplate or ()),
+        entry_digests=row.entry_digests or {},
     )
 
 

@@ -185,6 +185,7 @@ def make_record(
         site_url=parsed_feed.site_url if parsed_feed else None,
         interval_hint=hint,
         boilerplate=poll.parsed.boilerplate if poll.parsed else frozenset(),
+        entry_digests=poll.parsed.digests if poll.parsed and not error else None,
     )
 
 
@@ -205,9 +206,10 @@ def store_poll(
 ) -> UpdateOutcome:
     """Save a poll's entries and the feed's new state; report it as an outcome."""
     record = make_record(poll, state, settings, now)
-    entries = poll.parsed.entries if poll.parsed and not record.error else ()
+    parsed = poll.parsed if poll.parsed and not record.error else None
     try:
-        counts = store.save_poll(poll.feed.name, record, entries)
+        counts = store.save_poll(poll.feed.name, record, parsed.entries if parsed else (),
+                                 unchanged=parsed.unchanged if parsed else ())
     except SQLAlchemyError as exc:  # one feed's bad data must not stop the batch
         log.exception("%s: could not store entries", poll.feed.name)
         error = f"could not store entries: {exc.__class__.__name__}"
@@ -426,7 +428,8 @@ def _run_batch(batch: _Batch, session: requests.Session, limiter: HostLimiter,
                 state = states.get(poll.feed.name)
                 parsing[parsers.submit(safe_parse, fetched.content, fetched.headers,
                                        fetched.final_url,
-                                       state.boilerplate if state else frozenset())] = poll
+                                       state.boilerplate if state else frozenset(),
+                                       state.entry_digests if state else None)] = poll
 
 
 def _with_parse(poll: Poll, parsed: Parsed) -> Poll:

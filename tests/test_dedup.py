@@ -15,7 +15,6 @@ from aggregator.dedup import (
     SKETCH_SIZE,
     canonical_link,
     distrust_shared_guids,
-    drop_repeats,
     entry_identity,
     entry_signature,
     find_boilerplate,
@@ -151,23 +150,6 @@ def test_signature_changes_with_every_field(field: int) -> None:
     changed = list(args)
     changed[field] = ["https://b.example/b.mp3"] if field == 5 else "autre"
     assert entry_signature(*changed) != entry_signature(*args)  # type: ignore[arg-type]
-
-
-# --- drop_repeats ---------------------------------------------------------------------
-
-
-def test_drop_repeats_keeps_the_first_of_each_identity() -> None:
-    entries = [clean("id:a", "premier"), clean("id:b", "b"), clean("id:a", "second"),
-               clean("id:c", "c"), clean("id:b", "b2")]
-    kept = drop_repeats(entries)
-    assert [(e.identity, e.title) for e in kept] == [
-        ("id:a", "premier"), ("id:b", "b"), ("id:c", "c"),
-    ]
-
-
-def test_drop_repeats_without_repeats_is_unchanged() -> None:
-    entries = [clean("id:a", "a"), clean("id:b", "b")]
-    assert drop_repeats(entries) == entries
 
 
 # --- distrust_shared_guids ------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import aggregator.prepare
 from aggregator.config import Config
 from aggregator.fetch import make_session
 from aggregator.models import FeedState
@@ -65,6 +66,48 @@ def test_first_poll_stores_then_304_then_changes(
     assert "Pourquoi je suis Community Manager ? (mis à jour)" in titles(store)
     assert "Pourquoi je suis Community Manager ?" not in titles(store)
     assert "Vos réponses : « Je m’y retrouve totalement ! »" in titles(store)
+
+
+def test_a_changed_feed_cleans_only_its_new_and_changed_entries(
+    feed_server: FeedServer, make_config: Any, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = feed_server.serve_file("blog-metier.rss", "/feed")
+    config = make_config([{"name": "blog", "url": url}])
+    assert poll(store, config)["blog"].new == 4
+    known = store.feed_states()["blog"].entry_digests
+    assert len(known) == 4
+    cleaned: list[str] = []
+    real = aggregator.prepare.clean_entry
+    monkeypatch.setattr(aggregator.prepare, "clean_entry",
+                        lambda entry, base: cleaned.append(entry.title) or real(entry, base))
+    feed_server.serve_file("blog-metier-v2.rss", "/feed")
+    changed = poll(store, config, force=True)["blog"]
+    assert (changed.new, changed.updated) == (1, 1)
+    assert sorted(cleaned) == ["Pourquoi je suis Community Manager ? (mis à jour)",
+                               "Vos réponses : « Je m’y retrouve totalement ! »"]
+    after = store.feed_states()["blog"].entry_digests
+    assert len(after) == 5 and set(after.values()) == {
+        e.identity for e in store.latest_entries(10)}
+
+
+def test_ids_migrated_beside_unchanged_entries_are_recognized(
+    feed_server: FeedServer, make_config: Any, store: Store
+) -> None:
+    # The unchanged entries are only named to the store, not cleaned: it must still
+    # know them as part of the document when it matches the migrated ones.
+    body = (DATA / "blog-metier.rss").read_text("utf-8")
+    url = feed_server.set("/feed", body.encode())
+    config = make_config([{"name": "blog", "url": url}])
+    assert poll(store, config)["blog"].new == 4
+    old = '<guid isPermaLink="false">https://mon-metier-web.example/?p='
+    new = '<guid isPermaLink="false">https://www.mon-metier-web.example/p/'
+    migrated = body.replace(old, new, 2)
+    feed_server.set("/feed", migrated.encode())
+    outcome = poll(store, config, force=True)["blog"]
+    assert (outcome.new, outcome.updated, outcome.duplicates) == (0, 0, 0)
+    identities = sorted(e.identity for e in store.latest_entries(10))
+    assert len(identities) == 4
+    assert sum(i.startswith("id:https://www.mon-metier-web.example/p/") for i in identities) == 2
 
 
 def test_same_bytes_without_304_store_nothing_new(
