@@ -563,3 +563,33 @@ def test_normalize_text_agrees_with_its_definition_on_real_text() -> None:
             assert normalize_text(block) == _normalize_by_definition(block), block
             checked += 1
     assert checked > 10_000
+
+
+def _reference_normalize(text: str) -> str:
+    """normalize_text as first written, with regular expressions: the fast one must agree."""
+    folded = text.casefold()
+    for letter, spelled in (("œ", "oe"), ("æ", "ae"), ("ß", "ss"), ("ø", "o"), ("ł", "l"),
+                            ("đ", "d")):
+        folded = folded.replace(letter, spelled)
+    bare = "".join(c for c in unicodedata.normalize("NFKD", folded)
+                   if not unicodedata.combining(c))
+    return re.sub(r"[^0-9a-z]+", " ", bare).strip()
+
+
+@pytest.mark.parametrize("text", [
+    "ℌello Ⅻ ﬁn", "Ça-va ? l’été « déjà »… Straße, Œuvre, Æther", "a\x00b", "\u00a0x\u202fy",
+    "Ωmega 東京 Ünïcödé 😀 n°3", "", "   ", "e\u0301te\u0301 — 2026", "ＦＵＬＬ ｗｉｄｔｈ",
+])
+def test_normalize_text_agrees_with_the_plain_definition(text: str) -> None:
+    assert normalize_text(text) == _reference_normalize(text)
+
+
+def test_paragraphs_agree_block_by_block() -> None:
+    html = ("<p>L’été <b>déjà</b></p><div>  </div><br><li>Œuvre n°3</li>"
+            "<p>a\x00b</p><h2>Titre &amp; sous-titre</h2>fin")
+    blocks = re.split(r"<(?:/?(?:p|div|br|li|h2)\b)[^>]*>", html)
+    expected = [t for t in (_reference_normalize(re.sub(r"<[^>]*>", " ", b).replace(
+        "&amp;", "&")) for b in blocks) if t]
+    assert paragraphs(html) == expected
+    assert paragraphs(html.replace("\x00", "")) == [
+        "l ete deja", "oeuvre n 3", "ab", "titre sous titre", "fin"]
