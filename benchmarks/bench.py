@@ -1,6 +1,7 @@
 """Time and peak memory of polling and rendering, against the feedparser floor and reader.
 
     make bench N=1000      (or: .venv/bin/python benchmarks/bench.py --feeds 1000)
+    .venv/bin/python benchmarks/bench.py --feeds 1000 --only render --no-append
 
 N synthetic French blogs of 20 posts (bench_corpus.py: RSS 2.0 and Atom, 2.5-4.4 KB
 of HTML a post, one relay blog in ten re-publishing others' posts) are served from
@@ -15,7 +16,8 @@ case runs in a fresh process, so its peak memory is its own:
   10% new      one feed in ten has one new post on top (new ETag); the others answer 304
   render       render_site (the code of `aggregator render`) after one feed in ten got
                a post on the latest day, with 2·N and 200·N entries stored over two
-               years; the first full render of each database is reported too
+               years (the median of --repeat runs from the same state); the first
+               full render of each database is reported too
   hostile      one fetch of a 20 MB body and of a 1 GB gzip bomb (extra rows)
 
 lemon24's reader, when importable, polls the same server in the same run: a fresh
@@ -437,7 +439,7 @@ def case_render(config_path: str, now: str) -> dict[str, Any]:
     finally:
         store.close()
     return {**result, "days": report.days, "written": report.written,
-            "unchanged": report.unchanged}
+            "unchanged": report.unchanged, "rendered_days": report.rendered_days}
 
 
 CASES: dict[str, Callable[..., dict[str, Any]]] = {
@@ -601,6 +603,7 @@ class Run:
     hostile: dict[str, Measured] = field(default_factory=dict)
     render: dict[str, Measured] = field(default_factory=dict)
     render_note: str = ""
+    render_repeat: int = 3
 
 
 def reader_available() -> str | None:
@@ -631,6 +634,9 @@ def poll_cases(run: Run, work: Path, server: FeedServer, with_reader: bool) -> N
 def render_cases(run: Run, work: Path) -> None:
     """Full, then incremental render, with 2·N and 200·N entries stored."""
     count = run.count
+    # The full render comes before the poll that adds the new posts (RENDER_END + 1 h)
+    # and the incremental one after it, as in the daemon: it must find their day changed.
+    first = (corpus.RENDER_END + timedelta(minutes=30)).isoformat()
     now = (corpus.RENDER_END + timedelta(hours=2)).isoformat()
     feeds = feed_list(count, lambda i: f"http://127.0.0.1:9/feeds/{i}.xml")
     sizes = {"small": 2 * count, "large": corpus.RENDER_PER_FEED * count}
@@ -642,17 +648,26 @@ def render_cases(run: Run, work: Path) -> None:
         config = write_config(directory, feeds, database="bench.db")
         run.render[f"{size}-full"] = progress(
             f"render: {entries:,} entries, first full render", work, "render",
-            config_path=str(config), now=now)
+            config_path=str(config), now=first)
         added = run_case(work, "add_posts", config_path=str(config), count=count)
-        run.render[f"{size}-after"] = progress(
-            f"render: {entries:,} entries + {added.data['added']} new, render again", work,
-            "render", config_path=str(config), now=now)
+        output, first_output = directory / "public", directory / "public-first"
+        shutil.copytree(output, first_output)
+        runs = []
+        for repeat in range(run.render_repeat):
+            shutil.rmtree(output)  # each run builds on the full render's output
+            shutil.copytree(first_output, output)
+            runs.append(progress(
+                f"render: {entries:,} entries + {added.data['added']} new, render again "
+                f"({repeat + 1}/{run.render_repeat})", work, "render",
+                config_path=str(config), now=now))
+        run.render[f"{size}-after"] = sorted(runs, key=lambda m: m.elapsed)[len(runs) // 2]
     run.render_note = (
         f"render databases: {count} feeds, {sizes['large']:,} entries "
         f"({corpus.RENDER_PER_FEED} a feed over {corpus.RENDER_DAYS} days, about "
         f"{sizes['large'] // corpus.RENDER_DAYS} a day) and its newest {sizes['small']:,} "
         f"(the last {corpus.RENDER_DAYS * sizes['small'] // sizes['large']} days or so); "
-        f"then {count // corpus.CHANGED_EVERY} new entries on the latest day")
+        f"then {count // corpus.CHANGED_EVERY} new entries on the latest day; the render "
+        f"after them is the median (by wall time) of {run.render_repeat} runs")
 
 
 def render_database(directory: Path, feeds: list[dict[str, Any]], count: int,
@@ -720,10 +735,21 @@ def row(label: str, ours: Measured | None = None, theirs: Measured | None = None
 
 def table(run: Run) -> list[str]:
     """The markdown table: one row per case."""
-    assert run.floor
-    floor = run.floor.elapsed
-    rows = [HEADER, row("floor: feedparser alone, every document once", run.floor, None,
-                        floor)]
+    rows = [HEADER]
+    if run.floor:
+        rows += poll_rows(run, run.floor)
+    if run.render:
+        rows += render_rows(run)
+    labels = {"f0": "one fetch: a normal feed", "huge.xml": "one fetch: a 20 MB body",
+              "bomb.gz": "one fetch: a 1 GB gzip bomb (1 MB sent)"}
+    for name, measured in run.hostile.items():
+        rows.append(row(labels[name], measured, result=measured.data["error"] or "ok"))
+    return markdown(rows)
+
+
+def poll_rows(run: Run, floor_case: Measured) -> list[list[str]]:
+    floor = floor_case.elapsed
+    rows = [row("floor: feedparser alone, every document once", floor_case, None, floor)]
     targets = {"first": ("≤ 0.65 × floor", 0.65), "304": ("≤ reader", None),
                "same": ("≤ 0.10 × floor", 0.10), "new10": ("≤ 0.10 × floor", 0.10)}
     for key, label, _, _ in POLL_CASES:
@@ -742,13 +768,7 @@ def table(run: Run) -> list[str]:
                     target="< 200 MB", result=verdict(
                         first.tree_mb < 200, f"{first.tree_mb:.0f} MB RSS summed; "
                         f"{first.tree_pss_mb:.0f} MB PSS summed")))
-    if run.render:
-        rows += render_rows(run)
-    labels = {"f0": "one fetch: a normal feed", "huge.xml": "one fetch: a 20 MB body",
-              "bomb.gz": "one fetch: a 1 GB gzip bomb (1 MB sent)"}
-    for name, measured in run.hostile.items():
-        rows.append(row(labels[name], measured, result=measured.data["error"] or "ok"))
-    return markdown(rows)
+    return rows
 
 
 def render_rows(run: Run) -> list[list[str]]:
@@ -763,11 +783,13 @@ def render_rows(run: Run) -> list[list[str]]:
     before, after = run.render["small-after"], run.render["large-after"]
     ratio = after.elapsed / before.elapsed
     rows.append(row(f"render, {small:,} entries, after {added} new", before,
-                    result=f"{before.data['written']} files written"))
+                    result=f"{before.data['written']} files written, day pages "
+                    f"rendered: {before.data['rendered_days']}"))
     rows.append(row(f"render, {large:,} entries, after {added} new", after,
                     target=f"≤ 1.5 × the {small:,} case",
                     result=verdict(ratio <= 1.5, f"{ratio:.2f}×, {after.data['written']} "
-                                   "files written")))
+                                   f"files written, day pages rendered: "
+                                   f"{after.data['rendered_days']}")))
     return rows
 
 
@@ -840,11 +862,7 @@ def report(run: Run, started: datetime, elapsed: float, code_at_start: str) -> l
     reader = ("reader: a fresh database, add_feed for each URL, update_feeds_iter("
               "scheduled=False), its defaults otherwise (1 worker)"
               if run.reader else f"reader: not run ({run.reader_note})")
-    return [
-        f"## Bench: {run.count} feeds — {started:%Y-%m-%d %H:%M} UTC", "",
-        f"`make bench N={run.count}` (benchmarks/bench.py).", "",
-        f"- machine: {machine()}",
-        code_line(code_at_start, git_commit()),
+    polls = [
         f"- corpus: {run.corpus}; served from 127.0.0.1 by a separate process "
         "(HTTP/1.1, ETag and Last-Modified; in the \"same bytes\" case the server ignores "
         "If-None-Match/If-Modified-Since and re-sends every body with its ETag)",
@@ -852,6 +870,15 @@ def report(run: Run, started: datetime, elapsed: float, code_at_start: str) -> l
         "`aggregator fetch --force` runs) on SQLite, settings "
         + ", ".join(f"{k} {v}" for k, v in SETTINGS.items()) + "; the four cases in order "
         "on one database; " + reader,
+    ] if run.floor else []
+    command = f"make bench N={run.count}" if run.floor else (
+        f"benchmarks/bench.py --feeds {run.count} --only render")
+    return [
+        f"## Bench: {run.count} feeds — {started:%Y-%m-%d %H:%M} UTC", "",
+        f"`{command}` (benchmarks/bench.py).", "",
+        f"- machine: {machine()}",
+        code_line(code_at_start, git_commit()),
+        *polls,
         "- each case in a fresh process; peak RSS is its VmHWM; \"with workers\" is the "
         f"peak of its process tree's summed RSS (pages shared by the workers counted in each; "
         f"the memory row also gives PSS), sampled every {SAMPLE_EVERY * 1000:.0f} ms; "
@@ -879,15 +906,25 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=1000, help="N, the number of feeds")
     parser.add_argument("--no-reader", action="store_true", help="skip lemon24's reader")
     parser.add_argument("--no-render", action="store_true", help="skip the render cases")
+    parser.add_argument("--only", choices=("render",),
+                        help="run only these cases (render: no corpus, floor or polls)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each render after new entries (the median counts)")
     parser.add_argument("--no-append", action="store_true",
                         help=f"print only; do not append to {RESULTS.relative_to(ROOT)}")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     started, clock, code = datetime.now(UTC), time.perf_counter(), git_commit()
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
-        run = measure(work, args.feeds, with_reader=not args.no_reader,
-                      with_render=not args.no_render)
+        if args.only == "render":
+            run = Run(args.feeds, corpus="", render_repeat=args.repeat)
+            render_cases(run, work)
+        else:
+            run = measure(work, args.feeds, with_reader=not args.no_reader,
+                          with_render=not args.no_render, render_repeat=args.repeat)
     finally:
         if args.keep:
             print(f"work folder kept: {work}")
@@ -904,11 +941,12 @@ def main() -> None:
         print(f"appended to {RESULTS}")
 
 
-def measure(work: Path, count: int, with_reader: bool, with_render: bool) -> Run:
+def measure(work: Path, count: int, with_reader: bool, with_render: bool,
+            render_repeat: int) -> Run:
     """Build or reuse the corpus, then run every case in order."""
     print(f"corpus of {count} feeds …", flush=True)
     directory = build_corpus(count)
-    run = Run(count, describe_corpus(directory, count))
+    run = Run(count, describe_corpus(directory, count), render_repeat=render_repeat)
     print(f"  {run.corpus}")
     run.floor = progress("floor: feedparser alone", work, "floor",
                          directory=str(directory / "gen1"))
