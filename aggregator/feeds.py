@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from email.utils import format_datetime
 
 from jinja2 import Environment
+from markupsafe import Markup
 
 from aggregator import PROJECT_URL, USER_AGENT, __version__
 from aggregator.config import FeedConfig, Settings
@@ -63,12 +64,28 @@ class FeedDocument:
 class DigestDay:
     """One day of the digest feed: its page and the HTML of its content."""
 
+    day: date
     id: str
     heading: str  # the day, written out
     count: int
     link: str
     updated: datetime
     content_html: str
+
+
+class XmlFragment(Markup):
+    """XML rendered by our environment, whose finalize already took the characters XML
+    forbids out of every value in it: written again as it is, not scanned again."""
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    """One day of the digest feed as its Atom <entry>, which later renders reuse
+    while the day does not change."""
+
+    day: date
+    updated: datetime
+    xml: XmlFragment
 
 
 @dataclass(frozen=True)
@@ -209,11 +226,17 @@ def digest_day_id(settings: Settings, day: date) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, settings.base_url + 'digest/' + str(day))}"
 
 
+def render_digest_day(env: Environment, day: DigestDay) -> DigestEntry:
+    """A day of the digest feed as its Atom <entry>."""
+    xml = XmlFragment(env.get_template("digest_day.xml").render(day=day))
+    return DigestEntry(day=day.day, updated=day.updated, xml=xml)
+
+
 def write_feeds(
     env: Environment, put: Callable[[str, str], None], settings: Settings,
     feeds: Sequence[FeedConfig], states: dict[str, FeedState],
     documents: Sequence[tuple[str, FeedDocument]],
-    digest: Sequence[DigestDay], now: datetime,
+    digest: Sequence[DigestEntry], now: datetime,
 ) -> None:
     """Write every feed document (Atom, RSS, JSON Feed), the digest feed and the OPML list."""
     context = {"generator": USER_AGENT, "version": __version__, "project_url": PROJECT_URL}
@@ -223,6 +246,6 @@ def write_feeds(
         put(path + "feed.json", json_feed(document))
     updated = max((d.updated for d in digest), default=now)
     put("digest.xml", env.get_template("digest.xml").render(
-        context, site=settings, days=digest, updated=updated,
+        context, site=settings, entries=[d.xml for d in digest], updated=updated,
         feed_url=settings.base_url + "digest.xml"))
     put("feeds.opml", write_opml(settings.title, feeds, states, updated))

@@ -2,7 +2,8 @@
 
 A render builds on the last one: a state file in the output folder says when it
 ran and which days have pages, and only the pages of days whose entries changed
-since (and of their neighbours) are rendered again.
+since (and of their neighbours) are rendered again. The digest feed's entries of
+the other days are those the last render left in a dot folder.
 """
 
 from __future__ import annotations
@@ -43,10 +44,13 @@ from aggregator.digest import (
 from aggregator.feeds import (
     DIGEST_DAYS,
     DigestDay,
+    DigestEntry,
     FeedDocument,
     TagFeed,
+    XmlFragment,
     build_feed,
     digest_day_id,
+    render_digest_day,
     rfc822,
     rfc3339,
     tag_feeds,
@@ -62,6 +66,7 @@ log = logging.getLogger(__name__)
 STYLESHEET = "style.css"
 ARCHIVE_PAGE = "archive.html"
 STATE_FILE = ".render-state.json"  # a dotfile: `serve` does not serve it
+DIGEST_CACHE = ".digest-days"  # the digest feed's entries for the next render; not served
 # Entries stamped up to this long before the last render may have been saved after
 # it: another worker's poll committed late, clocks of two machines apart.
 LATE_SAVES = timedelta(minutes=15)
@@ -124,6 +129,8 @@ def make_environment(directory: Path | None = None, language: str = "fr") -> Env
 
 def _xml_safe(value: Any) -> Any:
     """Every value a template writes, without the characters XML forbids."""
+    if isinstance(value, XmlFragment):  # its values came through here when it was rendered
+        return value
     if isinstance(value, Markup):
         return Markup(strip_forbidden_chars(value))
     if isinstance(value, str):
@@ -210,16 +217,23 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
         _remove_days(settings.output_dir, set(last.days) - set(days))
     tags = tag_feeds(feeds)
     common = _common_context(settings, tags)
-    recent = _render_days(env, writer, settings, day_entries, days, wanted, common)
-    _write_index(env, writer, settings, common, days, recent, now)
+    digested = {} if last is None else read_digest_cache(settings.output_dir, last)
+    latest, digest = _render_days(env, writer, settings, day_entries, days, wanted, common,
+                                  digested)
+    _write_index(env, writer, settings, common, days, latest, now)
     if last is None or last.days != tuple(days):
         _write_archive(env, writer, settings, common, days)
     documents = _feed_documents(store, rules, settings, feeds, tags, now)
-    digest = [_digest_day(env, page, changed, settings, common) for page, changed in recent]
     write_feeds(env, writer.put, settings, feeds, states, documents, digest, now)
     _remove_stale_tags(settings.output_dir, tags)
     writer.put(STYLESHEET, (templates_dir() / "static" / STYLESHEET).read_text("utf-8"))
-    write_state(settings.output_dir, RenderState(site, now, tuple(days)))
+    state = RenderState(site, now, tuple(days))
+    # The cache before the state: a render stopped between the two leaves an index
+    # that does not match the state, and the next render ignores the cache. Stopped
+    # before its index, it may have rewritten day files, but only with what those
+    # days hold now.
+    write_digest_cache(settings.output_dir, state, digest)
+    write_state(settings.output_dir, state)
     return RenderReport(writer.written, writer.unchanged, len(days),
                         len(documents[0][1].items), rendered_days=len(wanted),
                         full=last is None)
@@ -284,14 +298,23 @@ def _surroundings(days: Sequence[date]) -> dict[date, tuple[object, ...]]:
 def _render_days(
     env: Environment, writer: _Writer, settings: Settings, day_entries: _DayEntries,
     days: Sequence[date], wanted: set[date], common: dict[str, Any],
-) -> list[tuple[DayPage, datetime]]:
-    """Write the pages of the `wanted` days; return the newest DIGEST_DAYS pages, with
-    when each last changed, for the index and the digest feed."""
+    digested: Mapping[date, DigestEntry],
+) -> tuple[DayPage | None, list[DigestEntry]]:
+    """Write the pages of the `wanted` days; return the latest day's page, for the
+    index, and the digest feed's newest DIGEST_DAYS days.
+
+    A day not wanted has not changed since the last render: its digest entry is
+    taken from `digested` (that render's) when there, not built again.
+    """
     months = _MonthLinks(days, settings.language)
-    recent: list[tuple[DayPage, datetime]] = []
+    latest: DayPage | None = None
+    digest: list[DigestEntry] = []
     for index, day in enumerate(days):
-        if day not in wanted and index >= DIGEST_DAYS:
-            continue
+        kept = None if day in wanted or index >= DIGEST_DAYS else digested.get(day)
+        if kept is not None:
+            digest.append(kept)
+        if index and day not in wanted and (kept is not None or index >= DIGEST_DAYS):
+            continue  # nothing to build; the latest day's page always is, for the index
         entries = day_entries.get(day)
         if not entries:
             raise _StaleState(day)
@@ -302,9 +325,12 @@ def _render_days(
         )
         if day in wanted:
             writer.put(page.link.path, render_day_page(env, page, common, months.get(day)))
-        if index < DIGEST_DAYS:
-            recent.append((page, max(max(e.dated, e.changed) for e in entries)))
-    return recent
+        if not index:
+            latest = page
+        if index < DIGEST_DAYS and kept is None:
+            changed = max(max(e.dated, e.changed) for e in entries)
+            digest.append(_digest_day(env, page, changed, settings, common))
+    return latest, digest
 
 
 class _MonthLinks:
@@ -326,10 +352,9 @@ class _MonthLinks:
 
 def _write_index(
     env: Environment, writer: _Writer, settings: Settings, common: dict[str, Any],
-    days: Sequence[date], recent: Sequence[tuple[DayPage, datetime]], now: datetime,
+    days: Sequence[date], latest: DayPage | None, now: datetime,
 ) -> None:
     """The latest day, links to the days before it, and when the site was generated."""
-    latest = recent[0][0] if recent else None
     # A month has at most 31 days: the latest month's are among the first 31.
     month = _MonthLinks(days[:31], settings.language).get(days[0]) if days else None
     # Only the index says when it was generated, so unchanged day pages keep
@@ -374,13 +399,14 @@ def _latest(store: Store, rules: EntryFilter, limit: int,
 
 
 def _digest_day(env: Environment, page: DayPage, changed: datetime, settings: Settings,
-                common: dict[str, Any]) -> DigestDay:
+                common: dict[str, Any]) -> DigestEntry:
     """One entry of the digest feed: the day's digest, its links absolute."""
     content = env.get_template("digest_entry.html").render(
         common, page=page, root=settings.base_url)
-    return DigestDay(id=digest_day_id(settings, page.link.day), heading=page.link.heading,
-                     count=page.count, link=settings.base_url + page.link.path,
-                     updated=changed, content_html=content)
+    return render_digest_day(env, DigestDay(
+        day=page.link.day, id=digest_day_id(settings, page.link.day),
+        heading=page.link.heading, count=page.count,
+        link=settings.base_url + page.link.path, updated=changed, content_html=content))
 
 
 def render_day_page(env: Environment, page: DayPage, common: dict[str, Any],
@@ -488,3 +514,36 @@ def write_state(root: Path, state: RenderState) -> None:
     data = {"stamp": state.stamp, "rendered_at": state.rendered_at.isoformat(),
             "days": [day.isoformat() for day in state.days]}
     write_file(root / STATE_FILE, (json.dumps(data, indent=0) + "\n").encode("utf-8"))
+
+
+def write_digest_cache(root: Path, state: RenderState, digest: Sequence[DigestEntry]) -> None:
+    """Leave the digest feed's entries for the next render: one file a day, and an index
+    that ties them to this render's state."""
+    folder = root / DIGEST_CACHE
+    for entry in digest:
+        write_file(folder / f"{entry.day.isoformat()}.xml", entry.xml.encode("utf-8"))
+    kept = {f"{entry.day.isoformat()}.xml" for entry in digest}
+    for stale in folder.glob("*.xml"):
+        if stale.name not in kept:
+            stale.unlink()
+    index = {"stamp": state.stamp, "rendered_at": state.rendered_at.isoformat(),
+             "updated": {e.day.isoformat(): e.updated.isoformat() for e in digest}}
+    write_file(folder / "index.json", (json.dumps(index, indent=0) + "\n").encode("utf-8"))
+
+
+def read_digest_cache(root: Path, last: RenderState) -> dict[date, DigestEntry]:
+    """The digest feed's entries the render described by `last` left, by day; none when
+    they are missing or unreadable, or another render left them."""
+    folder = root / DIGEST_CACHE
+    try:
+        index = json.loads((folder / "index.json").read_text("utf-8"))
+        if (index["stamp"], index["rendered_at"]) != (last.stamp, last.rendered_at.isoformat()):
+            return {}
+        entries = {}
+        for day, updated in index["updated"].items():
+            when = date.fromisoformat(day)
+            xml = XmlFragment((folder / f"{when.isoformat()}.xml").read_text("utf-8"))
+            entries[when] = DigestEntry(when, datetime.fromisoformat(updated), xml)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+    return entries

@@ -17,9 +17,17 @@ import jsonschema
 import pytest
 from lxml import etree
 
+from aggregator import render as render_module
 from aggregator.config import Config
+from aggregator.feeds import DigestEntry
 from aggregator.fetch import make_session
-from aggregator.render import RenderReport, render_site, templates_dir, write_file
+from aggregator.render import (
+    DIGEST_CACHE,
+    RenderReport,
+    render_site,
+    templates_dir,
+    write_file,
+)
 from aggregator.store import Store
 from aggregator.update import update_feeds
 from tests.conftest import DATA, FeedServer, Site, poll_and_render
@@ -462,5 +470,56 @@ def test_one_new_entry_renders_a_few_pages_of_hundreds(
         report = scenario.step(store)
         assert (report.full, report.rendered_days) == (False, 3)
         assert page.stat().st_mtime_ns == before
+    finally:
+        scenario.close()
+
+
+def test_digest_feed_reuses_the_entries_of_unchanged_days(
+    feed_server: FeedServer, make_config: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    carnet = {f"c{n}": _post(f"c{n}", f"Carnet numéro {n}", JUNE + timedelta(days=n), _text(n))
+              for n in range(4)}
+    scenario = Scenario(feed_server, make_config, tmp_path, carnet, {})
+    store = scenario.open()
+    built: list[str] = []
+    digest_day = render_module._digest_day
+
+    def counted(*args: Any, **kwargs: Any) -> DigestEntry:
+        day = digest_day(*args, **kwargs)
+        built.append(day.day.isoformat())
+        return day
+
+    monkeypatch.setattr(render_module, "_digest_day", counted)
+    cache = tmp_path / "public" / DIGEST_CACHE
+    try:
+        assert scenario.step(store).full
+        scenario.step(store)  # the first poll's saves are within LATE_SAVES: all again
+        built.clear()
+        # An edit on 21 June: only that day's digest entry is built again (the
+        # latest day's page is built for the index, its digest entry reused).
+        carnet["c1"] = _post("c1", "Carnet numéro 1, revu", JUNE + timedelta(days=1),
+                             _text(1))
+        report = scenario.step(store)
+        assert (report.full, report.rendered_days) == (False, 1)
+        # The incremental render, then the full one it is compared with (every day).
+        incremental, full = built[:1], built[1:]
+        assert incremental == ["2016-06-21"] and len(full) == report.days
+        assert "Carnet numéro 1, revu" in (tmp_path / "public" / "digest.xml").read_text()
+        assert sorted(p.name for p in cache.iterdir()) == sorted(
+            [f"{day}.xml" for day in json.loads((cache / "index.json").read_text())["updated"]]
+            + ["index.json"])
+        # What another render left (one stopped before it wrote its state), an unreadable
+        # index or a missing day is not used: every day's entry is built again.
+        index = json.loads((cache / "index.json").read_text("utf-8"))
+        for spoil in (
+            lambda: (cache / "index.json").write_text(
+                json.dumps({**index, "rendered_at": "2016-06-01T00:00:00+00:00"})),
+            lambda: (cache / "index.json").write_text("{"),
+            lambda: (cache / "2016-06-20.xml").unlink(),
+        ):
+            spoil()
+            built.clear()
+            report = scenario.step(store)
+            assert not report.full and len(built) == 2 * report.days  # with the full render's
     finally:
         scenario.close()
