@@ -34,7 +34,7 @@ from aggregator.models import FeedState, UpdateOutcome
 from aggregator.opml import OpmlError, read_opml, write_opml
 from aggregator.render import render_site
 from aggregator.runlock import AlreadyRunning, exclusive_run
-from aggregator.schedule import TICK_SECONDS, run_daemon
+from aggregator.schedule import TICK_SECONDS, hold_less_memory, run_daemon
 from aggregator.serve import make_server, parse_address, server_url, start_server
 from aggregator.store import Store
 from aggregator.subscriptions import (
@@ -254,12 +254,17 @@ def _run(config: Config, address: tuple[str, int] | None,
 
 
 def _run_locked(config: Config, address: tuple[str, int] | None, tick: float) -> None:
+    hold_less_memory()
     store = _open_store(config)
-    server = None
+    server = monitor_store = None
     counters = PollCounters()
     if address:
         config.settings.output_dir.mkdir(parents=True, exist_ok=True)
-        server = _bind(config.settings.output_dir, address, Monitor(store, counters))
+        # /healthz and /metrics get connections of their own: sharing the polls' pool,
+        # a request during a poll left two connections that the polls then took in
+        # turns, each filling a page cache and a statement cache with the same data.
+        monitor_store = Store.open(config.settings.database, upgrade=False)
+        server = _bind(config.settings.output_dir, address, Monitor(monitor_store, counters))
         start_server(server)
         console.print(f"Serving {config.settings.output_dir} at {server_url(server)}",
                       markup=False)
@@ -270,6 +275,8 @@ def _run_locked(config: Config, address: tuple[str, int] | None, tick: float) ->
     finally:
         if server:
             server.shutdown()
+        if monitor_store:
+            monitor_store.close()
         store.close()
 
 

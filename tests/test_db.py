@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -14,7 +17,7 @@ from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 
 from aggregator.cli import main
-from aggregator.db import FIRST_REVISION, MIGRATIONS, migrate
+from aggregator.db import FIRST_REVISION, MIGRATIONS, SQLITE_CACHED_STATEMENTS, migrate
 from aggregator.store import Store
 from tests.conftest import write_config
 
@@ -121,3 +124,37 @@ def _script_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
+
+
+def test_sqlite_pool_hands_out_the_connection_returned_last(tmp_path: Path) -> None:
+    # A connection opened for a moment of concurrency then idles: it does not take
+    # turns with the busy one, filling a page cache and statement cache of its own.
+    store = Store.open(f"sqlite:///{tmp_path / 'lifo.db'}")
+    try:
+        with store.engine.connect() as busy, store.engine.connect() as other:
+            kept, spare = busy.connection.dbapi_connection, other.connection.dbapi_connection
+        assert kept is not spare
+        for _ in range(3):  # `other` went back first, `busy` last
+            with store.engine.connect() as again:
+                assert again.connection.dbapi_connection is kept
+    finally:
+        store.close()
+
+
+def test_sqlite_connections_keep_few_prepared_statements(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every length of an IN list is a statement of its own: 128 of them (Python's
+    # default) held megabytes per connection, most never run again.
+    opened: list[dict[str, object]] = []
+    connect = sqlite3.dbapi2.connect  # what SQLAlchemy's pysqlite dialect calls
+
+    def recording(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        opened.append(kwargs)
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(sqlite3.dbapi2, "connect", recording)
+    store = Store.open(f"sqlite:///{tmp_path / 'statements.db'}")
+    store.close()
+    assert opened
+    assert {o.get("cached_statements") for o in opened} == {SQLITE_CACHED_STATEMENTS}
