@@ -751,10 +751,7 @@ def _new_values(feed_id: int, entry: CleanEntry, now: datetime,
         "content": entry.content, "summary": entry.summary, "excerpt": entry.excerpt,
         "article_id": (match.article_id or match.id) if match else None,
         "is_canonical": True,
-        "canonical_link": found.link if found else None,
-        "title_key": found.title if found else None,
-        "sketch": pack_sketch(found.sketch) if found else None,
-        "shingle_count": found.size if found else 0,
+        **(_fingerprint_values(found) if found else _NO_FINGERPRINT),
         **_media_values(entry),
     }
 
@@ -821,8 +818,17 @@ def _file_under(session: Session, row: EntryRow, dated: datetime, now: datetime)
 def _set_fingerprint(row: EntryRow, found: Fingerprint | None) -> None:
     if found is None:
         return
-    row.canonical_link, row.title_key = found.link, found.title
-    row.sketch, row.shingle_count = pack_sketch(found.sketch), found.size
+    for name, value in _fingerprint_values(found).items():
+        setattr(row, name, value)
+
+
+def _fingerprint_values(found: Fingerprint) -> dict[str, object]:
+    return {"canonical_link": found.link, "title_key": found.title,
+            "sketch": pack_sketch(found.sketch), "shingle_count": found.size}
+
+
+# A new entry's row without a fingerprint: every row of one insert names the same columns.
+_NO_FINGERPRINT = {"canonical_link": None, "title_key": None, "sketch": None, "shingle_count": 0}
 
 
 def _exported(entry: EntryRow, feed: FeedRow) -> dict[str, object]:

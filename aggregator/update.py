@@ -439,14 +439,19 @@ def _with_parse(poll: Poll, parsed: Parsed) -> Poll:
 @contextmanager
 def _parse_pool(feed_count: int) -> Iterator[Executor]:
     """Worker processes for many feeds on several cores; the calling thread otherwise."""
-    cores = os.cpu_count() or 1
-    if feed_count < PROCESS_POOL_MIN_FEEDS or cores < 2:
+    if _parses_inline(feed_count):
         with _InlineExecutor() as inline:
             yield inline
         return
-    with ProcessPoolExecutor(cores, mp_context=_pool_context(), initializer=watch_parent,
+    with ProcessPoolExecutor(os.cpu_count(), mp_context=_pool_context(),
+                             initializer=watch_parent,
                              initargs=(os.getpid(),)) as pool:
         yield pool
+
+
+def _parses_inline(feed_count: int) -> bool:
+    """Whether a batch of `feed_count` feeds parses in the calling thread, not in a pool."""
+    return feed_count < PROCESS_POOL_MIN_FEEDS or (os.cpu_count() or 1) < 2
 
 
 def _pool_context() -> BaseContext:
@@ -468,7 +473,7 @@ def start_parse_server(feed_count: int) -> None:
     poll's thread instead, a signal would kill the forkserver, and with it every
     worker's link to the pool.
     """
-    if feed_count < PROCESS_POOL_MIN_FEEDS or (os.cpu_count() or 1) < 2:
+    if _parses_inline(feed_count):
         return
     _pool_context()  # its preload, before the server starts
     previous = {number: signal.signal(number, signal.SIG_IGN) for number in STOP_SIGNALS}

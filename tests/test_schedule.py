@@ -100,12 +100,14 @@ def test_daily_digest_is_scheduled_at_digest_time(tmp_path: Path) -> None:
         store.close()
 
 
-def _start_daemon(config: Path) -> tuple[subprocess.Popen[str], Path]:
+def _start_daemon(config: Path, *, new_session: bool = False
+                  ) -> tuple[subprocess.Popen[str], Path]:
     log_path = config.parent / "daemon.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "aggregator", "--config", str(config), "run",
-             "--tick", "0.5"], stdout=log, stderr=subprocess.STDOUT, text=True)
+             "--tick", "0.5"], stdout=log, stderr=subprocess.STDOUT, text=True,
+            start_new_session=new_session)
     return process, log_path
 
 
@@ -153,12 +155,7 @@ def test_sigterm_to_the_whole_process_group_spares_the_parse_workers(
     # Ctrl-C in a terminal, or systemd's default KillMode, signal every process of
     # the group: the parse workers too. Enough feeds for update.py's process pool.
     config = _slow_feeds(tmp_path, feed_server, count=60, delay=0.3)
-    log_path = tmp_path / "daemon.log"
-    with log_path.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "aggregator", "--config", str(config), "run",
-             "--tick", "0.5"], stdout=out, stderr=subprocess.STDOUT, text=True,
-            start_new_session=True)
+    process, log_path = _start_daemon(config, new_session=True)
     try:
         _wait_for_requests(feed_server, 12)  # fetched bodies are being parsed
         os.killpg(process.pid, signal.SIGTERM)
