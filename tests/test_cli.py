@@ -171,12 +171,13 @@ def _served_url(log_path: Path, process: subprocess.Popen[str]) -> str:
     raise AssertionError(f"the daemon never said where it serves:\n{log_path.read_text()}")
 
 
-def _wait_for(url: str, process: subprocess.Popen[Any], seconds: float = 30) -> requests.Response:
+def _wait_for(url: str, process: subprocess.Popen[Any], seconds: float = 30,
+              marker: bytes = b'class="entry"') -> requests.Response:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         assert process.poll() is None, f"the daemon exited with {process.returncode}"
         response = requests.get(url, timeout=2)
-        if response.status_code == 200 and b'class="entry"' in response.content:
+        if response.status_code == 200 and marker in response.content:
             return response
         time.sleep(0.2)
     raise AssertionError(f"{url} never served the digest")
@@ -186,7 +187,8 @@ def test_run_polls_renders_and_serves(daemon: tuple[str, subprocess.Popen[str]])
     base, process = daemon
     index = _wait_for(base + "index.html", process)
     assert index.headers["Content-Type"] == "text/html; charset=utf-8"
-    atom = requests.get(base + "atom.xml", timeout=5)
+    # The first render writes the day pages, then the feeds: wait for those too.
+    atom = _wait_for(base + "atom.xml", process, marker=b"<entry")
     assert atom.headers["Content-Type"] == "application/atom+xml"
     assert atom.text.count("<entry") == 3
     etag = atom.headers["ETag"]
