@@ -7,7 +7,8 @@ import html
 import re
 import struct
 import unicodedata
-from collections.abc import Sequence, Set
+from collections import Counter
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import replace
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
@@ -207,6 +208,33 @@ def index_keys(found: Fingerprint) -> list[int]:
     return keys
 
 
+# Entries filed under one sketch key at and beyond which it is a common phrase ("sur
+# linkedin à la rentrée"): shared alone, it says nothing, and following it would
+# compare every new entry with dozens of unrelated ones as the table grows.
+COMMON_KEY = 8
+
+
+def candidate_ids(found: Fingerprint, postings: Mapping[int, Sequence[int]]) -> set[int]:
+    """The stored entries worth comparing with `found`, given who is filed under each key.
+
+    Those sharing its link, title or lead; or one uncommon sketch key; or two sketch
+    keys however common. A copy (70% of the smaller text in the larger) shares several
+    of the smallest hashes with its original but for texts of very unequal sizes,
+    which the title and lead keys find.
+    """
+    sketch_keys = set(found.sketch[:INDEX_KEYS])
+    chosen: set[int] = set()
+    common: Counter[int] = Counter()
+    for key in dict.fromkeys(index_keys(found)):
+        posting = postings.get(key, ())
+        if key not in sketch_keys or len(posting) < COMMON_KEY:
+            chosen.update(posting)
+        else:
+            common.update(posting)
+    chosen.update(i for i, shared in common.items() if shared >= 2)
+    return chosen
+
+
 def pack_sketch(sketch: Sequence[int]) -> bytes:
     """A sketch as bytes for the database: 8 bytes a hash."""
     return struct.pack(f">{len(sketch)}q", *sketch)
@@ -311,7 +339,8 @@ def same_article(new: Fingerprint, old: Fingerprint) -> str | None:
         return "link"
     if not new.size or not old.size or not old.sketch:
         return None
-    in_new = sum(1 for h in old.sketch if h in new.shingles) / len(old.sketch)
+    # A sketch holds distinct hashes: its intersection's size counts those in `new`.
+    in_new = len(new.shingles.intersection(old.sketch)) / len(old.sketch)
     shared = in_new * old.size
     containment = shared / min(new.size, old.size)
     if min(new.size, old.size) >= LONG_TEXT and containment >= CONTAINMENT:

@@ -40,7 +40,13 @@ from aggregator.db import (
     migrate,
     schema_revision,
 )
-from aggregator.dedup import index_keys, pack_sketch, same_article, unpack_sketch
+from aggregator.dedup import (
+    candidate_ids,
+    index_keys,
+    pack_sketch,
+    same_article,
+    unpack_sketch,
+)
 from aggregator.models import (
     CleanEntry,
     Copy,
@@ -473,14 +479,17 @@ def _save_entries(session: Session, feed_id: int, entries: Sequence[CleanEntry],
     }
     fresh = [e for e in entries if e.identity not in existing]
     postings = _postings(session, fresh)
-    candidates = _candidates(session, {i for ids in postings.values() for i in ids})
+    worth = {e.identity: candidate_ids(e.fingerprint, postings)
+             for e in fresh if e.fingerprint is not None}
+    candidates = _candidates(session, set[int]().union(*worth.values()))
     counts: Counter[str] = Counter()
     articles: set[int] = set()  # whose shown copy may change
     added: list[tuple[CleanEntry, _Candidate | None]] = []
     for entry in entries:
         row = existing.get(entry.identity)
         if row is None:
-            match = _find_copy(feed_id, entry, document, postings, candidates)
+            match = _find_copy(feed_id, entry, document, worth.get(entry.identity, set()),
+                               candidates)
             if match is not None and match.feed_id == feed_id:
                 # The feed re-issued a stored entry under a new id (http→https, a new
                 # platform): the stored one takes the new id, nothing is added.
@@ -561,14 +570,13 @@ def _insert_keys(session: Session, keys: Sequence[tuple[int, int]]) -> None:
 
 
 def _find_copy(
-    feed_id: int, entry: CleanEntry, document: set[str],
-    postings: dict[int, list[int]], candidates: dict[int, _Candidate],
+    feed_id: int, entry: CleanEntry, document: set[str], ids: set[int],
+    candidates: dict[int, _Candidate],
 ) -> _Candidate | None:
-    """The stored entry `entry` is a copy of, earliest first, if any."""
+    """The stored entry `entry` is a copy of, earliest first, among those of `ids`."""
     found = entry.fingerprint
     if found is None:
         return None
-    ids = {i for key in index_keys(found) for i in postings.get(key, ())}
     for row in sorted((candidates[i] for i in ids if i in candidates),
                       key=lambda r: (r.dated, r.first_seen, r.id)):
         if row.feed_id == feed_id and row.identity in document:

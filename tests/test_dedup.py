@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 import pytest
 
 from aggregator.dedup import (
+    COMMON_KEY,
     INDEX_KEYS,
     SKETCH_SIZE,
+    candidate_ids,
     canonical_link,
     distrust_shared_guids,
     entry_identity,
@@ -537,6 +539,24 @@ def test_index_keys_are_the_smallest_hashes_link_title_and_lead() -> None:
                                  hash64("title:bonne annee"), 7]
     bare = Fingerprint(link=None, title="", size=1, sketch=(5,), lead=None)
     assert index_keys(bare) == [5]
+
+
+def test_candidates_share_a_rare_key_two_common_ones_or_a_link_title_or_lead() -> None:
+    found = Fingerprint(link="blog.example/a", title="bonne annee", size=20,
+                        sketch=tuple(range(20)), lead=7)
+    crowd = list(range(1000, 1000 + COMMON_KEY))  # filed under every common key
+    postings = {
+        0: [1, *crowd],  # a common phrase: 1 shares only it
+        1: [2, 3, *crowd], 2: [2, *crowd],  # 2 shares two common keys
+        3: [4],  # a rare key: enough alone
+        hash64("link:blog.example/a"): [5], hash64("title:bonne annee"): [6],
+        7: [8],  # the lead
+        99: [9],  # not a key of `found`
+    }
+    assert candidate_ids(found, postings) == {2, 4, 5, 6, 8, *crowd}
+    # Below COMMON_KEY entries, a key is rare: all filed under it are candidates.
+    assert candidate_ids(found, {0: [1, 2]}) == {1, 2}
+    assert candidate_ids(found, {}) == set()
 
 
 def _normalize_by_definition(text: str) -> str:
