@@ -9,12 +9,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import (
     Table,
-    any_,
-    bindparam,
     delete,
     func,
     insert,
@@ -24,11 +22,9 @@ from sqlalchemy import (
     union,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import InstrumentedAttribute, Session, load_only, sessionmaker
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.orm import Session, load_only, sessionmaker
 
 from aggregator.config import FeedConfig
 from aggregator.db import (
@@ -590,21 +586,30 @@ def _postings(session: Session, entries: Sequence[CleanEntry]) -> dict[int, list
     """For every index key of `entries`, the stored entries filed under it."""
     keys = {k for e in entries if e.fingerprint for k in index_keys(e.fingerprint)}
     postings: dict[int, list[int]] = {}
-    for chunk in _chunks(sorted(keys), 500):
-        query = select(EntryKeyRow.key, EntryKeyRow.entry_id).where(
-            _among(session, EntryKeyRow.key, chunk))
-        for key, entry_id in session.execute(query):
-            postings.setdefault(key, []).append(entry_id)
+    query = f"SELECT key, entry_id FROM {ENTRY_KEYS.name} WHERE key"
+    for key, entry_id in _rows_among(session, query, sorted(keys), "bigint"):
+        postings.setdefault(key, []).append(entry_id)
     return postings
 
 
-def _among(session: Session, column: InstrumentedAttribute[int], values: Sequence[int]
-           ) -> ColumnElement[bool]:
-    """`column IN values`; on PostgreSQL `= ANY(array)`, one parameter instead of
-    hundreds for the driver to parse (the dedup lookups send 500 at a time)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(values)
+def _rows_among(session: Session, query: str, values: Sequence[int],
+                sql_type: str) -> Iterator[Sequence[Any]]:
+    """The rows of `query`, which ends in "WHERE <column>", for the column among `values`.
+
+    Through the driver, 500 values a statement: a first poll runs two such lookups
+    per feed, hundreds of values each, and SQLAlchemy would build and expand each IN
+    list anew (a fifth of the time of storing a feed). PostgreSQL takes the values as
+    one array parameter.
+    """
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    for chunk in _chunks(values, 500):
+        if postgres:
+            yield from connection.exec_driver_sql(f"{query} = ANY(%s::{sql_type}[])",
+                                                  (list(chunk),))
+        else:
+            marks = ",".join("?" * len(chunk))
+            yield from connection.exec_driver_sql(f"{query} IN ({marks})", tuple(chunk))
 
 
 @dataclass(frozen=True)
@@ -622,23 +627,19 @@ class _Candidate:
 
 def _candidates(session: Session, ids: set[int]) -> dict[int, _Candidate]:
     # Plain rows, not ORM objects: a first poll compares each new entry with several.
-    rows: dict[int, _Candidate] = {}
-    for chunk in _chunks(sorted(ids), 500):
-        query = select(*_MATCH_COLUMNS).where(_among(session, EntryRow.id, chunk))
-        for row in session.execute(query):
-            rows[row.id] = _Candidate(
-                row.id, row.feed_id, row.identity, row.article_id, row.dated, row.first_seen,
-                Fingerprint(link=row.canonical_link, title=row.title_key or "",
-                            size=row.shingle_count or 0, sketch=unpack_sketch(row.sketch),
-                            lead=None))
-    return rows
-
-
-_MATCH_COLUMNS = (
-    EntryRow.id, EntryRow.feed_id, EntryRow.identity, EntryRow.article_id, EntryRow.dated,
-    EntryRow.first_seen, EntryRow.canonical_link, EntryRow.title_key, EntryRow.sketch,
-    EntryRow.shingle_count,
-)
+    dialect = session.get_bind().dialect
+    to_time = ENTRIES.c.dated.type.dialect_impl(dialect).result_processor(dialect, None)
+    assert to_time is not None  # UTCDateTime always makes the time aware
+    query = (f"SELECT id, feed_id, identity, article_id, dated, first_seen, canonical_link, "
+             f"title_key, sketch, shingle_count FROM {ENTRIES.name} WHERE id")
+    return {
+        row[0]: _Candidate(
+            row[0], row[1], row[2], row[3], cast(datetime, to_time(row[4])),
+            cast(datetime, to_time(row[5])),
+            Fingerprint(link=row[6], title=row[7] or "", size=row[9] or 0,
+                        sketch=unpack_sketch(row[8]), lead=None))
+        for row in _rows_among(session, query, sorted(ids), "integer")
+    }
 
 
 def _key_rows(entry_id: int, entry: CleanEntry,
