@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -192,6 +192,20 @@ class PollRecord:
     boilerplate: frozenset[int] = frozenset()
     # The document's entries (see FeedState.entry_digests); None keeps the stored ones.
     entry_digests: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class FeedPoll:
+    """One feed's poll as the store saves it: the feed's new state and its entries.
+
+    `unchanged` names the document's other entries, stored by an earlier poll as
+    they are now.
+    """
+
+    name: str
+    record: PollRecord
+    entries: Sequence[CleanEntry] = ()
+    unchanged: Collection[str] = ()
 
 
 Outcome = Literal["new", "unchanged", "not_modified", "error", "gone"]

@@ -47,6 +47,7 @@ from aggregator.models import (
     CleanEntry,
     Copy,
     Enclosure,
+    FeedPoll,
     FeedState,
     Fingerprint,
     PollRecord,
@@ -243,22 +244,32 @@ class Store:
         as they are now. A process killed mid-run leaves each feed either fully
         polled or not at all: re-running adds nothing twice and loses nothing.
         """
+        return self.save_polls([FeedPoll(name, record, entries, unchanged)])[0]
+
+    def save_polls(self, polls: Sequence[FeedPoll]) -> list[SaveCounts]:
+        """Store several feeds' polls in one transaction: all of them, or none.
+
+        A poll of many feeds commits once per group instead of once per feed:
+        each commit writes the index pages it touched, and a thousand feeds
+        answering 304 would otherwise cost a thousand commits.
+        """
         try:
-            return self._save_poll(name, record, entries, unchanged)
+            return self._save_polls(polls)
         except IntegrityError:
             # Another worker stored some of these between our read and our write;
             # the unique constraint caught it, and a second pass sees its rows.
-            return self._save_poll(name, record, entries, unchanged)
+            return self._save_polls(polls)
 
-    def _save_poll(self, name: str, record: PollRecord, entries: Sequence[CleanEntry],
-                   unchanged: Collection[str]) -> SaveCounts:
+    def _save_polls(self, polls: Sequence[FeedPoll]) -> list[SaveCounts]:
+        counts = []
         with self._session.begin() as session:
-            if entries:
+            if any(poll.entries for poll in polls):
                 _lock_filing(session)
-            feed = _feed_row(session, name)
-            counts = _save_entries(session, feed.id, entries, record.polled_at,
-                                   unchanged=unchanged)
-            _apply_record(feed, record)
+            for poll in polls:
+                feed = _feed_row(session, poll.name)
+                counts.append(_save_entries(session, feed.id, poll.entries,
+                                            poll.record.polled_at, unchanged=poll.unchanged))
+                _apply_record(feed, poll.record)
         return counts
 
     def latest_entries(self, limit: int,

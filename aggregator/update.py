@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -37,10 +38,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from aggregator.config import Config, FeedConfig, Settings
 from aggregator.fetch import fetch_feed, parse_max_age, parse_retry_after
 from aggregator.models import (
+    CleanEntry,
+    FeedPoll,
     FeedState,
     FetchResult,
     Outcome,
     PollRecord,
+    SaveCounts,
     UpdateOutcome,
 )
 from aggregator.prepare import STOP_SIGNALS, Parsed, safe_parse, watch_parent
@@ -52,6 +56,12 @@ MAX_DELAY = timedelta(hours=24)
 JITTER = 0.1  # polls spread over up to 10% more than their interval
 # Below this many feeds, starting worker processes costs more than it saves.
 PROCESS_POOL_MIN_FEEDS = 40
+# Polls stored in one transaction at most (and entries, which the waiting polls hold
+# in memory), and the longest a finished poll waits for its group: fewer commits,
+# while a slow feed never holds back the others' entries.
+SAVE_GROUP = 32
+SAVE_GROUP_ENTRIES = 100
+SAVE_DELAY = 1.0  # seconds
 
 
 class UnknownFeedError(KeyError):
@@ -201,21 +211,36 @@ def _explain(error: str | None, fetched: FetchResult) -> str | None:
     return error
 
 
-def store_poll(
-    store: Store, poll: Poll, state: FeedState | None, settings: Settings, now: datetime
-) -> UpdateOutcome:
-    """Save a poll's entries and the feed's new state; report it as an outcome."""
-    record = make_record(poll, state, settings, now)
-    parsed = poll.parsed if poll.parsed and not record.error else None
+def store_polls(store: Store, polls: Sequence[tuple[Poll, PollRecord]]) -> list[UpdateOutcome]:
+    """Save polls' entries and their feeds' new state in one transaction; report each.
+
+    When the group cannot be stored, each poll is tried alone, so that one feed's
+    bad data costs only that feed: it is stored with the error instead.
+    """
+    saves = [FeedPoll(poll.feed.name, record, *_entries_to_save(poll, record))
+             for poll, record in polls]
     try:
-        counts = store.save_poll(poll.feed.name, record, parsed.entries if parsed else (),
-                                 unchanged=parsed.unchanged if parsed else ())
-    except SQLAlchemyError as exc:  # one feed's bad data must not stop the batch
+        counts = store.save_polls(saves)
+    except SQLAlchemyError as exc:
+        if len(polls) > 1:
+            return [outcome for one in polls for outcome in store_polls(store, [one])]
+        poll, record = polls[0]
         log.exception("%s: could not store entries", poll.feed.name)
         error = f"could not store entries: {exc.__class__.__name__}"
         store.save_poll(poll.feed.name, _with_error(record, error))
-        return UpdateOutcome(poll.feed.name, "error", error=error,
-                             elapsed=poll.fetched.elapsed)
+        return [UpdateOutcome(poll.feed.name, "error", error=error,
+                              elapsed=poll.fetched.elapsed)]
+    return [_report(poll, record, saved) for (poll, record), saved in zip(polls, counts,
+                                                                          strict=True)]
+
+
+def _entries_to_save(poll: Poll, record: PollRecord
+                     ) -> tuple[Sequence[CleanEntry], Sequence[str]]:
+    parsed = poll.parsed if poll.parsed and not record.error else None
+    return (parsed.entries, parsed.unchanged) if parsed else ((), ())
+
+
+def _report(poll: Poll, record: PollRecord, counts: SaveCounts) -> UpdateOutcome:
     if poll.parsed and poll.parsed.feed and poll.parsed.feed.warning:
         log.warning("%s: %s", poll.feed.name, poll.parsed.feed.warning)
     stored = counts.new + counts.updated + counts.duplicates
@@ -277,17 +302,40 @@ class _Batch:
     on_outcome: Callable[[UpdateOutcome], None] | None
     clock: Callable[[], datetime] | None = None
     outcomes: list[UpdateOutcome] = field(default_factory=list)
+    pending: list[tuple[Poll, PollRecord]] = field(default_factory=list)
+    pending_entries: int = 0
+    oldest: float = 0.0  # time.monotonic() when the first pending poll came
 
     def moment(self) -> datetime:
         """Now: by the clock when there is one, else the batch's `now` throughout."""
         return self.clock() if self.clock else self.now
 
     def finish(self, poll: Poll) -> None:
-        outcome = store_poll(self.store, poll, self.states.get(poll.feed.name),
-                             self.settings, self.moment())
-        self.outcomes.append(outcome)
-        if self.on_outcome:
-            self.on_outcome(outcome)
+        """Decide the poll's effect now; store it with the next group."""
+        record = make_record(poll, self.states.get(poll.feed.name), self.settings,
+                             self.moment())
+        if not self.pending:
+            self.oldest = time.monotonic()
+        self.pending.append((poll, record))
+        self.pending_entries += len(poll.parsed.entries) if poll.parsed else 0
+        if len(self.pending) >= SAVE_GROUP or self.pending_entries >= SAVE_GROUP_ENTRIES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Store the waiting polls, one transaction for all, and report them."""
+        if not self.pending:
+            return
+        polls, self.pending, self.pending_entries = self.pending, [], 0
+        for outcome in store_polls(self.store, polls):
+            self.outcomes.append(outcome)
+            if self.on_outcome:
+                self.on_outcome(outcome)
+
+    def flush_wait(self) -> float | None:
+        """Seconds until the waiting polls must be stored; None when none wait."""
+        if not self.pending:
+            return None
+        return max(0.0, self.oldest + SAVE_DELAY - time.monotonic())
 
 
 def update_feeds(
@@ -322,6 +370,7 @@ def update_feeds(
     try:
         _run_batch(batch, session, limiter, waiting, workers, len(feeds), stop)
     finally:
+        batch.flush()  # what was fetched is stored, even when the run stops on an error
         claims.release_unused()
     return batch.outcomes
 
@@ -414,7 +463,10 @@ def _run_batch(batch: _Batch, session: requests.Session, limiter: HostLimiter,
             if not fetching and not parsing:
                 break
             running: set[Future[Any]] = {*fetching, *parsing}
-            for future in wait(running, return_when=FIRST_COMPLETED).done:
+            done = wait(running, batch.flush_wait(), return_when=FIRST_COMPLETED).done
+            if not done or batch.flush_wait() == 0:
+                batch.flush()
+            for future in done:
                 if future in parsing:
                     batch.finish(_with_parse(parsing.pop(future), future.result()))
                     continue

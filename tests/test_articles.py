@@ -234,3 +234,30 @@ def test_common_keys_stop_growing_past_the_cap(
             "SELECT max(n) FROM (SELECT count(*) AS n FROM entry_keys GROUP BY key) AS p"
         )).scalar()
     assert largest == POSTINGS_PER_KEY
+
+
+def test_copies_within_one_group_of_polls_are_recognized_and_a_group_is_all_or_none(
+    store: Store, make_config: Any
+) -> None:
+    from aggregator.models import FeedPoll, PollRecord
+    from aggregator.prepare import parse_step
+
+    store.sync_feeds(make_config([
+        {"name": "Mon métier", "url": "http://127.0.0.1:9/a"},
+        {"name": "Miroir", "url": "http://127.0.0.1:9/b"},
+    ]).feeds)
+    parsed = parse_step((DATA / "blog-metier.rss").read_bytes(), {}, "http://127.0.0.1:9/a")
+    record = PollRecord(polled_at=NOW, next_poll=NOW + timedelta(hours=1), status=200)
+    # The same posts under two feeds in one transaction: the second feed's are copies.
+    with pytest.raises(KeyError, match="not in the database"):
+        store.save_polls([FeedPoll("Mon métier", record, parsed.entries),
+                          FeedPoll("Inconnu", record, parsed.entries)])
+    assert store.latest_entries(100) == []
+    assert store.feed_states()["Mon métier"].last_polled is None  # rolled back too
+    original, mirror = store.save_polls([FeedPoll("Mon métier", record, parsed.entries),
+                                         FeedPoll("Miroir", record, parsed.entries)])
+    assert (original.new, original.duplicates) == (4, 0)
+    assert (mirror.new, mirror.duplicates) == (0, 4)
+    shown = store.latest_entries(100)
+    # Shown once each; stored at one moment, the copies tie and the feed name decides.
+    assert len(shown) == 4 and {e.feed_name for e in shown} == {"Miroir"}

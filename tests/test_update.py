@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 import aggregator.prepare
+import aggregator.store
 from aggregator.config import Config
 from aggregator.fetch import make_session
 from aggregator.models import FeedState
@@ -148,6 +150,32 @@ def test_failing_feeds_do_not_stop_the_others(
     assert "not a feed" in (states["garbage"].last_error or "")
     assert all(states[n].failures == 1 for n in ("refused", "broken", "html", "garbage"))
     assert states["good"].failures == 0 and states["good"].last_error is None
+
+
+def test_a_feed_that_cannot_be_stored_fails_alone(
+    feed_server: FeedServer, make_config: Any, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Polls are stored in groups, one transaction each: a group that fails is stored
+    # again feed by feed, and only the feed at fault gets the error.
+    apply_record = aggregator.store._apply_record
+
+    def refuse_one(row: Any, record: Any) -> None:
+        if row.name == "refused" and record.error is None:
+            raise OperationalError("UPDATE feeds", {}, Exception("disk I/O error"))
+        apply_record(row, record)
+
+    monkeypatch.setattr(aggregator.store, "_apply_record", refuse_one)
+    config = make_config([
+        {"name": "good", "url": feed_server.serve_file("blog-metier.rss", "/good")},
+        {"name": "refused", "url": feed_server.serve_file("vis-ma-vie.atom", "/refused")},
+    ])
+    outcomes = poll(store, config)
+    assert (outcomes["good"].outcome, outcomes["good"].new) == ("new", 4)
+    assert outcomes["refused"].outcome == "error"
+    assert outcomes["refused"].error == "could not store entries: OperationalError"
+    states = store.feed_states()
+    assert states["refused"].last_error == "could not store entries: OperationalError"
+    assert (states["refused"].entry_count, states["good"].entry_count) == (0, 4)
 
 
 def within_jitter(moment: datetime | None, start: datetime, delay: timedelta) -> bool:
