@@ -265,8 +265,9 @@ class Store:
         with self._session.begin() as session:
             if any(poll.entries for poll in polls):
                 _lock_filing(session)
+            rows = _feed_rows(session, [poll.name for poll in polls])
             for poll in polls:
-                feed = _feed_row(session, poll.name)
+                feed = rows[poll.name]
                 counts.append(_save_entries(session, feed.id, poll.entries,
                                             poll.record.polled_at, unchanged=poll.unchanged))
                 _apply_record(feed, poll.record)
@@ -753,10 +754,17 @@ def _forget_polls(row: FeedRow) -> None:
 
 
 def _feed_row(session: Session, name: str) -> FeedRow:
-    row = session.scalars(select(FeedRow).where(FeedRow.name == name)).one_or_none()
-    if row is None:
-        raise KeyError(f"feed {name!r} is not in the database; sync_feeds first")
-    return row
+    return _feed_rows(session, [name])[name]
+
+
+def _feed_rows(session: Session, names: Sequence[str]) -> dict[str, FeedRow]:
+    """The rows of the feeds `names`, read in one query."""
+    rows = {row.name: row for row in
+            session.scalars(select(FeedRow).where(FeedRow.name.in_(names)))}
+    missing = [name for name in names if name not in rows]
+    if missing:
+        raise KeyError(f"feed {missing[0]!r} is not in the database; sync_feeds first")
+    return rows
 
 
 def _new_values(feed_id: int, entry: CleanEntry, now: datetime,

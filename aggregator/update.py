@@ -62,6 +62,9 @@ PROCESS_POOL_MIN_FEEDS = 40
 SAVE_GROUP = 32
 SAVE_GROUP_ENTRIES = 100
 SAVE_DELAY = 1.0  # seconds
+# Feeds leased at a time: enough for this many rounds of the fetch threads (each
+# claim is a transaction), few enough to be fetched long before the lease ends.
+CLAIM_ROUNDS = 4
 
 
 class UnknownFeedError(KeyError):
@@ -366,7 +369,7 @@ def update_feeds(
     workers = min(settings.concurrency, len(feeds))
     claims = _Claims(store, worker or worker_name(), batch.moment, settings.claim_lease,
                      due_only=not (force or only), states=states)
-    waiting = claims.take(feeds, workers)
+    waiting = claims.take(feeds, CLAIM_ROUNDS * workers)
     try:
         _run_batch(batch, session, limiter, waiting, workers, len(feeds), stop)
     finally:
