@@ -314,15 +314,15 @@ def fingerprint(title: str, link: str | None, blocks: Sequence[str],
     words = " ".join(p for p in blocks if not _is_boilerplate(p, boilerplate)).split()
     # hash64, inlined: this loop runs once per word of every entry polled.
     blake2b, from_bytes = hashlib.blake2b, int.from_bytes
-    shingles = frozenset(
+    shingles = sorted({
         from_bytes(blake2b(" ".join(words[i:i + SHINGLE_WORDS]).encode(), digest_size=8)
                    .digest(), "big", signed=True)
         for i in range(max(len(words) - SHINGLE_WORDS + 1, 1 if words else 0))
-    )
+    })
     lead = hash64("lead:" + " ".join(words[:LEAD_WORDS])) if len(words) >= LEAD_WORDS else None
     return Fingerprint(
         link=canonical_link(link), title=title_key(title), size=len(shingles),
-        sketch=tuple(sorted(shingles)[:SKETCH_SIZE]), lead=lead, shingles=shingles,
+        sketch=tuple(shingles[:SKETCH_SIZE]), lead=lead, shingles=pack_sketch(shingles),
     )
 
 
@@ -340,7 +340,7 @@ def same_article(new: Fingerprint, old: Fingerprint) -> str | None:
     if not new.size or not old.size or not old.sketch:
         return None
     # A sketch holds distinct hashes: its intersection's size counts those in `new`.
-    in_new = len(new.shingles.intersection(old.sketch)) / len(old.sketch)
+    in_new = len(new.shingle_set.intersection(old.sketch)) / len(old.sketch)
     shared = in_new * old.size
     containment = shared / min(new.size, old.size)
     if min(new.size, old.size) >= LONG_TEXT and containment >= CONTAINMENT:

@@ -85,7 +85,7 @@ def find_entry(documents: dict[str, list[CleanEntry]], ref: dict[str, str]) -> C
 
 def stored(found: Fingerprint) -> Fingerprint:
     """What the store keeps of a fingerprint: no shingles, no lead."""
-    return replace(found, shingles=frozenset(), lead=None)
+    return replace(found, shingles=b"", lead=None)
 
 
 def predict(documents: dict[str, list[CleanEntry]],
