@@ -12,12 +12,21 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 
 from aggregator.cli import main
-from aggregator.db import FIRST_REVISION, MIGRATIONS, SQLITE_CACHED_STATEMENTS, migrate
+from aggregator.db import (
+    FIRST_REVISION,
+    HEAD_REVISION,
+    MIGRATIONS,
+    SQLITE_CACHED_STATEMENTS,
+    Base,
+    migrate,
+)
 from aggregator.store import Store
 from tests.conftest import write_config
 
@@ -28,6 +37,49 @@ def _alembic(engine: sa.Engine, action: str, revision: str) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         getattr(command, action)(config, revision)
+
+
+def test_head_revision_is_the_newest_migration() -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
+
+
+def test_creating_or_opening_a_database_does_not_load_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    code = ("import sys; from aggregator.store import Store; Store.open(sys.argv[1]).close(); "
+            "print(any(name.startswith('alembic') for name in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert loaded == "False"  # neither to create it
+    loaded = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert loaded == "False"  # nor to open it again
+
+
+def test_a_new_database_is_what_the_migrations_make(database_url: str) -> None:
+    # A new database gets the tables of db.py directly; one migrated from the first
+    # revision must end up with the very same schema.
+    engine = sa.create_engine(database_url)
+    try:
+        _alembic(engine, "upgrade", "head")
+        with engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    finally:
+        engine.dispose()
+    store = Store.open(database_url)  # at head: nothing to do
+    store.close()
+
+
+def test_a_new_database_is_created_at_the_newest_revision(database_url: str) -> None:
+    store = Store.open(database_url)
+    try:
+        with store.engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+            version = connection.execute(sa.text("SELECT version_num FROM alembic_version"))
+            assert version.scalar_one() == HEAD_REVISION
+    finally:
+        store.close()
 
 
 def test_fresh_database_gets_every_table(database_url: str) -> None:
