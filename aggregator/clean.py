@@ -163,9 +163,17 @@ _MOJIBAKE_SHAPE = re.compile(
     f"|[œ»”€][{FRENCH_LOWER}{FRENCH_UPPER}]|œ°|[^\\x00-\\x7f\u00a0\u202f]{{3}}")
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
 def is_plain_french(text: str) -> bool:
     """True when `text` cannot hold mojibake: ASCII, French letters and punctuation."""
-    return text.isascii() or not (_NOT_FRENCH.search(text) or _MOJIBAKE_SHAPE.search(text))
+    if text.isascii():
+        return True
+    # Both patterns match non-ASCII characters only: testing the runs of them alone,
+    # a space between runs, gives the same answer on a tenth of a post's length.
+    runs = " ".join(_NON_ASCII.findall(text))
+    return not (_NOT_FRENCH.search(runs) or _MOJIBAKE_SHAPE.search(runs))
 
 
 # Lines that plugins append to summaries: never part of an excerpt.

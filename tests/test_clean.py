@@ -10,6 +10,8 @@ import ftfy
 import pytest
 
 from aggregator.clean import (
+    _MOJIBAKE_SHAPE,
+    _NOT_FRENCH,
     EXCERPT_WORDS,
     FRENCH_CHARACTERS,
     clean_entry,
@@ -325,6 +327,22 @@ def test_plain_french_skips_ftfy_only_where_ftfy_would_change_nothing() -> None:
             text = "ab" + "".join(chars) + "cd"
             if is_plain_french(text):
                 assert ftfy.fix_encoding(text) == text, repr(text)
+
+
+def test_plain_french_agrees_with_its_whole_text_definition() -> None:
+    """Testing the runs of non-ASCII characters alone answers as testing the whole text,
+    on every window of the French characters and on every corpus document."""
+    def by_definition(text: str) -> bool:
+        return text.isascii() or not (_NOT_FRENCH.search(text) or _MOJIBAKE_SHAPE.search(text))
+
+    texts = ["a" + "".join(chars) + "b" for size in (1, 2)
+             for chars in itertools.product(FRENCH_CHARACTERS + "Ã©âæ文 ", repeat=size)]
+    paths = sorted((DATA / "corpus").rglob("*.xml"))[::3] + sorted(DATA.glob("*.*"))
+    texts += [path.read_bytes().decode("utf-8", "replace") for path in paths if path.is_file()]
+    assert len(texts) > 1000
+    disagree = [text[:80] for text in texts if is_plain_french(text) != by_definition(text)]
+    assert not disagree
+    assert sum(not by_definition(text) for text in texts) > 100  # both answers occur
 
 
 @pytest.mark.parametrize("text", [
