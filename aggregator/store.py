@@ -608,20 +608,23 @@ def _rows_among(session: Session, query: str, values: Sequence[int],
                 sql_type: str) -> Iterator[Sequence[Any]]:
     """The rows of `query`, which ends in "WHERE <column>", for the column among `values`.
 
-    Through the driver, 500 values a statement: a first poll runs two such lookups
-    per feed, hundreds of values each, and SQLAlchemy would build and expand each IN
-    list anew (a fifth of the time of storing a feed). PostgreSQL takes the values as
-    one array parameter.
+    Through the driver's own cursor, 500 values a statement: a first poll runs two
+    such lookups per feed, hundreds of values and rows each, and SQLAlchemy would
+    build and expand each IN list anew and wrap every row (a fifth of the time of
+    storing a feed). PostgreSQL takes the values as one array parameter.
     """
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
-    for chunk in _chunks(values, 500):
-        if postgres:
-            yield from connection.exec_driver_sql(f"{query} = ANY(%s::{sql_type}[])",
-                                                  (list(chunk),))
-        else:
-            marks = ",".join("?" * len(chunk))
-            yield from connection.exec_driver_sql(f"{query} IN ({marks})", tuple(chunk))
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for chunk in _chunks(values, 500):
+            if postgres:
+                cursor.execute(f"{query} = ANY(%s::{sql_type}[])", (list(chunk),))
+            else:
+                cursor.execute(f"{query} IN ({','.join('?' * len(chunk))})", tuple(chunk))
+            yield from cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 @dataclass(frozen=True)

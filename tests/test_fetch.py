@@ -10,6 +10,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -421,3 +422,41 @@ def test_body_hash_identifies_the_bytes(feed_server: Any, session: requests.Sess
     first, second = fetch_feed(session, url), fetch_feed(session, url)
     assert first.content_hash == second.content_hash
     assert first.content_hash == hashlib.sha256(first.content or b"").hexdigest()
+
+
+def test_proxies_from_the_environment_are_used_per_host(
+    feed_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The session reads the environment once per host (not per request): a host
+    # NO_PROXY names still goes direct, the others through the proxy.
+    seen: list[str] = []
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)  # a proxy gets the absolute URL
+            body = b"<rss version='2.0'><channel><title>via proxy</title></channel></rss>"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        session = make_session()
+        direct = feed_server.set("/direct", b"<rss version='2.0'></rss>")
+        for _ in range(2):  # the second time from what the session remembers
+            assert fetch_feed(session, direct).status == 200
+            proxied = fetch_feed(session, "http://feeds.example:9/feed")
+            assert (proxied.status, proxied.error) == (200, None)
+            assert proxied.content is not None and b"via proxy" in proxied.content
+        assert seen == ["http://feeds.example:9/feed"] * 2
+        assert len(feed_server.hits("/direct")) == 2
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
