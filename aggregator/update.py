@@ -306,7 +306,6 @@ class _Batch:
     clock: Callable[[], datetime] | None = None
     outcomes: list[UpdateOutcome] = field(default_factory=list)
     pending: list[tuple[Poll, PollRecord]] = field(default_factory=list)
-    pending_entries: int = 0
     oldest: float = 0.0  # time.monotonic() when the first pending poll came
 
     def moment(self) -> datetime:
@@ -320,15 +319,15 @@ class _Batch:
         if not self.pending:
             self.oldest = time.monotonic()
         self.pending.append((poll, record))
-        self.pending_entries += len(poll.parsed.entries) if poll.parsed else 0
-        if len(self.pending) >= SAVE_GROUP or self.pending_entries >= SAVE_GROUP_ENTRIES:
+        entries = sum(len(p.parsed.entries) for p, _ in self.pending if p.parsed)
+        if len(self.pending) >= SAVE_GROUP or entries >= SAVE_GROUP_ENTRIES:
             self.flush()
 
     def flush(self) -> None:
         """Store the waiting polls, one transaction for all, and report them."""
         if not self.pending:
             return
-        polls, self.pending, self.pending_entries = self.pending, [], 0
+        polls, self.pending = self.pending, []
         for outcome in store_polls(self.store, polls):
             self.outcomes.append(outcome)
             if self.on_outcome:

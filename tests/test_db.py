@@ -32,29 +32,24 @@ from tests.conftest import write_config
 
 
 def _alembic(engine: sa.Engine, action: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config = _script_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         getattr(command, action)(config, revision)
 
 
 def test_head_revision_is_the_newest_migration() -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
+    assert ScriptDirectory.from_config(_script_config()).get_current_head() == HEAD_REVISION
 
 
 def test_creating_or_opening_a_database_does_not_load_alembic(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'a.db'}"
     code = ("import sys; from aggregator.store import Store; Store.open(sys.argv[1]).close(); "
             "print(any(name.startswith('alembic') for name in sys.modules))")
-    loaded = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True,
-                            check=True).stdout.strip()
-    assert loaded == "False"  # neither to create it
-    loaded = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True,
-                            check=True).stdout.strip()
-    assert loaded == "False"  # nor to open it again
+    for _ in ("create it", "open it again"):
+        loaded = subprocess.run([sys.executable, "-c", code, url], capture_output=True,
+                                text=True, check=True).stdout.strip()
+        assert loaded == "False"
 
 
 def test_a_new_database_is_what_the_migrations_make(database_url: str) -> None:
