@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 import re
+import xml.sax
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from xml.sax.expatreader import ExpatParser
 
 import feedparser
+import feedparser.api
+import feedparser.mixin
 import pytest
 
 from aggregator.clean import clean_entry, html_to_text
 from aggregator.fetch import fetch_feed, make_session
 from aggregator.models import CleanEntry, ParsedFeed
-from aggregator.parse import ParseError, has_relative_links, parse_feed
+from aggregator.parse import ParseError, _BufferedExpatParser, has_relative_links, parse_feed
 from tests.conftest import CONTENT_TYPES, DATA
 
 EXPECTED: dict[str, dict[str, Any]] = json.loads((DATA / "expected.json").read_text("utf-8"))
@@ -271,3 +276,48 @@ def test_skipping_link_resolution_changes_nothing_when_no_link_is_relative(
             [_links_and_text(clean_entry(e, base)) for e in resolved.entries], path
         compared += 1
     assert compared > 500
+
+
+# --- what parse.py changes in feedparser's set-up ------------------------------------------
+
+
+def _corpus_documents() -> list[Path]:
+    return [path for path in sorted((DATA / "corpus").rglob("*"))
+            if path.is_file() and path.suffix in (".xml", ".rss", ".atom", ".rdf", ".gz")]
+
+
+def _parse_or_error(content: bytes) -> object:
+    try:
+        return parse_feed(content, {"content-type": "application/xml"},
+                          "http://127.0.0.1/feed.xml")
+    except ParseError as exc:
+        return str(exc)
+
+
+def test_buffered_reader_and_fuller_cp1252_table_parse_like_feedparser_alone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every corpus document, well-formed or not, parses the same with feedparser's
+    own SAX reader and windows-1252 table as with ours."""
+    assert isinstance(xml.sax.make_parser(feedparser.api.PREFERRED_XML_PARSERS),
+                      _BufferedExpatParser)
+    documents = _corpus_documents()
+    ours = [_parse_or_error(path.read_bytes()) for path in documents]
+    stock_table = {code: char for code, char in feedparser.mixin._cp1252.items()
+                   if 0x80 <= code <= 0x9f}
+    assert len(stock_table) == 32  # feedparser maps all of U+0080 to U+009F
+    monkeypatch.setattr(feedparser.api, "PREFERRED_XML_PARSERS", ["drv_libxml2"])
+    monkeypatch.setattr(feedparser.mixin, "_cp1252", stock_table)
+    assert type(xml.sax.make_parser(feedparser.api.PREFERRED_XML_PARSERS)) is ExpatParser
+    differ = [path for path, mine in zip(documents, ours, strict=True)
+              if _parse_or_error(path.read_bytes()) != mine]
+    assert len(documents) > 1000
+    assert differ == []
+
+
+def test_windows_1252_code_points_still_become_their_characters() -> None:
+    """A feed declared Latin-1 but written in windows-1252: 0x92 is an apostrophe."""
+    body = ("<?xml version='1.0' encoding='iso-8859-1'?><rss version='2.0'><channel>"
+            "<title>T</title><item><title>L\x92été coûte 5 \x80 &#8594; \x93ok\x94</title>"
+            "</item></channel></rss>").encode("latin-1")
+    entry = parse_feed(body, {}, "http://127.0.0.1/feed.xml").entries[0]
+    assert entry.title == "L’été coûte 5 € → “ok”"
