@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 import time
 from collections.abc import Mapping
@@ -13,6 +14,7 @@ from xml.sax import expatreader
 import feedparser
 import feedparser.api
 import feedparser.mixin
+import feedparser.urls
 
 from aggregator.dates import feedparser_handler
 from aggregator.discover import find_feed_links
@@ -60,6 +62,10 @@ feedparser.api.PREFERRED_XML_PARSERS[:0] = [__name__]
 # a tenth of the parse time and translates nothing differently.
 feedparser.mixin._cp1252 = {**{code: code for code in range(0x2100)},
                             **feedparser.mixin._cp1252}
+# feedparser joins the base URI of every element with its xml:base (most often the same
+# base again): a pure function of the two, and a sixth of the parse time uncached.
+feedparser.mixin.make_safe_absolute_uri = functools.lru_cache(maxsize=1024)(
+    feedparser.urls.make_safe_absolute_uri)
 
 
 # The HTML attributes feedparser resolves (its _RelativeURIResolver list).
