@@ -208,30 +208,26 @@ def index_keys(found: Fingerprint) -> list[int]:
     return keys
 
 
-# Entries filed under one sketch key at and beyond which it is a common phrase ("sur
-# linkedin à la rentrée"): shared alone, it says nothing, and following it would
-# compare every new entry with dozens of unrelated ones as the table grows.
-COMMON_KEY = 8
-
-
 def candidate_ids(found: Fingerprint, postings: Mapping[int, Sequence[int]]) -> set[int]:
     """The stored entries worth comparing with `found`, given who is filed under each key.
 
-    Those sharing its link, title or lead; or one uncommon sketch key; or two sketch
-    keys however common. A copy (70% of the smaller text in the larger) shares several
-    of the smallest hashes with its original but for texts of very unequal sizes,
-    which the title and lead keys find.
+    Those sharing its link, title or lead, or two of its sketch keys (its only one,
+    for a text of a single shingle). One shared key is most often a common phrase
+    ("sur linkedin à la rentrée"): following those would compare every new entry
+    with several unrelated ones. A copy (70% of the smaller text in the larger)
+    shares several of the smallest hashes with its original but for texts of very
+    unequal sizes, which the title and lead keys find.
     """
     sketch_keys = set(found.sketch[:INDEX_KEYS])
     chosen: set[int] = set()
-    common: Counter[int] = Counter()
+    shared: Counter[int] = Counter()
     for key in dict.fromkeys(index_keys(found)):
-        posting = postings.get(key, ())
-        if key not in sketch_keys or len(posting) < COMMON_KEY:
-            chosen.update(posting)
+        if key in sketch_keys:
+            shared.update(postings.get(key, ()))
         else:
-            common.update(posting)
-    chosen.update(i for i, shared in common.items() if shared >= 2)
+            chosen.update(postings.get(key, ()))
+    needed = min(2, len(sketch_keys))
+    chosen.update(i for i, count in shared.items() if count >= needed)
     return chosen
 
 

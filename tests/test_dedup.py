@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 import pytest
 
 from aggregator.dedup import (
-    COMMON_KEY,
     INDEX_KEYS,
     SKETCH_SIZE,
     candidate_ids,
@@ -541,22 +540,22 @@ def test_index_keys_are_the_smallest_hashes_link_title_and_lead() -> None:
     assert index_keys(bare) == [5]
 
 
-def test_candidates_share_a_rare_key_two_common_ones_or_a_link_title_or_lead() -> None:
+def test_candidates_share_two_sketch_keys_or_a_link_title_or_lead() -> None:
     found = Fingerprint(link="blog.example/a", title="bonne annee", size=20,
-                        sketch=tuple(range(20)), lead=7)
-    crowd = list(range(1000, 1000 + COMMON_KEY))  # filed under every common key
+                        sketch=tuple(range(20)), lead=-7)
     postings = {
-        0: [1, *crowd],  # a common phrase: 1 shares only it
-        1: [2, 3, *crowd], 2: [2, *crowd],  # 2 shares two common keys
-        3: [4],  # a rare key: enough alone
+        0: [1, 2, 3],  # 1 shares only this key with `found`: a phrase, not a copy
+        1: [2, 3], 2: [2],  # 2 and 3 share two keys
         hash64("link:blog.example/a"): [5], hash64("title:bonne annee"): [6],
-        7: [8],  # the lead
+        -7: [8],  # the lead
         99: [9],  # not a key of `found`
+        16: [10], 17: [10],  # beyond the INDEX_KEYS smallest hashes: never looked up
     }
-    assert candidate_ids(found, postings) == {2, 4, 5, 6, 8, *crowd}
-    # Below COMMON_KEY entries, a key is rare: all filed under it are candidates.
-    assert candidate_ids(found, {0: [1, 2]}) == {1, 2}
+    assert candidate_ids(found, postings) == {2, 3, 5, 6, 8}
     assert candidate_ids(found, {}) == set()
+    # A text of a single shingle has one sketch key: sharing it is enough.
+    single = Fingerprint(link=None, title="", size=1, sketch=(0,), lead=None)
+    assert candidate_ids(single, postings) == {1, 2, 3}
 
 
 def _normalize_by_definition(text: str) -> str:
