@@ -262,21 +262,9 @@ def _lock_for_migration(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-SQLITE_CACHE_KB = 8192
-SQLITE_CHECKPOINT_PAGES = 10_000  # 40 MB of log with 4 KB pages
-SQLITE_LOG_LIMIT = 64 * 2**20
-
-
 def _configure_sqlite(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    # A poll writes entries and their index keys, which land on pages all over the key
-    # index. With SQLite's defaults (2 MB of cache, a checkpoint every 4 MB of log),
-    # those pages are read back and copied to the database file again and again.
-    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KB}")
-    cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")
-    # The log is reused, not shrunk, after a checkpoint: this caps the file it leaves.
-    cursor.execute(f"PRAGMA journal_size_limit={SQLITE_LOG_LIMIT}")
     cursor.close()

@@ -23,10 +23,7 @@ from aggregator.db import (
     FIRST_REVISION,
     HEAD_REVISION,
     MIGRATIONS,
-    SQLITE_CACHE_KB,
     SQLITE_CACHED_STATEMENTS,
-    SQLITE_CHECKPOINT_PAGES,
-    SQLITE_LOG_LIMIT,
     Base,
     migrate,
 )
@@ -208,18 +205,3 @@ def test_sqlite_connections_keep_few_prepared_statements(
     store.close()
     assert opened
     assert {o.get("cached_statements") for o in opened} == {SQLITE_CACHED_STATEMENTS}
-
-
-def test_sqlite_connections_cache_the_key_index_and_checkpoint_seldom(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'pragmas.db'}")
-    try:
-        with store.engine.connect() as connection:
-            def pragma(name: str) -> object:
-                return connection.exec_driver_sql(f"PRAGMA {name}").scalar()
-
-            assert pragma("journal_mode") == "wal"
-            assert pragma("cache_size") == -SQLITE_CACHE_KB
-            assert pragma("wal_autocheckpoint") == SQLITE_CHECKPOINT_PAGES
-            assert pragma("journal_size_limit") == SQLITE_LOG_LIMIT
-    finally:
-        store.close()
