@@ -8,8 +8,9 @@ import re
 import struct
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import replace
+from operator import xor
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from aggregator.models import Fingerprint, ParsedEntry
@@ -304,17 +305,50 @@ def _is_boilerplate(paragraph: str, boilerplate: Set[int]) -> bool:
     return paragraph_hash(paragraph) in boilerplate or tail_hash(paragraph) in boilerplate
 
 
+# Each word hashed once per position it can take in a shingle; a shingle's hash is the
+# exclusive or of its words' (simple tabulation hashing, which keeps the smallest
+# hashes a fair sample of a text). Kept for the words met most recently: the same
+# few thousand words make most of a language's text.
+_WORD_HASHES = struct.Struct(f">{SHINGLE_WORDS}q")
+_WORD_CACHE: dict[str, tuple[int, ...]] = {}
+WORD_CACHE_SIZE = 1 << 14
+
+
+def _word_hashes(words: Sequence[str]) -> list[tuple[int, ...]]:
+    """Each word's hashes, one for each place in a shingle."""
+    cache = _WORD_CACHE
+    try:
+        return list(map(cache.__getitem__, words))
+    except KeyError:
+        if len(cache) > WORD_CACHE_SIZE:
+            cache.clear()
+        blake2b, unpack = hashlib.blake2b, _WORD_HASHES.unpack
+        for word in set(words).difference(cache):
+            cache[word] = unpack(blake2b(word.encode(), digest_size=8 * SHINGLE_WORDS,
+                                         person=b"shingle").digest())
+        return list(map(cache.__getitem__, words))
+
+
+def shingle_hashes(words: Sequence[str]) -> set[int]:
+    """The stable signed 64-bit hashes of every run of SHINGLE_WORDS words in `words`
+    (of all of them, for a shorter text)."""
+    if not words:
+        return set()
+    columns = list(zip(*_word_hashes(words), strict=True))
+    count = max(len(words) - SHINGLE_WORDS + 1, 1)
+    # Column j holds each word's hash for place j: the run starting at word i takes
+    # column j's value of word i + j. map() does the exclusive ors in C.
+    hashes: Iterable[int] = columns[0][:count]
+    for place in range(1, min(SHINGLE_WORDS, len(words))):
+        hashes = map(xor, hashes, columns[place][place:place + count])
+    return set(hashes)
+
+
 def fingerprint(title: str, link: str | None, blocks: Sequence[str],
                 boilerplate: Set[int] = frozenset()) -> Fingerprint:
     """Fingerprint an entry from its title, link and text blocks, boilerplate left out."""
     words = " ".join(p for p in blocks if not _is_boilerplate(p, boilerplate)).split()
-    # hash64, inlined: this loop runs once per word of every entry polled.
-    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
-    shingles = sorted({
-        from_bytes(blake2b(" ".join(words[i:i + SHINGLE_WORDS]).encode(), digest_size=8)
-                   .digest(), "big", signed=True)
-        for i in range(max(len(words) - SHINGLE_WORDS + 1, 1 if words else 0))
-    })
+    shingles = sorted(shingle_hashes(words))
     lead = hash64("lead:" + " ".join(words[:LEAD_WORDS])) if len(words) >= LEAD_WORDS else None
     return Fingerprint(
         link=canonical_link(link), title=title_key(title), size=len(shingles),
@@ -322,30 +356,56 @@ def fingerprint(title: str, link: str | None, blocks: Sequence[str],
     )
 
 
+# Below this many of `new`'s shingles expected in the range of `old`'s sketch, the
+# estimated containment of a small text in a large one is too rough to decide near
+# a threshold (a sample of 14 gives ± 0.12): the store compares every shingle then.
+EXACT_SAMPLE = 64
+UNSURE_FROM = 0.25  # estimated containment below which no threshold is near
+
+
+def needs_shingles(new: Fingerprint, old: Fingerprint) -> bool:
+    """Whether deciding if `new` is stored `old` again needs all of `old`'s shingles,
+    not only its sketch (see EXACT_SAMPLE)."""
+    if old.shingles or not old.sketch or len(old.sketch) >= old.size or not new.size:
+        return False  # `old`'s sketch holds its whole text, or it is already complete
+    if new.size * len(old.sketch) >= EXACT_SAMPLE * old.size:
+        return False
+    return _shared(new, old) / min(new.size, old.size) >= UNSURE_FROM
+
+
+def _shared(new: Fingerprint, old: Fingerprint) -> float:
+    """Shingles the two texts share: counted when `old` carries them all or its sketch
+    is its whole text, else estimated from the share of `old`'s sketch found in `new`."""
+    if old.shingles:
+        return len(new.shingle_set & old.shingle_set)
+    # A sketch holds distinct hashes: its intersection's size counts those in `new`.
+    return len(new.shingle_set.intersection(old.sketch)) / len(old.sketch) * old.size
+
+
 def same_article(new: Fingerprint, old: Fingerprint) -> str | None:
     """Why `new` (with its shingles) is the same article as stored `old`, or None.
 
     Same canonical link; or one text contained in the other (≥ 70% of the
-    smaller, estimated from `old`'s sketch), which survives comments or a footer
-    appended as long as the article; or, for texts too short to decide alone,
-    the same title and half the smaller text shared (all of it, for a text of a
-    line or two).
+    smaller, estimated from `old`'s sketch unless `old` carries all its shingles,
+    see needs_shingles), which survives comments or a footer appended as long as
+    the article; or, for texts too short to decide alone, the same title and half
+    the smaller text shared (all of it, for a text of a line or two).
     """
     if new.link and new.link == old.link:
         return "link"
-    if not new.size or not old.size or not old.sketch:
+    old_size = len(old.shingle_set) if old.shingles else old.size
+    if not new.size or not old_size or not old.sketch:
         return None
-    # A sketch holds distinct hashes: its intersection's size counts those in `new`.
-    in_new = len(new.shingle_set.intersection(old.sketch)) / len(old.sketch)
-    shared = in_new * old.size
-    containment = shared / min(new.size, old.size)
-    if min(new.size, old.size) >= LONG_TEXT and containment >= CONTAINMENT:
+    shared = _shared(new, old)
+    smaller = min(new.size, old_size)
+    containment = shared / smaller
+    if smaller >= LONG_TEXT and containment >= CONTAINMENT:
         return "content"
     if not new.title or new.title != old.title:
         return None
     if containment >= TITLED_CONTAINMENT and shared >= MIN_SHARED:
         return "title and content"
     # A line or two (under five shingles, so the sketch is complete): the same text only.
-    if max(new.size, old.size) < MIN_SHARED and new.size == old.size == round(shared):
+    if max(new.size, old_size) < MIN_SHARED and new.size == old_size == round(shared):
         return "title and content"
     return None

@@ -6,7 +6,7 @@ import fcntl
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from typing import Any, cast
@@ -38,8 +38,11 @@ from aggregator.db import (
 )
 from aggregator.dedup import (
     candidate_ids,
+    fingerprint,
     index_keys,
+    needs_shingles,
     pack_sketch,
+    paragraphs,
     same_article,
     unpack_sketch,
 )
@@ -496,8 +499,8 @@ def _save_entries(session: Session, feed_id: int, entries: Sequence[CleanEntry],
     for entry in entries:
         row = existing.get(entry.identity)
         if row is None:
-            match = _find_copy(feed_id, entry, document, worth.get(entry.identity, set()),
-                               candidates)
+            match = _find_copy(session, feed_id, entry, document,
+                               worth.get(entry.identity, set()), candidates)
             if match is not None and match.feed_id == feed_id:
                 # The feed re-issued a stored entry under a new id (http→https, a new
                 # platform): the stored one takes the new id, nothing is added.
@@ -578,7 +581,7 @@ def _insert_keys(session: Session, keys: Sequence[tuple[int, int]]) -> None:
 
 
 def _find_copy(
-    feed_id: int, entry: CleanEntry, document: set[str], ids: set[int],
+    session: Session, feed_id: int, entry: CleanEntry, document: set[str], ids: set[int],
     candidates: dict[int, _Candidate],
 ) -> _Candidate | None:
     """The stored entry `entry` is a copy of, earliest first, among those of `ids`."""
@@ -589,9 +592,23 @@ def _find_copy(
                       key=lambda r: (r.dated, r.first_seen, r.id)):
         if row.feed_id == feed_id and row.identity in document:
             continue  # entries of one document are never copies of each other
-        if same_article(found, row.fingerprint):
+        stored = row.fingerprint
+        if needs_shingles(found, stored):
+            stored = _with_shingles(session, row)
+        if same_article(found, stored):
             return row
     return None
+
+
+def _with_shingles(session: Session, row: _Candidate) -> Fingerprint:
+    """A candidate's fingerprint with all its shingles, from its text as stored."""
+    title, link, content, summary, boilerplate = session.execute(
+        select(EntryRow.title, EntryRow.link, EntryRow.content, EntryRow.summary,
+               FeedRow.boilerplate)
+        .join(FeedRow, EntryRow.feed_id == FeedRow.id).where(EntryRow.id == row.id)).one()
+    whole = fingerprint(title, link, paragraphs(content or summary or ""),
+                        frozenset(boilerplate or ()))
+    return replace(row.fingerprint, shingles=whole.shingles)
 
 
 def _postings(session: Session, entries: Sequence[CleanEntry]) -> dict[int, list[int]]:

@@ -261,3 +261,26 @@ def test_copies_within_one_group_of_polls_are_recognized_and_a_group_is_all_or_n
     shown = store.latest_entries(100)
     # Shown once each; stored at one moment, the copies tie and the feed name decides.
     assert len(shown) == 4 and {e.feed_name for e in shown} == {"Miroir"}
+
+
+@pytest.mark.parametrize(("taken", "copy"), [(80, False), (100, True)])
+def test_a_short_text_is_compared_with_all_of_a_long_one(
+    feed_server: FeedServer, make_config: Any, store: Store, taken: int, copy: bool
+) -> None:
+    # A long post (896 shingles, sketched by its 128 smallest) and a short one that
+    # quotes its first `taken` words: 76 of 116 shingles (0.66, under the 0.7 of a
+    # copy) or 96 (0.83). From the sketch, a sample of about 16 of the short text's
+    # shingles would decide; the store compares every shingle instead.
+    long_words = [f"long{n}" for n in range(900)]
+    short_words = long_words[:taken] + [f"court{n}" for n in range(120 - taken)]
+    date = "Mon, 16 Nov 2026 08:00:00 GMT"
+    blog = rss([{"title": "Le billet", "link": "https://blog.example/billet", "guid": "b1",
+                 "date": date, "html": "<p>" + " ".join(long_words) + "</p>"}], "Blog")
+    quote = rss([{"title": "Une citation", "link": "https://veille.example/citation",
+                  "guid": "v1", "date": date, "html": "<p>" + " ".join(short_words) + "</p>"}],
+                "Veille")
+    config = make_config([{"name": "Blog", "url": feed_server.set("/blog.rss", blog)},
+                          {"name": "Veille", "url": feed_server.set("/veille.rss", quote)}])
+    assert poll(store, config, only="Blog")["Blog"].new == 1
+    outcome = poll(store, config, only="Veille")["Veille"]
+    assert (outcome.new, outcome.duplicates) == ((0, 1) if copy else (1, 0))

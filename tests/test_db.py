@@ -27,6 +27,7 @@ from aggregator.db import (
     Base,
     migrate,
 )
+from aggregator.dedup import fingerprint, hash64, pack_sketch, unpack_sketch
 from aggregator.store import Store
 from tests.conftest import write_config
 
@@ -205,3 +206,37 @@ def test_sqlite_connections_keep_few_prepared_statements(
     store.close()
     assert opened
     assert {o.get("cached_statements") for o in opened} == {SQLITE_CACHED_STATEMENTS}
+
+
+def test_entries_are_fingerprinted_again_with_word_hashed_shingles(database_url: str) -> None:
+    # 0009: a sketch of the earlier hash is replaced, and so are the sketch keys it was
+    # filed under; the link, title and lead keys stay.
+    engine = sa.create_engine(database_url)
+    _alembic(engine, "upgrade", "0008")
+    words = [f"mot{n}" for n in range(60)]
+    body = "<p>" + " ".join(words) + "</p>"
+    stale = tuple(range(-300, -172))  # 128 hashes no text gives
+    kept = [hash64("link:blog.example/bonjour"), hash64("title:bonjour"), 42]
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO feeds (id, name, url, tags, failures) "
+            "VALUES (1, 'Blog', 'https://blog.example/feed', '[]', 0)"))
+        connection.execute(sa.text(
+            "INSERT INTO entries (id, feed_id, identity, signature, title, link, first_seen, "
+            "dated, changed, content, summary, excerpt, article_id, is_canonical, sketch, "
+            "shingle_count) VALUES (7, 1, 'id:1', 'sig', 'Bonjour', "
+            "'https://blog.example/bonjour', :t, :t, :t, :c, '', '', 7, :yes, :s, 128)"),
+            {"t": datetime(2024, 1, 1), "c": body, "s": pack_sketch(stale), "yes": True})
+        for key in [*stale[:16], *kept]:
+            connection.execute(sa.text("INSERT INTO entry_keys (entry_id, key) VALUES (7, :k)"),
+                               {"k": key})
+    migrate(engine)
+    with engine.connect() as connection:
+        sketch, count = connection.execute(sa.text(
+            "SELECT sketch, shingle_count FROM entries WHERE id = 7")).one()
+        keys = {k for (k,) in connection.execute(sa.text(
+            "SELECT key FROM entry_keys WHERE entry_id = 7"))}
+    engine.dispose()
+    found = fingerprint("Bonjour", "https://blog.example/bonjour", [" ".join(words)])
+    assert (unpack_sketch(sketch), count) == (found.sketch, 56)
+    assert keys == {*found.sketch[:16], *kept}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 import unicodedata
 from dataclasses import replace
@@ -22,12 +23,14 @@ from aggregator.dedup import (
     fingerprint,
     hash64,
     index_keys,
+    needs_shingles,
     normalize_link,
     normalize_text,
     pack_sketch,
     paragraph_hash,
     paragraphs,
     same_article,
+    shingle_hashes,
     tail_hash,
     title_key,
     unpack_sketch,
@@ -393,21 +396,38 @@ def test_tail_hash_is_for_short_paragraphs(paragraph: str, has_tail: bool) -> No
 
 def test_fingerprint_shingles_five_word_runs() -> None:
     found = fingerprint("Titre", None, ["un deux trois quatre", "cinq six sept"])
-    assert found.shingle_set == {hash64("un deux trois quatre cinq"),
-                              hash64("deux trois quatre cinq six"),
-                              hash64("trois quatre cinq six sept")}
+    runs = ["un deux trois quatre cinq", "deux trois quatre cinq six",
+            "trois quatre cinq six sept"]
+    assert found.shingle_set == set().union(*(shingle_hashes(r.split()) for r in runs))
     assert found.size == 3
     assert found.sketch == tuple(sorted(found.shingle_set))
     assert found.lead is None  # fewer than ten words
 
 
-def test_fingerprint_of_a_short_or_empty_text() -> None:
-    short = fingerprint("Titre", None, ["un deux"])
-    assert (short.size, short.shingle_set) == (1, {hash64("un deux")})
-    empty = fingerprint("Titre", None, [])
-    assert (empty.size, empty.sketch, empty.lead, empty.shingle_set) == (0, (), None, frozenset())
+def test_a_shingle_hash_depends_on_its_words_and_their_order_only() -> None:
+    words = ["le", "community", "manager", "anime", "la", "page"]
+    assert shingle_hashes(words) == shingle_hashes(words[:5]) | shingle_hashes(words[1:])
+    assert shingle_hashes(words[:5]) != shingle_hashes([words[1], words[0], *words[2:5]])
+    assert len(shingle_hashes(["a"] * 5) | shingle_hashes(["b"] * 5)) == 2
+    assert shingle_hashes(words[:2]) != shingle_hashes(words[1::-1])  # a short text
 
 
+def test_shingle_hashes_are_stable() -> None:
+    # Stored fingerprints hold these values: a change of the hash needs a migration
+    # that fingerprints the stored entries again (as 0009 did).
+    assert shingle_hashes(["le", "community", "manager", "anime", "la"]) == {2489089104846860971}
+    assert shingle_hashes(["un", "deux"]) == {-1181955667606498583}
+
+
+def test_shingle_hashes_spread_over_the_whole_range() -> None:
+    # A sketch keeps the smallest hashes: they must be a fair sample of the text's runs.
+    words = [f"mot{n % 300}" for n in random.Random(7).sample(range(10**6), 20_000)]
+    hashes = shingle_hashes(words)
+    assert len(hashes) == len(words) - 4  # 19,996 different runs, no collision
+    negative = sum(h < 0 for h in hashes) / len(hashes)
+    assert 0.48 < negative < 0.52
+    quarter = sum(h < -2**62 for h in hashes) / len(hashes)
+    assert 0.23 < quarter < 0.27
 def test_fingerprint_lead_link_and_title() -> None:
     words = [f"mot{i}" for i in range(12)]
     found = fingerprint("Bonne année ! - Hellocoton",
@@ -612,3 +632,17 @@ def test_paragraphs_agree_block_by_block() -> None:
     assert paragraphs(html) == expected
     assert paragraphs(html.replace("\x00", "")) == [
         "l ete deja", "oeuvre n 3", "ab", "titre sous titre", "fin"]
+
+
+def test_a_small_text_against_a_large_sketch_needs_every_shingle() -> None:
+    large = fingerprint("Grand", None, [" ".join(f"mot{n}" for n in range(900))])
+    kept = replace(large, shingles=b"")  # what the store keeps: the sketch only
+    small = fingerprint("Petit", None, [" ".join([f"mot{n}" for n in range(80)]
+                                                 + [f"autre{n}" for n in range(40)])])
+    assert needs_shingles(small, kept)
+    assert same_article(small, large) is None  # 76 of 116 shingles: 0.66 < 0.7
+    # Of a similar size, or against a whole text, the sketch decides alone.
+    assert not needs_shingles(large, kept)
+    assert not needs_shingles(small, large)
+    unrelated = fingerprint("Autre", None, [" ".join(f"x{n}" for n in range(120))])
+    assert not needs_shingles(unrelated, kept)  # nothing shared: no threshold near

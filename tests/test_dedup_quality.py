@@ -22,6 +22,7 @@ from aggregator.dedup import (
     find_boilerplate,
     fingerprint,
     index_keys,
+    needs_shingles,
     paragraphs,
     same_article,
 )
@@ -94,7 +95,10 @@ def predict(documents: dict[str, list[CleanEntry]],
         a, b = find_entry(documents, pair["a"]), find_entry(documents, pair["b"])
         for new, old, order in ((a, b, "a after b"), (b, a, "b after a")):
             assert new.fingerprint and old.fingerprint
-            yield pair, order, same_article(new.fingerprint, stored(old.fingerprint))
+            kept = stored(old.fingerprint)
+            if needs_shingles(new.fingerprint, kept):  # the store reads them from the text
+                kept = replace(kept, shingles=old.fingerprint.shingles)
+            yield pair, order, same_article(new.fingerprint, kept)
 
 
 def describe(pair: dict[str, Any], order: str, reason: str | None) -> str:
