@@ -282,10 +282,15 @@ def tail_hash(paragraph: str) -> int | None:
     Credit lines name the entry they end ("L’article <titre> est apparu en premier
     sur <blog>."): no two are equal, but they all end alike.
     """
+    tail = _tail(paragraph)
+    return None if tail is None else hash64("t:" + tail)
+
+
+def _tail(paragraph: str) -> str | None:
     words = paragraph.split()
     if not TAIL_WORDS < len(words) <= SHORT_PARAGRAPH:
         return None
-    return hash64("t:" + " ".join(words[-TAIL_WORDS:]))
+    return " ".join(words[-TAIL_WORDS:])
 
 
 def find_boilerplate(documents: Sequence[Sequence[str]]) -> set[int]:
@@ -293,12 +298,14 @@ def find_boilerplate(documents: Sequence[Sequence[str]]) -> set[int]:
 
     Short paragraphs that only end alike in two or more entries count too.
     """
-    seen: dict[int, int] = {}
+    # Counted as text, each once per entry; only the few that recur are hashed.
+    paragraphs_seen: Counter[str] = Counter()
+    tails_seen: Counter[str] = Counter()
     for blocks in documents:
-        tails = {key for key in map(tail_hash, blocks) if key is not None}
-        for key in {paragraph_hash(p) for p in blocks} | tails:
-            seen[key] = seen.get(key, 0) + 1
-    return {key for key, count in seen.items() if count >= 2}
+        paragraphs_seen.update(set(blocks))
+        tails_seen.update({tail for tail in map(_tail, blocks) if tail is not None})
+    return ({paragraph_hash(p) for p, count in paragraphs_seen.items() if count >= 2}
+            | {hash64("t:" + tail) for tail, count in tails_seen.items() if count >= 2})
 
 
 def _is_boilerplate(paragraph: str, boilerplate: Set[int]) -> bool:
