@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     Table,
@@ -546,10 +546,15 @@ def _insert_added(session: Session, feed_id: int,
     if not added:
         return
     session.flush()  # the ORM's pending changes (updates, moves) first, in order
-    ids = session.scalars(
-        insert(ENTRIES).returning(ENTRIES.c.id, sort_by_parameter_order=True),
-        [_new_values(feed_id, entry, now, match) for entry, match in added],
-    ).all()
+    # One executemany, then the new ids by identity: asked to return them in order,
+    # SQLAlchemy inserts the rows one statement each on SQLite.
+    session.execute(insert(ENTRIES),
+                    [_new_values(feed_id, entry, now, match) for entry, match in added])
+    identities = [entry.identity for entry, _ in added]
+    query = f"SELECT identity, id FROM {ENTRIES.name} WHERE feed_id = {int(feed_id)} AND identity"
+    new_ids = {identity: entry_id for identity, entry_id
+               in _rows_among(session, query, identities, "text")}
+    ids = [new_ids[identity] for identity in identities]
     founders = [i for i, (_, match) in zip(ids, added, strict=True) if match is None]
     for chunk in _chunks(founders, 500):
         session.execute(update(ENTRIES).where(ENTRIES.c.id.in_(chunk))
@@ -621,7 +626,7 @@ def _postings(session: Session, entries: Sequence[CleanEntry]) -> dict[int, list
     return postings
 
 
-def _rows_among(session: Session, query: str, values: Sequence[int],
+def _rows_among(session: Session, query: str, values: Sequence[int | str],
                 sql_type: str) -> Iterator[Sequence[Any]]:
     """The rows of `query`, which ends in "WHERE <column>", for the column among `values`.
 
@@ -727,7 +732,10 @@ def _elect(copies: Sequence[EntryRow], now: datetime | None) -> None:
             row.changed = now
 
 
-def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+_T = TypeVar("_T")
+
+
+def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
