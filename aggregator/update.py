@@ -65,6 +65,7 @@ SAVE_DELAY = 1.0  # seconds
 # Feeds leased at a time: enough for this many rounds of the fetch threads (each
 # claim is a transaction), few enough to be fetched long before the lease ends.
 CLAIM_ROUNDS = 4
+PARSES_QUEUED_PER_CORE = 8  # see in_flight_limit
 
 
 class UnknownFeedError(KeyError):
@@ -451,9 +452,7 @@ def _run_batch(batch: _Batch, session: requests.Session, limiter: HostLimiter,
             _parse_pool(feed_count) as parsers:
         fetching: set[Future[Poll]] = set()
         parsing: dict[Future[Parsed], Poll] = {}
-        # Bounded hand-offs: a fetched body waits for a parser only while the parsers
-        # are busy, so memory holds a few bodies, not the whole run's.
-        backlog = workers + 2 * (os.cpu_count() or 1)
+        backlog = in_flight_limit(workers)
         while True:
             while (len(fetching) < workers and len(fetching) + len(parsing) < backlog
                    and not (stop and stop.is_set())):
@@ -484,6 +483,17 @@ def _run_batch(batch: _Batch, session: requests.Session, limiter: HostLimiter,
                                        fetched.final_url,
                                        state.boilerplate if state else frozenset(),
                                        state.entry_digests if state else None)] = poll
+
+
+def in_flight_limit(fetchers: int) -> int:
+    """Polls fetched or parsing at a time, at most.
+
+    Bounded hand-offs: a fetched body waits for a parser only while the parsers are
+    busy, so memory holds a few bodies, not the whole run's. Eight a core keep the
+    parsers fed while this thread stores a group (a first poll of 1,000 feeds used
+    1.80 cores of 2 with them, 1.71 with two a core).
+    """
+    return fetchers + PARSES_QUEUED_PER_CORE * (os.cpu_count() or 1)
 
 
 def _with_parse(poll: Poll, parsed: Parsed) -> Poll:

@@ -27,7 +27,7 @@ from aggregator.fetch import make_session
 from aggregator.models import PollRecord
 from aggregator.prepare import parse_step
 from aggregator.store import Store
-from aggregator.update import SAVE_GROUP, release_dead_claims, update_feeds
+from aggregator.update import SAVE_GROUP, in_flight_limit, release_dead_claims, update_feeds
 from tests.conftest import DATA, FeedServer, write_config
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -249,9 +249,9 @@ def test_three_workers_share_one_postgresql_database(tmp_path: Path, database_ur
         early += [(first, second) for first, second in pairwise(times)
                   if second - first < INTERVAL * 0.95]
     assert all(killed_at - 4 <= first <= killed_at for first, _ in early), early
-    # At most what one worker holds at a time: 2 × concurrency fetched or parsing, and
-    # a group of finished polls waiting to be stored together.
-    assert len(early) <= 8 + SAVE_GROUP
+    # At most what one worker holds at a time: the polls fetched or parsing, and a
+    # group of finished polls waiting to be stored together.
+    assert len(early) <= in_flight_limit(4) + SAVE_GROUP
     # The work was shared: each worker logged polls of its own.
     polls = [sum('"outcome"' in line for line in log.read_text().splitlines())
              for log in logs]
