@@ -59,8 +59,8 @@ PROCESS_POOL_MIN_FEEDS = 40
 # Polls stored in one transaction at most (and entries, which the waiting polls hold
 # in memory), and the longest a finished poll waits for its group: fewer commits,
 # while a slow feed never holds back the others' entries.
-SAVE_GROUP = 80
-SAVE_GROUP_ENTRIES = 250
+SAVE_GROUP = 32
+SAVE_GROUP_ENTRIES = 100
 SAVE_DELAY = 1.0  # seconds
 # Feeds leased at a time: enough for this many rounds of the fetch threads (each
 # claim is a transaction), few enough to be fetched long before the lease ends.
