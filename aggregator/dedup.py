@@ -283,7 +283,11 @@ def tail_hash(paragraph: str) -> int | None:
     sur <blog>."): no two are equal, but they all end alike.
     """
     tail = _tail(paragraph)
-    return None if tail is None else hash64("t:" + tail)
+    return None if tail is None else _tail_key(tail)
+
+
+def _tail_key(tail: str) -> int:
+    return hash64("t:" + tail)
 
 
 def _tail(paragraph: str) -> str | None:
@@ -305,7 +309,7 @@ def find_boilerplate(documents: Sequence[Sequence[str]]) -> set[int]:
         paragraphs_seen.update(set(blocks))
         tails_seen.update({tail for tail in map(_tail, blocks) if tail is not None})
     return ({paragraph_hash(p) for p, count in paragraphs_seen.items() if count >= 2}
-            | {hash64("t:" + tail) for tail, count in tails_seen.items() if count >= 2})
+            | {_tail_key(tail) for tail, count in tails_seen.items() if count >= 2})
 
 
 def _is_boilerplate(paragraph: str, boilerplate: Set[int]) -> bool:
