@@ -39,6 +39,13 @@ def _alembic(engine: sa.Engine, action: str, revision: str) -> None:
         getattr(command, action)(config, revision)
 
 
+def _insert_blog(connection: sa.Connection, tags: str = "[]") -> None:
+    """Feed 1, "Blog", as a migration test's earlier revision stores it."""
+    connection.execute(sa.text(
+        "INSERT INTO feeds (id, name, url, tags, failures) "
+        "VALUES (1, 'Blog', 'https://blog.example/feed', :tags, 0)"), {"tags": tags})
+
+
 def test_head_revision_is_the_newest_migration() -> None:
     assert ScriptDirectory.from_config(_script_config()).get_current_head() == HEAD_REVISION
 
@@ -95,9 +102,7 @@ def test_database_from_before_migrations_is_upgraded_without_loss(database_url: 
     _alembic(engine, "upgrade", FIRST_REVISION)
     with engine.begin() as connection:
         connection.execute(sa.text("DROP TABLE alembic_version"))
-        connection.execute(sa.text(
-            "INSERT INTO feeds (id, name, url, tags, failures) "
-            "VALUES (1, 'Blog', 'https://blog.example/feed', '[\"cm\"]', 0)"))
+        _insert_blog(connection, tags='["cm"]')
         connection.execute(sa.text(
             "INSERT INTO entries (feed_id, identity, signature, title, first_seen, dated, "
             "changed, content, summary, excerpt) VALUES (1, 'id:1', 'sig', 'Bonjour', "
@@ -119,9 +124,7 @@ def test_entries_stored_before_articles_are_fingerprinted(database_url: str) -> 
     _alembic(engine, "upgrade", "0002")
     body = "<p>" + " ".join(f"mot{n}" for n in range(60)) + "</p>"
     with engine.begin() as connection:
-        connection.execute(sa.text(
-            "INSERT INTO feeds (id, name, url, tags, failures) "
-            "VALUES (1, 'Blog', 'https://blog.example/feed', '[]', 0)"))
+        _insert_blog(connection)
         connection.execute(sa.text(
             "INSERT INTO entries (id, feed_id, identity, signature, title, link, first_seen, "
             "dated, changed, content, summary, excerpt) VALUES (7, 1, 'id:1', 'sig', "
@@ -218,9 +221,7 @@ def test_entries_are_fingerprinted_again_with_word_hashed_shingles(database_url:
     stale = tuple(range(-300, -172))  # 128 hashes no text gives
     kept = [hash64("link:blog.example/bonjour"), hash64("title:bonjour"), 42]
     with engine.begin() as connection:
-        connection.execute(sa.text(
-            "INSERT INTO feeds (id, name, url, tags, failures) "
-            "VALUES (1, 'Blog', 'https://blog.example/feed', '[]', 0)"))
+        _insert_blog(connection)
         connection.execute(sa.text(
             "INSERT INTO entries (id, feed_id, identity, signature, title, link, first_seen, "
             "dated, changed, content, summary, excerpt, article_id, is_canonical, sketch, "
