@@ -34,7 +34,9 @@ class FeedState:
     last_status: int | None = None
     failing_since: datetime | None = None
     boilerplate: frozenset[int] = frozenset()
-    # {digest of a parsed entry: its identity} for the last document stored.
+    # {key: identity} for each entry of the last document stored, under the digest of its
+    # parse (prepare.digest_entry) and, when the document has a layout, of its bytes
+    # (prepare.entry_keys).
     entry_digests: Mapping[str, str] = field(default_factory=dict)
 
     @property

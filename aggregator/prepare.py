@@ -13,12 +13,20 @@ import signal
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 
 from aggregator.clean import clean_entry, clean_link, clean_title, repair_text
 from aggregator.dedup import distrust_shared_guids, find_boilerplate, fingerprint, paragraphs
 from aggregator.models import CleanEntry, ParsedEntry, ParsedFeed
-from aggregator.parse import ParseError, parse_feed
+from aggregator.parse import (
+    Layout,
+    ParseError,
+    find_layout,
+    has_relative_links,
+    parse_feed,
+    reduce_document,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +57,8 @@ class Sorted:
 
     cleaned: list[CleanEntry]
     unchanged: list[str]
-    digests: dict[str, str]  # {entry digest: identity}, to know them next time
+    digests: dict[str, str]  # {digest or key: identity}, to know them next time
+    identities: list[str] = field(default_factory=list)  # each entry's, in document order
 
 
 def digest_entry(entry: ParsedEntry, base_url: str) -> str:
@@ -70,10 +79,10 @@ def sort_entries(entries: Sequence[ParsedEntry], base_url: str,
     seen: set[str] = set()
     for entry in distrust_shared_guids(entries):
         digest = digest_entry(entry, base_url)
-        identity = known.get(digest)
-        cleaned = clean_entry(entry, base_url) if identity is None else None
-        identity = cleaned.identity if cleaned else identity
-        if identity is None or identity in seen:
+        cleaned = None if digest in known else clean_entry(entry, base_url)
+        identity = cleaned.identity if cleaned else known[digest]
+        found.identities.append(identity)
+        if identity in seen:
             continue
         seen.add(identity)
         found.digests[digest] = identity
@@ -84,6 +93,83 @@ def sort_entries(entries: Sequence[ParsedEntry], base_url: str,
     return found
 
 
+# The response headers feedparser reads: they decide how every entry parses.
+_PARSE_HEADERS = ("content-type", "content-location", "content-language")
+
+
+def entry_keys(content: bytes, layout: Layout, headers: Mapping[str, str],
+               url: str) -> list[str]:
+    """A key for each entry of `layout`: a hash of its bytes and of everything else its
+    parse and cleaning depend on (the rest of the document but the feed's dates, the
+    headers feedparser reads, the address, PREPARE_VERSION)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    around = hashlib.blake2b(digest_size=12, person=b"entry-bytes")
+    around.update(repr((PREPARE_VERSION, url, [lowered.get(h) for h in _PARSE_HEADERS]))
+                  .encode("utf-8", "surrogatepass"))
+    for piece in layout.outside_entries(content):
+        around.update(piece)
+    view = memoryview(content)
+    keys = []
+    for start, end in layout.entries:
+        key = around.copy()
+        key.update(view[start:end])
+        keys.append(key.hexdigest())
+    return keys
+
+
+def read_entries(content: bytes, headers: Mapping[str, str], url: str,
+                 known: Mapping[str, str]) -> tuple[ParsedFeed, Sorted]:
+    """Parse a document and sort its entries into cleaned and already known.
+
+    Entries whose bytes (see entry_keys) were in the last document are left out of
+    the parse: a feed that changed has one new entry among twenty, and feedparser
+    costs as much an entry as cleaning it.
+    """
+    layout = find_layout(content)
+    keys = entry_keys(content, layout, headers, url) if layout else []
+    seen = [i for i, key in enumerate(keys) if key in known]
+    if layout and seen:
+        parts = None
+        with suppress(ParseError):  # the whole document decides, below
+            feed = parse_feed(reduce_document(content, layout, seen), headers, url,
+                              relative_links=has_relative_links(content))
+            if len(feed.entries) == len(keys) - len(seen):
+                parts = _sort_rest(feed, [known[keys[i]] for i in seen], url, known)
+        if parts is not None:
+            rest = iter(parts.identities)
+            parts.digests.update(
+                (key, known[key] if key in known else next(rest)) for key in keys)
+            return feed, parts
+    feed = parse_feed(content, headers, url)
+    parts = sort_entries(feed.entries, feed.site_url or url, known)
+    if len(keys) == len(feed.entries):  # else feedparser found entries elsewhere
+        parts.digests.update(zip(keys, parts.identities, strict=True))
+    return feed, parts
+
+
+def _sort_rest(feed: ParsedFeed, unchanged: list[str], url: str,
+               known: Mapping[str, str]) -> Sorted | None:
+    """sort_entries for the entries parsed beside `unchanged`, the identities of those
+    left out; None when the whole document must be sorted again.
+
+    That is when one of the parsed entries takes an identity left out, or carries a
+    guid where some left out have none: a guid one entry shares with another is not
+    trusted (distrust_shared_guids), and that takes every entry of the document.
+    """
+    if any(e.guid for e in feed.entries) and not all(
+            i.startswith("id:") for i in unchanged):
+        return None
+    parts = sort_entries(feed.entries, feed.site_url or url, known)
+    if not set(parts.identities).isdisjoint(unchanged):
+        return None
+    left_out = list(dict.fromkeys(unchanged))
+    # What the last document knew of the entries left out, their digests included.
+    kept = set(left_out)
+    digests = {key: identity for key, identity in known.items() if identity in kept}
+    return Sorted(parts.cleaned, left_out + parts.unchanged, digests | parts.digests,
+                  parts.identities)
+
+
 def parse_step(content: bytes, headers: Mapping[str, str], url: str,
                boilerplate: frozenset[int] = frozenset(),
                known: Mapping[str, str] | None = None) -> Parsed:
@@ -91,13 +177,12 @@ def parse_step(content: bytes, headers: Mapping[str, str], url: str,
 
     `boilerplate` is what earlier polls learnt of this feed's footers; this
     document's own repeated paragraphs are added to it. `known` is the feed's
-    last document (Parsed.digests): its entries are not cleaned again.
+    last document (Parsed.digests): its entries are not parsed or cleaned again.
     """
     try:
-        feed = parse_feed(content, headers, url)
+        feed, parts = read_entries(content, headers, url, known or {})
     except ParseError as exc:
         return Parsed(error=str(exc))
-    parts = sort_entries(feed.entries, feed.site_url or url, known or {})
     blocks = [paragraphs(e.content or e.summary) for e in parts.cleaned]
     learned = find_boilerplate(blocks)
     known_boilerplate = boilerplate | learned

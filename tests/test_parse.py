@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import xml.sax
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,14 @@ import pytest
 from aggregator.clean import clean_entry, html_to_text
 from aggregator.fetch import fetch_feed, make_session
 from aggregator.models import CleanEntry, ParsedFeed
-from aggregator.parse import ParseError, _BufferedExpatParser, has_relative_links, parse_feed
+from aggregator.parse import (
+    ParseError,
+    _BufferedExpatParser,
+    find_layout,
+    has_relative_links,
+    parse_feed,
+    reduce_document,
+)
 from tests.conftest import CONTENT_TYPES, DATA
 
 EXPECTED: dict[str, dict[str, Any]] = json.loads((DATA / "expected.json").read_text("utf-8"))
@@ -324,3 +332,60 @@ def test_windows_1252_code_points_still_become_their_characters() -> None:
             "</item></channel></rss>").encode("latin-1")
     entry = parse_feed(body, {}, "http://127.0.0.1/feed.xml").entries[0]
     assert entry.title == "L’été coûte 5 € → “ok”"
+
+
+# --- entries left out of a parse: find_layout and reduce_document ---------------------
+
+
+@pytest.mark.parametrize(("name", "entry", "dates"), [
+    ("blog-metier.rss", b"item", []),
+    ("vis-ma-vie.atom", b"entry", [b"<updated>"]),
+])
+def test_layout_finds_every_entry_and_the_feed_dates(name: str, entry: bytes,
+                                                     dates: list[bytes]) -> None:
+    content = (DATA / name).read_bytes()
+    layout = find_layout(content)
+    assert layout is not None
+    assert len(layout.entries) == len(parse_file(name).entries)
+    for start, end in layout.entries:
+        assert content[start:end].startswith(b"<" + entry)
+        assert content[start:end].endswith(b"</" + entry + b">")
+    assert [content[start:end].split(b">")[0] + b">" for start, end in layout.feed_dates] == dates
+    # Everything but the entries and the dates stays around them.
+    assert b"".join(layout.outside_entries(content)).count(b"<" + entry) == 0
+
+
+@pytest.mark.parametrize("body", [
+    (DATA / "rss10.rdf").read_bytes(),  # items beside the channel, ids in rdf:about
+    (DATA / "malformed.rss").read_bytes(),
+    b'{"version": "https://jsonfeed.org/version/1.1", "items": []}',
+    b'<!DOCTYPE rss [<!ENTITY cm "community">]><rss version="2.0"><channel>'
+    b"<item><title>&cm;</title></item></channel></rss>",
+    b'<rss version="2.0"><channel><item/><item><title>a</title></item></channel></rss>',
+    b"<?xml version='1.0' encoding='bogus'?><rss version='2.0'><channel/></rss>",
+    "<rss version='2.0'><channel><item><title>é</title></item></channel></rss>".encode(
+        "utf-16"),
+])
+def test_no_layout_for_what_only_a_full_parse_reads(body: bytes) -> None:
+    assert find_layout(body) is None
+
+
+def test_a_reduced_document_parses_its_entries_as_the_whole_one_does() -> None:
+    """Every corpus document with a layout, every other entry left out: the entries kept
+    and the feed's own fields come out exactly as from the whole document."""
+    compared = 0
+    for path in _corpus_documents():
+        content = path.read_bytes()
+        layout = find_layout(content)
+        whole = _parse_or_error(content)
+        if layout is None or not isinstance(whole, ParsedFeed):
+            continue
+        if len(layout.entries) != len(whole.entries):  # feedparser found more elsewhere
+            continue
+        left_out = range(1, len(layout.entries), 2)
+        reduced = parse_feed(reduce_document(content, layout, left_out),
+                             {"content-type": "application/xml"}, "http://127.0.0.1/feed.xml",
+                             relative_links=has_relative_links(content))
+        assert reduced == replace(whole, entries=whole.entries[::2]), path
+        compared += 1
+    assert compared > 900

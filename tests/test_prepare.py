@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from typing import Any
 
@@ -80,3 +81,108 @@ def test_parse_step_with_the_last_document_cleans_only_what_changed() -> None:
     whole = parse_step((DATA / "blog-metier-v2.rss").read_bytes(), {}, URL)
     assert {e.identity: e for e in whole.entries if e.identity not in second.unchanged} == {
         e.identity: e for e in second.entries}
+
+
+# --- entries whose bytes are known are not parsed again ---------------------------------
+
+def _rss(*items: str, channel: str = "<title>Blog</title>", date: str = "Mon, 02 Nov 2026"
+         ) -> bytes:
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>{channel}'
+            f"<lastBuildDate>{date} 10:00:00 +0000</lastBuildDate>"
+            + "".join(items) + "</channel></rss>").encode()
+
+
+def _item(guid: str | None, link: str, title: str) -> str:
+    guid_element = f'<guid isPermaLink="false">{guid}</guid>' if guid else ""
+    return (f"<item><title>{title}</title><link>{link}</link>{guid_element}"
+            f"<description>&lt;p&gt;Le billet « {title} » en entier.&lt;/p&gt;</description>"
+            "</item>")
+
+
+def _parsing(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of entries each parse_feed call of parse_step returns."""
+    counts: list[int] = []
+    real = aggregator.prepare.parse_feed
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        feed = real(*args, **kwargs)
+        counts.append(len(feed.entries))
+        return feed
+
+    monkeypatch.setattr(aggregator.prepare, "parse_feed", counting)
+    return counts
+
+
+def test_only_entries_with_new_bytes_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    items = [_item(f"g{n}", f"https://blog.example/{n}", f"Billet {n}") for n in range(5)]
+    first = parse_step(_rss(*items), {}, URL)
+    parsed = _parsing(monkeypatch)
+    newer = _item("g5", "https://blog.example/5", "Billet 5")
+    second = parse_step(_rss(newer, *items, date="Tue, 03 Nov 2026"), {}, URL,
+                        known=first.digests)
+    assert parsed == [1]  # the new entry alone; the feed's date is no entry's
+    assert [e.identity for e in second.entries] == ["id:g5"]
+    assert second.unchanged == tuple(f"id:g{n}" for n in range(5))
+    assert sorted(Counter(second.digests.values()).values()) == [2] * 6
+    assert second.feed == first.feed
+    # Nothing new: no entry is parsed, the feed's own fields still are.
+    third = parse_step(_rss(newer, *items, date="Wed, 04 Nov 2026"), {}, URL,
+                       known=second.digests)
+    assert parsed == [1, 0] and third.entries == () and len(third.unchanged) == 6
+    assert third.digests == second.digests
+
+
+@pytest.mark.parametrize(("change", "args"), [
+    ("the channel", ({}, URL)),  # a title renamed: xml:base or a namespace could be too
+    ("the headers", ({"Content-Type": "application/rss+xml; charset=iso-8859-1"}, URL)),
+    ("the address", ({}, "https://ailleurs.example/feed/")),
+])
+def test_what_an_entry_parses_from_makes_all_of_them_parsed_again(
+        monkeypatch: pytest.MonkeyPatch, change: str, args: tuple[Any, str]) -> None:
+    items = [_item(f"g{n}", f"https://blog.example/{n}", f"Billet {n}") for n in range(3)]
+    first = parse_step(_rss(*items), {}, URL)
+    parsed = _parsing(monkeypatch)
+    channel = "<title>Blog renommé</title>" if change == "the channel" else "<title>Blog</title>"
+    again = parse_step(_rss(*items, channel=channel), *args, known=first.digests)
+    assert parsed == [3]
+    if change == "the channel":  # the same entries, so none is cleaned again
+        assert again.entries == () and len(again.unchanged) == 3
+
+
+def test_a_guid_shared_with_an_entry_left_out_is_still_distrusted(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A feed that gives one guid to every post: each post is known by its link, the
+    new one too, which only the whole document shows."""
+    items = [_item("same", f"https://blog.example/{n}", f"Billet {n}") for n in range(3)]
+    first = parse_step(_rss(*items), {}, URL)
+    assert [e.identity for e in first.entries] == [
+        f"link:https://blog.example/{n}" for n in range(3)]
+    parsed = _parsing(monkeypatch)
+    newer = _item("same", "https://blog.example/3", "Billet 3")
+    second = parse_step(_rss(newer, *items), {}, URL, known=first.digests)
+    assert parsed == [1, 4]  # the new entry alone, then the whole document
+    assert [e.identity for e in second.entries] == ["link:https://blog.example/3"]
+    assert len(second.unchanged) == 3
+
+
+def test_an_entry_repeating_one_left_out_is_read_in_the_whole_document(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    first = parse_step(_rss(_item("a", "https://blog.example/a", "A")), {}, URL)
+    parsed = _parsing(monkeypatch)
+    again = _item("a", "https://blog.example/a", "A corrigé")  # the same guid, edited
+    second = parse_step(_rss(_item("a", "https://blog.example/a", "A"), again), {}, URL,
+                        known=first.digests)
+    assert parsed == [1, 2]
+    # As before this change: the document's first entry of an identity is the one kept.
+    assert second.entries == () and second.unchanged == ("id:a",)
+
+
+def test_a_document_without_layout_still_skips_cleaning_known_entries(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    body = (DATA / "rss10.rdf").read_bytes()
+    first = parse_step(body, {}, URL)
+    parsed = _parsing(monkeypatch)
+    second = parse_step(body.replace(b"</rdf:RDF>", b"<!-- -->\n</rdf:RDF>"), {}, URL,
+                        known=first.digests)
+    assert parsed == [len(first.entries)] and second.entries == ()
+    assert len(second.unchanged) == len(first.entries)
