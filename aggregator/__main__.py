@@ -1,5 +1,18 @@
-"""Allow `python -m aggregator`."""
+"""`python -m aggregator`, and the entry point of the `aggregator` command.
 
-from aggregator.cli import main
+The command's script imports this module, not the CLI: multiprocessing runs that
+script again in every parse worker (to find what it pickled by name), and the
+workers need none of the CLI's imports (SQLAlchemy, Jinja2, requests, rich: 0.4 s
+of CPU and 39 MB each).
+"""
 
-main()
+
+def main() -> None:
+    """Run the CLI (aggregator.cli.main), imported only now."""
+    from aggregator.cli import main as cli
+
+    cli()
+
+
+if __name__ == "__main__":
+    main()

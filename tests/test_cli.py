@@ -126,6 +126,20 @@ def test_python_dash_m_and_version(tmp_path: Path) -> None:
     assert result.stdout.strip() == f"aggregator, version {USER_AGENT.split('/')[1].split()[0]}"
 
 
+def test_the_command_script_runs_light_in_parse_workers() -> None:
+    """multiprocessing runs the `aggregator` script again in every parse worker (as
+    __mp_main__): that must import neither the CLI nor the database layer."""
+    script = Path(sys.executable).with_name("aggregator")
+    if not script.exists():
+        pytest.skip("the aggregator command is not installed in this environment")
+    probe = ("import runpy, sys; runpy.run_path(sys.argv[1], run_name='__mp_main__'); "
+             "print(sorted(m for m in ('aggregator.cli', 'sqlalchemy', 'requests', 'jinja2')"
+             " if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe, str(script)], capture_output=True,
+                            text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
+
+
 def test_demo_once_builds_the_site_with_no_network(tmp_path: Path) -> None:
     result = _run("demo", "--once", "--dir", "site", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
