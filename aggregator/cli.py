@@ -50,6 +50,7 @@ from aggregator.update import (
     check_feeds,
     describe_outcome,
     select_feeds,
+    start_parse_server,
     update_feeds,
 )
 
@@ -148,6 +149,8 @@ def main(ctx: click.Context, config_path: Path, verbose: bool, quiet: bool,
 def fetch(ctx: click.Context, force: bool, only: str | None) -> None:
     """Poll the feeds that are due and store new entries."""
     config = _load(ctx)
+    # Its imports run while the store opens and the first feeds are fetched.
+    start_parse_server(len(config.feeds))
     store = _open_store(config)
     started = time.monotonic()
     try:

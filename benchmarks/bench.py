@@ -279,9 +279,10 @@ def case_poll(config_path: str) -> dict[str, Any]:
     from aggregator.config import load_config
     from aggregator.fetch import make_session
     from aggregator.store import Store
-    from aggregator.update import update_feeds
+    from aggregator.update import start_parse_server, update_feeds
 
     config = load_config(config_path)
+    start_parse_server(len(config.feeds))  # as the command does
     store = Store.open(config.settings.database)
     result: dict[str, Any] = {}
     try:
