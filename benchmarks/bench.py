@@ -227,6 +227,9 @@ def serve(directory: Path) -> None:
 
     class Server(ThreadingHTTPServer):
         daemon_threads = True
+        # socketserver listens with a backlog of 5: eight clients connecting at once
+        # overflow it, and a dropped SYN is sent again only after a second.
+        request_queue_size = 128
 
         def handle_error(self, request: Any, client_address: Any) -> None:
             if not isinstance(sys.exc_info()[1], ConnectionError):  # a client hanging up
