@@ -419,6 +419,29 @@ def test_shingle_hashes_are_stable() -> None:
     assert shingle_hashes(["un", "deux"]) == {-1181955667606498583}
 
 
+def test_shingle_hashes_are_the_exclusive_or_of_word_hashes_by_place() -> None:
+    """What shingle_hashes computes over whole texts at once, written one run at a time."""
+    def place_hash(word: str, place: int) -> int:
+        digest = hashlib.blake2b(word.encode(), digest_size=40, person=b"shingle").digest()
+        return int.from_bytes(digest[8 * place:8 * place + 8], "big", signed=True)
+
+    def one_by_one(words: list[str]) -> set[int]:
+        runs = [words[i:i + 5] for i in range(max(len(words) - 4, 1))] if words else []
+        found = set()
+        for run in runs:
+            value = 0
+            for place, word in enumerate(run):
+                value ^= place_hash(word, place)
+            found.add(value)
+        return found
+
+    rng = random.Random(11)
+    vocabulary = ["le", "la", "cm", "réseau", "modération", "x", "2026", "été"]
+    for length in [*range(12), 40, 333]:
+        words = [rng.choice(vocabulary) for _ in range(length)]
+        assert shingle_hashes(words) == one_by_one(words), words
+
+
 def test_shingle_hashes_spread_over_the_whole_range() -> None:
     # A sketch keeps the smallest hashes: they must be a fair sample of the text's runs.
     words = [f"mot{n % 300}" for n in random.Random(7).sample(range(10**6), 20_000)]
