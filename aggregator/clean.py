@@ -41,6 +41,11 @@ DROPPED_WITH_CONTENT = {
     "math", "form", "button", "select", "textarea", "head", "title",
 }
 _URL_ATTRIBUTES = {"href", "src", "cite"}
+# An absolute http(s) address that urljoin gives back as it is, whatever the base: no
+# empty query or fragment (which it drops), no ";" parameters, brackets or backslashes.
+# Nearly every link of a feed is one; urljoin costs a fifth of cleaning an entry.
+_PLAIN_ABSOLUTE = re.compile(
+    r"https?://[^\s/?#;\[\]\\]+(?:/[^\s?#;\[\]\\]*)?(?:\?[^\s#;\[\]\\]+)?(?:#[^\s\[\]\\]+)?")
 # Code points XML 1.0 forbids; a feed that carries them must not break ours.
 _XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _BLOCK_TAG = re.compile(
@@ -68,7 +73,10 @@ def sanitize_html(fragment: str, base_url: str | None) -> str:
             # feedparser blanks unsafe links (javascript:); resolved, "" would
             # point at the page itself, so drop the attribute instead.
             return None
-        return urljoin(base_url, value.strip()) if base_url else value
+        if not base_url:
+            return value
+        value = value.strip()
+        return value if _PLAIN_ABSOLUTE.fullmatch(value) else urljoin(base_url, value)
 
     cleaned = nh3.clean(
         fix_images(strip_forbidden_chars(fragment)),
