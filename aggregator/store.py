@@ -479,15 +479,7 @@ def _save_entries(session: Session, feed_id: int, entries: Sequence[CleanEntry],
     if not entries:
         return SaveCounts()
     document = {e.identity for e in entries} | set(unchanged)
-    # Only what comparing needs: an unchanged entry (most of them) costs no text.
-    existing = {
-        row.identity: row
-        for row in session.scalars(
-            select(EntryRow).where(EntryRow.feed_id == feed_id,
-                                   EntryRow.identity.in_([e.identity for e in entries]))
-            .options(load_only(*_SAVED_COLUMNS))
-        )
-    }
+    existing = _stored_rows(session, feed_id, [e.identity for e in entries])
     fresh = [e for e in entries if e.identity not in existing]
     postings = _postings(session, fresh)
     worth = {e.identity: candidate_ids(e.fingerprint, postings)
@@ -527,6 +519,22 @@ def _save_entries(session: Session, feed_id: int, entries: Sequence[CleanEntry],
                       duplicates=counts["duplicates"], recognized=counts["recognized"])
 
 
+def _stored_rows(session: Session, feed_id: int, identities: Sequence[str]
+                 ) -> dict[str, EntryRow]:
+    """The feed's stored entries among `identities`, as ORM rows to update in place.
+
+    Their ids first, through the driver: new entries (all of a first poll's) need no
+    ORM query, which would also flush the group's pending changes one feed at a time.
+    """
+    query = f"SELECT id FROM {ENTRIES.name} WHERE feed_id = {int(feed_id)} AND identity"
+    ids = [row[0] for row in _rows_among(session, query, identities, "text")]
+    if not ids:
+        return {}
+    # Only what comparing needs: an unchanged entry (most of them) costs no text.
+    return {row.identity: row for row in session.scalars(
+        select(EntryRow).where(EntryRow.id.in_(ids)).options(load_only(*_SAVED_COLUMNS)))}
+
+
 # What _save_entries reads of a stored entry of the document; the rest loads if written.
 _SAVED_COLUMNS = (
     EntryRow.id, EntryRow.feed_id, EntryRow.identity, EntryRow.signature,
@@ -555,10 +563,11 @@ def _insert_added(session: Session, feed_id: int,
     new_ids = {identity: entry_id for identity, entry_id
                in _rows_among(session, query, identities, "text")}
     ids = [new_ids[identity] for identity in identities]
-    founders = [i for i, (_, match) in zip(ids, added, strict=True) if match is None]
-    for chunk in _chunks(founders, 500):
-        session.execute(update(ENTRIES).where(ENTRIES.c.id.in_(chunk))
-                        .values(article_id=ENTRIES.c.id))
+    if any(match is None for _, match in added):
+        # The founders of new articles name them; no other row of the feed lacks one.
+        session.connection().exec_driver_sql(
+            f"UPDATE {ENTRIES.name} SET article_id = id "
+            f"WHERE feed_id = {int(feed_id)} AND article_id IS NULL")
     keys = [key for entry_id, (entry, _) in zip(ids, added, strict=True)
             for key in _key_rows(entry_id, entry, postings)]
     _insert_keys(session, keys)
