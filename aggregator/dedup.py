@@ -155,18 +155,47 @@ def normalize_text(text: str) -> str:
 
 
 def _fold(text: str, table: bytes = _WORD_BYTES) -> str:
-    """`text` lower-cased and unaccented, every character but a-z and 0-9 a space.
+    """`text` lower-cased and unaccented, every character but a-z and 0-9 a space (or
+    several: callers fold runs of them)."""
+    folded = _lower(text)
+    if _NOT_LATIN_1.search(folded):
+        return _unaccent(folded, table)
+    # Most French text: each of its characters folds alone to one byte (see _LATIN_1).
+    return folded.encode("latin-1", "replace").translate(_LATIN_1[table]).decode("ascii")
 
-    Anything left outside ASCII once accents are gone (other scripts, quotes,
-    emoji) is no word character: encoded as "?", then turned into a space with
-    the rest by one bytes.translate, much faster than a regular expression.
-    """
+
+def _lower(text: str) -> str:
     folded = text.casefold()
     for letter, spelled in _FOLD:
         if letter in folded:
             folded = folded.replace(letter, spelled)
+    return folded
+
+
+def _unaccent(folded: str, table: bytes) -> str:
+    """Accents dropped, through NFKD; any other character left outside ASCII (other
+    scripts, quotes, emoji) encoded as "?", then made a space with the rest by one
+    bytes.translate, much faster than a regular expression."""
     bare = _ACCENTS.sub("", unicodedata.normalize("NFKD", folded))
     return bare.encode("ascii", "replace").translate(table).decode("ascii")
+
+
+def _latin_1_table(table: bytes) -> bytes:
+    """`table` extended to Latin-1: each character's byte is what _unaccent makes of it
+    alone (é → e, « → space), or a space for the few it makes several of."""
+    alone = [_unaccent(_lower(chr(code)), table) for code in range(128, 256)]
+    return table[:128] + bytes(ord(a) if len(a) == 1 else 32 for a in alone)
+
+
+# Punctuation French text uses beyond Latin-1, each only spaces once folded ("?" once
+# encoded to Latin-1): tests/test_dedup.py checks it.
+FOLDED_PUNCTUATION = "‘’‚“”„‹›‐‑‒–—―…•€™\u2009\u200a\u200b\u202f\u2060"
+_LATIN_1 = {table: _latin_1_table(table) for table in (_WORD_BYTES, _WORD_OR_SEPARATOR_BYTES)}
+# What takes the general path: characters beyond Latin-1 but that punctuation, and
+# those of Latin-1 that fold to several (½ → "1 2", ¼, ¾).
+_SEVERAL = "".join(chr(code) for code in range(128, 256)
+                   if len(_unaccent(_lower(chr(code)), _WORD_BYTES)) != 1)
+_NOT_LATIN_1 = re.compile(f"[^\\x00-\\xff{FOLDED_PUNCTUATION}]|[{re.escape(_SEVERAL)}]")
 
 
 # A site name tacked on a title: "Titre - Site", "Titre | Site", "[Repost] Titre", ...

@@ -12,8 +12,14 @@ from datetime import UTC, datetime
 import pytest
 
 from aggregator.dedup import (
+    _WORD_BYTES,
+    _WORD_OR_SEPARATOR_BYTES,
+    FOLDED_PUNCTUATION,
     INDEX_KEYS,
     SKETCH_SIZE,
+    _fold,
+    _lower,
+    _unaccent,
     candidate_ids,
     canonical_link,
     distrust_shared_guids,
@@ -440,6 +446,25 @@ def test_shingle_hashes_are_the_exclusive_or_of_word_hashes_by_place() -> None:
     for length in [*range(12), 40, 333]:
         words = [rng.choice(vocabulary) for _ in range(length)]
         assert shingle_hashes(words) == one_by_one(words), words
+
+
+def test_folded_punctuation_folds_to_spaces() -> None:
+    for character in FOLDED_PUNCTUATION:
+        assert _unaccent(_lower(character), _WORD_BYTES).strip() == "", hex(ord(character))
+
+
+@pytest.mark.parametrize("table", [_WORD_BYTES, _WORD_OR_SEPARATOR_BYTES])
+def test_latin_1_text_folds_as_through_nfkd(table: bytes) -> None:
+    """The shortcut for text of Latin-1 and French punctuation gives what NFKD and
+    dropping accents give, but for the number of spaces (which callers fold)."""
+    alphabet = ([chr(c) for c in range(256)] + list(FOLDED_PUNCTUATION)
+                + ["ő", "µ", "ﬁ", "\u0301", "Ω", "ŝ", "œ", "Œ", "ł", "😀", "\x00"] * 4)
+    rng = random.Random(5)
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        blocks = [" ".join(b.split()) for b in _fold(text, table).split("\x00")]
+        assert blocks == [" ".join(b.split())
+                          for b in _unaccent(_lower(text), table).split("\x00")], repr(text)
 
 
 def test_shingle_hashes_spread_over_the_whole_range() -> None:
