@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import copy
 import functools
 import re
 import time
@@ -17,6 +18,7 @@ import feedparser
 import feedparser.api
 import feedparser.mixin
 import feedparser.urls
+from feedparser.util import FeedParserDict
 
 from aggregator.dates import feedparser_handler
 from aggregator.discover import find_feed_links
@@ -68,6 +70,21 @@ feedparser.mixin._cp1252 = {**{code: code for code in range(0x2100)},
 # base again): a pure function of the two, and a sixth of the parse time uncached.
 feedparser.mixin.make_safe_absolute_uri = functools.lru_cache(maxsize=1024)(
     feedparser.urls.make_safe_absolute_uri)
+
+
+class _ContentParamsCopier:
+    """The `copy` feedparser.mixin sees. It only deep-copies an element's content
+    parameters (type, language, base: strings) for each title, summary and content:
+    a dict copy gives the same, at a tenth of deepcopy's cost."""
+
+    @staticmethod
+    def deepcopy(value: Any) -> Any:
+        if type(value) is FeedParserDict and all(type(v) is str for v in value.values()):
+            return FeedParserDict(value)
+        return copy.deepcopy(value)
+
+
+feedparser.mixin.copy = _ContentParamsCopier
 
 
 # The HTML attributes feedparser resolves (its _RelativeURIResolver list).
@@ -135,9 +152,9 @@ def find_layout(content: bytes) -> Layout | None:
     """The byte ranges of the <item>s of an RSS 2.0 channel or the <entry>s of an Atom
     feed, or None for any other document (malformed, with a DTD, RSS 1.0, JSON...).
 
-    With them, a document whose entries are mostly the ones parsed last time is parsed
-    without those (see reduce_document). expat alone reads the document, calling Python
-    at each element: a tenth of what feedparser's parse costs.
+    With them, the entries a feed's last document held already are cut out of the
+    next one before it is parsed (see reduce_document). expat alone reads the
+    document, calling Python at each element: a thirtieth of feedparser's parse.
     """
     parser = expat.ParserCreate(namespace_separator=" ")
     names: list[str] = []
