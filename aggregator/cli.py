@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from http.server import ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aggregator import __version__
 from aggregator.backup import BackupError, export_lines, import_lines
-from aggregator.config import DEFAULT_CONFIG, Config, ConfigError, FeedConfig, load_config
+from aggregator.config import (
+    DEFAULT_CONFIG,
+    TICK_SECONDS,
+    Config,
+    ConfigError,
+    FeedConfig,
+    Settings,
+    load_config,
+)
 from aggregator.db import database_file, describe_database
 from aggregator.demo import start_feed_server, write_demo_config
 from aggregator.fetch import make_session
@@ -32,9 +41,7 @@ from aggregator.filters import EntryFilter
 from aggregator.health import Monitor, PollCounters
 from aggregator.models import FeedState, UpdateOutcome
 from aggregator.opml import OpmlError, read_opml, write_opml
-from aggregator.render import render_site
 from aggregator.runlock import AlreadyRunning, exclusive_run
-from aggregator.schedule import TICK_SECONDS, hold_less_memory, run_daemon
 from aggregator.serve import make_server, parse_address, server_url, start_server
 from aggregator.store import Store
 from aggregator.subscriptions import (
@@ -53,6 +60,9 @@ from aggregator.update import (
     start_parse_server,
     update_feeds,
 )
+
+if TYPE_CHECKING:
+    from aggregator.render import RenderReport
 
 # soft_wrap: long paths and URLs stay on one line, for people and for scripts reading them.
 console = Console(highlight=False, soft_wrap=True)
@@ -182,6 +192,15 @@ def _poll_with_progress(store: Store, config: Config, *, force: bool = False,
                             clock=_utc_now)
 
 
+def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
+                 now: datetime, *, full: bool = False) -> RenderReport:
+    """render_site, imported by the commands that render: Jinja2 and Babel (4 MB) stay
+    out of fetch, status and the others, whose process polls beside the parse workers."""
+    from aggregator.render import render_site
+
+    return render_site(store, settings, feeds, now, full=full)
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -222,7 +241,7 @@ def render(ctx: click.Context, full: bool) -> None:
     store = _open_store(config)
     try:
         store.sync_feeds(config.feeds)
-        report = render_site(store, config.settings, config.feeds, datetime.now(UTC),
+        report = _render_site(store, config.settings, config.feeds, datetime.now(UTC),
                              full=full)
     finally:
         store.close()
@@ -257,6 +276,8 @@ def _run(config: Config, address: tuple[str, int] | None,
 
 
 def _run_locked(config: Config, address: tuple[str, int] | None, tick: float) -> None:
+    from aggregator.schedule import hold_less_memory, run_daemon  # see _render_site
+
     hold_less_memory()
     store = _open_store(config)
     server = monitor_store = None
@@ -329,7 +350,7 @@ def prune(ctx: click.Context, dry_run: bool) -> None:
     try:
         removed = store.prune(before, settings.keep_per_feed, dry_run=dry_run)
         if removed and not dry_run:
-            render_site(store, settings, config.feeds, now, full=True)
+            _render_site(store, settings, config.feeds, now, full=True)
     finally:
         store.close()
     for name, count in sorted(removed.items()):
@@ -375,7 +396,7 @@ def import_command(ctx: click.Context, file: Path) -> None:
             counts = import_lines(store, handle)
         store.sync_feeds(config.feeds)
         # Imported entries keep their own change times: only a full render finds them.
-        render_site(store, config.settings, config.feeds, datetime.now(UTC), full=True)
+        _render_site(store, config.settings, config.feeds, datetime.now(UTC), full=True)
     except BackupError as exc:
         raise click.ClickException(f"{file}: {exc}") from None
     finally:
@@ -733,7 +754,7 @@ def demo(directory: Path, address: tuple[str, int], once: bool) -> None:
             started = time.monotonic()
             outcomes = _poll_with_progress(store, config, force=True)
             _print_outcomes(outcomes, time.monotonic() - started)
-            report = render_site(store, config.settings, config.feeds, datetime.now(UTC))
+            report = _render_site(store, config.settings, config.feeds, datetime.now(UTC))
         finally:
             store.close()
         console.print(f"Wrote {report.days} day pages to {config.settings.output_dir}; "

@@ -18,6 +18,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 DEFAULT_CONFIG = "feeds.yaml"
+# Seconds between the daemon's looks for due feeds and for an edited feeds.yaml.
+TICK_SECONDS = 60
 
 
 FILTER_FIELDS = ("title", "content", "author", "category")

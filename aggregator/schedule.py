@@ -16,7 +16,7 @@ import requests
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from aggregator.config import Config, ConfigError, load_config
+from aggregator.config import TICK_SECONDS, Config, ConfigError, load_config
 from aggregator.fetch import make_session
 from aggregator.health import PollCounters
 from aggregator.render import render_site
@@ -25,7 +25,6 @@ from aggregator.update import describe_outcome, start_parse_server, update_feeds
 
 log = logging.getLogger(__name__)
 
-TICK_SECONDS = 60
 SHUTDOWN_GRACE = 30.0  # seconds the polls under way get to finish on SIGTERM
 # glibc's mallopt(M_MMAP_THRESHOLD): blocks from this size up get their own
 # mapping, given back to the system when freed, instead of growing the heap.
