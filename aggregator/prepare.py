@@ -17,7 +17,13 @@ from contextlib import suppress
 from dataclasses import dataclass, field, replace
 
 from aggregator.clean import clean_entry, clean_link, clean_title, repair_text
-from aggregator.dedup import distrust_shared_guids, find_boilerplate, fingerprint, paragraphs
+from aggregator.dedup import (
+    distrust_shared_guids,
+    entry_identity,
+    find_boilerplate,
+    fingerprint,
+    paragraphs,
+)
 from aggregator.models import CleanEntry, ParsedEntry, ParsedFeed
 from aggregator.parse import (
     Layout,
@@ -152,12 +158,14 @@ def _sort_rest(feed: ParsedFeed, unchanged: list[str], url: str,
     """sort_entries for the entries parsed beside `unchanged`, the identities of those
     left out; None when the whole document must be sorted again.
 
-    That is when one of the parsed entries takes an identity left out, or carries a
-    guid where some left out have none: a guid one entry shares with another is not
-    trusted (distrust_shared_guids), and that takes every entry of the document.
+    That is when one of the parsed entries takes an identity left out, or carries the
+    guid of one left out, or a guid where some left out have none: a guid one entry
+    shares with another is not trusted (distrust_shared_guids), and that takes every
+    entry of the document.
     """
-    if any(e.guid for e in feed.entries) and not all(
-            i.startswith("id:") for i in unchanged):
+    guids = {entry_identity(e.guid, None, "", "") for e in feed.entries if e.guid}
+    if guids and (not guids.isdisjoint(unchanged)
+                  or not all(i.startswith("id:") for i in unchanged)):
         return None
     parts = sort_entries(feed.entries, feed.site_url or url, known)
     if not set(parts.identities).isdisjoint(unchanged):

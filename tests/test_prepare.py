@@ -186,3 +186,18 @@ def test_a_document_without_layout_still_skips_cleaning_known_entries(
                         known=first.digests)
     assert parsed == [len(first.entries)] and second.entries == ()
     assert len(second.unchanged) == len(first.entries)
+
+
+def test_new_entries_sharing_the_guid_of_one_left_out_are_read_in_the_whole_document(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two new posts carry the guid an older one had alone: the three share it now,
+    so none of them is known by it, the older one included, as a whole parse says."""
+    older = _item("g", "https://blog.example/a", "A")
+    first = parse_step(_rss(older), {}, URL)
+    assert [e.identity for e in first.entries] == ["id:g"]
+    parsed = _parsing(monkeypatch)
+    newer = [_item("g", f"https://blog.example/{n}", f"Billet {n}") for n in "bc"]
+    second = parse_step(_rss(*newer, older), {}, URL, known=first.digests)
+    assert parsed == [2, 3]
+    assert sorted(e.identity for e in second.entries) == [
+        f"link:https://blog.example/{n}" for n in "abc"]
