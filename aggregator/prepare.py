@@ -217,6 +217,23 @@ def safe_parse(content: bytes, headers: Mapping[str, str], url: str,
         return Parsed(error=f"internal error while parsing: {exc!r}")
 
 
+# How much lower the parse workers' scheduling priority is than the polling process's.
+WORKER_NICENESS = 10
+
+
+def start_worker(parent: int) -> None:
+    """In a new parse worker: give way to the polling process, and die with it.
+
+    Parsing is batch work; the polling process feeds it (fetching, handing bodies
+    over) and stores its results. Where they share the cores equally, the polling
+    process waits for a core a third of the time and the workers then run out of
+    bodies: a first poll of 1,000 feeds kept 1.67-1.70 of 2 cores busy, 1.78-1.82
+    with the workers at niceness 10, and took 8-13% less time.
+    """
+    os.nice(WORKER_NICENESS)
+    watch_parent(parent)
+
+
 def watch_parent(parent: int) -> None:
     """In a parse worker: exit when the polling process dies, even by SIGKILL.
 

@@ -47,7 +47,7 @@ from aggregator.models import (
     SaveCounts,
     UpdateOutcome,
 )
-from aggregator.prepare import STOP_SIGNALS, Parsed, safe_parse, watch_parent
+from aggregator.prepare import STOP_SIGNALS, Parsed, safe_parse, start_worker
 from aggregator.store import Store
 
 log = logging.getLogger(__name__)
@@ -508,7 +508,7 @@ def _parse_pool(feed_count: int) -> Iterator[Executor]:
             yield inline
         return
     with ProcessPoolExecutor(os.cpu_count(), mp_context=_pool_context(),
-                             initializer=watch_parent,
+                             initializer=start_worker,
                              initargs=(os.getpid(),)) as pool:
         yield pool
 

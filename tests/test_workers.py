@@ -25,9 +25,16 @@ from sqlalchemy import create_engine, text
 from aggregator.config import load_config
 from aggregator.fetch import make_session
 from aggregator.models import PollRecord
-from aggregator.prepare import parse_step
+from aggregator.prepare import WORKER_NICENESS, parse_step
 from aggregator.store import Store
-from aggregator.update import SAVE_GROUP, in_flight_limit, release_dead_claims, update_feeds
+from aggregator.update import (
+    PROCESS_POOL_MIN_FEEDS,
+    SAVE_GROUP,
+    _parse_pool,
+    in_flight_limit,
+    release_dead_claims,
+    update_feeds,
+)
 from tests.conftest import DATA, FeedServer, write_config
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -308,3 +315,11 @@ def test_one_renderer_at_a_time(database_url: str) -> None:
 def _render_locked(store: Store, events: list[str]) -> None:
     with store.render_lock():
         events.append("second rendering")
+
+
+def test_parse_workers_give_way_to_the_polling_process() -> None:
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: parsing runs in the polling process")
+    with _parse_pool(PROCESS_POOL_MIN_FEEDS) as pool:
+        niceness = pool.submit(os.getpriority, os.PRIO_PROCESS, 0).result(timeout=60)
+    assert niceness == min(os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS, 19)
