@@ -242,7 +242,7 @@ def render(ctx: click.Context, full: bool) -> None:
     try:
         store.sync_feeds(config.feeds)
         report = _render_site(store, config.settings, config.feeds, datetime.now(UTC),
-                             full=full)
+                              full=full)
     finally:
         store.close()
     pages = (f"{report.days} day pages" if report.full

@@ -180,21 +180,19 @@ def _unaccent(folded: str, table: bytes) -> str:
     return bare.encode("ascii", "replace").translate(table).decode("ascii")
 
 
-def _latin_1_table(table: bytes) -> bytes:
-    """`table` extended to Latin-1: each character's byte is what _unaccent makes of it
-    alone (é → e, « → space), or a space for the few it makes several of."""
-    alone = [_unaccent(_lower(chr(code)), table) for code in range(128, 256)]
-    return table[:128] + bytes(ord(a) if len(a) == 1 else 32 for a in alone)
-
-
 # Punctuation French text uses beyond Latin-1, each only spaces once folded ("?" once
 # encoded to Latin-1): tests/test_dedup.py checks it.
 FOLDED_PUNCTUATION = "‘’‚“”„‹›‐‑‒–—―…•€™\u2009\u200a\u200b\u202f\u2060"
-_LATIN_1 = {table: _latin_1_table(table) for table in (_WORD_BYTES, _WORD_OR_SEPARATOR_BYTES)}
+# What _unaccent makes of each Latin-1 character beyond ASCII alone (é → e, « → space);
+# the same with either table, which differ only at NUL.
+_LATIN_1_ALONE = [_unaccent(_lower(chr(code)), _WORD_BYTES) for code in range(128, 256)]
+# The tables extended to Latin-1: the byte each character folds to, or a space for
+# the few that fold to several characters.
+_LATIN_1 = {table: table[:128] + bytes(ord(a) if len(a) == 1 else 32 for a in _LATIN_1_ALONE)
+            for table in (_WORD_BYTES, _WORD_OR_SEPARATOR_BYTES)}
 # What takes the general path: characters beyond Latin-1 but that punctuation, and
 # those of Latin-1 that fold to several (½ → "1 2", ¼, ¾).
-_SEVERAL = "".join(chr(code) for code in range(128, 256)
-                   if len(_unaccent(_lower(chr(code)), _WORD_BYTES)) != 1)
+_SEVERAL = "".join(chr(code) for code, alone in enumerate(_LATIN_1_ALONE, 128) if len(alone) != 1)
 _NOT_LATIN_1 = re.compile(f"[^\\x00-\\xff{FOLDED_PUNCTUATION}]|[{re.escape(_SEVERAL)}]")
 
 

@@ -526,13 +526,20 @@ def _stored_rows(session: Session, feed_id: int, identities: Sequence[str]
     Their ids first, through the driver: new entries (all of a first poll's) need no
     ORM query, which would also flush the group's pending changes one feed at a time.
     """
-    query = f"SELECT id FROM {ENTRIES.name} WHERE feed_id = {int(feed_id)} AND identity"
-    ids = [row[0] for row in _rows_among(session, query, identities, "text")]
+    ids = list(_ids_by_identity(session, feed_id, identities).values())
     if not ids:
         return {}
     # Only what comparing needs: an unchanged entry (most of them) costs no text.
     return {row.identity: row for row in session.scalars(
         select(EntryRow).where(EntryRow.id.in_(ids)).options(load_only(*_SAVED_COLUMNS)))}
+
+
+def _ids_by_identity(session: Session, feed_id: int, identities: Sequence[str]
+                     ) -> dict[str, int]:
+    """The ids of the feed's stored entries among `identities`, through the driver."""
+    query = f"SELECT identity, id FROM {ENTRIES.name} WHERE feed_id = {int(feed_id)} AND identity"
+    return {identity: entry_id for identity, entry_id
+            in _rows_among(session, query, identities, "text")}
 
 
 # What _save_entries reads of a stored entry of the document; the rest loads if written.
@@ -559,9 +566,7 @@ def _insert_added(session: Session, feed_id: int,
     session.execute(insert(ENTRIES),
                     [_new_values(feed_id, entry, now, match) for entry, match in added])
     identities = [entry.identity for entry, _ in added]
-    query = f"SELECT identity, id FROM {ENTRIES.name} WHERE feed_id = {int(feed_id)} AND identity"
-    new_ids = {identity: entry_id for identity, entry_id
-               in _rows_among(session, query, identities, "text")}
+    new_ids = _ids_by_identity(session, feed_id, identities)
     ids = [new_ids[identity] for identity in identities]
     if any(match is None for _, match in added):
         # The founders of new articles name them; no other row of the feed lacks one.
