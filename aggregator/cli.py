@@ -37,7 +37,6 @@ from aggregator.config import (
 from aggregator.db import database_file, describe_database
 from aggregator.demo import start_feed_server, write_demo_config
 from aggregator.fetch import make_session
-from aggregator.filters import EntryFilter
 from aggregator.health import Monitor, PollCounters
 from aggregator.models import FeedState, UpdateOutcome
 from aggregator.opml import OpmlError, read_opml, write_opml
@@ -493,6 +492,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
 def _excluded_counts(config: Config) -> dict[str, int]:
     """How many stored articles of each feed the filters keep out of pages and feeds."""
+    from aggregator.filters import EntryFilter  # see _render_site
+
     rules = EntryFilter(config.settings.filters, config.feeds)
     if not rules:
         return {}
@@ -699,6 +700,8 @@ def feeds_check(ctx: click.Context, show_filters: bool, recent: int) -> None:
 
 
 def _check_filters(config: Config, recent: int) -> None:
+    from aggregator.filters import EntryFilter  # see _render_site
+
     rules = EntryFilter(config.settings.filters, config.feeds)
     if not rules:
         console.print(f"No filters in {config.path}: every entry is shown.", markup=False)

@@ -206,6 +206,19 @@ class PollRecord:
 
 
 @dataclass(frozen=True)
+class Parsed:
+    """What parsing and cleaning one body produced (prepare.parse_step): picklable, it
+    comes back from the parse worker processes."""
+
+    feed: ParsedFeed | None = None
+    entries: tuple[CleanEntry, ...] = ()  # new or changed since the feed's last document
+    error: str | None = None
+    boilerplate: frozenset[int] = frozenset()
+    unchanged: tuple[str, ...] = ()  # identities of entries parsed as in the last document
+    digests: Mapping[str, str] = field(default_factory=dict)  # this document's, see prepare.Sorted
+
+
+@dataclass(frozen=True)
 class FeedPoll:
     """One feed's poll as the store saves it: the feed's new state and its entries.
 

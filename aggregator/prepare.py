@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import signal
-import threading
-import time
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
@@ -24,7 +20,7 @@ from aggregator.dedup import (
     fingerprint,
     paragraphs,
 )
-from aggregator.models import CleanEntry, ParsedEntry, ParsedFeed
+from aggregator.models import CleanEntry, Parsed, ParsedEntry, ParsedFeed
 from aggregator.parse import (
     Layout,
     ParseError,
@@ -36,25 +32,9 @@ from aggregator.parse import (
 
 log = logging.getLogger(__name__)
 
-# Ctrl-C and a service stop send these to every process of the group.
-STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
-
-
 # Part of every entry digest: a release that cleans or fingerprints differently
 # bumps it, and stored entries are cleaned again at their feed's next change.
 PREPARE_VERSION = "1"
-
-
-@dataclass(frozen=True)
-class Parsed:
-    """What parsing and cleaning one body produced (picklable, for worker processes)."""
-
-    feed: ParsedFeed | None = None
-    entries: tuple[CleanEntry, ...] = ()  # new or changed since the feed's last document
-    error: str | None = None
-    boilerplate: frozenset[int] = frozenset()
-    unchanged: tuple[str, ...] = ()  # identities of entries parsed as in the last document
-    digests: Mapping[str, str] = field(default_factory=dict)  # this document's, see Sorted
 
 
 @dataclass(frozen=True)
@@ -215,42 +195,3 @@ def safe_parse(content: bytes, headers: Mapping[str, str], url: str,
     except Exception as exc:  # feedparser or a sanitizer bug on one hostile document
         log.exception("unexpected error while parsing %s", url)
         return Parsed(error=f"internal error while parsing: {exc!r}")
-
-
-# How much lower the parse workers' scheduling priority is than the polling process's.
-WORKER_NICENESS = 10
-
-
-def start_worker(parent: int) -> None:
-    """In a new parse worker: give way to the polling process, and die with it.
-
-    Parsing is batch work; the polling process feeds it (fetching, handing bodies
-    over) and stores its results. Where they share the cores equally, the polling
-    process waits for a core a third of the time and the workers then run out of
-    bodies: a first poll of 1,000 feeds kept 1.67-1.70 of 2 cores busy, 1.78-1.82
-    with the workers at niceness 10, and took 8-13% less time.
-    """
-    os.nice(WORKER_NICENESS)
-    watch_parent(parent)
-
-
-def watch_parent(parent: int) -> None:
-    """In a parse worker: exit when the polling process dies, even by SIGKILL.
-
-    Workers hold both ends of their task pipe, so they never see it close. Like
-    their forkserver (see start_parse_server), they ignore SIGTERM and SIGINT.
-    """
-    for number in STOP_SIGNALS:  # in case the forkserver was not started ignoring them
-        signal.signal(number, signal.SIG_IGN)
-
-    def watch() -> None:
-        while True:
-            time.sleep(1)
-            try:
-                os.kill(parent, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except PermissionError:  # the pid was reused by another user's process
-                os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()

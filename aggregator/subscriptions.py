@@ -16,7 +16,7 @@ from aggregator.config import Config, FeedConfig, load_config
 from aggregator.dedup import canonical_link
 from aggregator.discover import find_feed_links
 from aggregator.fetch import fetch_feed
-from aggregator.parse import ParseError, parse_feed
+from aggregator.models import FetchResult
 
 # Where blogs keep their feed when their pages do not say (WordPress, Blogger, Ghost, Hugo…).
 COMMON_FEED_PATHS = ("/feed/", "/rss", "/rss.xml", "/atom.xml", "/feed.xml", "/index.xml",
@@ -41,11 +41,9 @@ def discover_feed(session: requests.Session, address: str, timeout: float = 30.0
     fetched = fetch_feed(session, address, timeout=timeout)
     if fetched.error or fetched.content is None:
         raise SubscriptionError(f"cannot fetch {address}: {fetched.error or 'empty answer'}")
-    try:
-        parsed = parse_feed(fetched.content, fetched.headers, fetched.final_url)
-        return Found(fetched.permanent_url or address, parsed.title, len(parsed.entries))
-    except ParseError:
-        pass
+    found = _read_feed(fetched, address)
+    if found:
+        return found
     advertised = find_feed_links(fetched.content, fetched.final_url)
     guesses = [urljoin(fetched.final_url, path) for path in COMMON_FEED_PATHS]
     for candidate in [*advertised, *guesses]:
@@ -61,11 +59,21 @@ def _try_feed(session: requests.Session, url: str, timeout: float) -> Found | No
     fetched = fetch_feed(session, url, timeout=timeout)
     if fetched.error or fetched.content is None:
         return None
+    return _read_feed(fetched, url)
+
+
+def _read_feed(fetched: FetchResult, address: str) -> Found | None:
+    """The feed a fetched body holds, or None when it is no feed."""
+    # Imported here: every command's process imports this module, and `fetch` polls
+    # beside parse workers that hold feedparser already (see aggregator.workers).
+    from aggregator.parse import ParseError, parse_feed
+
+    assert fetched.content is not None
     try:
         parsed = parse_feed(fetched.content, fetched.headers, fetched.final_url)
     except ParseError:
         return None
-    return Found(fetched.permanent_url or url, parsed.title, len(parsed.entries))
+    return Found(fetched.permanent_url or address, parsed.title, len(parsed.entries))
 
 
 def _load(path: Path) -> tuple[YAML, CommentedMap]:

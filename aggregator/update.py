@@ -43,12 +43,13 @@ from aggregator.models import (
     FeedState,
     FetchResult,
     Outcome,
+    Parsed,
     PollRecord,
     SaveCounts,
     UpdateOutcome,
 )
-from aggregator.prepare import STOP_SIGNALS, Parsed, safe_parse, start_worker
 from aggregator.store import Store
+from aggregator.workers import STOP_SIGNALS, parse_body, start_worker
 
 log = logging.getLogger(__name__)
 
@@ -479,7 +480,7 @@ def _run_batch(batch: _Batch, session: requests.Session, limiter: HostLimiter,
                 fetched = poll.fetched
                 assert fetched.content is not None
                 state = states.get(poll.feed.name)
-                parsing[parsers.submit(safe_parse, fetched.content, fetched.headers,
+                parsing[parsers.submit(parse_body, fetched.content, fetched.headers,
                                        fetched.final_url,
                                        state.boilerplate if state else frozenset(),
                                        state.entry_digests if state else None)] = poll
@@ -522,7 +523,7 @@ def _pool_context() -> BaseContext:
     # forkserver: forking a process that runs fetch threads could copy a held lock.
     context = get_context("forkserver")
     # Workers import what parsing needs, not SQLAlchemy or requests: tens of MB each.
-    context.set_forkserver_preload(["aggregator.prepare"])
+    context.set_forkserver_preload(["aggregator.prepare", "aggregator.workers"])
     return context
 
 
@@ -602,7 +603,7 @@ def _check(poll: Poll) -> CheckResult:
     fetched = poll.fetched
     parsed = None
     if needs_parse(poll) and fetched.content is not None:
-        parsed = safe_parse(fetched.content, fetched.headers, fetched.final_url)
+        parsed = parse_body(fetched.content, fetched.headers, fetched.final_url)
     return CheckResult(
         feed=poll.feed.name, url=poll.feed.url, status=fetched.status,
         entries=len(parsed.entries) if parsed else 0,

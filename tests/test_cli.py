@@ -140,11 +140,13 @@ def test_the_command_script_runs_light_in_parse_workers() -> None:
     assert result.stdout.strip() == "[]"
 
 
-def test_the_cli_loads_rendering_and_scheduling_only_to_use_them() -> None:
+def test_the_cli_loads_rendering_scheduling_and_parsing_only_to_use_them() -> None:
     """fetch polls beside the parse workers: its process keeps Jinja2, Babel and
-    APScheduler out (4.6 MB), imported by the commands that render or schedule."""
+    APScheduler out (4.6 MB), imported by the commands that render or schedule, and
+    feedparser, nh3 and ftfy (6 MB), which the workers hold."""
     probe = ("import sys, aggregator.cli; print(sorted(m for m in ('aggregator.render', "
-             "'aggregator.schedule', 'jinja2', 'babel', 'apscheduler') if m in sys.modules))")
+             "'aggregator.schedule', 'jinja2', 'babel', 'apscheduler', 'aggregator.prepare', "
+             "'feedparser', 'nh3', 'ftfy') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             timeout=60, check=True, cwd=ROOT)
     assert result.stdout.strip() == "[]"

@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, text
 from aggregator.config import load_config
 from aggregator.fetch import make_session
 from aggregator.models import PollRecord
-from aggregator.prepare import WORKER_NICENESS, parse_step
+from aggregator.prepare import parse_step
 from aggregator.store import Store
 from aggregator.update import (
     PROCESS_POOL_MIN_FEEDS,
@@ -35,6 +35,7 @@ from aggregator.update import (
     release_dead_claims,
     update_feeds,
 )
+from aggregator.workers import WORKER_NICENESS
 from tests.conftest import DATA, FeedServer, write_config
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
