@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from contextvars import ContextVar
 from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
@@ -65,30 +66,44 @@ def strip_forbidden_chars(text: str) -> str:
 
 def sanitize_html(fragment: str, base_url: str | None) -> str:
     """Keep only allowlisted markup; make every link and image absolute against `base_url`."""
-
-    def absolutize(tag: str, attribute: str, value: str) -> str | None:
-        if attribute not in _URL_ATTRIBUTES:
-            return value
-        if not value.strip():
-            # feedparser blanks unsafe links (javascript:); resolved, "" would
-            # point at the page itself, so drop the attribute instead.
-            return None
-        if not base_url:
-            return value
-        value = value.strip()
-        return value if _PLAIN_ABSOLUTE.fullmatch(value) else urljoin(base_url, value)
-
-    cleaned = nh3.clean(
-        fix_images(strip_forbidden_chars(fragment)),
-        tags=ALLOWED_TAGS,
-        clean_content_tags=DROPPED_WITH_CONTENT,
-        attributes=ALLOWED_ATTRIBUTES,
-        attribute_filter=absolutize,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-        strip_comments=True,
-    )
+    token = _BASE_URL.set(base_url)
+    try:
+        cleaned = _SANITIZER.clean(fix_images(strip_forbidden_chars(fragment)))
+    finally:
+        _BASE_URL.reset(token)
     return _EMPTY_PARAGRAPH.sub("", cleaned).strip()
+
+
+# What sanitize_html resolves links against, for _absolutize: the sanitizers are made
+# once (giving nh3 its sets at each call cost 20 microseconds, a tenth of cleaning an
+# entry), so the address of the entry at hand reaches their callback through this.
+_BASE_URL: ContextVar[str | None] = ContextVar("base_url", default=None)
+
+
+def _absolutize(_tag: str, attribute: str, value: str) -> str | None:
+    if attribute not in _URL_ATTRIBUTES:
+        return value
+    if not value.strip():
+        # feedparser blanks unsafe links (javascript:); resolved, "" would
+        # point at the page itself, so drop the attribute instead.
+        return None
+    base_url = _BASE_URL.get()
+    if not base_url:
+        return value
+    value = value.strip()
+    return value if _PLAIN_ABSOLUTE.fullmatch(value) else urljoin(base_url, value)
+
+
+_SANITIZER = nh3.Cleaner(
+    tags=ALLOWED_TAGS,
+    clean_content_tags=DROPPED_WITH_CONTENT,
+    attributes=ALLOWED_ATTRIBUTES,
+    attribute_filter=_absolutize,
+    url_schemes={"http", "https", "mailto"},
+    link_rel="noopener noreferrer nofollow",
+    strip_comments=True,
+)
+_TEXT_ONLY = nh3.Cleaner(tags=set(), clean_content_tags=DROPPED_WITH_CONTENT)
 
 
 # Hosts that serve only counting pixels, never a picture worth showing.
@@ -208,7 +223,7 @@ def excerpt_text(fragment: str) -> str:
 def html_to_text(fragment: str) -> str:
     """The readable text of an HTML fragment, on one line, entities decoded."""
     spaced = _BLOCK_TAG.sub(r" <\1", strip_forbidden_chars(fragment))
-    text = nh3.clean(spaced, tags=set(), clean_content_tags=DROPPED_WITH_CONTENT)
+    text = _TEXT_ONLY.clean(spaced)
     return _SPACES.sub(" ", html.unescape(text)).strip()
 
 

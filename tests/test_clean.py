@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urljoin
@@ -116,6 +117,28 @@ def test_absolute_links_left_as_they_are_are_what_urljoin_gives() -> None:
     for changed in ("https://blog.example/a?", "https://blog.example/a#", "HTTPS://blog.example/",
                     "https://blog.example/a;p", "https://[::1]/", "https://blog.example/a b"):
         assert not _PLAIN_ABSOLUTE.fullmatch(changed)
+
+
+def test_sanitize_resolves_against_each_calls_own_base_in_threads() -> None:
+    """The sanitizer is made once; the base reaches its link callback per call, and
+    threads (a parse inline beside another) never see each other's."""
+    fragment = '<a href="x/y">l</a><img src="p.png">'
+    seen: dict[str, set[str]] = {}
+
+    def clean_many(base: str) -> None:
+        seen[base] = {sanitize_html(fragment, base) for _ in range(500)}
+
+    bases = ["https://a.example/d/", "https://b.example/e/", "https://c.example/"]
+    threads = [threading.Thread(target=clean_many, args=(base,)) for base in bases]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for base in bases:
+        assert seen[base] == {f'<a href="{base}x/y" rel="noopener noreferrer nofollow">l</a>'
+                              f'<img src="{base}p.png">'}
+    assert sanitize_html(fragment, None) == (
+        '<a href="x/y" rel="noopener noreferrer nofollow">l</a><img src="p.png">')
 
 
 def test_sanitize_without_base_keeps_relative_urls() -> None:
