@@ -307,7 +307,8 @@ def _parse_or_error(content: bytes) -> object:
 def test_feedparser_set_up_parses_like_feedparser_alone(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Every corpus document, well-formed or not, parses the same with feedparser's
-    own SAX reader, windows-1252 table, base joining and deepcopy as with ours."""
+    own SAX reader, windows-1252 table and mapping, base joining and deepcopy as with
+    ours."""
     assert isinstance(xml.sax.make_parser(feedparser.api.PREFERRED_XML_PARSERS),
                       _BufferedExpatParser)
     documents = _corpus_documents()
@@ -320,6 +321,8 @@ def test_feedparser_set_up_parses_like_feedparser_alone(
     monkeypatch.setattr(feedparser.mixin, "make_safe_absolute_uri",
                         feedparser.urls.make_safe_absolute_uri)
     monkeypatch.setattr(feedparser.mixin, "copy", copy)
+    monkeypatch.setattr(feedparser.mixin._FeedParserMixin, "decode_entities",
+                        staticmethod(lambda _element, data: data))
     assert type(xml.sax.make_parser(feedparser.api.PREFERRED_XML_PARSERS)) is ExpatParser
     differ = [path for path, mine in zip(documents, ours, strict=True)
               if _parse_or_error(path.read_bytes()) != mine]
@@ -334,6 +337,17 @@ def test_windows_1252_code_points_still_become_their_characters() -> None:
             "</item></channel></rss>").encode("latin-1")
     entry = parse_feed(body, {}, "http://127.0.0.1/feed.xml").entries[0]
     assert entry.title == "L’été coûte 5 € → “ok”"
+
+
+def test_parsed_texts_are_plain_strings() -> None:
+    """feedparser hands each element's text on as parse._Text until it maps the
+    windows-1252 extensions; what comes out of it is str again."""
+    feed = parse_file("blog-metier.rss")
+    texts = [value for entry in feed.entries for value in (
+        entry.title, entry.content, entry.summary, entry.link, entry.guid, entry.author,
+        *entry.categories) if value is not None]
+    assert len(texts) > 20
+    assert {type(text) for text in [*texts, feed.title]} == {str}
 
 
 # --- entries left out of a parse: find_layout and reduce_document ---------------------
