@@ -38,6 +38,7 @@ from aggregator.db import database_file, describe_database
 from aggregator.demo import start_feed_server, write_demo_config
 from aggregator.fetch import make_session
 from aggregator.health import Monitor, PollCounters
+from aggregator.memory import hold_less_memory
 from aggregator.models import FeedState, UpdateOutcome
 from aggregator.opml import OpmlError, read_opml, write_opml
 from aggregator.runlock import AlreadyRunning, exclusive_run
@@ -158,6 +159,7 @@ def main(ctx: click.Context, config_path: Path, verbose: bool, quiet: bool,
 def fetch(ctx: click.Context, force: bool, only: str | None) -> None:
     """Poll the feeds that are due and store new entries."""
     config = _load(ctx)
+    hold_less_memory()  # before the fetch threads start
     # Its imports run while the store opens and the first feeds are fetched.
     start_parse_server(len(config.feeds))
     store = _open_store(config)
@@ -275,7 +277,7 @@ def _run(config: Config, address: tuple[str, int] | None,
 
 
 def _run_locked(config: Config, address: tuple[str, int] | None, tick: float) -> None:
-    from aggregator.schedule import hold_less_memory, run_daemon  # see _render_site
+    from aggregator.schedule import run_daemon  # see _render_site
 
     hold_less_memory()
     store = _open_store(config)

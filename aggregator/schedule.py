@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import logging
 import os
 import signal
@@ -19,6 +17,7 @@ from apscheduler.triggers.cron import CronTrigger
 from aggregator.config import TICK_SECONDS, Config, ConfigError, load_config
 from aggregator.fetch import make_session
 from aggregator.health import PollCounters
+from aggregator.memory import hold_less_memory, return_free_memory
 from aggregator.render import render_site
 from aggregator.store import Store
 from aggregator.update import describe_outcome, start_parse_server, update_feeds
@@ -26,17 +25,6 @@ from aggregator.update import describe_outcome, start_parse_server, update_feeds
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE = 30.0  # seconds the polls under way get to finish on SIGTERM
-# glibc's mallopt(M_MMAP_THRESHOLD): blocks from this size up get their own
-# mapping, given back to the system when freed, instead of growing the heap.
-_M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD = 128 * 1024
-# mallopt(M_ARENA_MAX): how many heaps threads share. glibc gives threads heaps of
-# their own (up to 8 per core) so they need not wait on each other's malloc, but
-# the GIL already makes them take turns; and a daemon that starts fetch threads on
-# every poll and a thread per HTTP request spreads their leftovers over all of them,
-# each holding free memory of its own: with one, the soak's daemon ends 9 MB smaller.
-_M_ARENA_MAX = -8
-ARENA_MAX = 1
 
 
 @dataclass
@@ -62,7 +50,7 @@ class Daemon:
         try:
             self._tick()
         finally:
-            _return_free_memory()
+            return_free_memory()
             self.idle.set()
 
     def _tick(self) -> None:
@@ -132,40 +120,6 @@ class Daemon:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _libc() -> ctypes.CDLL | None:
-    """glibc, whose allocator keeps freed memory unless asked; None elsewhere (musl, macOS)."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
-    try:
-        libc = ctypes.CDLL(name)
-        libc.malloc_trim, libc.mallopt  # noqa: B018 - only glibc has both
-    except (OSError, AttributeError):
-        return None
-    return libc
-
-
-_LIBC = _libc()
-
-
-def hold_less_memory() -> None:
-    """Make a months-long daemon hand freed memory back: a poll's bodies and a render's
-    pages are freed after each tick, but glibc keeps its heap at its high-water mark
-    (a 200-feed soak grew by a third without this, from freed memory alone).
-
-    Call it before the process starts threads: one that has a heap keeps it.
-    """
-    if _LIBC is not None:
-        _LIBC.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-        _LIBC.mallopt(_M_ARENA_MAX, ARENA_MAX)
-
-
-def _return_free_memory() -> None:
-    """After a tick: give the heap's free pages back to the system."""
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
 
 
 class _QuietSkips(logging.Filter):

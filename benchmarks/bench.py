@@ -281,11 +281,14 @@ def case_poll(config_path: str) -> dict[str, Any]:
     """Our poll of every feed, as `aggregator fetch --force` runs it."""
     from aggregator.config import load_config
     from aggregator.fetch import make_session
+    from aggregator.memory import hold_less_memory
     from aggregator.store import Store
     from aggregator.update import start_parse_server, update_feeds
 
     config = load_config(config_path)
-    start_parse_server(len(config.feeds))  # as the command does
+    # As the command does:
+    hold_less_memory()
+    start_parse_server(len(config.feeds))
     store = Store.open(config.settings.database)
     result: dict[str, Any] = {}
     try:
