@@ -57,6 +57,9 @@ _BLOCK_TAG = re.compile(
 # The "[…]" WordPress and others end their excerpts with; we add our own ellipsis.
 _ELISION = re.compile(r"\s*[\[(](?:…|\.\.\.)[\])]\s*$")
 _SPACES = re.compile(r"[ \t\n\r\f\v]+")
+# The runs of _SPACES that are not already one plain space: folding only these gives
+# the same text, without replacing each space of a paragraph by itself.
+_SPACES_TO_FOLD = re.compile(r"[\t\n\r\f\v][ \t\n\r\f\v]*| [ \t\n\r\f\v]+")
 
 
 def strip_forbidden_chars(text: str) -> str:
@@ -203,20 +206,26 @@ def is_plain_french(text: str) -> bool:
 # Each is a sentence of its own at the very end, capitalized as plugins write it:
 # "Lisez donc l’article « Bref »" in the middle of a post is the author's, not noise.
 _SENTENCE_START = r"(?:^|(?<=[.!?…»\]”\"')])\s+)"
+# Each with words it cannot match without, looked for first: the patterns are tried at
+# every place of every summary, which most often has none of them.
 _EXCERPT_NOISE = (
-    re.compile(_SENTENCE_START + r"(?:The post|L[’']article|Cet article|Le billet)\s.{1,300}?\s"
-               r"(?:appeared first on|est apparu en premier sur|a été publié en premier sur)"
-               r"\s[^.!?]{1,150}[.!?]?\s*$"),
-    re.compile(_SENTENCE_START + r"(?:Continue reading|Continuer la lecture|Lire la suite"
-               r"|Read more|En savoir plus|Read the full article)\b[^.!?]{0,100}[.!?]?\s*$"),
+    (("appeared first on", "est apparu en premier sur", "a été publié en premier sur"),
+     re.compile(_SENTENCE_START + r"(?:The post|L[’']article|Cet article|Le billet)\s.{1,300}?\s"
+                r"(?:appeared first on|est apparu en premier sur|a été publié en premier sur)"
+                r"\s[^.!?]{1,150}[.!?]?\s*$")),
+    (("Continue reading", "Continuer la lecture", "Lire la suite", "Read more", "En savoir plus",
+      "Read the full article"),
+     re.compile(_SENTENCE_START + r"(?:Continue reading|Continuer la lecture|Lire la suite"
+                r"|Read more|En savoir plus|Read the full article)\b[^.!?]{0,100}[.!?]?\s*$")),
 )
 
 
 def excerpt_text(fragment: str) -> str:
     """The text an excerpt is cut from: plugin footers and "read more" links left out."""
     text = html_to_text(fragment)
-    for noise in _EXCERPT_NOISE:
-        text = noise.sub("", text)
+    for words, noise in _EXCERPT_NOISE:
+        if any(word in text for word in words):
+            text = noise.sub("", text)
     return text
 
 
@@ -224,12 +233,14 @@ def html_to_text(fragment: str) -> str:
     """The readable text of an HTML fragment, on one line, entities decoded."""
     spaced = _BLOCK_TAG.sub(r" <\1", strip_forbidden_chars(fragment))
     text = _TEXT_ONLY.clean(spaced)
-    return _SPACES.sub(" ", html.unescape(text)).strip()
+    return _SPACES_TO_FOLD.sub(" ", html.unescape(text)).strip()
 
 
 def make_excerpt(text: str, words: int = EXCERPT_WORDS) -> str:
     """The first `words` words of `text`, cut at a word boundary, with an ellipsis if cut."""
-    text, elided = _ELISION.subn("", text.strip())
+    text, elided = text.strip(), 0
+    if text.endswith(("]", ")")):  # _ELISION's end: the pattern is tried at every place
+        text, elided = _ELISION.subn("", text)
     parts = _SPACES.split(text.strip())
     if len(parts) > words + words // 12:  # EXCERPT_SLACK for the usual 60
         parts, elided = parts[:words], 1
@@ -241,7 +252,7 @@ def clean_title(title: str, is_html: bool) -> str:
     """A title as plain text: markup removed, entities decoded, whitespace folded."""
     if is_html:
         return html_to_text(title)
-    return _SPACES.sub(" ", strip_forbidden_chars(title)).strip()
+    return _SPACES_TO_FOLD.sub(" ", strip_forbidden_chars(title)).strip()
 
 
 def clean_link(link: str | None, base_url: str | None) -> str | None:
