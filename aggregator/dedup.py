@@ -235,8 +235,10 @@ def index_keys(found: Fingerprint) -> list[int]:
     return keys
 
 
-def candidate_ids(found: Fingerprint, postings: Mapping[int, Sequence[int]]) -> set[int]:
-    """The stored entries worth comparing with `found`, given who is filed under each key.
+def candidate_ids(found: Fingerprint, postings: Mapping[int, Sequence[int]],
+                  keys: Sequence[int] | None = None) -> set[int]:
+    """The stored entries worth comparing with `found`, given who is filed under each key
+    (`keys`: index_keys(found), when the caller has them already).
 
     Those sharing its link, title or lead, or two of its sketch keys (its only one,
     for a text of a single shingle). One shared key is most often a common phrase
@@ -248,7 +250,7 @@ def candidate_ids(found: Fingerprint, postings: Mapping[int, Sequence[int]]) -> 
     sketch_keys = set(found.sketch[:INDEX_KEYS])
     chosen: set[int] = set()
     shared: Counter[int] = Counter()
-    for key in dict.fromkeys(index_keys(found)):
+    for key in dict.fromkeys(index_keys(found) if keys is None else keys):
         if key in sketch_keys:
             shared.update(postings.get(key, ()))
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fcntl
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -481,8 +481,9 @@ def _save_entries(session: Session, feed_id: int, entries: Sequence[CleanEntry],
     document = {e.identity for e in entries} | set(unchanged)
     existing = _stored_rows(session, feed_id, [e.identity for e in entries])
     fresh = [e for e in entries if e.identity not in existing]
-    postings = _postings(session, fresh)
-    worth = {e.identity: candidate_ids(e.fingerprint, postings)
+    keys = {e.identity: index_keys(e.fingerprint) for e in fresh if e.fingerprint is not None}
+    postings = _postings(session, keys.values())
+    worth = {e.identity: candidate_ids(e.fingerprint, postings, keys[e.identity])
              for e in fresh if e.fingerprint is not None}
     candidates = _candidates(session, set[int]().union(*worth.values()))
     counts: Counter[str] = Counter()
@@ -513,7 +514,7 @@ def _save_entries(session: Session, feed_id: int, entries: Sequence[CleanEntry],
             articles.add(row.article_id or row.id)
         elif _redate(session, row, entry, now):
             articles.add(row.article_id or row.id)
-    _insert_added(session, feed_id, added, postings, now)
+    _insert_added(session, feed_id, added, postings, keys, now)
     _elect_canonicals(session, articles, now if restamp else None)
     return SaveCounts(new=counts["new"], updated=counts["updated"],
                       duplicates=counts["duplicates"], recognized=counts["recognized"])
@@ -552,7 +553,8 @@ _SAVED_COLUMNS = (
 
 def _insert_added(session: Session, feed_id: int,
                   added: Sequence[tuple[CleanEntry, _Candidate | None]],
-                  postings: dict[int, list[int]], now: datetime) -> None:
+                  postings: dict[int, list[int]], keys: Mapping[str, Sequence[int]],
+                  now: datetime) -> None:
     """Insert new entries with their article and index keys: three statements in all.
 
     A copy joins its match's article; any other entry founds an article, named by
@@ -573,9 +575,9 @@ def _insert_added(session: Session, feed_id: int,
         session.connection().exec_driver_sql(
             f"UPDATE {ENTRIES.name} SET article_id = id "
             f"WHERE feed_id = {int(feed_id)} AND article_id IS NULL")
-    keys = [key for entry_id, (entry, _) in zip(ids, added, strict=True)
-            for key in _key_rows(entry_id, entry, postings)]
-    _insert_keys(session, keys)
+    _insert_keys(session, [row for entry_id, (entry, _) in zip(ids, added, strict=True)
+                           for row in _key_rows(entry_id, keys.get(entry.identity, ()),
+                                                postings)])
 
 
 def _insert_keys(session: Session, keys: Sequence[tuple[int, int]]) -> None:
@@ -630,9 +632,10 @@ def _with_shingles(session: Session, row: _Candidate) -> Fingerprint:
     return replace(row.fingerprint, shingles=whole.shingles)
 
 
-def _postings(session: Session, entries: Sequence[CleanEntry]) -> dict[int, list[int]]:
-    """For every index key of `entries`, the stored entries filed under it."""
-    keys = {k for e in entries if e.fingerprint for k in index_keys(e.fingerprint)}
+def _postings(session: Session, entry_keys: Iterable[Sequence[int]]) -> dict[int, list[int]]:
+    """For every index key of some entries (their index_keys), the stored entries filed
+    under it."""
+    keys = {key for some in entry_keys for key in some}
     postings: dict[int, list[int]] = {}
     query = f"SELECT key, entry_id FROM {ENTRY_KEYS.name} WHERE key"
     for key, entry_id in _rows_among(session, query, sorted(keys), "bigint"):
@@ -693,16 +696,15 @@ def _candidates(session: Session, ids: set[int]) -> dict[int, _Candidate]:
     }
 
 
-def _key_rows(entry_id: int, entry: CleanEntry,
+def _key_rows(entry_id: int, keys: Sequence[int],
               postings: dict[int, list[int]]) -> list[tuple[int, int]]:
-    """The index keys to file an entry under, except keys already full (common phrases).
+    """The rows filing an entry under its index keys, but under keys already full
+    (common phrases).
 
     The cap keeps every lookup bounded however large the table grows.
     """
-    if entry.fingerprint is None:
-        return []
     rows = []
-    for key in dict.fromkeys(index_keys(entry.fingerprint)):
+    for key in dict.fromkeys(keys):
         posting = postings.setdefault(key, [])
         if len(posting) < POSTINGS_PER_KEY:
             posting.append(entry_id)
@@ -837,7 +839,7 @@ def _update_row(session: Session, row: EntryRow, entry: CleanEntry, now: datetim
     if entry.fingerprint is not None:
         _set_fingerprint(row, entry.fingerprint)
         session.execute(delete(EntryKeyRow).where(EntryKeyRow.entry_id == row.id))
-        _insert_keys(session, _key_rows(row.id, entry, {}))
+        _insert_keys(session, _key_rows(row.id, index_keys(entry.fingerprint), {}))
 
 
 def _set_media(row: EntryRow, entry: CleanEntry) -> None:
