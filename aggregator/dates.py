@@ -35,7 +35,10 @@ _YEAR_FIRST = re.compile(rf"^\s*(\d{{4}})/(\d{{1,2}})/(\d{{1,2}}){_TIME}{_ZONE}\
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    folded = text.casefold()
+    if folded.isascii():  # most dates, every one of an ISO or RFC 822 feed: no accents
+        return folded
+    decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
