@@ -250,14 +250,18 @@ def candidate_ids(found: Fingerprint, postings: Mapping[int, Sequence[int]],
     shares several of the smallest hashes with its original but for texts of very
     unequal sizes, which the title and lead keys find.
     """
+    filed = [(key, ids) for key in dict.fromkeys(index_keys(found) if keys is None else keys)
+             if (ids := postings.get(key))]
+    if not filed:  # most new entries: nobody shares any of their keys
+        return set()
     sketch_keys = set(found.sketch[:INDEX_KEYS])
     chosen: set[int] = set()
     shared: Counter[int] = Counter()
-    for key in dict.fromkeys(index_keys(found) if keys is None else keys):
+    for key, ids in filed:
         if key in sketch_keys:
-            shared.update(postings.get(key, ()))
+            shared.update(ids)
         else:
-            chosen.update(postings.get(key, ()))
+            chosen.update(ids)
     needed = min(2, len(sketch_keys))
     chosen.update(i for i, count in shared.items() if count >= needed)
     return chosen
