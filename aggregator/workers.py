@@ -50,7 +50,7 @@ def watch_parent(parent: int) -> None:
     """In a parse worker: exit when the polling process dies, even by SIGKILL.
 
     Workers hold both ends of their task pipe, so they never see it close. Like
-    their forkserver (see start_parse_server), they ignore SIGTERM and SIGINT.
+    their forkserver (see update.start_parse_server), they ignore SIGTERM and SIGINT.
     """
     for number in STOP_SIGNALS:  # in case the forkserver was not started ignoring them
         signal.signal(number, signal.SIG_IGN)
