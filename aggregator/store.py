@@ -440,7 +440,8 @@ class Store:
 
 
 def entry_date(published: datetime | None, first_seen: datetime) -> datetime:
-    """The date an entry is filed under: when published, else when first seen.
+    """The date an entry is filed under: when published (or, for a new entry without
+    a publication date, last updated), else when first seen.
 
     A date in the future is not believed (a mistaken clock or a scheduled post
     shown too early); the entry is filed when we first saw it.
@@ -819,7 +820,8 @@ def _new_values(feed_id: int, entry: CleanEntry, now: datetime,
         "feed_id": feed_id, "identity": entry.identity, "signature": entry.signature,
         "title": entry.title, "link": entry.link, "author": entry.author,
         "published": entry.published, "updated": entry.updated,
-        "first_seen": now, "dated": entry_date(entry.published, now), "changed": now,
+        "first_seen": now, "dated": entry_date(entry.published or entry.updated, now),
+        "changed": now,
         "content": entry.content, "summary": entry.summary, "excerpt": entry.excerpt,
         "article_id": (match.article_id or match.id) if match else None,
         "is_canonical": True,
@@ -832,7 +834,7 @@ def _update_row(session: Session, row: EntryRow, entry: CleanEntry, now: datetim
     row.signature = entry.signature
     row.title, row.link, row.author = entry.title, entry.link, entry.author
     row.published, row.updated = entry.published, entry.updated
-    _file_under(session, row, entry_date(entry.published, row.first_seen), now)
+    _file_under(session, row, _refiled_date(row, entry), now)
     row.content, row.summary, row.excerpt = entry.content, entry.summary, entry.excerpt
     row.changed = now
     _set_media(row, entry)
@@ -872,11 +874,31 @@ def _redate(session: Session, row: EntryRow, entry: CleanEntry, now: datetime) -
 
     Some blogs re-date a post on every poll: it must not climb back to the top.
     """
-    if entry.published is None or (row.published and entry.published >= row.published):
+    if entry.published is None:
+        dated = _refiled_date(row, entry)
+        if dated == row.dated:
+            return False
+        _file_under(session, row, dated, now)
+        return True
+    if row.published and entry.published >= row.published:
         return False
     row.published = entry.published
     _file_under(session, row, entry_date(entry.published, row.first_seen), now)
     return True
+
+
+def _refiled_date(row: EntryRow, entry: CleanEntry) -> datetime:
+    """The date a stored entry goes under when its feed changes it.
+
+    Its publication date; an entry without one was filed under its last update
+    (Atom entries with only <updated>, RSS 1.0 items with only <dc:date>) or when
+    first seen, and only ever moves earlier: that date changes with every edit.
+    """
+    if entry.published is not None:
+        return entry_date(entry.published, row.first_seen)
+    if entry.updated is None:
+        return row.dated
+    return min(row.dated, entry_date(entry.updated, row.first_seen))
 
 
 def _file_under(session: Session, row: EntryRow, dated: datetime, now: datetime) -> None:

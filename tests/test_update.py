@@ -313,6 +313,45 @@ def test_a_post_re_dated_later_stays_where_it_was(
     assert entry.dated == datetime(2024, 11, 4, 10, tzinfo=UTC)
 
 
+def _atom_entry(updated: str, text: str) -> bytes:
+    return (f"<feed xmlns='http://www.w3.org/2005/Atom'><title>Notes</title>"
+            f"<id>https://notes.example/</id><updated>{updated}</updated>"
+            f"<entry><title>Billet</title><id>https://notes.example/1</id>"
+            f"<link href='https://notes.example/1'/><updated>{updated}</updated>"
+            f"<content type='html'>{text}</content></entry></feed>").encode()
+
+
+def test_an_entry_without_publication_date_is_filed_under_its_last_update(
+    feed_server: FeedServer, make_config: Any, store: Store
+) -> None:
+    # Atom requires <updated>, not <published>: a first poll filed every such entry
+    # of a new source under today's page.
+    url = feed_server.set("/a", _atom_entry("2024-11-05T10:00:00Z", "Premier jet."))
+    config = make_config([{"name": "a", "url": url}])
+    poll(store, config)
+    [entry] = store.latest_entries(1)
+    assert (entry.published, entry.dated) == (None, datetime(2024, 11, 5, 10, tzinfo=UTC))
+    # Edited: its update date follows every edit, so it does not move later...
+    feed_server.set("/a", _atom_entry("2026-11-21T08:00:00Z", "Premier jet, relu."))
+    again = poll(store, config, now=NOW + timedelta(hours=2), force=True)["a"]
+    assert again.updated == 1
+    [entry] = store.latest_entries(1)
+    assert entry.dated == datetime(2024, 11, 5, 10, tzinfo=UTC)
+    # ...but an earlier one is a correction.
+    feed_server.set("/a", _atom_entry("2024-11-04T10:00:00Z", "Premier jet, relu."))
+    poll(store, config, now=NOW + timedelta(hours=4), force=True)
+    [entry] = store.latest_entries(1)
+    assert entry.dated == datetime(2024, 11, 4, 10, tzinfo=UTC)
+
+
+def test_rss_1_items_are_filed_under_their_dc_date(
+    feed_server: FeedServer, make_config: Any, store: Store
+) -> None:
+    poll(store, make_config([{"name": "rdf", "url": feed_server.serve_file("rss10.rdf")}]))
+    assert sorted(e.dated for e in store.latest_entries(10)) == [
+        datetime(2012, 7, 13, 8, 24, tzinfo=UTC), datetime(2013, 12, 12, 20, 47, tzinfo=UTC)]
+
+
 def test_enclosures_thumbnail_and_language_are_kept(
     feed_server: FeedServer, make_config: Any, store: Store
 ) -> None:
