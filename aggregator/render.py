@@ -70,6 +70,11 @@ DIGEST_CACHE = ".digest-days"  # the digest feed's entries for the next render; 
 # Entries stamped up to this long before the last render may have been saved after
 # it: another worker's poll committed late, clocks of two machines apart.
 LATE_SAVES = timedelta(minutes=15)
+# An output folder last rendered longer ago than this is rendered in full, not from
+# the days entries left since (the store's entry_moves): those are forgotten after
+# twice as long, so that another worker's folder rendered a little later still finds
+# every one it needs.
+MOVES_KEPT = timedelta(days=7)
 # An incremental render keeps the entries of the days it looks at first, so each
 # is read once; past this many days (a first poll of old archives) it reads them
 # again rather than hold them all: memory stays that of one day at a time.
@@ -208,6 +213,8 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
     states = store.feed_states(count_entries=False)
     site = site_stamp(settings, feeds, states)
     last = None if full else previous_render(settings.output_dir, site)
+    if last is not None and last.rendered_at < now - MOVES_KEPT:
+        last = None
     if last is None:
         days = _all_days(store, day_entries)
         wanted = set(days)
@@ -234,6 +241,7 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
     # days hold now.
     write_digest_cache(settings.output_dir, state, digest)
     write_state(settings.output_dir, state)
+    store.forget_moves(now - 2 * MOVES_KEPT)
     return RenderReport(writer.written, writer.unchanged, len(days),
                         len(documents[0][1].items), rendered_days=len(wanted),
                         full=last is None)

@@ -425,6 +425,12 @@ class Store:
             return list(session.scalars(
                 select(EntryRow.dated).where(EntryRow.is_canonical.is_(True))))
 
+    def forget_moves(self, before: datetime) -> None:
+        """Drop the dates entries left before `before`, which no render needs any more
+        (see render.MOVES_KEPT)."""
+        with self._session.begin() as session:
+            session.execute(delete(EntryMoveRow).where(EntryMoveRow.moved_at < before))
+
     def changed_dates(self, since: datetime) -> list[datetime]:
         """The filing dates whose articles may have changed at or after `since`.
 

@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape
 import feedparser
 import jsonschema
 import pytest
+import sqlalchemy as sa
 from lxml import etree
 
 from aggregator import render as render_module
@@ -373,6 +374,32 @@ class Scenario:
 
 
 JUNE = datetime(2016, 6, 20, 8, 0, tzinfo=UTC)
+
+
+def test_a_folder_rendered_long_ago_renders_in_full_and_old_moves_are_forgotten(
+    feed_server: FeedServer, make_config: Any, tmp_path: Path
+) -> None:
+    carnet = {"c1": _post("c1", "Carnet numéro 1", JUNE, _text(1))}
+    scenario = Scenario(feed_server, make_config, tmp_path, carnet, {})
+    store = scenario.open()
+
+    def moves() -> int:
+        with store.engine.connect() as connection:
+            return int(connection.execute(sa.text("SELECT count(*) FROM entry_moves")).scalar_one())
+
+    try:
+        assert scenario.step(store).full
+        carnet["c1"] = _post("c1", "Carnet numéro 1", JUNE - timedelta(days=2), _text(1))
+        assert not scenario.step(store).full  # re-dated earlier: the day it left is noted
+        assert moves() == 1
+        scenario.hour += 24 * 8  # a week and a day without a render: moves may be gone
+        assert scenario.step(store).full
+        assert moves() == 1
+        scenario.hour += 24 * 6  # two weeks after the move, no render needs it
+        assert not scenario.step(store).full
+        assert moves() == 0
+    finally:
+        scenario.close()
 
 
 def test_incremental_renders_equal_full_renders_through_changes(
