@@ -19,7 +19,11 @@ from aggregator.config import FeedConfig, Settings
 from aggregator.models import Copy, Enclosure, FeedState, StoredEntry
 from aggregator.opml import write_opml
 
-DIGEST_DAYS = 30  # days the digest feed keeps
+DIGEST_DAYS = 30  # days the digest feed keeps, at most
+# ...and no day more once its entries reach this many characters (the newest day is
+# always there): a day of a thousand blogs is 360 KB, and 30 of them made an 11 MB
+# feed, more than feed readers fetch (our own fetch stops at 10 MB).
+DIGEST_CHARACTERS = 2_000_000
 JSON_FEED_EXTENSION = "https://jsonfeed.org/version/1.1#extensions"
 
 

@@ -42,6 +42,7 @@ from aggregator.digest import (
     stamp,
 )
 from aggregator.feeds import (
+    DIGEST_CHARACTERS,
     DIGEST_DAYS,
     DigestDay,
     DigestEntry,
@@ -309,7 +310,7 @@ def _render_days(
     digested: Mapping[date, DigestEntry],
 ) -> tuple[DayPage | None, list[DigestEntry]]:
     """Write the pages of the `wanted` days; return the latest day's page, for the
-    index, and the digest feed's newest DIGEST_DAYS days.
+    index, and the digest feed's newest days (DIGEST_DAYS, DIGEST_CHARACTERS).
 
     A day not wanted has not changed since the last render: its digest entry is
     taken from `digested` (that render's) when there, not built again.
@@ -317,11 +318,14 @@ def _render_days(
     months = _MonthLinks(days, settings.language)
     latest: DayPage | None = None
     digest: list[DigestEntry] = []
+    size = 0  # of the digest's entries so far
     for index, day in enumerate(days):
-        kept = None if day in wanted or index >= DIGEST_DAYS else digested.get(day)
+        in_digest = index < DIGEST_DAYS and size < DIGEST_CHARACTERS
+        kept = None if day in wanted or not in_digest else digested.get(day)
         if kept is not None:
             digest.append(kept)
-        if index and day not in wanted and (kept is not None or index >= DIGEST_DAYS):
+            size += len(kept.xml)
+        if index and day not in wanted and (kept is not None or not in_digest):
             continue  # nothing to build; the latest day's page always is, for the index
         entries = day_entries.get(day)
         if not entries:
@@ -335,9 +339,10 @@ def _render_days(
             writer.put(page.link.path, render_day_page(env, page, common, months.get(day)))
         if not index:
             latest = page
-        if index < DIGEST_DAYS and kept is None:
+        if in_digest and kept is None:
             changed = max(max(e.dated, e.changed) for e in entries)
             digest.append(_digest_day(env, page, changed, settings, common))
+            size += len(digest[-1].xml)
     return latest, digest
 
 

@@ -376,6 +376,41 @@ class Scenario:
 JUNE = datetime(2016, 6, 20, 8, 0, tzinfo=UTC)
 
 
+def test_the_digest_feed_keeps_its_newest_days_within_its_size(
+    feed_server: FeedServer, make_config: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    carnet = {f"c{n}": _post(f"c{n}", f"Carnet numéro {n}", JUNE + timedelta(days=n),
+                             _text(n)) for n in (1, 2, 3)}
+    scenario = Scenario(feed_server, make_config, tmp_path, carnet, {})
+    store = scenario.open()
+
+    def digest_days() -> list[str]:
+        parsed = feedparser.parse((tmp_path / "public" / "digest.xml").read_bytes())
+        return [entry.link.rsplit("/", 1)[-1] for entry in parsed.entries]
+
+    try:
+        scenario.step(store)
+        everything = digest_days()
+        assert everything[:3] == ["2016-06-23.html", "2016-06-22.html", "2016-06-21.html"]
+        root = tmp_path / "public"
+        state = render_module.read_state(root)
+        assert state is not None
+        sizes = sorted(len(entry.xml)
+                       for entry in render_module.read_digest_cache(root, state).values())
+        # Room for two days: the third newest goes, in the full and incremental renders.
+        monkeypatch.setattr(render_module, "DIGEST_CHARACTERS", sizes[-1] + sizes[-2])
+        carnet["c4"] = _post("c4", "Carnet numéro 4", JUNE + timedelta(days=4), _text(4))
+        scenario.step(store)
+        kept = digest_days()
+        assert 1 <= len(kept) < len(everything) and kept[0] == "2016-06-24.html"
+        monkeypatch.setattr(render_module, "DIGEST_CHARACTERS", 1)  # the newest day only
+        carnet["c5"] = _post("c5", "Carnet numéro 5", JUNE + timedelta(days=5), _text(5))
+        scenario.step(store)
+        assert digest_days() == ["2016-06-25.html"]
+    finally:
+        scenario.close()
+
+
 def test_a_folder_rendered_long_ago_renders_in_full_and_old_moves_are_forgotten(
     feed_server: FeedServer, make_config: Any, tmp_path: Path
 ) -> None:
