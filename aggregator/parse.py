@@ -95,6 +95,7 @@ def _hand_on_text(_element: str, data: Any) -> Any:
 # The strict parser's decode_entities (the mixin's) gives the text back as it is; it
 # runs on every element's text, just before the mapping.
 feedparser.mixin._FeedParserMixin.decode_entities = staticmethod(_hand_on_text)
+
 # feedparser joins the base URI of every element with its xml:base (most often the same
 # base again): a pure function of the two, and a sixth of the parse time uncached.
 feedparser.mixin.make_safe_absolute_uri = functools.lru_cache(maxsize=1024)(
