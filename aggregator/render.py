@@ -318,13 +318,12 @@ def _render_days(
     months = _MonthLinks(days, settings.language)
     latest: DayPage | None = None
     digest: list[DigestEntry] = []
-    size = 0  # of the digest's entries so far
     for index, day in enumerate(days):
-        in_digest = index < DIGEST_DAYS and size < DIGEST_CHARACTERS
+        in_digest = (index < DIGEST_DAYS
+                     and sum(len(entry.xml) for entry in digest) < DIGEST_CHARACTERS)
         kept = None if day in wanted or not in_digest else digested.get(day)
         if kept is not None:
             digest.append(kept)
-            size += len(kept.xml)
         if index and day not in wanted and (kept is not None or not in_digest):
             continue  # nothing to build; the latest day's page always is, for the index
         entries = day_entries.get(day)
@@ -342,7 +341,6 @@ def _render_days(
         if in_digest and kept is None:
             changed = max(max(e.dated, e.changed) for e in entries)
             digest.append(_digest_day(env, page, changed, settings, common))
-            size += len(digest[-1].xml)
     return latest, digest
 
 

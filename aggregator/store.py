@@ -880,16 +880,13 @@ def _redate(session: Session, row: EntryRow, entry: CleanEntry, now: datetime) -
 
     Some blogs re-date a post on every poll: it must not climb back to the top.
     """
-    if entry.published is None:
-        dated = _refiled_date(row, entry)
-        if dated == row.dated:
+    if entry.published is not None:
+        if row.published and entry.published >= row.published:
             return False
-        _file_under(session, row, dated, now)
-        return True
-    if row.published and entry.published >= row.published:
+        row.published = entry.published
+    elif _refiled_date(row, entry) == row.dated:
         return False
-    row.published = entry.published
-    _file_under(session, row, entry_date(entry.published, row.first_seen), now)
+    _file_under(session, row, _refiled_date(row, entry), now)
     return True
 
 
