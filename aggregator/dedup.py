@@ -218,6 +218,10 @@ def title_key(title: str) -> str:
 SHINGLE_WORDS = 5
 SKETCH_SIZE = 128  # hashes kept to verify a candidate (1 KB per entry)
 INDEX_KEYS = 16  # of them, the smallest ones indexed to find candidates
+# Entries filed under one index key at most: a full list marks a common key (a stock
+# phrase, a generic title), and every lookup stays bounded however large the table grows.
+POSTINGS_PER_KEY = 64
+MAX_CANDIDATES = 16  # stored entries fully compared with one new entry, at most
 LEAD_WORDS = 10
 LONG_TEXT = 30  # shingles; below this, a text is too short to decide alone
 CONTAINMENT = 0.7
@@ -238,33 +242,50 @@ def index_keys(found: Fingerprint) -> list[int]:
     return keys
 
 
-def candidate_ids(found: Fingerprint, postings: Mapping[int, Sequence[int]],
-                  keys: Sequence[int] | None = None) -> set[int]:
-    """The stored entries worth comparing with `found`, given who is filed under each key
-    (`keys`: index_keys(found), when the caller has them already).
+def rank_candidates(found: Fingerprint, postings: Mapping[int, Sequence[int]],
+                    keys: Sequence[int] | None = None, siblings: Set[int] = frozenset()
+                    ) -> list[int]:
+    """The stored entries worth comparing with `found`, most alike first, at most
+    MAX_CANDIDATES of them, given who is filed under each key (`keys`:
+    index_keys(found), when the caller has them already), `siblings` left out.
 
-    Those sharing its link, title or lead, or two of its sketch keys (its only one,
-    for a text of a single shingle). One shared key is most often a common phrase
-    ("sur linkedin à la rentrée"): following those would compare every new entry
-    with several unrelated ones. A copy (70% of the smaller text in the larger)
-    shares several of the smallest hashes with its original but for texts of very
-    unequal sizes, which the title and lead keys find.
+    Nominated: those sharing its link, title or lead, or two of its sketch keys (its
+    only one, for a text of a single shingle), through keys that are not common. A
+    full list (POSTINGS_PER_KEY entries) is a stock phrase or title shared by many
+    posts: it says little, so it may add to a nominee's score but never nominates.
+    Nominees are ranked by the keys they share, each weighing 1 / the length of its
+    list (a key shared by one entry weighs most); a shared link ranks first, since
+    it decides alone. docs/dedup.md says how the bound keeps copies reachable.
     """
     filed = [(key, ids) for key in dict.fromkeys(index_keys(found) if keys is None else keys)
              if (ids := postings.get(key))]
     if not filed:  # most new entries: nobody shares any of their keys
-        return set()
+        return []
     sketch_keys = set(found.sketch[:INDEX_KEYS])
-    chosen: set[int] = set()
+    nominated: set[int] = set()
     shared: Counter[int] = Counter()
     for key, ids in filed:
+        if len(ids) >= POSTINGS_PER_KEY:
+            continue
         if key in sketch_keys:
             shared.update(ids)
         else:
-            chosen.update(ids)
+            nominated.update(ids)
     needed = min(2, len(sketch_keys))
-    chosen.update(i for i, count in shared.items() if count >= needed)
-    return chosen
+    nominated.update(i for i, count in shared.items() if count >= needed)
+    # Entries of the new one's own document: a template's siblings would fill the bound.
+    nominated.difference_update(siblings)
+    if len(nominated) <= 1:
+        return list(nominated)
+    score = dict.fromkeys(nominated, 0.0)
+    for _, ids in filed:
+        for entry_id in nominated.intersection(ids):
+            score[entry_id] += 1 / len(ids)
+    linked = set(postings.get(hash64(f"link:{found.link}"), ())) if found.link else set()
+    # Equal scores: the entry stored last. A copy comes days after its original, while
+    # the entries sharing a phrase with it pile up over years.
+    ranked = sorted(nominated, key=lambda i: (i not in linked, -score[i], -i))
+    return ranked[:MAX_CANDIDATES]
 
 
 def pack_sketch(sketch: Sequence[int]) -> bytes:

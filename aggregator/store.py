@@ -37,12 +37,13 @@ from aggregator.db import (
     schema_revision,
 )
 from aggregator.dedup import (
-    candidate_ids,
+    POSTINGS_PER_KEY,
     fingerprint,
     index_keys,
     needs_shingles,
     pack_sketch,
     paragraphs,
+    rank_candidates,
     same_article,
     unpack_sketch,
 )
@@ -58,9 +59,6 @@ from aggregator.models import (
     StoredEntry,
 )
 
-# Entries filed under one index key at most: beyond, the key is a common phrase or a
-# generic title, and looking it up would cost more as the table grows.
-POSTINGS_PER_KEY = 64
 MAX_BOILERPLATE = 1000  # paragraph hashes remembered per feed
 # The table, not the class, for inserting keys: a plain executemany, without the
 # ORM's bulk path (a tenth of the time of storing a poll).
@@ -485,22 +483,25 @@ def _save_entries(session: Session, feed_id: int, entries: Sequence[CleanEntry],
     """
     if not entries:
         return SaveCounts()
-    document = {e.identity for e in entries} | set(unchanged)
-    existing = _stored_rows(session, feed_id, [e.identity for e in entries])
+    # Entries of one document are never copies of each other: their ids are left out.
+    document = _ids_by_identity(session, feed_id, sorted({e.identity for e in entries}
+                                                         | set(unchanged)))
+    existing = _stored_rows(session, [document[e.identity] for e in entries
+                                      if e.identity in document])
     fresh = [e for e in entries if e.identity not in existing]
     keys = {e.identity: index_keys(e.fingerprint) for e in fresh if e.fingerprint is not None}
     postings = _postings(session, keys.values())
-    worth = {e.identity: candidate_ids(e.fingerprint, postings, keys[e.identity])
+    siblings = set(document.values())
+    worth = {e.identity: rank_candidates(e.fingerprint, postings, keys[e.identity], siblings)
              for e in fresh if e.fingerprint is not None}
-    candidates = _candidates(session, set[int]().union(*worth.values()))
+    candidates = _candidates(session, {i for ids in worth.values() for i in ids})
     counts: Counter[str] = Counter()
     articles: set[int] = set()  # whose shown copy may change
     added: list[tuple[CleanEntry, _Candidate | None]] = []
     for entry in entries:
         row = existing.get(entry.identity)
         if row is None:
-            match = _find_copy(session, feed_id, entry, document,
-                               worth.get(entry.identity, set()), candidates)
+            match = _find_copy(session, entry, worth.get(entry.identity, ()), candidates)
             if match is not None and match.feed_id == feed_id:
                 # The feed re-issued a stored entry under a new id (http→https, a new
                 # platform): the stored one takes the new id, nothing is added.
@@ -527,14 +528,12 @@ def _save_entries(session: Session, feed_id: int, entries: Sequence[CleanEntry],
                       duplicates=counts["duplicates"], recognized=counts["recognized"])
 
 
-def _stored_rows(session: Session, feed_id: int, identities: Sequence[str]
-                 ) -> dict[str, EntryRow]:
-    """The feed's stored entries among `identities`, as ORM rows to update in place.
+def _stored_rows(session: Session, ids: Sequence[int]) -> dict[str, EntryRow]:
+    """Stored entries of the document, by identity, as ORM rows to update in place.
 
-    Their ids first, through the driver: new entries (all of a first poll's) need no
-    ORM query, which would also flush the group's pending changes one feed at a time.
+    Their ids come first, through the driver: new entries (all of a first poll's) need
+    no ORM query, which would also flush the group's pending changes one feed at a time.
     """
-    ids = list(_ids_by_identity(session, feed_id, identities).values())
     if not ids:
         return {}
     # Only what comparing needs: an unchanged entry (most of them) costs no text.
@@ -608,18 +607,15 @@ def _insert_keys(session: Session, keys: Sequence[tuple[int, int]]) -> None:
         connection.exec_driver_sql(f"INSERT INTO {table} (entry_id, key) VALUES (?, ?)", keys)
 
 
-def _find_copy(
-    session: Session, feed_id: int, entry: CleanEntry, document: set[str], ids: set[int],
-    candidates: dict[int, _Candidate],
-) -> _Candidate | None:
-    """The stored entry `entry` is a copy of, earliest first, among those of `ids`."""
+def _find_copy(session: Session, entry: CleanEntry, ids: Sequence[int],
+               candidates: dict[int, _Candidate]) -> _Candidate | None:
+    """The stored entry `entry` is a copy of, earliest first, among those of `ids` (at
+    most dedup.MAX_CANDIDATES: the bound on full comparisons)."""
     found = entry.fingerprint
     if found is None:
         return None
     for row in sorted((candidates[i] for i in ids if i in candidates),
                       key=lambda r: (r.dated, r.first_seen, r.id)):
-        if row.feed_id == feed_id and row.identity in document:
-            continue  # entries of one document are never copies of each other
         stored = row.fingerprint
         if needs_shingles(found, stored):
             stored = _with_shingles(session, row)

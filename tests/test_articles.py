@@ -12,9 +12,10 @@ import feedparser
 import pytest
 import sqlalchemy as sa
 
+from aggregator.dedup import POSTINGS_PER_KEY
 from aggregator.fetch import make_session
 from aggregator.render import render_site
-from aggregator.store import POSTINGS_PER_KEY, Store
+from aggregator.store import Store
 from aggregator.update import update_feeds
 from tests.conftest import DATA, FeedServer
 

@@ -16,11 +16,12 @@ from aggregator.dedup import (
     _WORD_OR_SEPARATOR_BYTES,
     FOLDED_PUNCTUATION,
     INDEX_KEYS,
+    MAX_CANDIDATES,
+    POSTINGS_PER_KEY,
     SKETCH_SIZE,
     _fold,
     _lower,
     _unaccent,
-    candidate_ids,
     canonical_link,
     distrust_shared_guids,
     entry_identity,
@@ -35,6 +36,7 @@ from aggregator.dedup import (
     pack_sketch,
     paragraph_hash,
     paragraphs,
+    rank_candidates,
     same_article,
     shingle_hashes,
     tail_hash,
@@ -619,11 +621,44 @@ def test_candidates_share_two_sketch_keys_or_a_link_title_or_lead() -> None:
         99: [9],  # not a key of `found`
         16: [10], 17: [10],  # beyond the INDEX_KEYS smallest hashes: never looked up
     }
-    assert candidate_ids(found, postings) == {2, 3, 5, 6, 8}
-    assert candidate_ids(found, {}) == set()
+    # The shared link first; then by weight: 2 shares three keys (1/3 + 1/2 + 1), 8
+    # and 6 a key with nobody else (equal: the one stored last first), 3 two keys
+    # (1/3 + 1/2).
+    assert rank_candidates(found, postings) == [5, 2, 8, 6, 3]
+    assert rank_candidates(found, postings, siblings={2, 6}) == [5, 8, 3]
+    assert rank_candidates(found, {}) == []
     # A text of a single shingle has one sketch key: sharing it is enough.
     single = Fingerprint(link=None, title="", size=1, sketch=(0,), lead=None)
-    assert candidate_ids(single, postings) == {1, 2, 3}
+    assert rank_candidates(single, postings) == [3, 2, 1]
+
+
+def test_a_full_list_confirms_but_never_nominates() -> None:
+    found = Fingerprint(link=None, title="revue de presse", size=40,
+                        sketch=tuple(range(40)), lead=None)
+    crowd = list(range(100, 100 + POSTINGS_PER_KEY))
+    postings = {hash64("title:revue de presse"): crowd,  # a generic title
+                0: crowd, 1: crowd,  # stock phrases: each list is full
+                2: [100, 7], 3: [7, 101]}
+    # 100 and 101 share two full keys and one rare key each: not nominated. 7 shares
+    # two rare keys and is nominated; the title's full list adds to nobody's rank.
+    assert rank_candidates(found, postings) == [7]
+
+
+def test_candidates_are_bounded_and_the_most_alike_come_first() -> None:
+    found = Fingerprint(link=None, title="", size=60, sketch=tuple(range(60)), lead=None)
+    rng = random.Random(18)
+    # 500 stored entries, each sharing two or three sketch keys (common phrases);
+    # entry 1 shares eight of them, as a copy does.
+    postings: dict[int, list[int]] = {}
+    for entry_id in range(2, 502):
+        for key in rng.sample(range(INDEX_KEYS), rng.randint(2, 3)):
+            postings.setdefault(key, []).append(entry_id)
+    for key in range(8):
+        postings[key].append(1)
+    postings = {key: ids[-(POSTINGS_PER_KEY - 1):] for key, ids in postings.items()}
+    ranked = rank_candidates(found, postings)
+    assert len(ranked) == MAX_CANDIDATES
+    assert ranked[0] == 1
 
 
 def _normalize_by_definition(text: str) -> str:
