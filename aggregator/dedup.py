@@ -8,8 +8,8 @@ import re
 import struct
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping, Sequence, Set
-from dataclasses import replace
+from collections.abc import Sequence, Set
+from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from aggregator.models import Fingerprint, ParsedEntry
@@ -242,31 +242,54 @@ def index_keys(found: Fingerprint) -> list[int]:
     return keys
 
 
-def rank_candidates(found: Fingerprint, postings: Mapping[int, Sequence[int]],
-                    keys: Sequence[int] | None = None, siblings: Set[int] = frozenset()
-                    ) -> list[int]:
+@dataclass
+class Postings:
+    """The stored entries filed under some index keys: each rare key's list, and the
+    keys whose list is full (POSTINGS_PER_KEY entries: a stock phrase or a generic
+    title shared by many posts), whose entries are not even read."""
+
+    lists: dict[int, list[int]] = field(default_factory=dict)
+    common: set[int] = field(default_factory=set)
+
+    def file(self, entry_id: int, keys: Sequence[int]) -> list[int]:
+        """File an entry under `keys` but the common ones; the keys it was filed under.
+
+        The cap keeps every lookup bounded however large the table grows.
+        """
+        filed = []
+        for key in dict.fromkeys(keys):
+            if key in self.common:
+                continue
+            ids = self.lists.setdefault(key, [])
+            ids.append(entry_id)
+            filed.append(key)
+            if len(ids) >= POSTINGS_PER_KEY:
+                self.common.add(key)
+                del self.lists[key]
+        return filed
+
+
+def rank_candidates(found: Fingerprint, postings: Postings, keys: Sequence[int] | None = None,
+                    siblings: Set[int] = frozenset()) -> list[int]:
     """The stored entries worth comparing with `found`, most alike first, at most
-    MAX_CANDIDATES of them, given who is filed under each key (`keys`:
-    index_keys(found), when the caller has them already), `siblings` left out.
+    MAX_CANDIDATES of them (`keys`: index_keys(found), when the caller has them
+    already), `siblings` left out.
 
     Nominated: those sharing its link, title or lead, or two of its sketch keys (its
-    only one, for a text of a single shingle), through keys that are not common. A
-    full list (POSTINGS_PER_KEY entries) is a stock phrase or title shared by many
-    posts: it says little, so it may add to a nominee's score but never nominates.
-    Nominees are ranked by the keys they share, each weighing 1 / the length of its
-    list (a key shared by one entry weighs most); a shared link ranks first, since
-    it decides alone. docs/dedup.md says how the bound keeps copies reachable.
+    only one, for a text of a single shingle), through keys that are not common: a
+    common key says little, and nominates nobody. Nominees are ranked by the keys
+    they share, each weighing 1 / the length of its list (a key shared by one entry
+    weighs most); a shared link ranks first, since it decides alone.
+    docs/dedup.md says how the bound keeps copies reachable.
     """
     filed = [(key, ids) for key in dict.fromkeys(index_keys(found) if keys is None else keys)
-             if (ids := postings.get(key))]
+             if (ids := postings.lists.get(key))]
     if not filed:  # most new entries: nobody shares any of their keys
         return []
     sketch_keys = set(found.sketch[:INDEX_KEYS])
     nominated: set[int] = set()
     shared: Counter[int] = Counter()
     for key, ids in filed:
-        if len(ids) >= POSTINGS_PER_KEY:
-            continue
         if key in sketch_keys:
             shared.update(ids)
         else:
@@ -281,7 +304,7 @@ def rank_candidates(found: Fingerprint, postings: Mapping[int, Sequence[int]],
     for _, ids in filed:
         for entry_id in nominated.intersection(ids):
             score[entry_id] += 1 / len(ids)
-    linked = set(postings.get(hash64(f"link:{found.link}"), ())) if found.link else set()
+    linked = set(postings.lists.get(hash64(f"link:{found.link}"), ())) if found.link else set()
     # Equal scores: the entry stored last. A copy comes days after its original, while
     # the entries sharing a phrase with it pile up over years.
     ranked = sorted(nominated, key=lambda i: (i not in linked, -score[i], -i))

@@ -38,6 +38,7 @@ from aggregator.db import (
 )
 from aggregator.dedup import (
     POSTINGS_PER_KEY,
+    Postings,
     fingerprint,
     index_keys,
     needs_shingles,
@@ -559,7 +560,7 @@ _SAVED_COLUMNS = (
 
 def _insert_added(session: Session, feed_id: int,
                   added: Sequence[tuple[CleanEntry, _Candidate | None]],
-                  postings: dict[int, list[int]], keys: Mapping[str, Sequence[int]],
+                  postings: Postings, keys: Mapping[str, Sequence[int]],
                   now: datetime) -> None:
     """Insert new entries with their article and index keys: three statements in all.
 
@@ -635,20 +636,29 @@ def _with_shingles(session: Session, row: _Candidate) -> Fingerprint:
     return replace(row.fingerprint, shingles=whole.shingles)
 
 
-def _postings(session: Session, entry_keys: Iterable[Sequence[int]]) -> dict[int, list[int]]:
-    """For every index key of some entries (their index_keys), the stored entries filed
-    under it."""
-    keys = {key for some in entry_keys for key in some}
-    postings: dict[int, list[int]] = {}
+def _postings(session: Session, entry_keys: Iterable[Sequence[int]]) -> Postings:
+    """Who is filed under every index key of some entries (their index_keys).
+
+    Lists are counted first, in the database: the entries of full lists (common
+    keys, most of those of templated text) are never read.
+    """
+    keys = sorted({key for some in entry_keys for key in some})
+    counted = f"SELECT key, count(*) FROM {ENTRY_KEYS.name} WHERE key"
+    lengths: dict[int, int] = {key: length for key, length
+                               in _rows_among(session, counted, keys, "bigint", " GROUP BY key")}
+    postings = Postings(common={key for key, length in lengths.items()
+                                if length >= POSTINGS_PER_KEY})
+    rare = sorted(key for key, length in lengths.items() if length < POSTINGS_PER_KEY)
     query = f"SELECT key, entry_id FROM {ENTRY_KEYS.name} WHERE key"
-    for key, entry_id in _rows_among(session, query, sorted(keys), "bigint"):
-        postings.setdefault(key, []).append(entry_id)
+    for key, entry_id in _rows_among(session, query, rare, "bigint"):
+        postings.lists.setdefault(key, []).append(entry_id)
     return postings
 
 
 def _rows_among(session: Session, query: str, values: Sequence[int | str],
-                sql_type: str) -> Iterator[Sequence[Any]]:
-    """The rows of `query`, which ends in "WHERE <column>", for the column among `values`.
+                sql_type: str, suffix: str = "") -> Iterator[Sequence[Any]]:
+    """The rows of `query`, which ends in "WHERE <column>", for the column among `values`
+    (`suffix`, such as a GROUP BY, follows the condition).
 
     Through the driver's own cursor, 500 values a statement: a first poll runs two
     such lookups per feed, hundreds of values and rows each, and SQLAlchemy would
@@ -661,9 +671,10 @@ def _rows_among(session: Session, query: str, values: Sequence[int | str],
     try:
         for chunk in _chunks(values, 500):
             if postgres:
-                cursor.execute(f"{query} = ANY(%s::{sql_type}[])", (list(chunk),))
+                cursor.execute(f"{query} = ANY(%s::{sql_type}[]){suffix}", (list(chunk),))
             else:
-                cursor.execute(f"{query} IN ({','.join('?' * len(chunk))})", tuple(chunk))
+                cursor.execute(f"{query} IN ({','.join('?' * len(chunk))}){suffix}",
+                               tuple(chunk))
             yield from cursor.fetchall()
     finally:
         cursor.close()
@@ -699,20 +710,10 @@ def _candidates(session: Session, ids: set[int]) -> dict[int, _Candidate]:
     }
 
 
-def _key_rows(entry_id: int, keys: Sequence[int],
-              postings: dict[int, list[int]]) -> list[tuple[int, int]]:
-    """The rows filing an entry under its index keys, but under keys already full
-    (common phrases).
-
-    The cap keeps every lookup bounded however large the table grows.
-    """
-    rows = []
-    for key in dict.fromkeys(keys):
-        posting = postings.setdefault(key, [])
-        if len(posting) < POSTINGS_PER_KEY:
-            posting.append(entry_id)
-            rows.append((entry_id, key))
-    return rows
+def _key_rows(entry_id: int, keys: Sequence[int], postings: Postings
+              ) -> list[tuple[int, int]]:
+    """The rows filing an entry under its index keys, but under common ones."""
+    return [(entry_id, key) for key in postings.file(entry_id, keys)]
 
 
 def _elect_canonicals(session: Session, article_ids: Collection[int],
@@ -843,7 +844,7 @@ def _update_row(session: Session, row: EntryRow, entry: CleanEntry, now: datetim
     if entry.fingerprint is not None:
         _set_fingerprint(row, entry.fingerprint)
         session.execute(delete(EntryKeyRow).where(EntryKeyRow.entry_id == row.id))
-        _insert_keys(session, _key_rows(row.id, index_keys(entry.fingerprint), {}))
+        _insert_keys(session, _key_rows(row.id, index_keys(entry.fingerprint), Postings()))
 
 
 def _set_media(row: EntryRow, entry: CleanEntry) -> None:

@@ -19,6 +19,7 @@ from aggregator.dedup import (
     MAX_CANDIDATES,
     POSTINGS_PER_KEY,
     SKETCH_SIZE,
+    Postings,
     _fold,
     _lower,
     _unaccent,
@@ -613,35 +614,43 @@ def test_index_keys_are_the_smallest_hashes_link_title_and_lead() -> None:
 def test_candidates_share_two_sketch_keys_or_a_link_title_or_lead() -> None:
     found = Fingerprint(link="blog.example/a", title="bonne annee", size=20,
                         sketch=tuple(range(20)), lead=-7)
-    postings = {
+    postings = Postings({
         0: [1, 2, 3],  # 1 shares only this key with `found`: a phrase, not a copy
         1: [2, 3], 2: [2],  # 2 and 3 share two keys
         hash64("link:blog.example/a"): [5], hash64("title:bonne annee"): [6],
         -7: [8],  # the lead
         99: [9],  # not a key of `found`
         16: [10], 17: [10],  # beyond the INDEX_KEYS smallest hashes: never looked up
-    }
+    })
     # The shared link first; then by weight: 2 shares three keys (1/3 + 1/2 + 1), 8
     # and 6 a key with nobody else (equal: the one stored last first), 3 two keys
     # (1/3 + 1/2).
     assert rank_candidates(found, postings) == [5, 2, 8, 6, 3]
     assert rank_candidates(found, postings, siblings={2, 6}) == [5, 8, 3]
-    assert rank_candidates(found, {}) == []
+    assert rank_candidates(found, Postings()) == []
     # A text of a single shingle has one sketch key: sharing it is enough.
     single = Fingerprint(link=None, title="", size=1, sketch=(0,), lead=None)
     assert rank_candidates(single, postings) == [3, 2, 1]
 
 
-def test_a_full_list_confirms_but_never_nominates() -> None:
+def test_a_common_key_nominates_nobody() -> None:
     found = Fingerprint(link=None, title="revue de presse", size=40,
                         sketch=tuple(range(40)), lead=None)
-    crowd = list(range(100, 100 + POSTINGS_PER_KEY))
-    postings = {hash64("title:revue de presse"): crowd,  # a generic title
-                0: crowd, 1: crowd,  # stock phrases: each list is full
-                2: [100, 7], 3: [7, 101]}
-    # 100 and 101 share two full keys and one rare key each: not nominated. 7 shares
-    # two rare keys and is nominated; the title's full list adds to nobody's rank.
+    # A generic title and two stock phrases are common; 100 and 101 share them and one
+    # rare key each: not nominated. 7 shares two rare keys.
+    postings = Postings({2: [100, 7], 3: [7, 101]},
+                        common={hash64("title:revue de presse"), 0, 1})
     assert rank_candidates(found, postings) == [7]
+
+
+def test_a_list_is_common_once_full() -> None:
+    postings = Postings()
+    for entry_id in range(POSTINGS_PER_KEY - 1):
+        assert postings.file(entry_id, [1, 2, 2]) == [1, 2]
+    assert postings.file(99, [1, 3]) == [1, 3]  # the last place: 1 is now full
+    assert postings.file(100, [1, 3]) == [3]
+    assert postings.common == {1} and 1 not in postings.lists
+    assert postings.lists[3] == [99, 100]
 
 
 def test_candidates_are_bounded_and_the_most_alike_come_first() -> None:
@@ -649,14 +658,14 @@ def test_candidates_are_bounded_and_the_most_alike_come_first() -> None:
     rng = random.Random(18)
     # 500 stored entries, each sharing two or three sketch keys (common phrases);
     # entry 1 shares eight of them, as a copy does.
-    postings: dict[int, list[int]] = {}
+    lists: dict[int, list[int]] = {}
     for entry_id in range(2, 502):
         for key in rng.sample(range(INDEX_KEYS), rng.randint(2, 3)):
-            postings.setdefault(key, []).append(entry_id)
-    for key in range(8):
-        postings[key].append(1)
-    postings = {key: ids[-(POSTINGS_PER_KEY - 1):] for key, ids in postings.items()}
-    ranked = rank_candidates(found, postings)
+            lists.setdefault(key, []).append(entry_id)
+    # Every list as crowded as it can be without being full.
+    ranked = rank_candidates(found, Postings({
+        key: ids[-(POSTINGS_PER_KEY - 2):] + ([1] if key < 8 else [])
+        for key, ids in lists.items()}))
     assert len(ranked) == MAX_CANDIDATES
     assert ranked[0] == 1
 

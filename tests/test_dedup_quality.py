@@ -22,6 +22,7 @@ from aggregator.dedup import (
     INDEX_KEYS,
     MAX_CANDIDATES,
     POSTINGS_PER_KEY,
+    Postings,
     find_boilerplate,
     fingerprint,
     hash64,
@@ -195,7 +196,7 @@ def test_every_duplicate_is_found_through_the_bounded_search(
 OLD = 10_000
 
 
-def crowded_postings(new: Fingerprint, old: Fingerprint) -> dict[int, list[int]]:
+def crowded_postings(new: Fingerprint, old: Fingerprint) -> Postings:
     """Index lists where `old` and 600 other entries are filed under `new`'s keys."""
     rng = random.Random(18)
     sketch_keys = list(dict.fromkeys(new.sketch[:INDEX_KEYS]))
@@ -211,5 +212,5 @@ def crowded_postings(new: Fingerprint, old: Fingerprint) -> dict[int, list[int]]
     for key in index_keys(old):
         postings.setdefault(key, []).append(OLD)
     # Keep each list one short of full, the old entry in it: longer, it would be common.
-    return {key: [*[i for i in ids if i != OLD][:POSTINGS_PER_KEY - 2], *(
-        [OLD] if OLD in ids else [])] for key, ids in postings.items()}
+    return Postings({key: [*[i for i in ids if i != OLD][:POSTINGS_PER_KEY - 2], *(
+        [OLD] if OLD in ids else [])] for key, ids in postings.items()})
