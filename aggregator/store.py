@@ -844,7 +844,9 @@ def _update_row(session: Session, row: EntryRow, entry: CleanEntry, now: datetim
     if entry.fingerprint is not None:
         _set_fingerprint(row, entry.fingerprint)
         session.execute(delete(EntryKeyRow).where(EntryKeyRow.entry_id == row.id))
-        _insert_keys(session, _key_rows(row.id, index_keys(entry.fingerprint), Postings()))
+        keys = index_keys(entry.fingerprint)
+        # Filed anew as a new entry is, under its keys that are not common.
+        _insert_keys(session, _key_rows(row.id, keys, _postings(session, [keys])))
 
 
 def _set_media(row: EntryRow, entry: CleanEntry) -> None:

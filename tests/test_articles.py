@@ -230,11 +230,21 @@ def test_common_keys_stop_growing_past_the_cap(
              for n in range(POSTINGS_PER_KEY + 20)]
     config = make_config([{"name": "R", "url": feed_server.set("/r", rss(items, "R"))}])
     assert poll(store, config)["R"].new == POSTINGS_PER_KEY + 20
+    assert longest_list(store) == POSTINGS_PER_KEY
+    # Edited, every entry is filed anew: still not under the title, now common.
+    for item in items:
+        item["html"] += "<p>Mise à jour : un lien corrigé.</p>"
+    feed_server.set("/r", rss(items, "R"))
+    assert poll(store, config, force=True)["R"].updated == POSTINGS_PER_KEY + 20
+    assert longest_list(store) == POSTINGS_PER_KEY
+
+
+def longest_list(store: Store) -> int:
+    """The most entries filed under one index key."""
     with store.engine.connect() as connection:
-        largest = connection.execute(sa.text(
+        return int(connection.execute(sa.text(
             "SELECT max(n) FROM (SELECT count(*) AS n FROM entry_keys GROUP BY key) AS p"
-        )).scalar()
-    assert largest == POSTINGS_PER_KEY
+        )).scalar_one())
 
 
 def test_copies_within_one_group_of_polls_are_recognized_and_a_group_is_all_or_none(
