@@ -1,26 +1,48 @@
-"""The synthetic corpus of benchmarks/bench.py: French community-management blogs.
+"""The synthetic corpus of benchmarks/bench.py: French community-management feeds, in two styles.
 
-Everything is derived from (SEED, feed, post) through its own seeded generator, so
-any post can be rebuilt alone (a cross-posted copy rebuilds its source, generation 2
-adds one post, the render database reuses the same text) and every run serves the
-same bytes.
+prose      blogs whose sentences are composed word by word from a vocabulary, so that a
+           five-word run of text rarely recurs in another post (about a tenth of a
+           post's runs do: common phrases); one feed in ten is a relay blog re-publishing
+           others' posts with a credit footer.
+templated  what real feeds also carry: text written from templates. By feed (index %
+           10): job ads ("Community manager H/F – CDI – Lyon", stock paragraphs on the
+           missions, the profile, the perks), weekly press reviews ("Revue de presse de
+           la semaine #N", one template around linked items), agency blogs in a house
+           style (stock intro and outro, calls to action, sentences from a bank every
+           marketing blog shares), SEO pieces ("Les 7 meilleurs outils pour …"), press
+           releases; about half of a post's five-word runs recur in other posts, each
+           post shares some with hundreds of others, yet two distinct posts share well
+           under half their text. Copies a correct dedup must merge: the relay blogs, as
+           in prose, and press releases re-published by another feed with light edits (its
+           own intro line, a sentence dropped and one reworded, a title prefix, its own
+           link).
+
+Everything is derived from (SEED, style, feed, post) through its own seeded generator,
+so any post can be rebuilt alone (a cross-posted copy rebuilds its source, generation 2
+adds one post, the render database reuses the same text) and every run serves the same
+bytes. `overlap` measures how much the posts of a corpus share; `expected_copies` is
+how many copies a correct dedup finds.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 import re
+import unicodedata
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from html import escape
+from html import escape, unescape
 from itertools import accumulate
 
 SEED = "cm-bench-1"
 # Bump when the generated text changes, so cached databases are rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
+STYLES = ("prose", "templated")
 ENTRIES = 20
 # The newest post of generation 1 is at most this old; generation 2 posts after it.
 CORPUS_END = datetime(2026, 11, 2, 18, 0, tzinfo=UTC)
@@ -217,6 +239,7 @@ class Blog:
     interval: timedelta  # mean time between posts
     newest: datetime  # its newest post of generation 1
     tags: tuple[str, ...]
+    kind: str = "prose"  # in the templated style, what it publishes (see KINDS)
 
 
 def _rng(*key: object) -> random.Random:
@@ -230,8 +253,19 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower().translate(table)).strip("-")[:80]
 
 
-def blog(index: int) -> Blog:
-    """The traits of feed `index`."""
+def blog(index: int, style: str = "prose") -> Blog:
+    """The traits of feed `index`: a templated feed has a kind and a title to match."""
+    traits = _prose_blog(index)
+    if style == "prose":
+        return traits
+    kind = KINDS[index % len(KINDS)]
+    if kind == "relay":  # a hub re-posting others' posts keeps a blog's name
+        return replace(traits, kind=kind)
+    title = _Templater(_rng(style, "blog", index)).fill(TEMPLATED_BLOG_TITLES[kind])
+    return replace(traits, title=title, host=f"{slugify(title)}-{index}.example", kind=kind)
+
+
+def _prose_blog(index: int) -> Blog:
     rng = _rng("blog", index)
     title = f"{rng.choice(BLOG_PREFIXES)} {rng.choice(BLOG_THEMES)}"
     if rng.random() < 0.5:
@@ -256,8 +290,13 @@ class _Writer:
 
     def fill(self, template: str) -> str:
         """`template` with each {slot} drawn afresh."""
+        slots = self.slots()
+        return re.sub(r"\{(\w+)\}", lambda m: slots[m.group(1)](), template)
+
+    def slots(self) -> dict[str, Callable[[], str]]:
+        """What each {slot} of a template draws (building it draws nothing)."""
         rng = self.rng
-        slots: dict[str, Callable[[], str]] = {
+        return {
             "n": lambda: str(rng.randint(2, 95)), "year": lambda: str(rng.randint(2019, 2026)),
             "month": lambda: rng.choice(MONTHS), "city": lambda: rng.choice(CITIES),
             "company": lambda: rng.choice(COMPANIES), "event": lambda: rng.choice(EVENTS),
@@ -267,7 +306,6 @@ class _Writer:
             "role": lambda: rng.choice(ROLES),
             "person": lambda: f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
         }
-        return re.sub(r"\{(\w+)\}", lambda m: slots[m.group(1)](), template)
 
     def _maybe(self, words: list[str], chance: float) -> str:
         return self.rng.choice(words) if self.rng.random() < chance else ""
@@ -384,17 +422,39 @@ def make_post(b: Blog, number: int, published: datetime | None = None,
     )
 
 
-def relay_of(index: int, count: int, number: int) -> tuple[int, int] | None:
+def relay_of(index: int, count: int, number: int,
+             style: str = "prose") -> tuple[int, int] | None:
     """For a relay blog's post, the (feed, post) it re-publishes, else None.
 
     Relay blogs (hubs that re-post with permission) copy recent posts of other feeds,
     with a credit footer and their own link and title: dedup must find them by text.
+    In the templated style they copy no press republisher, whose posts may be copies.
     """
     if count < RELAY_EVERY or not is_relay(index) or number < 0 or number % 5 != 1:
         return None
     rng = _rng("relay", index, number)
-    source = rng.choice([i for i in range(count) if not is_relay(i)])
+    source = rng.choice([i for i in range(count) if not is_relay(i)
+                         and (style == "prose" or KINDS[i % len(KINDS)] != "republisher")])
     return source, rng.randint(0, 8)
+
+
+def source_of(index: int, count: int, number: int, style: str) -> tuple[int, int] | None:
+    """The (feed, post) that post `number` of feed `index` is a copy of, else None."""
+    return relay_of(index, count, number, style) or (
+        republished_of(index, count, number) if style == "templated" else None)
+
+
+def expected_copies(count: int, generation: int, style: str) -> int:
+    """How many entries a correct dedup files as copies when polling a generation.
+
+    Generation 1: every copy (relayed or republished post) of the corpus; generation
+    2: the copies among the posts it adds (none: a new post is an original).
+    """
+    if generation == 1:
+        return sum(source_of(i, count, n, style) is not None
+                   for i in range(count) for n in range(ENTRIES))
+    return sum(source_of(i, count, NEW_POST, style) is not None
+               for i in range(count) if changed_in_generation_2(i))
 
 
 def is_relay(index: int) -> bool:
@@ -402,23 +462,34 @@ def is_relay(index: int) -> bool:
     return index % RELAY_EVERY == RELAY_OFFSET
 
 
-def feed_posts(index: int, count: int, generation: int) -> list[Post]:
+def feed_posts(index: int, count: int, generation: int, style: str = "prose") -> list[Post]:
     """The posts of feed `index` (of `count`) in a generation's document, newest first."""
-    b = blog(index)
     numbers = list(range(ENTRIES))
     if generation == 2 and changed_in_generation_2(index):
         numbers = [NEW_POST, *numbers[:-1]]  # the oldest post falls off the end
-    posts = []
-    for number in numbers:
-        relayed = relay_of(index, count, number)
-        posts.append(copy_post(b, number, *relayed) if relayed else make_post(b, number))
-    return posts
+    return [corpus_post(index, count, number, style) for number in numbers]
 
 
-def copy_post(b: Blog, number: int, source_feed: int, source_number: int) -> Post:
+def corpus_post(index: int, count: int, number: int, style: str = "prose") -> Post:
+    """Post `number` of feed `index` as its feed serves it: an original or a copy."""
+    b = blog(index, style)
+    relayed = relay_of(index, count, number, style)
+    if relayed:
+        return copy_post(b, number, *relayed, style=style)
+    if style == "prose":
+        return make_post(b, number)
+    republished = republished_of(index, count, number)
+    if republished:
+        return republish_post(b, number, *republished)
+    return make_templated_post(b, number)
+
+
+def copy_post(b: Blog, number: int, source_feed: int, source_number: int,
+              style: str = "prose") -> Post:
     """A relay blog's copy of another blog's post: same text, its own title, link and date."""
-    source_blog = blog(source_feed)
-    source = make_post(source_blog, source_number)
+    source_blog = blog(source_feed, style)
+    source = (make_post(source_blog, source_number) if style == "prose"
+              else make_templated_post(source_blog, source_number))
     published = source.published + timedelta(hours=5)
     credit = (f'<p>Cet article a été initialement publié sur <a href="{source.link}">'
               f"{escape(source_blog.title)}</a>. Republié avec l’autorisation de "
@@ -437,10 +508,13 @@ def changed_in_generation_2(index: int) -> bool:
     return index % CHANGED_EVERY == CHANGED_OFFSET
 
 
-def render_feed(index: int, count: int, generation: int = 1) -> bytes:
+def render_feed(index: int, count: int, generation: int = 1, style: str = "prose") -> bytes:
     """Feed `index` as RSS 2.0 (content:encoded) or Atom (content type="html")."""
-    b = blog(index)
-    posts = feed_posts(index, count, generation)
+    return render_posts(blog(index, style), feed_posts(index, count, generation, style))
+
+
+def render_posts(b: Blog, posts: list[Post]) -> bytes:
+    """A feed document of blog `b` holding `posts`."""
     return (_atom(b, posts) if b.atom else _rss(b, posts)).encode("utf-8")
 
 
@@ -490,6 +564,731 @@ def _atom(b: Blog, posts: list[Post]) -> str:
         f'<link rel="self" type="application/atom+xml" href="https://{b.host}/atom.xml"/>\n'
         '<generator uri="https://gohugo.io/">Hugo</generator>\n'
         + "".join(entries) + "</feed>\n")
+
+
+# --- the templated style --------------------------------------------------------------
+# Real feeds also carry text written from templates: job ads, weekly press reviews,
+# agency blogs in a house style, SEO pieces, press releases. There a five-word run of
+# text recurs in hundreds of other posts: each post below is composed from banks of
+# recurring sentences (with a few slots that vary) around some sentences of its own,
+# so that distinct posts still share well under half their text.
+
+# What feed `index` publishes, by index % 10 (3 is the relay blog, as in prose).
+KINDS = ("press", "job", "revue", "relay", "agency", "republisher", "job", "seo", "press",
+         "agency")
+REPUBLISH_EVERY = 4  # of a republisher's posts, those numbered 2, 6, 10, ... are releases
+REPUBLISH_OFFSET = 2
+TEMPLATED_BLOG_TITLES = {
+    "press": "Le fil des communiqués {company}", "job": "Les offres d’emploi com & social media",
+    "revue": "La veille hebdo de {person}", "agency": "Le blog de l’agence {company}",
+    "republisher": "L’actu des agences et des annonceurs", "seo": "{company} Academy",
+}
+
+PLATFORM_NAMES = ["Instagram", "LinkedIn", "TikTok", "Facebook", "YouTube", "Pinterest",
+                  "X", "Threads", "Snapchat", "Twitch"]
+TOOLS = ["Hootsuite", "Buffer", "Agorapulse", "Swello", "Later", "Metricool", "Canva",
+         "Iconosquare", "Sprout Social", "Planable", "Sendible", "Mention", "Talkwalker",
+         "Brand24", "Digimind", "Notion", "Trello", "Brevo", "Mailchimp", "CapCut",
+         "Meta Business Suite", "Later", "Sociallymap", "Visibrain"]
+FIRM_SUFFIXES = ["", " Groupe", " France", " Labs", " & Associés"]
+FIRM_KINDS = ["agence de communication", "start-up de la foodtech", "marque de cosmétiques bio",
+              "réseau de franchises", "éditeur de logiciels", "enseigne de prêt-à-porter",
+              "club sportif professionnel", "groupe de presse régional", "mutuelle",
+              "association nationale", "plateforme de e-commerce", "cabinet de conseil"]
+JOB_ROLES = ["Community manager", "Social media manager", "Chargé de communication digitale",
+             "Content manager", "Brand content manager", "Social media ads manager",
+             "Modérateur de communauté", "Chef de projet social media", "Responsable influence",
+             "Rédacteur web et réseaux sociaux", "Community manager senior",
+             "Alternant community manager"]
+CONTRACTS = {"CDI": "CDI", "CDD 6 mois": "CDD de 6 mois", "CDD 12 mois": "CDD de 12 mois",
+             "Alternance": "alternance", "Stage 6 mois": "stage de 6 mois",
+             "Freelance": "freelance"}  # as a title and as a sentence say it
+TOOL_ADJECTIVES = ["complet", "puissant", "intuitif", "polyvalent", "abordable", "français",
+                   "collaboratif", "léger", "incontournable", "récent"]
+MANAGERS = ["la directrice de la communication", "au responsable marketing",
+            "à la cheffe de projet digital", "au directeur général", "à la responsable de l’agence"]
+
+JOB_INTROS = [
+    "{firm}, {firmkind} basée à {jobcity}, recrute un(e) {job} en {contract} pour renforcer "
+    "son équipe communication.",
+    "Pour accompagner sa croissance, {firm}, {firmkind} implantée à {jobcity}, recherche son "
+    "ou sa futur(e) {job} en {contract}.",
+    "Vous avez envie de rejoindre une équipe dynamique et de donner de la voix à une marque "
+    "engagée ? {firm} recrute un(e) {job} en {contract} à {jobcity}.",
+]
+JOB_COMPANY = [
+    "Créée en {year}, l’entreprise compte aujourd’hui {n} collaborateurs répartis entre "
+    "{jobcity} et {city}.",
+    "Notre mission : rendre la communication digitale accessible à toutes les entreprises, "
+    "quelle que soit leur taille.",
+    "Nous accompagnons plus de {n} clients en France et à l’international dans leur "
+    "stratégie de présence en ligne.",
+    "Depuis sa création, la société connaît une croissance de plus de {n} % par an.",
+    "Nos valeurs : la bienveillance, l’exigence et le goût du travail bien fait.",
+    "L’équipe est jeune, passionnée et toujours prête à relever de nouveaux défis.",
+]
+JOB_MISSIONS = [
+    "Définir et mettre en œuvre la stratégie social media de la marque sur {platforms}",
+    "Élaborer le calendrier éditorial et planifier les publications de la semaine",
+    "Créer des contenus engageants : visuels, vidéos courtes, stories et carrousels",
+    "Animer et fédérer la communauté au quotidien, modérer les commentaires",
+    "Assurer une veille concurrentielle et identifier les nouvelles tendances",
+    "Suivre et analyser les performances et présenter un reporting mensuel",
+    "Piloter les campagnes sponsorisées sur {platforms} avec un budget de {n} k€ par an",
+    "Identifier les influenceurs et gérer les partenariats avec les créateurs de contenu",
+    "Participer à l’organisation des événements et les couvrir en direct sur {platform}",
+    "Rédiger des articles pour le blog et la newsletter mensuelle",
+    "Gérer la relation avec les agences et les prestataires externes",
+    "Répondre aux messages privés et faire remonter les demandes au service client",
+    "Mettre en place les outils de gestion et d’écoute sociale, dont {tool}",
+    "Proposer des actions innovantes pour développer la notoriété de la marque",
+    "Former les équipes internes aux bonnes pratiques des réseaux sociaux",
+    "Gérer les situations de crise et rédiger les réponses sensibles avec la direction",
+]
+JOB_PROFILE = [
+    "Issu(e) d’une formation de niveau Bac+{n} en communication, marketing digital ou "
+    "équivalent, vous justifiez d’une première expérience réussie sur un poste similaire.",
+    "Vous maîtrisez parfaitement les réseaux sociaux, leurs codes et leurs outils "
+    "(Meta Business Suite, {tool}, Canva, Adobe Premiere).",
+    "Doté(e) d’excellentes qualités rédactionnelles et d’une orthographe irréprochable, "
+    "vous êtes créatif(ve), curieux(se) et force de proposition.",
+    "Votre sens de l’organisation et votre réactivité seront des atouts indispensables "
+    "pour réussir dans ce poste.",
+    "Vous êtes à l’aise avec les chiffres et savez tirer des enseignements de vos "
+    "statistiques.",
+    "La maîtrise de l’anglais est un plus, tout comme des notions de graphisme et de "
+    "montage vidéo.",
+    "Vous aimez le travail en équipe et savez faire preuve de diplomatie face aux "
+    "commentaires négatifs.",
+    "Une première expérience en agence ou chez l’annonceur serait appréciée.",
+]
+JOB_PERKS = [
+    "Tickets restaurant d’une valeur de {n} € par jour", "Mutuelle prise en charge à 100 %",
+    "Télétravail jusqu’à {days} jours par semaine", "Prime annuelle sur objectifs",
+    "Remboursement de 50 % du titre de transport", "Locaux lumineux au cœur de {jobcity}",
+    "Budget formation de {n}00 € par an", "Horaires flexibles et semaine de quatre jours",
+    "Afterworks et séminaire annuel", "Ordinateur portable et téléphone professionnels",
+    "Treizième mois", "Forfait mobilités durables",
+]
+JOB_TERMS = [
+    "Poste à pourvoir dès {month} {year}, basé à {jobcity}.",
+    "Rémunération : entre {low} et {high} k€ brut annuel selon expérience.",
+    "Processus de recrutement : un premier échange téléphonique avec {person}, puis un "
+    "entretien avec l’équipe et un cas pratique à réaliser.",
+    "Envoyez votre CV et quelques exemples de réalisations à {email} en indiquant la "
+    "référence {ref}.",
+]
+JOB_EXTRA = [
+    "Au sein d’une équipe de {n} personnes, vous travaillerez en étroite collaboration "
+    "avec les équipes marketing, commerciales et produit.",
+    "Vous serez également amené(e) à participer à la réflexion stratégique sur "
+    "l’évolution de nos outils de communication.",
+    "Une période d’intégration de {days} semaines vous permettra de découvrir nos "
+    "métiers, nos outils et nos clients.",
+    "Ce poste est fait pour vous si vous aimez le travail en équipe, les défis et les "
+    "projets variés.",
+]
+JOB_BOARD_OUTRO = (
+    "Vous recrutez ? Publiez vos offres sur notre site et touchez plus de {n} 000 "
+    "candidats qualifiés chaque mois, à partir de {price} € l’annonce.")
+
+REVUE_TITLES = ["Revue de presse de la semaine #{week}",
+                "La revue de presse du CM – semaine {week}",
+                "Veille social media #{week} : les articles à ne pas manquer",
+                "Revue de presse #{week} – réseaux sociaux et community management"]
+REVUE_TOPICS = ["les nouveautés d’Instagram", "l’IA générative", "la modération",
+                "les chiffres du e-commerce", "le social selling sur LinkedIn",
+                "les tendances TikTok", "l’influence responsable", "les newsletters",
+                "la publicité en ligne", "la marque employeur", "les podcasts",
+                "le service client sur les réseaux sociaux", "la vidéo verticale"]
+REVUE_INTRO = [
+    "Comme chaque vendredi, voici notre sélection des articles à ne pas manquer cette "
+    "semaine sur les réseaux sociaux, le community management et le marketing digital.",
+    "Au programme de ce numéro {week} : {topics}.",
+    "Bonne lecture, et n’hésitez pas à nous suggérer vos propres trouvailles !",
+]
+REVUE_ITEM = [
+    "Sur le blog de {company}, {person} revient sur un sujet qui fait débat depuis "
+    "plusieurs semaines.",
+    "Dans une étude publiée cette semaine, {company} analyse les pratiques de plus de "
+    "{n} marques françaises.",
+    "Notre coup de cœur de la semaine : un article clair et bien documenté, à garder "
+    "dans vos favoris.",
+    "Un retour d’expérience passionnant, avec des chiffres concrets et des conseils "
+    "faciles à appliquer.",
+    "À lire absolument si vous gérez une communauté sur {platform}.",
+    "Les chiffres sont parlants et confirment une tendance que nous observions depuis "
+    "quelques mois.",
+    "L’auteur propose une méthode simple en {days} étapes pour passer à l’action.",
+    "Un article à partager avec votre équipe et avec vos clients les plus sceptiques.",
+]
+REVUE_OUTRO = [
+    "C’est tout pour cette semaine !",
+    "Si cette revue de presse vous a plu, n’hésitez pas à la partager autour de vous.",
+    "Vous avez repéré un article intéressant ? Envoyez-le-nous à {email}, il figurera "
+    "peut-être dans le numéro {next}.",
+    "Bon week-end et à vendredi prochain !",
+]
+REVUE_FIGURE = [
+    "{n} % des community managers déclarent utiliser au moins un outil d’intelligence "
+    "artificielle chaque semaine.",
+    "{n} minutes : c’est le temps moyen passé chaque jour sur {platform} par les 18-24 ans.",
+    "{n} % des marques françaises publient désormais au moins une vidéo courte par semaine.",
+]
+
+AGENCY_TITLES = ["{days} conseils pour {goal}", "Comment {goal} : notre méthode en {days} étapes",
+                 "Pourquoi votre entreprise doit {goal} en {year}",
+                 "Étude de cas : comment nous avons aidé {company} à {goal}",
+                 "Réseaux sociaux : {days} erreurs qui coûtent cher aux PME",
+                 "{Place} : {clause}", "Le guide complet pour {goal}"]
+AGENCY_INTROS = [
+    "Chez {agency}, agence de communication digitale basée à {agencycity}, nous "
+    "accompagnons depuis {agencyyear} les PME, les associations et les collectivités dans "
+    "leur présence sur les réseaux sociaux. Aujourd’hui, on vous explique comment {goal}.",
+    "Bienvenue sur le blog de {agency} ! Chaque semaine, notre équipe partage ses conseils "
+    "pour vous aider à {goal} et à développer votre visibilité en ligne.",
+    "Vous êtes nombreux à nous poser la question lors de nos ateliers à {agencycity} : "
+    "comment {goal} sans y passer des heures ? L’équipe de {agency} vous répond.",
+]
+AGENCY_OUTROS = [
+    "Vous souhaitez être accompagné pour {goal} ? L’équipe de {agency} est à votre écoute : "
+    "contactez-nous pour un premier diagnostic gratuit de votre présence en ligne.",
+    "Besoin d’un regard extérieur sur votre stratégie ? {agency} propose des audits "
+    "sur mesure et des formations à {agencycity} et à distance.",
+]
+# Sentences every marketing blog seems to share, with a slot or two that varies.
+JARGON = [
+    "Dans un monde où les réseaux sociaux occupent une place de plus en plus importante, "
+    "il est essentiel pour les marques de {goal}.",
+    "Aujourd’hui, plus de {n} % des internautes français utilisent au moins un réseau "
+    "social chaque jour.",
+    "Une stratégie social media efficace repose avant tout sur une bonne connaissance de "
+    "votre cible.",
+    "Il est donc indispensable de définir des objectifs clairs et mesurables avant de "
+    "vous lancer sur {platform}.",
+    "La régularité est la clé : mieux vaut publier moins souvent mais avec des contenus "
+    "de qualité.",
+    "N’oubliez pas que chaque réseau social a ses propres codes et son propre public.",
+    "Le contenu vidéo génère en moyenne {days} fois plus d’engagement que les "
+    "publications statiques.",
+    "Pensez à analyser régulièrement vos statistiques afin d’ajuster votre stratégie en "
+    "conséquence.",
+    "L’engagement de votre communauté est un indicateur bien plus pertinent que le nombre "
+    "d’abonnés.",
+    "Un calendrier éditorial vous permettra d’anticiper vos publications et de gagner un "
+    "temps précieux.",
+    "Le community manager joue un rôle central dans la relation entre la marque et sa "
+    "communauté.",
+    "Répondre rapidement aux commentaires et aux messages privés renforce la confiance de "
+    "vos clients.",
+    "Les micro-influenceurs affichent souvent un taux d’engagement supérieur à celui des "
+    "grands comptes.",
+    "Enfin, n’ayez pas peur de tester de nouveaux formats pour surprendre votre audience.",
+    "Le storytelling permet de créer un lien émotionnel fort entre votre marque et votre "
+    "public.",
+    "Selon une étude récente de {company}, {n} % des consommateurs font davantage "
+    "confiance aux avis de leurs pairs qu’à la publicité.",
+    "Chaque publication doit apporter de la valeur à votre audience, qu’elle soit "
+    "informative, divertissante ou inspirante.",
+    "Les algorithmes favorisent les contenus qui suscitent des interactions dans les "
+    "premières heures après leur publication.",
+    "Une charte de modération claire vous aidera à gérer sereinement les commentaires "
+    "négatifs.",
+    "Le choix des réseaux sociaux dépend avant tout de votre cible et de vos objectifs.",
+    "Sur {platform}, les publications les plus performantes sont souvent les plus "
+    "simples et les plus authentiques.",
+    "Mesurer le retour sur investissement de vos actions sur les réseaux sociaux reste "
+    "un défi pour de nombreuses entreprises.",
+]
+CTA = [
+    "Abonnez-vous à notre newsletter pour recevoir chaque {weekday} nos derniers conseils "
+    "et nos meilleures ressources.",
+    "Vous avez un projet ou une question ? Contactez-nous, notre équipe vous répond sous "
+    "{days} heures.",
+    "N’hésitez pas à partager cet article avec votre réseau s’il vous a été utile.",
+    "Et vous, quelles sont vos astuces pour {goal} ? Dites-le-nous en commentaire !",
+    "Téléchargez gratuitement notre livre blanc pour aller plus loin sur le sujet.",
+    "Suivez-nous sur {platform} pour ne rien manquer de nos prochaines publications.",
+    "Cet article vous a plu ? Retrouvez tous nos guides pratiques dans la rubrique "
+    "{category} du blog.",
+]
+SEO_TITLES = ["Les {days} meilleurs outils pour {goal} en {year}",
+              "{tool} : avis, prix et alternatives en {year}",
+              "Top {days} des outils de community management à tester en {year}",
+              "Comment {goal} : le guide complet pour débutants",
+              "{tool} ou {tool} : lequel choisir en {year} ?"]
+SEO_INTRO = [
+    "Vous cherchez un moyen simple et efficace de {goal} ? Vous êtes au bon endroit !",
+    "Dans cet article, nous avons testé et comparé pour vous les meilleures solutions du "
+    "marché en {year}.",
+    "Gratuits ou payants, pour les débutants comme pour les experts, voici notre "
+    "sélection complète.",
+]
+SEO_TOOL = [
+    "Son interface intuitive le rend accessible aux débutants comme aux professionnels.",
+    "La prise en main est rapide, même sans aucune compétence technique.",
+    "Il propose une version gratuite, limitée à {days} comptes, puis des offres payantes "
+    "à partir de {price} € par mois.",
+    "Le support client, disponible en français, répond généralement en moins de {days} "
+    "heures.",
+    "Ses rapports détaillés permettent de suivre l’évolution de vos performances en un "
+    "coup d’œil.",
+    "Il s’intègre facilement avec la plupart des outils que vous utilisez déjà au "
+    "quotidien.",
+]
+SEO_FAQ = [
+    "Quel est le meilleur outil pour {goal} ? Tout dépend de vos besoins, de la taille de "
+    "votre équipe et de votre budget.",
+    "Existe-t-il des outils gratuits ? Oui, la plupart des solutions présentées ici "
+    "proposent une version gratuite ou une période d’essai de {days} jours.",
+    "Faut-il plusieurs outils ? Pour une petite structure, un seul outil bien choisi "
+    "suffit dans la plupart des cas.",
+]
+SEO_OUTRO = [
+    "Vous l’aurez compris, il existe de nombreuses solutions pour {goal}.",
+    "Le plus important est de choisir un outil adapté à vos besoins et de l’utiliser "
+    "régulièrement.",
+]
+PRESS_TITLES = ["{firm} annonce {news}", "{firm} lance {product}",
+                "{firm} nomme {person} au poste de directeur de la communication",
+                "{firm} dévoile les résultats de son baromètre {year} des réseaux sociaux",
+                "{firm} lève {days} millions d’euros pour accélérer son développement",
+                "{firm} ouvre une nouvelle agence à {city}"]
+PRESS_NEWS = ["un partenariat stratégique avec {company}", "l’acquisition de {company}",
+              "son arrivée sur le marché belge", "le lancement de sa fondation d’entreprise",
+              "une croissance record de son chiffre d’affaires"]
+PRESS_PRODUCTS = ["une nouvelle application mobile", "une offre dédiée aux TPE",
+                  "sa plateforme d’écoute sociale", "un programme de formation certifiant",
+                  "une gamme de services pour les collectivités"]
+PRESS_LEAD = (
+    "{firmcity}, le {date} {year} – {firm}, {firmkind}, annonce aujourd’hui une nouvelle "
+    "étape de son développement.")
+PRESS_BANK = [
+    "Cette annonce s’inscrit dans la stratégie de développement de {firm}, qui ambitionne "
+    "de devenir un acteur de référence de son marché d’ici {year}.",
+    "Avec cette nouvelle offre, {firm} confirme son engagement en faveur d’une "
+    "communication plus responsable et plus proche de ses publics.",
+    "Le lancement sera accompagné d’une campagne de communication nationale sur les "
+    "réseaux sociaux, en radio et en affichage.",
+    "Les premiers résultats, mesurés auprès d’un panel de {n} clients pilotes, dépassent "
+    "largement les objectifs fixés.",
+    "Cette solution sera disponible dès le {date} {year} pour l’ensemble des clients de "
+    "{firm}.",
+    "Forte de ce succès, l’entreprise prévoit de recruter {n} nouveaux collaborateurs au "
+    "cours des douze prochains mois.",
+    "Les détails de l’offre ainsi que les conditions tarifaires sont disponibles sur le "
+    "site internet de {firm}.",
+    "Ce partenariat permettra aux deux entreprises de mutualiser leurs expertises au "
+    "service de leurs clients.",
+]
+PRESS_QUOTES = [
+    "« Nous sommes très fiers de franchir cette nouvelle étape aux côtés de nos clients et "
+    "de nos partenaires », déclare {person}, {role} de {firm}.",
+    "« Cette annonce est l’aboutissement de plusieurs mois de travail de nos équipes », "
+    "souligne {person}, {role} de {firm}.",
+]
+PRESS_ABOUT = (
+    "Fondée en {firmyear} à {firmcity}, {firm} est une {firmkind} qui accompagne les "
+    "entreprises et les institutions dans leur communication. Elle compte {firmstaff} "
+    "collaborateurs et réalise un chiffre d’affaires de {firmrevenue} millions d’euros. "
+    "Plus d’informations sur le site de {firm}.")
+PRESS_CONTACT = "Contact presse : {person} – {email} – 01 {phone}"
+# A republisher's words before a release, and small rewordings it makes inside.
+REPUBLISH_INTROS = [
+    "Nous relayons ci-dessous le communiqué de presse de {firm}, reçu le {date}.",
+    "Communiqué transmis par le service de presse de {firm}. Son contenu n’engage pas la "
+    "rédaction.",
+    "L’information nous arrive de {firmcity} : {firm} fait une annonce que nous publions "
+    "telle quelle.",
+]
+REPUBLISH_PREFIXES = ["Communiqué : ", "[Communiqué] ", "CP – ", "Communiqué de presse : "]
+REWORDINGS = [("annonce aujourd’hui", "a annoncé ce jour"), ("l’ensemble des", "tous les"),
+              ("au cours des", "dans les"), ("largement", "très nettement"),
+              ("sur le site internet de", "en ligne sur le site de"),
+              ("Cette annonce", "Cette nouvelle"), ("nouvelle étape", "étape décisive")]
+
+Block = tuple[str, list[str]]  # ("p" | "h2" | "h3" | "ul" | "quote" | "html", texts)
+
+
+class _Templater(_Writer):
+    """A _Writer that also fills the templated banks' slots; `fixed` holds a post's own."""
+
+    def __init__(self, rng: random.Random, fixed: dict[str, str] | None = None) -> None:
+        super().__init__(rng)
+        self.fixed = fixed or {}
+
+    def slots(self) -> dict[str, Callable[[], str]]:
+        rng = self.rng
+        return {
+            **super().slots(),
+            "platform": lambda: rng.choice(PLATFORM_NAMES),
+            "platforms": lambda: " et ".join(rng.sample(PLATFORM_NAMES, 2)),
+            "tool": lambda: rng.choice(TOOLS), "days": lambda: str(rng.randint(2, 9)),
+            "price": lambda: str(rng.choice([9, 12, 15, 19, 29, 39, 49, 79, 99, 149])),
+            "date": lambda: f"{rng.randint(1, 28)} {rng.choice(MONTHS)}",
+            "weekday": lambda: rng.choice(["lundi", "mardi", "jeudi", "vendredi"]),
+            "category": lambda: rng.choice(CATEGORIES),
+            "topics": lambda: "{}, {} et {}".format(*rng.sample(REVUE_TOPICS, 3)),
+            "email": lambda: (f"{slugify(rng.choice(FIRST_NAMES))}."
+                              f"{slugify(rng.choice(LAST_NAMES))}"
+                              f"@{slugify(rng.choice(COMPANIES))}.fr"),
+            "ref": lambda: f"{rng.choice(['CM', 'COM', 'DIG', 'MKT'])}-{rng.randint(100, 999)}",
+            "phone": lambda: " ".join(f"{rng.randint(0, 99):02d}" for _ in range(4)),
+            **{key: (lambda value=value: value) for key, value in self.fixed.items()},
+        }
+
+    def pick(self, bank: list[str], k: int) -> list[str]:
+        """`k` sentences of a bank, in the bank's order, their slots filled."""
+        chosen = sorted(self.rng.sample(range(len(bank)), k))
+        return [self.sentence_of(bank[i]) for i in chosen]
+
+    def sentence_of(self, template: str) -> str:
+        text = self.fill(template)
+        return text[0].upper() + text[1:]
+
+    def prose(self, k: int) -> list[str]:
+        """`k` sentences of the post's own, as the prose style writes them."""
+        return [self.sentence() for _ in range(k)]
+
+
+def _firm_traits(name: str) -> dict[str, str]:
+    """A company's own facts, the same in each of its releases (its "À propos" paragraph)."""
+    rng = _rng("templated", "firm", name)
+    return {"firm": name, "firmkind": rng.choice(FIRM_KINDS), "firmcity": rng.choice(CITIES),
+            "firmyear": str(rng.randint(1985, 2022)), "firmstaff": str(rng.randint(12, 900)),
+            "firmrevenue": str(rng.randint(2, 140))}
+
+
+def _house_style(b: Blog) -> dict[str, str]:
+    """An agency's name, city and founding year, and its intro and outro templates
+    (a media or a hub writes the same way, but introduces its blog, not an agency)."""
+    rng = _rng("templated", "house", b.index)
+    agency = b.title.removeprefix("Le blog de l’agence ").split(" — ")[0]
+    return {"agency": agency, "agencycity": rng.choice(CITIES),
+            "agencyyear": str(rng.randint(2005, 2020)),
+            "intro": rng.choice(AGENCY_INTROS if b.kind == "agency" else AGENCY_INTROS[1:2]),
+            "outro": rng.choice(AGENCY_OUTROS)}
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """A templated post before its size is made up: head, the filler's blocks, tail."""
+
+    title: str
+    categories: tuple[str, ...]
+    head: list[Block]
+    tail: list[Block]
+    filler: Callable[[], list[Block]]
+
+
+def _job(w: _Templater, b: Blog, number: int) -> _Draft:
+    rng = w.rng
+    job = rng.choice(JOB_ROLES)
+    w.fixed.update(_firm_traits(rng.choice(COMPANIES) + rng.choice(FIRM_SUFFIXES)))
+    contract = rng.choice(sorted(CONTRACTS))
+    w.fixed.update(job=job.lower(), contract=CONTRACTS[contract], jobcity=rng.choice(CITIES),
+                   low=str(rng.randint(26, 38)))
+    w.fixed["high"] = str(int(w.fixed["low"]) + rng.randint(3, 9))
+    head: list[Block] = [
+        ("p", [w.sentence_of(rng.choice(JOB_INTROS)), *w.prose(1)]),
+        ("h2", [rng.choice(["Qui sommes-nous ?", "L’entreprise", "À propos de nous"])]),
+        ("p", [*w.pick(JOB_COMPANY, 2), *w.prose(2)]),
+        ("h2", ["Vos missions"]),
+        ("p", [w.sentence_of(f"Rattaché(e) {rng.choice(MANAGERS)}, vous serez en charge de "
+                             "l’animation et du développement de nos communautés sur "
+                             "{platforms}."),
+               "À ce titre, vos principales missions seront les suivantes :"]),
+        ("ul", w.pick(JOB_MISSIONS, rng.randint(3, 5))),
+        ("h2", ["Votre profil"]),
+        ("p", [*w.pick(JOB_PROFILE, 2), *w.prose(2)]),
+    ]
+    tail: list[Block] = [
+        ("h2", [rng.choice(["Ce que nous offrons", "Les avantages", "Pourquoi nous rejoindre ?"])]),
+        ("ul", w.pick(JOB_PERKS, rng.randint(3, 5))),
+        ("h2", ["Modalités"]),
+        ("p", w.pick(JOB_TERMS, rng.randint(2, 3))),
+        ("p", [w.sentence_of(JOB_BOARD_OUTRO)]),
+    ]
+    title = f"{job} H/F – {contract} – {w.fixed['jobcity']}"
+    return _Draft(title, ("Emploi", "Recrutement"), head, tail,
+                  lambda: [("p", [*w.pick(JOB_EXTRA, 1), *w.prose(rng.randint(2, 3))])])
+
+
+def _revue(w: _Templater, b: Blog, number: int) -> _Draft:
+    rng = w.rng
+    traits = _rng("templated", "revue", b.index)
+    week = traits.randint(20, 250) + ENTRIES - number  # NEW_POST is the next issue
+    w.fixed.update(week=str(week), next=str(week + 1))
+    head: list[Block] = [("p", w.pick(REVUE_INTRO, 2))]
+    tail: list[Block] = [
+        ("h2", ["Le chiffre de la semaine"]),
+        ("p", [*w.pick(REVUE_FIGURE, 1), *w.prose(1)]),
+        ("p", w.pick(REVUE_OUTRO, 3)),
+    ]
+
+    def item() -> list[Block]:
+        title = w.fill(rng.choice(TITLE_FORMS))
+        href = f"https://www.{slugify(rng.choice(COMPANIES))}.example/{slugify(title)}/"
+        return [("html", [f'<h3><a href="{href}">{escape(title, quote=False)}</a></h3>']),
+                ("p", [*w.pick(REVUE_ITEM, 1), *w.prose(rng.randint(2, 3)),
+                       *(w.pick(REVUE_ITEM, 1) if rng.random() < 0.4 else [])])]
+
+    return _Draft(w.fill(traits.choice(REVUE_TITLES)), ("Veille", "Revue de presse"),
+                  head, tail, item)
+
+
+def _agency(w: _Templater, b: Blog, number: int) -> _Draft:
+    rng = w.rng
+    house = _house_style(b)
+    w.fixed.update({k: v for k, v in house.items() if k not in ("intro", "outro")})
+    head: list[Block] = [("p", [w.sentence_of(house["intro"])]),
+                         ("p", [*w.pick(JARGON, 2), *w.prose(1)])]
+    tail: list[Block] = [("h2", ["En résumé"]), ("p", [*w.pick(JARGON, 1), *w.prose(1)]),
+                         ("p", [w.sentence_of(house["outro"]), *w.pick(CTA, 1)])]
+
+    def section() -> list[Block]:
+        if rng.random() < 0.25:
+            return [("ul", [*w.pick(JARGON, 1), *w.prose(rng.randint(2, 3))])]
+        return [("h2", [w.goal().capitalize()]),
+                ("p", [*w.pick(JARGON, 1), *w.prose(rng.randint(2, 3))])]
+
+    title = w.fill(rng.choice(AGENCY_TITLES))
+    return _Draft(title, tuple(rng.sample(CATEGORIES, 2)), head, tail, section)
+
+
+def _seo(w: _Templater, b: Blog, number: int) -> _Draft:
+    rng = w.rng
+    w.fixed["goal"] = w.goal()  # one subject throughout, as such pieces keep it
+    head: list[Block] = [("p", w.pick(SEO_INTRO, 2)), ("p", [*w.pick(JARGON, 2), *w.prose(1)])]
+    tail: list[Block] = [("h2", ["FAQ"]), ("p", w.pick(SEO_FAQ, 2)), ("h2", ["Conclusion"]),
+                         ("p", [*w.pick(SEO_OUTRO, 2), *w.pick(CTA, 1)])]
+    tools = iter(rng.sample(TOOLS, len(TOOLS)))
+    ranks = itertools.count(1)
+
+    def tool() -> list[Block]:
+        name = next(tools, "Excel")
+        verdict = w.sentence()
+        return [("h2", [f"{next(ranks)}. {name}"]),
+                ("p", [f"{name} est un outil {rng.choice(TOOL_ADJECTIVES)} qui permet de "
+                       f"{w.fixed['goal']}.", *w.pick(SEO_TOOL, 1), *w.prose(2)]),
+                ("p", [f"Notre avis : {verdict[0].lower()}{verdict[1:]}"])]
+
+    title = w.fill(rng.choice(SEO_TITLES))
+    return _Draft(title, ("Outils", "Tutoriels"), head, tail, tool)
+
+
+def _press(w: _Templater, b: Blog, number: int) -> _Draft:
+    rng = w.rng
+    w.fixed.update(_firm_traits(rng.choice(COMPANIES) + rng.choice(FIRM_SUFFIXES)))
+    w.fixed.update(news=w.fill(rng.choice(PRESS_NEWS)), product=rng.choice(PRESS_PRODUCTS))
+    head: list[Block] = [("p", [w.sentence_of(PRESS_LEAD), *w.prose(1)]),
+                         ("p", [*w.pick(PRESS_BANK, 2), *w.prose(2)])]
+    tail: list[Block] = [("quote", w.pick(PRESS_QUOTES, 1)),
+                         ("h2", [f"À propos de {w.fixed['firm']}"]),
+                         ("p", [w.sentence_of(PRESS_ABOUT)]),
+                         ("p", [w.sentence_of(PRESS_CONTACT)])]
+
+    def section() -> list[Block]:
+        if rng.random() < 0.3:
+            return [("h2", [w.goal().capitalize()]), ("p", w.prose(rng.randint(2, 3)))]
+        return [("p", [*w.pick(PRESS_BANK, 1), *w.prose(rng.randint(2, 3))])]
+
+    return _Draft(w.fill(rng.choice(PRESS_TITLES)), ("Communiqués",), head, tail, section)
+
+
+DRAFTS: dict[str, Callable[[_Templater, Blog, int], _Draft]] = {
+    "job": _job, "revue": _revue, "agency": _agency, "republisher": _agency, "relay": _agency,
+    "seo": _seo,
+    "press": _press,
+}
+
+
+def _html(blocks: list[Block]) -> str:
+    """Blocks as clean HTML."""
+    parts = []
+    for tag, texts in blocks:
+        if tag == "html":
+            parts.append(texts[0])
+        elif tag == "ul":
+            parts.append("<ul>" + "".join(f"<li>{escape(t, quote=False)}</li>"
+                                          for t in texts) + "</ul>")
+        elif tag == "quote":
+            parts.append(f"<blockquote><p>{escape(' '.join(texts), quote=False)}</p></blockquote>")
+        else:
+            parts.append(f"<{tag}>{escape(' '.join(texts), quote=False)}</{tag}>")
+    return "".join(parts)
+
+
+def _templated_blocks(b: Blog, number: int) -> tuple[random.Random, _Draft, list[Block]]:
+    """A templated post's generator, draft and blocks, made up to its size."""
+    rng = _rng("templated", "post", b.index, number)
+    draft = DRAFTS[b.kind](_Templater(rng), b, number)
+    size = rng.randint(2500, 4400)
+    blocks, tail_size = list(draft.head), len(_html(draft.tail).encode())
+    while len(_html(blocks).encode()) + tail_size < size:
+        blocks += draft.filler()
+    return rng, draft, blocks + draft.tail
+
+
+def make_templated_post(b: Blog, number: int) -> Post:
+    """Post `number` of a templated blog (not a copy), rebuilt from its own seed."""
+    rng, draft, blocks = _templated_blocks(b, number)
+    published = post_date(b, number)
+    return _post(b, number, f"https://{b.host}/?p={100_000 + number * 7 + 3}", draft.title,
+                 rng.choice(b.authors), published, draft.categories, _html(blocks))
+
+
+def _post(b: Blog, number: int, guid: str, title: str, author: str, published: datetime,
+          categories: tuple[str, ...], html: str) -> Post:
+    """A Post with its excerpt and link made as make_post makes them."""
+    words = re.sub(r"<[^>]+>", " ", html).split()
+    excerpt = " ".join(words[:55]) + " […]" if words else ""
+    slug = f"{slugify(title)}-{number if number >= 0 else 'n'}"
+    return Post(feed=b.index, number=number, guid=guid, title=title,
+                link=f"https://{b.host}/{published:%Y/%m}/{slug}/", author=author,
+                published=published, categories=categories, html=html, excerpt=excerpt)
+
+
+def republished_of(index: int, count: int, number: int) -> tuple[int, int] | None:
+    """For a republisher's post, the (press feed, post) whose release it re-publishes."""
+    if (count < len(KINDS) or KINDS[index % len(KINDS)] != "republisher" or number < 0
+            or number % REPUBLISH_EVERY != REPUBLISH_OFFSET):
+        return None
+    rng = _rng("templated", "republish", index, number)
+    source = rng.choice([i for i in range(count) if KINDS[i % len(KINDS)] == "press"])
+    return source, rng.randint(0, 8)
+
+
+def republish_post(b: Blog, number: int, source_feed: int, source_number: int) -> Post:
+    """A press release as another feed re-publishes it, lightly edited: its own intro line,
+    one sentence dropped and one reworded, a title prefix, its own link and date.
+
+    The same article still: a correct dedup files it as a copy of the release.
+    """
+    source_blog = blog(source_feed, "templated")
+    _, draft, blocks = _templated_blocks(source_blog, source_number)
+    source = make_templated_post(source_blog, source_number)
+    rng = _rng("templated", "edit", b.index, number)
+    firm = re.sub(r"^À propos de ", "", next(t[0] for tag, t in blocks if tag == "h2"
+                                               and t[0].startswith("À propos de ")))
+    writer = _Templater(rng, _firm_traits(firm))
+    edited = _edit(rng, blocks)
+    published = source.published + timedelta(days=1)
+    html = _html([("p", [writer.sentence_of(rng.choice(REPUBLISH_INTROS))]), *edited])
+    return _post(b, number, f"https://{b.host}/?p={300_000 + number}",
+                 rng.choice(REPUBLISH_PREFIXES) + draft.title, rng.choice(b.authors),
+                 published, ("Communiqués", "Annonces"), html)
+
+
+def _edit(rng: random.Random, blocks: list[Block]) -> list[Block]:
+    """`blocks` with one sentence dropped and one reworded (or two dropped, when no
+    rewording applies), in paragraphs of several sentences."""
+    edited = [(tag, list(texts)) for tag, texts in blocks]
+    places = [(i, j) for i, (tag, texts) in enumerate(edited) if tag == "p" and len(texts) > 1
+              for j in range(len(texts))]
+    (i, j), (k, m) = rng.sample(places, 2)
+    sentence = edited[k][1][m]
+    rewordings = [(old, new) for old, new in REWORDINGS if old in sentence]
+    if rewordings:
+        old, new = rng.choice(rewordings)
+        edited[k][1][m] = sentence.replace(old, new, 1)
+    else:
+        edited[k][1][m] = ""
+    edited[i][1][j] = ""
+    return [(tag, [t for t in texts if t]) for tag, texts in edited]
+
+
+# --- how much the posts of a corpus overlap -------------------------------------------
+
+
+def text_words(html_text: str) -> list[str]:
+    """The words of a post's text as the dedup compares them: lower-case, accents
+    folded, punctuation dropped."""
+    text = unescape(re.sub(r"<[^>]+>", " ", html_text)).casefold()
+    text = text.replace("œ", "oe").replace("æ", "ae")
+    bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]+", " ", bare).split()
+
+
+def shingles(html_text: str) -> set[int]:
+    """Hashes of every run of five words of a post's text (of all of them, if shorter)."""
+    words = text_words(html_text)
+    return {hash(tuple(words[i:i + 5])) for i in range(max(len(words) - 4, 1))}
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """How much the posts of a generation-1 corpus share, from a sample of them."""
+
+    sampled: int
+    mean_sharing: float  # other posts sharing at least one five-word run, on average
+    min_sharing: int
+    recurring: float  # the share of a post's five-word runs found in another post, on average
+    max_distinct: float  # the largest share of the smaller text two distinct articles have
+    min_copy: float  # the smallest share of the smaller text a copy has with its source
+    copies: int
+
+
+def overlap(count: int, style: str, sample: int = 200) -> Overlap:
+    """How many other posts share a five-word run with each of `sample` posts, and how
+    much of their text distinct articles and copies share (every post generated once)."""
+    meter = _OverlapMeter(count, style, sample)
+    for feed in range(count):
+        for post in feed_posts(feed, count, 1, style):
+            meter.add(post)
+    return meter.result()
+
+
+class _OverlapMeter:
+    """Compares every post of a corpus with a sample of them, shingle by shingle."""
+
+    def __init__(self, count: int, style: str, sample: int) -> None:
+        self.count, self.style = count, style
+        rng = _rng("overlap", style, count)
+        self.keys = rng.sample([(i, n) for i in range(count) for n in range(ENTRIES)],
+                               min(sample, count * ENTRIES))
+        self.sampled = [shingles(corpus_post(i, count, n, style).html) for i, n in self.keys]
+        self.index: dict[int, list[int]] = {}
+        for position, found in enumerate(self.sampled):
+            for shingle in found:
+                self.index.setdefault(shingle, []).append(position)
+        self.articles = [_article(i, n, count, style) for i, n in self.keys]
+        self.sharing = [0] * len(self.keys)
+        self.recurring: list[set[int]] = [set() for _ in self.keys]
+        self.max_distinct, self.min_copy, self.copies = 0.0, 1.0, 0
+
+    def add(self, post: Post) -> None:
+        """Count what `post` shares with each sampled post (and with its source, if a copy)."""
+        key = (post.feed, post.number)
+        found = shingles(post.html)
+        shared: Counter[int] = Counter()
+        for shingle in found:
+            for position in self.index.get(shingle, ()):
+                if self.keys[position] != key:
+                    shared[position] += 1
+                    self.recurring[position].add(shingle)
+        article = _article(post.feed, post.number, self.count, self.style)
+        for position, common in shared.items():
+            self.sharing[position] += 1
+            if self.articles[position] != article:
+                smaller = min(len(found), len(self.sampled[position]))
+                self.max_distinct = max(self.max_distinct, common / smaller)
+        if article != key:
+            self.copies += 1
+            source = shingles(corpus_post(article[0], self.count, article[1], self.style).html)
+            self.min_copy = min(self.min_copy,
+                                len(found & source) / min(len(found), len(source)))
+
+    def result(self) -> Overlap:
+        recurring = [len(r) / len(s) for r, s in zip(self.recurring, self.sampled, strict=True)]
+        return Overlap(len(self.keys), sum(self.sharing) / len(self.keys), min(self.sharing),
+                       sum(recurring) / len(recurring), self.max_distinct,
+                       self.min_copy if self.copies else 0.0, self.copies)
+
+
+def _article(feed: int, number: int, count: int, style: str) -> tuple[int, int]:
+    """The (feed, post) of the original a post is, or is a copy of."""
+    return source_of(feed, count, number, style) or (feed, number)
 
 
 def etag_of(body: bytes) -> str:
