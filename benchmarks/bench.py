@@ -1,12 +1,22 @@
 """Time and peak memory of polling and rendering, against the feedparser floor and reader.
 
     make bench N=1000      (or: .venv/bin/python benchmarks/bench.py --feeds 1000)
+    .venv/bin/python benchmarks/bench.py --feeds 60 --style templated --no-render --no-append
     .venv/bin/python benchmarks/bench.py --feeds 1000 --only render --no-append
 
-N synthetic French blogs of 20 posts (bench_corpus.py: RSS 2.0 and Atom, 2.5-4.4 KB
-of HTML a post, one relay blog in ten re-publishing others' posts) are served from
-127.0.0.1 by a separate process (HTTP/1.1, ETag and Last-Modified). Every measured
-case runs in a fresh process, so its peak memory is its own:
+N synthetic French feeds of 20 posts (bench_corpus.py: RSS 2.0 and Atom, 2.5-4.4 KB
+of HTML a post) in two styles, each polled in the same run (--style):
+
+  prose        blogs written word by word: a five-word run rarely recurs elsewhere;
+               one relay blog in ten re-publishes others' posts
+  templated    job ads, weekly press reviews, agency blogs in a house style, SEO pieces
+               and press releases: about half of a post's five-word runs recur in
+               other posts; relay blogs, and press releases re-published with light
+               edits, are the copies to find
+
+Each style's corpus is served from 127.0.0.1 by a separate process (HTTP/1.1, ETag
+and Last-Modified). Every measured case runs in a fresh process, so its peak memory
+is its own. For each style:
 
   floor        feedparser.parse (defaults) of every document once, in one process
   first poll   update_feeds(store, make_session(), config, now, force=True), the
@@ -14,6 +24,14 @@ case runs in a fresh process, so its peak memory is its own:
   304          the same again; every feed answers 304 to our validators
   same bytes   the server ignores conditional requests and re-sends every body
   10% new      one feed in ten has one new post on top (new ETag); the others answer 304
+  comparisons  in each poll's process, the copy search's full comparisons (same_article
+               calls) per new entry looked up (_find_copy call), mean and maximum
+  copies       the copies the first poll found, against bench_corpus.expected_copies
+  dedup lookup dedup_lookup.py with the style's texts: the cost of saving a new entry
+               with 10,000 and 200,000 entries stored, and their comparisons
+
+and once, as they do not depend on the style:
+
   render       render_site (the code of `aggregator render`) after one feed in ten got
                a post on the latest day, with 2·N and 200·N entries stored over two
                years (the median of --repeat runs from the same state); the first
@@ -22,9 +40,10 @@ case runs in a fresh process, so its peak memory is its own:
 
 lemon24's reader, when importable, polls the same server in the same run: a fresh
 database, add_feed for every URL, then update_feeds_iter(scheduled=False) (its
-defaults otherwise) for the same four cases. The table is printed and appended to
-benchmarks/RESULTS.md. The corpus and the render databases are cached in
-benchmarks/.cache, keyed by what they are built from.
+defaults otherwise) for the same four cases. The tables are printed and appended to
+benchmarks/RESULTS.md. The corpora (with how much their posts overlap, stats.json)
+and the render databases are cached in benchmarks/.cache, keyed by what they are
+built from.
 """
 
 from __future__ import annotations
@@ -46,7 +65,7 @@ import urllib.request
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -60,6 +79,7 @@ ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
 
 import bench_corpus as corpus  # noqa: E402
+import comparisons  # noqa: E402
 
 CACHE = HERE / ".cache"
 RESULTS = HERE / "RESULTS.md"
@@ -67,6 +87,8 @@ SETTINGS = {"concurrency": 8, "per_host": 8, "timeout": "30s"}
 SAMPLE_EVERY = 0.05  # seconds between samples of a case's process tree
 HOSTILE = ("huge.xml", "bomb.gz")
 PACKAGES = ("feedparser", "reader", "SQLAlchemy", "nh3", "ftfy", "requests", "Jinja2")
+OVERLAP_SAMPLE = 200  # posts whose overlap with every other is measured
+COMPARISONS_MAX = 16  # the target: full comparisons per new entry, at most
 
 
 # --- the corpus on disk ---------------------------------------------------------------
@@ -81,25 +103,43 @@ def source_hash(*paths: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def build_corpus(count: int) -> Path:
-    """The N feeds of both generations and the hostile bodies, cached by generator hash."""
-    directory = CACHE / f"corpus-{count}-{source_hash(HERE / 'bench_corpus.py')}"
+def build_corpus(count: int, style: str) -> Path:
+    """The N feeds of both generations of a style, the hostile bodies, and what the
+    corpus holds (stats.json), cached by generator version and hash."""
+    key = f"{count}-v{corpus.GENERATOR_VERSION}-{source_hash(HERE / 'bench_corpus.py')}"
+    directory = CACHE / f"corpus-{style}-{key}"
     if directory.is_dir():
         return directory
-    for stale in CACHE.glob(f"corpus-{count}-*"):
-        shutil.rmtree(stale)
+    for stale in [*CACHE.glob(f"corpus-{style}-{count}-*"), *CACHE.glob(f"corpus-{count}-*")]:
+        shutil.rmtree(stale)  # the second: caches from before the styles
     building = Path(tempfile.mkdtemp(prefix="corpus-", dir=_cache_dir()))
     for generation in (1, 2):
         (building / f"gen{generation}").mkdir()
+    # Measured while writing: each post is generated once.
+    meter = corpus.OverlapMeter(count, style, OVERLAP_SAMPLE)
     for index in range(count):
-        (building / "gen1" / f"{index}.xml").write_bytes(corpus.render_feed(index, count))
+        b = corpus.blog(index, style)
+        posts = corpus.feed_posts(index, count, 1, style)
+        (building / "gen1" / f"{index}.xml").write_bytes(corpus.render_posts(b, posts))
+        for post in posts:
+            meter.add(post)
         if corpus.changed_in_generation_2(index):
             (building / "gen2" / f"{index}.xml").write_bytes(
-                corpus.render_feed(index, count, generation=2))
+                corpus.render_feed(index, count, generation=2, style=style))
+    stats = {"overlap": asdict(meter.result()),
+             "expected": {g: corpus.expected_copies(count, g, style) for g in (1, 2)}}
+    (building / "stats.json").write_text(json.dumps(stats))
     (building / "huge.xml").write_bytes(b"<rss>" + b" " * 20_000_000 + b"</rss>")
     (building / "bomb.gz").write_bytes(gzip_bomb(1_000_000_000))
     building.rename(directory)
     return directory
+
+
+def corpus_stats(directory: Path) -> dict[str, Any]:
+    """What build_corpus measured: the overlap, and the copies expected by generation."""
+    stats = json.loads((directory / "stats.json").read_text())
+    stats["expected"] = {int(g): n for g, n in stats["expected"].items()}
+    return stats
 
 
 def _cache_dir() -> Path:
@@ -115,16 +155,22 @@ def gzip_bomb(size: int) -> bytes:
     return b"".join(parts) + compressor.flush()
 
 
-def describe_corpus(directory: Path, count: int) -> str:
-    """One line: size, formats, relayed copies."""
+def describe_corpus(directory: Path, count: int, style: str) -> str:
+    """One line: size, formats, copies, how much posts overlap."""
     size = sum(p.stat().st_size for p in (directory / "gen1").glob("*.xml"))
     atom = sum(corpus.blog(i).atom for i in range(count))
-    relayed = sum(1 for i in range(count) for n in range(corpus.ENTRIES)
-                  if corpus.relay_of(i, count, n))
-    return (f"{count} feeds × {corpus.ENTRIES} entries, {size / 1e6:.1f} MB "
-            f"({count - atom} RSS 2.0, {atom} Atom), {relayed} entries re-published "
-            "from another feed; generation 2: "
-            f"{len(list((directory / 'gen2').glob('*.xml')))} feeds with one new entry")
+    stats = corpus_stats(directory)
+    overlap, expected = stats["overlap"], stats["expected"]
+    return (f"{style}: {count} feeds × {corpus.ENTRIES} entries, {size / 1e6:.1f} MB "
+            f"({count - atom} RSS 2.0, {atom} Atom), {expected[1]} entries that are copies "
+            "of another feed's (relayed or re-published); generation 2: "
+            f"{len(list((directory / 'gen2').glob('*.xml')))} feeds with one new entry; "
+            f"of {overlap['sampled']} posts sampled, each shares a five-word run with "
+            f"{overlap['mean_sharing']:.0f} other posts on average (min "
+            f"{overlap['min_sharing']}), {overlap['recurring']:.0%} of a post's five-word "
+            "runs recur in another post; two distinct articles share at most "
+            f"{overlap['max_distinct']:.0%} of the smaller text, a copy at least "
+            f"{overlap['min_copy']:.0%} of it with its source")
 
 
 # --- the feed server (its own process) ----------------------------------------------
@@ -286,6 +332,8 @@ def case_poll(config_path: str) -> dict[str, Any]:
     from aggregator.update import start_parse_server, update_feeds
 
     config = load_config(config_path)
+    # In this process only: the store's copy search counts its full comparisons.
+    counts = comparisons.install()
     # As the command does:
     hold_less_memory()
     start_parse_server(len(config.feeds))
@@ -299,7 +347,7 @@ def case_poll(config_path: str) -> dict[str, Any]:
     finally:
         store.close()
     return {
-        **result, "stored": stored,
+        **result, "stored": stored, "comparisons": counts.summary(),
         "outcomes": dict(Counter(o.outcome for o in outcomes)),
         "new": sum(o.new for o in outcomes), "updated": sum(o.updated for o in outcomes),
         "duplicates": sum(o.duplicates for o in outcomes),
@@ -568,8 +616,8 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 
 # --- configuration files ------------------------------------------------------------
 
-def feed_name(index: int) -> str:
-    return f"{corpus.blog(index).title} #{index}"
+def feed_name(index: int, style: str = "prose") -> str:
+    return f"{corpus.blog(index, style).title} #{index}"
 
 
 def write_config(directory: Path, feeds: list[dict[str, Any]], **settings: Any) -> Path:
@@ -584,8 +632,9 @@ def write_config(directory: Path, feeds: list[dict[str, Any]], **settings: Any) 
     return path
 
 
-def feed_list(count: int, url: Callable[[int], str]) -> list[dict[str, Any]]:
-    return [{"name": feed_name(i), "url": url(i), "tags": list(corpus.blog(i).tags)}
+def feed_list(count: int, url: Callable[[int], str],
+              style: str = "prose") -> list[dict[str, Any]]:
+    return [{"name": feed_name(i, style), "url": url(i), "tags": list(corpus.blog(i).tags)}
             for i in range(count)]
 
 
@@ -600,19 +649,31 @@ POLL_CASES = (
 
 
 @dataclass
-class Run:
-    """Everything measured, for the table."""
+class StyleRun:
+    """What was measured on one style's corpus."""
 
-    count: int
-    corpus: str
+    style: str
+    corpus: str = ""
+    stats: dict[str, Any] = field(default_factory=dict)  # corpus_stats
     floor: Measured | None = None
     ours: dict[str, Measured] = field(default_factory=dict)
     reader: dict[str, Measured] = field(default_factory=dict)
+    dedup: dict[str, Any] = field(default_factory=dict)  # dedup_lookup.py's results
+    dedup_note: str = ""
+
+
+@dataclass
+class Run:
+    """Everything measured, for the tables."""
+
+    count: int
+    styles: dict[str, StyleRun] = field(default_factory=dict)
     reader_note: str | None = None
     hostile: dict[str, Measured] = field(default_factory=dict)
     render: dict[str, Measured] = field(default_factory=dict)
     render_note: str = ""
     render_repeat: int = 3
+    dedup_sizes: tuple[int, int, int] = (10_000, 200_000, 5)  # small, large, rounds
 
 
 def reader_available() -> str | None:
@@ -622,22 +683,51 @@ def reader_available() -> str | None:
     return None if probe.returncode == 0 else probe.stderr.strip().splitlines()[-1]
 
 
-def poll_cases(run: Run, work: Path, server: FeedServer, with_reader: bool) -> None:
+def poll_cases(styled: StyleRun, count: int, work: Path, server: FeedServer,
+               with_reader: bool) -> None:
     """The four poll cases, ours then reader's, on one database each."""
-    feeds = feed_list(run.count, lambda i: server.url(f"/feeds/{i}.xml"))
-    config = write_config(work / "ours", feeds)
+    feeds = feed_list(count, lambda i: server.url(f"/feeds/{i}.xml"), styled.style)
+    directory = work / styled.style
+    config = write_config(directory / "ours", feeds)
     urls = [f["url"] for f in feeds]
     for key, label, validators, generation in POLL_CASES:
         server.switch(validators, generation)
-        run.ours[key] = progress(f"ours: {label}", work, "poll", config_path=str(config))
+        styled.ours[key] = progress(f"ours: {label}", work, "poll", config_path=str(config))
         if with_reader:
-            run.reader[key] = progress(f"reader: {label}", work, "reader",
-                                       database=str(work / "reader.sqlite"), urls=urls)
+            styled.reader[key] = progress(f"reader: {label}", work, "reader",
+                                          database=str(directory / "reader.sqlite"), urls=urls)
     server.switch(True, 1)
+
+
+def hostile_cases(run: Run, work: Path, server: FeedServer) -> None:
+    """One fetch of a normal feed, of a 20 MB body and of a gzip bomb."""
     for name in ("f0", *HOSTILE):
         path = "/feeds/0.xml" if name == "f0" else f"/{name}"
         run.hostile[name] = progress(f"hostile: one fetch of {path}", work, "hostile",
                                      url=server.url(path))
+
+
+def dedup_lookup(styled: StyleRun, small: int, large: int, rounds: int) -> None:
+    """dedup_lookup.py on the style's texts, in its own process, its lines echoed."""
+    command = [sys.executable, str(HERE / "dedup_lookup.py"), "--style", styled.style,
+               "--small", str(small), "--large", str(large), "--rounds", str(rounds), "--json"]
+    print(f"  dedup lookup ({styled.style}): {small:,} then {large:,} entries stored …",
+          flush=True)
+    started = time.perf_counter()
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True) as process:
+        assert process.stdout
+        lines = []
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            if not line.startswith("{"):
+                print(f"    {lines[-1]}", flush=True)
+    if process.returncode or not lines or not lines[-1].startswith("{"):
+        # A copy missed or an article merged fails the probe's assertion: say so.
+        styled.dedup_note = f"failed ({process.returncode}): " + " / ".join(lines[-3:])[-400:]
+        print(f"    {styled.dedup_note}", flush=True)
+        return
+    styled.dedup = {**json.loads(lines[-1]), "elapsed": time.perf_counter() - started}
 
 
 def render_cases(run: Run, work: Path) -> None:
@@ -719,13 +809,13 @@ def verdict(ok: bool, figure: str) -> str:
 
 
 HEADER = ["case", "ours s", "ours CPU s", "reader s", "reader CPU s", "ours ÷ floor",
-          "ours ÷ reader", "peak RSS MB", "with workers MB", "reader peak MB", "target",
-          "result"]
+          "ours ÷ reader", "peak RSS MB", "with workers MB", "reader peak MB",
+          "comparisons / new entry (mean / max)", "target", "result"]
 
 
 def row(label: str, ours: Measured | None = None, theirs: Measured | None = None,
         floor: float | None = None, workers: bool = False, target: str = "",
-        result: str = "") -> list[str]:
+        result: str = "", compared: str = "") -> list[str]:
     """One line of the table; blank where a figure does not apply."""
     def figure(measured: Measured | None, value: Callable[[Measured], float],
                form: str) -> str:
@@ -738,31 +828,47 @@ def row(label: str, ours: Measured | None = None, theirs: Measured | None = None
         format(ours.elapsed / theirs.elapsed, ".2f") if ours and theirs else "",
         figure(ours, lambda m: m.hwm_mb, ".0f"),
         figure(ours, lambda m: m.tree_mb, ".0f") if workers else "",
-        figure(theirs, lambda m: m.hwm_mb, ".0f"), target, result,
+        figure(theirs, lambda m: m.hwm_mb, ".0f"), compared, target, result,
     ]
 
 
-def table(run: Run) -> list[str]:
-    """The markdown table: one row per case."""
-    rows = [HEADER]
-    if run.floor:
-        rows += poll_rows(run, run.floor)
-    if run.render:
-        rows += render_rows(run)
+def compared(summary: dict[str, Any] | None) -> str:
+    """A comparisons column: "9.3 / 16"."""
+    if not summary:
+        return ""
+    if "missing" in summary:
+        return "n/a"
+    return f"{summary['mean']:.1f} / {summary['max']}" if summary["entries"] else "none"
+
+
+def tables(run: Run) -> list[str]:
+    """One markdown table per style (its polls and dedup lookups), then one for the
+    render and hostile cases, which do not depend on the style."""
+    lines = []
+    for styled in run.styles.values():
+        if styled.floor:
+            lines += [f"### Style: {styled.style}", "", *markdown([HEADER, *poll_rows(styled)]),
+                      "", *details(styled), ""]
+    rows = render_rows(run) if run.render else []
     labels = {"f0": "one fetch: a normal feed", "huge.xml": "one fetch: a 20 MB body",
               "bomb.gz": "one fetch: a 1 GB gzip bomb (1 MB sent)"}
     for name, measured in run.hostile.items():
         rows.append(row(labels[name], measured, result=measured.data["error"] or "ok"))
-    return markdown(rows)
+    if rows:
+        lines += ["### Render and hostile bodies (the same for every style)", "",
+                  *markdown([HEADER, *rows]), ""]
+    return lines
 
 
-def poll_rows(run: Run, floor_case: Measured) -> list[list[str]]:
-    floor = floor_case.elapsed
-    rows = [row("floor: feedparser alone, every document once", floor_case, None, floor)]
+def poll_rows(styled: StyleRun) -> list[list[str]]:
+    """The floor, the four polls, memory, comparisons, copies and dedup lookups of a style."""
+    assert styled.floor
+    floor = styled.floor.elapsed
+    rows = [row("floor: feedparser alone, every document once", styled.floor, None, floor)]
     targets = {"first": ("≤ 0.65 × floor", 0.65), "304": ("≤ reader", None),
                "same": ("≤ 0.10 × floor", 0.10), "new10": ("≤ 0.10 × floor", 0.10)}
     for key, label, _, _ in POLL_CASES:
-        ours, theirs = run.ours[key], run.reader.get(key)
+        ours, theirs = styled.ours[key], styled.reader.get(key)
         target, limit = targets[key]
         if limit is not None:
             result = verdict(ours.elapsed <= limit * floor, f"{ours.elapsed / floor:.2f}×")
@@ -771,12 +877,49 @@ def poll_rows(run: Run, floor_case: Measured) -> list[list[str]]:
                              f"{ours.elapsed / theirs.elapsed:.2f}×")
         else:
             result = "n/a (reader not run)"
-        rows.append(row(label, ours, theirs, floor, True, target, result))
-    first = run.ours["first"]
+        rows.append(row(label, ours, theirs, floor, True, target, result,
+                        compared(ours.data.get("comparisons"))))
+    first = styled.ours["first"]
     rows.append(row("first poll, peak memory (process + parse workers, sampled)", None,
                     target="< 200 MB", result=verdict(
                         first.tree_mb < 200, f"{first.tree_mb:.0f} MB RSS summed; "
                         f"{first.tree_pss_mb:.0f} MB PSS summed")))
+    return [*rows, comparisons_row(styled), copies_row(styled), *dedup_rows(styled)]
+
+
+def comparisons_row(styled: StyleRun) -> list[str]:
+    """The target on the copy search: full comparisons per new entry, first poll and 10% new."""
+    summaries = [styled.ours[key].data.get("comparisons") or {} for key in ("first", "new10")]
+    label = "copy search: full comparisons per new entry, first poll and 10% new"
+    if any("missing" in s for s in summaries):
+        return row(label, target=f"max ≤ {COMPARISONS_MAX}",
+                   result=f"n/a ({summaries[0].get('missing') or summaries[1]['missing']})")
+    worst = max(s.get("max", 0) for s in summaries)
+    figure = "; ".join(f"{name}: {comparisons.describe(s)}"
+                       for name, s in zip(("first poll", "10% new"), summaries, strict=True))
+    return row(label, target=f"max ≤ {COMPARISONS_MAX}",
+               result=verdict(worst <= COMPARISONS_MAX, figure))
+
+
+def copies_row(styled: StyleRun) -> list[str]:
+    """Copies of another feed's entry the first poll found, against what a correct dedup finds."""
+    found, expected = styled.ours["first"].data["duplicates"], styled.stats["expected"][1]
+    return row("first poll: copies of another feed's entry found", target=f"= {expected} "
+               "(relayed and re-published posts)",
+               result=verdict(found == expected, f"{found} found, {expected} expected"))
+
+
+def dedup_rows(styled: StyleRun) -> list[list[str]]:
+    """dedup_lookup.py: the cost of a new entry at two table sizes, and their ratio."""
+    label = "dedup lookup (dedup_lookup.py): cost per new entry"
+    if not styled.dedup:
+        return [row(label, result=styled.dedup_note or "not run")] if styled.dedup_note else []
+    data = styled.dedup
+    rows = [row(f"{label}, {data[size]:,} stored", compared=compared(data[f"at_{size}"][
+        "comparisons"]), result=f"{data[f'at_{size}']['cost'] * 1000:.2f} ms "
+        f"(filled in {data[f'fill_{size}_s']:.0f} s)") for size in ("small", "large")]
+    rows.append(row(f"{label}: {data['large']:,} ÷ {data['small']:,} stored", target="≤ 1.3",
+                    result=verdict(data["ratio"] <= 1.3, f"{data['ratio']:.2f}×")))
     return rows
 
 
@@ -810,18 +953,22 @@ def markdown(rows: list[list[str]]) -> list[str]:
     return [lines[0], rule, *lines[1:]]
 
 
-def details(run: Run) -> list[str]:
+def details(styled: StyleRun) -> list[str]:
     """What each poll did, to check the times measure what they claim."""
     lines = []
-    for who, results in (("ours", run.ours), ("reader", run.reader)):
-        for key, label, _, _ in POLL_CASES:
+    expected = styled.stats["expected"]
+    for who, results in (("ours", styled.ours), ("reader", styled.reader)):
+        for key, label, _, generation in POLL_CASES:
             if key not in results:
                 continue
             data = results[key].data
             errors = f"; errors: {data['errors']}" if data["errors"] else ""
+            # The 304 and same-bytes polls add nothing: no copy to find.
+            copies = (f" ({expected[generation]} expected)" if key in ("first", "new10")
+                      else "")
             lines.append(f"- {who}, {label}: {data['outcomes']}, {data['new']} new, "
                          f"{data['updated']} updated"
-                         + (f", {data['duplicates']} copies of another feed's entry"
+                         + (f", {data['duplicates']} copies of another feed's entry{copies}"
                             if "duplicates" in data else "")
                          + f"; {data['stored']} entries stored{errors}")
     return lines
@@ -868,26 +1015,39 @@ def code_line(at_start: str, at_end: str) -> str:
 
 def report(run: Run, started: datetime, elapsed: float, code_at_start: str) -> list[str]:
     """The section printed and appended to RESULTS.md."""
+    polled = [styled for styled in run.styles.values() if styled.floor]
     reader = ("reader: a fresh database, add_feed for each URL, update_feeds_iter("
               "scheduled=False), its defaults otherwise (1 worker)"
-              if run.reader else f"reader: not run ({run.reader_note})")
+              if any(styled.reader for styled in polled)
+              else f"reader: not run ({run.reader_note})")
     polls = [
-        f"- corpus: {run.corpus}; served from 127.0.0.1 by a separate process "
+        *(f"- corpus, {styled.corpus}" for styled in polled),
+        "- each corpus served from 127.0.0.1 by a separate process "
         "(HTTP/1.1, ETag and Last-Modified; in the \"same bytes\" case the server ignores "
         "If-None-Match/If-Modified-Since and re-sends every body with its ETag)",
         "- ours: update_feeds(store, make_session(), config, now, force=True) (what "
         "`aggregator fetch --force` runs) on SQLite, settings "
         + ", ".join(f"{k} {v}" for k, v in SETTINGS.items()) + "; the four cases in order "
-        "on one database; " + reader,
-    ] if run.floor else []
-    command = f"make bench N={run.count}" if run.floor else (
+        "on one database per style; " + reader,
+        "- comparisons / new entry: calls of aggregator.store.same_article made by each "
+        "_find_copy call (one a new entry looked up), counted in the case's process "
+        "(comparisons.py)",
+    ] if polled else []
+    small, large, rounds = run.dedup_sizes
+    dedup = [f"- dedup lookup: benchmarks/dedup_lookup.py --style S --small {small} "
+             f"--large {large} --rounds {rounds}: the median cost of saving a new entry "
+             f"(feeds of {200} entries, half copies) at each size; every copy must be found "
+             "and nothing else merged"] if any(s.dedup or s.dedup_note
+                                                for s in run.styles.values()) else []
+    styles = " and ".join(run.styles) or "render only"
+    command = f"make bench N={run.count}" if polled else (
         f"benchmarks/bench.py --feeds {run.count} --only render")
     return [
-        f"## Bench: {run.count} feeds — {started:%Y-%m-%d %H:%M} UTC", "",
+        f"## Bench: {run.count} feeds, {styles} — {started:%Y-%m-%d %H:%M} UTC", "",
         f"`{command}` (benchmarks/bench.py).", "",
         f"- machine: {machine()}",
         code_line(code_at_start, git_commit()),
-        *polls,
+        *polls, *dedup,
         "- each case in a fresh process; peak RSS is its VmHWM; \"with workers\" is the "
         f"peak of its process tree's summed RSS (pages shared by the workers counted in each; "
         f"the memory row also gives PSS), sampled every {SAMPLE_EVERY * 1000:.0f} ms; "
@@ -897,7 +1057,7 @@ def report(run: Run, started: datetime, elapsed: float, code_at_start: str) -> l
         *([f"- {run.render_note}; render_site timed, the new entries added through "
            "Store.save_poll beforehand"] if run.render_note else []),
         f"- whole run: {elapsed / 60:.1f} min", "",
-        *table(run), "", *details(run), "",
+        *tables(run),
     ]
 
 
@@ -922,18 +1082,27 @@ def main() -> None:
     parser.add_argument("--no-append", action="store_true",
                         help=f"print only; do not append to {RESULTS.relative_to(ROOT)}")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--style", choices=(*corpus.STYLES, "both"), default="both",
+                        help="the corpus style(s) polled (bench_corpus.py; default both)")
+    parser.add_argument("--no-dedup", action="store_true",
+                        help="skip dedup_lookup.py (the cost of a new entry as the table grows)")
+    parser.add_argument("--dedup-small", type=int, default=10_000)
+    parser.add_argument("--dedup-large", type=int, default=200_000)
+    parser.add_argument("--dedup-rounds", type=int, default=5)
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     started, clock, code = datetime.now(UTC), time.perf_counter(), git_commit()
     work = Path(tempfile.mkdtemp(prefix="bench-"))
+    run = Run(args.feeds, render_repeat=args.repeat,
+              dedup_sizes=(args.dedup_small, args.dedup_large, args.dedup_rounds))
     try:
         if args.only == "render":
-            run = Run(args.feeds, corpus="", render_repeat=args.repeat)
             render_cases(run, work)
         else:
-            run = measure(work, args.feeds, with_reader=not args.no_reader,
-                          with_render=not args.no_render, render_repeat=args.repeat)
+            styles = corpus.STYLES if args.style == "both" else (args.style,)
+            measure(run, work, styles, with_reader=not args.no_reader,
+                    with_render=not args.no_render, with_dedup=not args.no_dedup)
     finally:
         if args.keep:
             print(f"work folder kept: {work}")
@@ -950,24 +1119,33 @@ def main() -> None:
         print(f"appended to {RESULTS}")
 
 
-def measure(work: Path, count: int, with_reader: bool, with_render: bool,
-            render_repeat: int) -> Run:
-    """Build or reuse the corpus, then run every case in order."""
-    print(f"corpus of {count} feeds …", flush=True)
-    directory = build_corpus(count)
-    run = Run(count, describe_corpus(directory, count), render_repeat=render_repeat)
-    print(f"  {run.corpus}")
-    run.floor = progress("floor: feedparser alone", work, "floor",
-                         directory=str(directory / "gen1"))
+def measure(run: Run, work: Path, styles: tuple[str, ...], with_reader: bool,
+            with_render: bool, with_dedup: bool) -> None:
+    """For each style: build or reuse its corpus, run the floor and the polls, then the
+    dedup lookups; the hostile fetches and the render cases once."""
     run.reader_note = reader_available() if with_reader else "--no-reader"
-    server = FeedServer(directory)
-    try:
-        poll_cases(run, work, server, with_reader and run.reader_note is None)
-    finally:
-        server.close()
+    for style in styles:
+        styled = run.styles[style] = StyleRun(style)
+        print(f"{style} corpus of {run.count} feeds …", flush=True)
+        directory = build_corpus(run.count, style)
+        styled.corpus = describe_corpus(directory, run.count, style)
+        styled.stats = corpus_stats(directory)
+        print(f"  {styled.corpus}")
+        styled.floor = progress(f"floor ({style}): feedparser alone", work, "floor",
+                                directory=str(directory / "gen1"))
+        server = FeedServer(directory)
+        try:
+            poll_cases(styled, run.count, work, server,
+                       with_reader and run.reader_note is None)
+            if not run.hostile:
+                hostile_cases(run, work, server)
+        finally:
+            server.close()
+    if with_dedup:
+        for styled in run.styles.values():
+            dedup_lookup(styled, *run.dedup_sizes)
     if with_render:
         render_cases(run, work)
-    return run
 
 
 if __name__ == "__main__":

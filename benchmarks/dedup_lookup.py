@@ -1,29 +1,52 @@
 """Cost of filing a new entry (finding its copies, storing it) as the table grows.
 
-Usage: python benchmarks/dedup_lookup.py [--database URL] [--small 10000] [--large 200000]
+Usage: python benchmarks/dedup_lookup.py [--style prose|templated] [--database URL]
+                                         [--small 10000] [--large 200000] [--json]
 
-Fills a fresh database with synthetic French blog posts through the store's own
-save path, and at SMALL and then LARGE stored entries times the saving of new
-feeds of 200 entries, half of them copies of stored articles (re-published with a
-footer, another title and link) and half new. Fingerprints are computed before
-timing: what is measured is the candidate lookup, the verification and the
-insert. The target: the cost at LARGE at most 1.3 times the cost at SMALL.
+Fills a fresh database with synthetic French posts through the store's own save path,
+and at SMALL and then LARGE stored entries times the saving of new feeds of 200
+entries, half of them copies of stored articles (re-published with a footer, another
+title and link) and half new. Fingerprints are computed before timing: what is
+measured is the candidate lookup, the verification and the insert. The target: the
+cost at LARGE at most 1.3 times the cost at SMALL. Every copy must be found and
+nothing else merged (asserted: the quality check).
+
+Two styles of text:
+
+  prose      words drawn at random from a sample blog's vocabulary: a five-word run
+             almost never recurs in another text (the texts of the earlier runs)
+  templated  posts of bench_corpus.py's templated style (job ads, press reviews, agency
+             blogs, SEO pieces, press releases): about half of a post's five-word runs
+             recur in other posts, as in text written from templates
+
+It also counts the copy search's full comparisons (same_article calls) per new entry
+of the timed feeds, mean and maximum (comparisons.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import multiprocessing
 import random
 import statistics
 import sys
 import tempfile
 import time
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT), str(HERE)]
+
+import bench_corpus as corpus  # noqa: E402
+import comparisons  # noqa: E402
 
 from aggregator.clean import clean_entry  # noqa: E402
 from aggregator.config import FeedConfig  # noqa: E402
@@ -35,8 +58,13 @@ NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 SAMPLE = (ROOT / "tests" / "data" / "blog-metier.rss").read_text("utf-8")
 VOCABULARY = sorted({w.strip(".,;:!?«»()’'\"") for w in SAMPLE.split()
                      if w.isalpha() and len(w) > 2})
-BATCH = 500  # entries a feed document holds while filling
+BATCH = 500  # entries a feed document holds while filling (the prose style)
+TEMPLATED_BATCH = 2000  # the templated style's: its texts cost more, its fill is longer
 PROBE = 200  # entries in each timed feed
+FOOTER = "<p>Cet article a été repris avec l’accord de son autrice. Bonne lecture !</p>"
+FIRST_NEW_FEED = 1_000_000  # templated posts for the probes' new entries: feeds from here
+
+Text = tuple[str, str]  # (HTML, title)
 
 
 def make_text(rng: random.Random, words: int) -> str:
@@ -53,73 +81,169 @@ def make_entry(serial: int, html: str, title: str, link: str) -> CleanEntry:
                                                   paragraphs(entry.content)))
 
 
-def fill(store: Store, rng: random.Random, start: int, stop: int,
-         texts: dict[int, str]) -> None:
-    """Store posts `start`..`stop` in feeds of BATCH entries."""
-    for first in range(start, stop, BATCH):
-        name = f"blog {first // BATCH}"
+class ProseTexts:
+    """Random words, kept in memory for the copies (as the earlier runs made them)."""
+
+    batch = BATCH
+
+    def __init__(self) -> None:
+        self.rng = random.Random(4)
+        self.texts: dict[int, str] = {}
+
+    def stored(self, serial: int) -> Text:
+        """Stored post `serial`'s text, made on first use."""
+        if serial not in self.texts:
+            self.texts[serial] = make_text(self.rng, self.rng.randint(150, 300))
+        return self.texts[serial], f"Billet numéro {serial}"
+
+    def new(self, serial: int) -> Text:
+        return make_text(self.rng, self.rng.randint(150, 300)), f"Nouveau {serial}"
+
+
+class TemplatedTexts:
+    """bench_corpus's templated posts: stored post `serial` is post serial % 20 of feed
+    serial // 20, rebuilt from its seed when a copy needs it (nothing kept)."""
+
+    batch = TEMPLATED_BATCH
+
+    def __init__(self) -> None:
+        self.rng = random.Random(4)
+        self.new_posts = 0
+
+    def stored(self, serial: int) -> Text:
+        feed, number = divmod(serial, corpus.ENTRIES)
+        return self._text(feed, number)
+
+    def new(self, serial: int) -> Text:
+        feed, number = divmod(self.new_posts, corpus.ENTRIES)
+        self.new_posts += 1
+        return self._text(FIRST_NEW_FEED + feed, number)
+
+    @staticmethod
+    def _text(feed: int, number: int) -> Text:
+        post = corpus.make_templated_post(corpus.blog(feed, "templated"), number)
+        return post.html, post.title
+
+
+def fill(store: Store, texts: ProseTexts | TemplatedTexts, start: int, stop: int) -> None:
+    """Store posts `start`..`stop` in feeds of `texts.batch` entries."""
+    spans = [(first, min(first + texts.batch, stop))
+             for first in range(start, stop, texts.batch)]
+    batches = (_prepared(texts, spans) if isinstance(texts, ProseTexts)
+               else _prepared_aside(spans))
+    for (first, _), entries in zip(spans, batches, strict=True):
+        name = f"blog {first // texts.batch}"
         store.sync_feeds([FeedConfig(name=name, url=f"https://b{first}.example/feed")])
-        entries = []
-        for serial in range(first, min(first + BATCH, stop)):
-            texts[serial] = make_text(rng, rng.randint(150, 300))
-            entries.append(make_entry(serial, texts[serial], f"Billet numéro {serial}",
-                                      f"https://b{first}.example/{serial}"))
         store.save_poll(name, PollRecord(polled_at=NOW, next_poll=NOW, status=200), entries)
 
 
-def probe(store: Store, rng: random.Random, texts: dict[int, str], label: str,
-          rounds: int) -> float:
-    """Median seconds per new entry over `rounds` probe feeds (half copies, half new)."""
-    footer = "<p>Cet article a été repris avec l’accord de son autrice. Bonne lecture !</p>"
+def stored_entries(texts: ProseTexts | TemplatedTexts, span: tuple[int, int]
+                   ) -> list[CleanEntry]:
+    """Stored posts span[0]..span[1], cleaned and fingerprinted, in one feed's document."""
+    first, stop = span
+    return [make_entry(serial, *texts.stored(serial), f"https://b{first}.example/{serial}")
+            for serial in range(first, stop)]
+
+
+def _prepared(texts: ProseTexts, spans: list[tuple[int, int]]) -> Iterator[list[CleanEntry]]:
+    # In order, here: each prose text takes the next draws of the one generator.
+    return (stored_entries(texts, span) for span in spans)
+
+
+def _templated_entries(span: tuple[int, int]) -> list[CleanEntry]:
+    return stored_entries(TemplatedTexts(), span)
+
+
+def _prepared_aside(spans: list[tuple[int, int]]) -> Iterator[list[CleanEntry]]:
+    """The templated batches, made by two worker processes while this one stores.
+
+    Making a templated entry (generating, cleaning, fingerprinting) costs more than
+    storing it: alone, filling 200,000 took about eight minutes. At most four batches
+    wait, so that memory stays bounded when storing falls behind.
+    """
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pending: deque[AsyncResult[list[CleanEntry]]] = deque()
+        for span in spans:
+            pending.append(pool.apply_async(_templated_entries, (span,)))
+            if len(pending) >= 4:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
+def probe(store: Store, rng: random.Random, texts: ProseTexts | TemplatedTexts, stored: int,
+          label: str, rounds: int, counts: comparisons.Comparisons) -> dict[str, Any]:
+    """Median seconds per new entry over `rounds` probe feeds (half copies, half new),
+    and the comparisons per new entry over all of them."""
     costs = []
+    counts.reset()
     for round_ in range(rounds):
         name = f"probe {label} {round_}"
         store.sync_feeds([FeedConfig(name=name, url=f"https://{label}{round_}.example/feed")])
         entries = []
-        copies = rng.sample(sorted(texts), PROBE // 2)
+        copies = rng.sample(range(stored), PROBE // 2)
         for n in range(PROBE):
             serial = 10_000_000 + round_ * PROBE + n
             if n < len(copies):
-                html, title = texts[copies[n]] + footer, f"Billet numéro {copies[n]} - Repris"
+                html, title = texts.stored(copies[n])
+                html, title = html + FOOTER, f"{title} - Repris"
             else:
-                html, title = make_text(rng, rng.randint(150, 300)), f"Nouveau {serial}"
+                html, title = texts.new(serial)
             entries.append(make_entry(serial, html, title,
                                       f"https://{label}{round_}.example/{serial}"))
         started = time.perf_counter()
-        counts = store.save_poll(name, PollRecord(polled_at=NOW, next_poll=NOW, status=200),
-                                 entries)
+        saved = store.save_poll(name, PollRecord(polled_at=NOW, next_poll=NOW, status=200),
+                                entries)
         costs.append((time.perf_counter() - started) / PROBE)
-        assert counts.duplicates == PROBE // 2, counts  # every copy found, nothing else
-    return statistics.median(costs)
+        assert saved.duplicates == PROBE // 2, saved  # every copy found, nothing else
+    return {"cost": statistics.median(costs), "comparisons": counts.summary()}
+
+
+def timed(label: str, work: Callable[[], None]) -> float:
+    started = time.perf_counter()
+    work()
+    elapsed = time.perf_counter() - started
+    print(f"{label} in {elapsed:.0f} s", flush=True)
+    return elapsed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--style", choices=corpus.STYLES, default="prose")
     parser.add_argument("--database", help="SQLAlchemy URL (default: a fresh SQLite file)")
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--json", action="store_true",
+                        help="print the results as one JSON line at the end too")
     args = parser.parse_args()
+    counts = comparisons.install()
+    texts = ProseTexts() if args.style == "prose" else TemplatedTexts()
+    # The probes' own generator: the copies they pick do not depend on the style's texts.
+    rng = texts.rng
+    result: dict[str, Any] = {"style": args.style, "small": args.small, "large": args.large}
     with tempfile.TemporaryDirectory(prefix="bench-dedup-") as work:
-        url = args.database or f"sqlite:///{Path(work) / 'dedup.db'}"
-        store = Store.open(url)
-        rng = random.Random(4)
-        texts: dict[int, str] = {}
+        store = Store.open(args.database or f"sqlite:///{Path(work) / 'dedup.db'}")
         try:
-            started = time.perf_counter()
-            fill(store, rng, 0, args.small, texts)
-            print(f"filled {args.small} entries in {time.perf_counter() - started:.0f} s")
-            small = probe(store, rng, texts, "small", args.rounds)
-            started = time.perf_counter()
-            fill(store, rng, args.small, args.large, texts)
-            print(f"filled to {args.large} entries in {time.perf_counter() - started:.0f} s")
-            large = probe(store, rng, texts, "large", args.rounds)
+            result["fill_small_s"] = timed(f"filled {args.small} entries",
+                                           lambda: fill(store, texts, 0, args.small))
+            result["at_small"] = probe(store, rng, texts, args.small, "small", args.rounds,
+                                       counts)
+            result["fill_large_s"] = timed(f"filled to {args.large} entries",
+                                           lambda: fill(store, texts, args.small, args.large))
+            result["at_large"] = probe(store, rng, texts, args.large, "large", args.rounds,
+                                       counts)
         finally:
             store.close()
-    print(f"cost per new entry with {args.small:>7} stored: {small * 1000:.2f} ms")
-    print(f"cost per new entry with {args.large:>7} stored: {large * 1000:.2f} ms")
-    print(f"ratio: {large / small:.2f} (target <= 1.3)")
+    small, large = result["at_small"], result["at_large"]
+    result["ratio"] = large["cost"] / small["cost"]
+    for size, measured in ((args.small, small), (args.large, large)):
+        print(f"cost per new entry with {size:>7} stored: {measured['cost'] * 1000:.2f} ms; "
+              f"comparisons per new entry: {comparisons.describe(measured['comparisons'])}")
+    print(f"ratio: {result['ratio']:.2f} (target <= 1.3)")
+    if args.json:
+        print(json.dumps(result))
 
 
 if __name__ == "__main__":
