@@ -1007,7 +1007,7 @@ def _job(w: _Templater, b: Blog, number: int) -> _Draft:
         ("ul", w.pick(JOB_PERKS, rng.randint(3, 5))),
         ("h2", ["Modalités"]),
         ("p", w.pick(JOB_TERMS, rng.randint(2, 3))),
-        ("p", [w.sentence_of(JOB_BOARD_OUTRO)]),
+        ("p", [w.sentence_of(JOB_BOARD_OUTRO), *w.pick(CTA, 1)]),
     ]
     title = f"{job} H/F – {contract} – {w.fixed['jobcity']}"
     return _Draft(title, ("Emploi", "Recrutement"), head, tail,
@@ -1023,7 +1023,7 @@ def _revue(w: _Templater, b: Blog, number: int) -> _Draft:
     tail: list[Block] = [
         ("h2", ["Le chiffre de la semaine"]),
         ("p", [*w.pick(REVUE_FIGURE, 1), *w.prose(1)]),
-        ("p", w.pick(REVUE_OUTRO, 3)),
+        ("p", [*w.pick(REVUE_OUTRO, 3), *w.pick(CTA, 1)]),
     ]
 
     def item() -> list[Block]:
@@ -1232,14 +1232,14 @@ class Overlap:
 def overlap(count: int, style: str, sample: int = 200) -> Overlap:
     """How many other posts share a five-word run with each of `sample` posts, and how
     much of their text distinct articles and copies share (every post generated once)."""
-    meter = _OverlapMeter(count, style, sample)
+    meter = OverlapMeter(count, style, sample)
     for feed in range(count):
         for post in feed_posts(feed, count, 1, style):
             meter.add(post)
     return meter.result()
 
 
-class _OverlapMeter:
+class OverlapMeter:
     """Compares every post of a corpus with a sample of them, shingle by shingle."""
 
     def __init__(self, count: int, style: str, sample: int) -> None:
