@@ -8,8 +8,9 @@ import re
 import struct
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence, Set
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field, replace
+from difflib import SequenceMatcher
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from aggregator.models import Fingerprint, ParsedEntry
@@ -476,14 +477,20 @@ def _shared(new: Fingerprint, old: Fingerprint) -> float:
     return len(new.shingle_set.intersection(old.sketch)) / len(old.sketch) * old.size
 
 
-def same_article(new: Fingerprint, old: Fingerprint) -> str | None:
+# Two texts given as their words, for what fingerprints cannot tell (see filled_twice).
+Texts = Callable[[], tuple[Sequence[str], Sequence[str]]]
+
+
+def same_article(new: Fingerprint, old: Fingerprint, texts: Texts | None = None) -> str | None:
     """Why `new` (with its shingles) is the same article as stored `old`, or None.
 
     Same canonical link; or one text contained in the other (≥ 70% of the
     smaller, estimated from `old`'s sketch unless `old` carries all its shingles,
     see needs_shingles), which survives comments or a footer appended as long as
     the article; or, for texts too short to decide alone, the same title and half
-    the smaller text shared (all of it, for a text of a line or two).
+    the smaller text shared (all of it, for a text of a line or two). Texts that
+    match short of near identity are not one article when `texts` (called only
+    then) shows one template filled in twice (see filled_twice).
     """
     if new.link and new.link == old.link:
         return "link"
@@ -494,12 +501,46 @@ def same_article(new: Fingerprint, old: Fingerprint) -> str | None:
     smaller = min(new.size, old_size)
     containment = shared / smaller
     if smaller >= LONG_TEXT and containment >= CONTAINMENT:
-        return "content"
+        return _unless_filled_twice("content", containment, texts)
     if not new.title or new.title != old.title:
         return None
     if containment >= TITLED_CONTAINMENT and shared >= MIN_SHARED:
-        return "title and content"
+        return _unless_filled_twice("title and content", containment, texts)
     # A line or two (under five shingles, so the sketch is complete): the same text only.
     if max(new.size, old_size) < MIN_SHARED and new.size == old_size == round(shared):
         return "title and content"
     return None
+
+
+NEAR_IDENTICAL = 0.95  # containment from which two texts are one article, slots or not
+SLOT_WORDS = 6  # a substitution of at most this many words, on both sides, fills a slot
+TEMPLATE_SLOTS = 4  # slots filled differently, at least, to be one template filled twice
+SLOTS_PER_WORD = 1 / 100  # and at least one per hundred words of the shorter text
+DIFFED_WORDS = 3000  # words of each text compared, at most: the diff costs their product
+
+
+def words_of(html_text: str) -> list[str]:
+    """The normalized words of an HTML fragment, as fingerprints read them."""
+    return " ".join(paragraphs(html_text)).split()
+
+
+def _unless_filled_twice(reason: str, containment: float, texts: Texts | None) -> str | None:
+    if texts is None or containment >= NEAR_IDENTICAL:
+        return reason
+    return None if filled_twice(*texts()) else reason
+
+
+def filled_twice(new: Sequence[str], old: Sequence[str]) -> bool:
+    """Whether two texts (their words) are one template filled in twice, not one article
+    edited: two job ads of one agency, two weekly reviews of one blog.
+
+    They share most of their text, as an article and its re-publication do, but they
+    differ in many short places, both sides holding words of their own (the city,
+    the salary, the client, a date: the template's slots), where a re-publication
+    differs in few (an intro, a sentence reworded, a paragraph dropped or added).
+    """
+    new, old = new[:DIFFED_WORDS], old[:DIFFED_WORDS]
+    slots = sum(1 for operation, i1, i2, j1, j2 in
+                SequenceMatcher(None, new, old, autojunk=False).get_opcodes()
+                if operation == "replace" and i2 - i1 <= SLOT_WORDS and j2 - j1 <= SLOT_WORDS)
+    return slots >= max(TEMPLATE_SLOTS, SLOTS_PER_WORD * min(len(new), len(old)))

@@ -47,6 +47,7 @@ from aggregator.dedup import (
     rank_candidates,
     same_article,
     unpack_sketch,
+    words_of,
 )
 from aggregator.models import (
     CleanEntry,
@@ -620,9 +621,20 @@ def _find_copy(session: Session, entry: CleanEntry, ids: Sequence[int],
         stored = row.fingerprint
         if needs_shingles(found, stored):
             stored = _with_shingles(session, row)
-        if same_article(found, stored):
+
+        def texts(row: _Candidate = row) -> tuple[list[str], list[str]]:
+            return words_of(entry.content or entry.summary), _stored_words(session, row.id)
+
+        if same_article(found, stored, texts):
             return row
     return None
+
+
+def _stored_words(session: Session, entry_id: int) -> list[str]:
+    """A stored entry's normalized words, from its text."""
+    content, summary = session.execute(
+        select(EntryRow.content, EntryRow.summary).where(EntryRow.id == entry_id)).one()
+    return words_of(content or summary or "")
 
 
 def _with_shingles(session: Session, row: _Candidate) -> Fingerprint:

@@ -27,6 +27,7 @@ from aggregator.dedup import (
     distrust_shared_guids,
     entry_identity,
     entry_signature,
+    filled_twice,
     find_boilerplate,
     fingerprint,
     hash64,
@@ -573,6 +574,62 @@ def test_a_line_or_two_must_be_the_very_same_text() -> None:
     assert same_article(other_title, stored(old)) is None
     other_text = fingerprint(old.title, None, ["this is a fun idea"])
     assert same_article(other_text, stored(old)) is None
+
+
+AD = ("Pixel Rouge, agence social media, recrute un community manager H/F en CDI à {city}. "
+      "Rattaché à la directrice de clientèle, vous animez les comptes de nos clients du "
+      "secteur {sector} sur Instagram, TikTok et LinkedIn. Vous proposez chaque mois un "
+      "calendrier éditorial, rédigez les publications et répondez aux commentaires. Vous "
+      "suivez les indicateurs et rédigez un bilan mensuel pour chaque client. Profil : bac+3 "
+      "en communication, deux ans d’expérience, une plume sûre et le sens du service. "
+      "Salaire : {pay} k€ brut annuel, tickets restaurant, deux jours de télétravail. "
+      "Poste basé à {place}, à pourvoir {start}. Pour postuler, envoyez CV et portfolio "
+      "avec la référence {ref} à recrutement@pixelrouge.example.")
+LYON = AD.format(city="Lyon", sector="agroalimentaire", pay="32 à 36", place="Lyon Part-Dieu",
+                 start="dès que possible", ref="CM-LYO-24")
+BORDEAUX = AD.format(city="Bordeaux", sector="du tourisme", pay="31 à 35",
+                     place="Bordeaux, quartier des Chartrons", start="en septembre 2024",
+                     ref="CM-BDX-24")
+
+
+def words(text: str) -> list[str]:
+    return " ".join(paragraphs(f"<p>{text}</p>")).split()
+
+
+def test_two_job_ads_of_one_template_are_filled_twice() -> None:
+    assert filled_twice(words(LYON), words(BORDEAUX))
+    # A re-publication: an intro added, one sentence reworded, one dropped.
+    edited = ("Communiqué transmis par l’agence. " + LYON.replace(
+        "une plume sûre", "une excellente plume").replace(
+        "Vous suivez les indicateurs et rédigez un bilan mensuel pour chaque client. ", ""))
+    assert not filled_twice(words(edited), words(LYON))
+
+
+def test_a_few_corrections_in_a_long_text_are_not_slots() -> None:
+    rng = random.Random(4)
+    vocabulary = words(LYON + " " + ARTICLE[0] + " " + ARTICLE[1])
+    text = [rng.choice(vocabulary) for _ in range(1200)]
+    corrected = list(text)
+    for place in range(100, 1200, 200):  # six words corrected, one every 200
+        corrected[place] = "corrige"
+    assert not filled_twice(corrected, text)  # under one a hundred words
+    assert not filled_twice(corrected[:600], text[:600])  # three: under four
+
+
+def test_the_text_rule_stops_at_one_template_filled_twice() -> None:
+    lyon = fingerprint("Community manager H/F – CDI – Lyon", "https://a.example/1",
+                       words(LYON))
+    bordeaux = fingerprint("Community manager H/F – CDI – Bordeaux", "https://b.example/1",
+                           words(BORDEAUX))
+    assert same_article(bordeaux, stored(lyon)) == "content"  # most of the text is shared
+    assert same_article(bordeaux, stored(lyon),
+                        lambda: (words(BORDEAUX), words(LYON))) is None
+
+    def unread() -> tuple[list[str], list[str]]:
+        raise AssertionError("near-identical texts need no reading")
+
+    copy = fingerprint("Copie", "https://c.example/1", words(LYON + " Bonne lecture !"))
+    assert same_article(copy, stored(lyon), unread) == "content"
 
 
 def test_no_text_no_decision() -> None:

@@ -24,6 +24,7 @@ from aggregator.dedup import (
     MAX_CANDIDATES,
     POSTINGS_PER_KEY,
     Postings,
+    Texts,
     find_boilerplate,
     fingerprint,
     hash64,
@@ -32,6 +33,7 @@ from aggregator.dedup import (
     paragraphs,
     rank_candidates,
     same_article,
+    words_of,
 )
 from aggregator.models import CleanEntry, Fingerprint, ParsedEntry
 from aggregator.prepare import parse_step
@@ -106,7 +108,12 @@ def predict(documents: dict[str, list[CleanEntry]],
             kept = stored(old.fingerprint)
             if needs_shingles(new.fingerprint, kept):  # the store reads them from the text
                 kept = replace(kept, shingles=old.fingerprint.shingles)
-            yield pair, order, same_article(new.fingerprint, kept)
+            yield pair, order, same_article(new.fingerprint, kept, texts_of(new, old))
+
+
+def texts_of(new: CleanEntry, old: CleanEntry) -> Texts:
+    """Both entries' words, as the store reads them when same_article asks."""
+    return lambda: (words_of(new.content or new.summary), words_of(old.content or old.summary))
 
 
 def describe(pair: dict[str, Any], order: str, reason: str | None) -> str:
