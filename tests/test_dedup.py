@@ -616,6 +616,15 @@ def test_a_few_corrections_in_a_long_text_are_not_slots() -> None:
     assert not filled_twice(corrected[:600], text[:600])  # three: under four
 
 
+def test_hostile_texts_are_diffed_within_bounds() -> None:
+    # Thousands of words drawn from a handful: only the first DIFFED_WORDS are diffed,
+    # and words making over 1% of a text start no match (the diff would be quadratic).
+    rng = random.Random(20)
+    text = [rng.choice(["la", "le", "les", "de"]) for _ in range(50_000)]
+    edited = [w if i % 37 else "x" for i, w in enumerate(text)]
+    assert filled_twice(edited, text) in (True, False)
+
+
 def test_the_text_rule_stops_at_one_template_filled_twice() -> None:
     lyon = fingerprint("Community manager H/F – CDI – Lyon", "https://a.example/1",
                        words(LYON))
