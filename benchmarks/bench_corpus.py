@@ -616,6 +616,8 @@ JOB_INTROS = [
     "ou sa futur(e) {job} en {contract}.",
     "Vous avez envie de rejoindre une équipe dynamique et de donner de la voix à une marque "
     "engagée ? {firm} recrute un(e) {job} en {contract} à {jobcity}.",
+    "Rejoignez {firm} à {jobcity} : nous cherchons un(e) {job} ({contract}).",
+    "Poste de {job} à pourvoir en {contract} chez {firm}, {firmkind}.",
 ]
 JOB_COMPANY = [
     "Créée en {year}, l’entreprise compte aujourd’hui {n} collaborateurs répartis entre "
@@ -645,6 +647,14 @@ JOB_MISSIONS = [
     "Proposer des actions innovantes pour développer la notoriété de la marque",
     "Former les équipes internes aux bonnes pratiques des réseaux sociaux",
     "Gérer les situations de crise et rédiger les réponses sensibles avec la direction",
+    "Tourner et monter des vidéos courtes pour {platform} avec les moyens du bord",
+    "Coordonner les prises de parole des ambassadeurs et des salariés sur LinkedIn",
+    "Organiser des jeux concours et des lives avec les partenaires de la marque",
+    "Suivre la e-réputation de la marque et alerter en cas de bad buzz",
+    "Concevoir les newsletters et analyser leurs taux d’ouverture",
+    "Briefer les graphistes et les vidéastes, valider les livrables",
+    "Tenir à jour la charte éditoriale et la charte de modération",
+    "Préparer les bilans trimestriels des campagnes pour le comité de direction",
 ]
 JOB_PROFILE = [
     "Issu(e) d’une formation de niveau Bac+{n} en communication, marketing digital ou "
@@ -662,6 +672,10 @@ JOB_PROFILE = [
     "Vous aimez le travail en équipe et savez faire preuve de diplomatie face aux "
     "commentaires négatifs.",
     "Une première expérience en agence ou chez l’annonceur serait appréciée.",
+    "Vous suivez de près l’actualité des plateformes et des créateurs de contenu.",
+    "Le permis B est souhaité pour les déplacements ponctuels sur les événements.",
+    "Vous savez adapter votre ton à chaque cible, du grand public aux professionnels.",
+    "Une connaissance du secteur {firmkind} serait un vrai plus.",
 ]
 JOB_PERKS = [
     "Tickets restaurant d’une valeur de {n} € par jour", "Mutuelle prise en charge à 100 %",
@@ -669,7 +683,10 @@ JOB_PERKS = [
     "Remboursement de 50 % du titre de transport", "Locaux lumineux au cœur de {jobcity}",
     "Budget formation de {n}00 € par an", "Horaires flexibles et semaine de quatre jours",
     "Afterworks et séminaire annuel", "Ordinateur portable et téléphone professionnels",
-    "Treizième mois", "Forfait mobilités durables",
+    "Treizième mois", "Forfait mobilités durables", "Salle de sport dans les locaux",
+    "Participation et intéressement", "Deux jours de congés supplémentaires par an",
+    "Carte cadeau à l’arrivée et parrainage rémunéré", "Crèche d’entreprise",
+    "Accompagnement à la mobilité depuis {city}",
 ]
 JOB_TERMS = [
     "Poste à pourvoir dès {month} {year}, basé à {jobcity}.",
@@ -857,10 +874,15 @@ PRESS_TITLES = ["{firm} annonce {news}", "{firm} lance {product}",
                 "{firm} ouvre une nouvelle agence à {city}"]
 PRESS_NEWS = ["un partenariat stratégique avec {company}", "l’acquisition de {company}",
               "son arrivée sur le marché belge", "le lancement de sa fondation d’entreprise",
-              "une croissance record de son chiffre d’affaires"]
+              "une croissance record de son chiffre d’affaires",
+              "l’ouverture de son capital à ses salariés", "son entrée en Bourse",
+              "un accord de distribution avec {company}", "sa certification B Corp"]
 PRESS_PRODUCTS = ["une nouvelle application mobile", "une offre dédiée aux TPE",
                   "sa plateforme d’écoute sociale", "un programme de formation certifiant",
-                  "une gamme de services pour les collectivités"]
+                  "une gamme de services pour les collectivités",
+                  "un assistant de modération", "son baromètre de l’engagement",
+                  "une offre de formation en ligne", "un label de communication responsable",
+                  "un outil de planification des publications"]
 PRESS_LEAD = (
     "{firmcity}, le {date} {year} – {firm}, {firmkind}, annonce aujourd’hui une nouvelle "
     "étape de son développement.")
@@ -993,12 +1015,13 @@ def _job(w: _Templater, b: Blog, number: int) -> _Draft:
     head: list[Block] = [
         ("p", [w.sentence_of(rng.choice(JOB_INTROS)), *w.prose(1)]),
         ("h2", [rng.choice(["Qui sommes-nous ?", "L’entreprise", "À propos de nous"])]),
-        ("p", [*w.pick(JOB_COMPANY, 2), *w.prose(2)]),
+        ("p", [*w.pick(JOB_COMPANY, 1), *w.prose(3)]),
         ("h2", ["Vos missions"]),
         ("p", [w.sentence_of(f"Rattaché(e) {rng.choice(MANAGERS)}, vous serez en charge de "
                              "l’animation et du développement de nos communautés sur "
                              "{platforms}."),
-               "À ce titre, vos principales missions seront les suivantes :"]),
+               *(["À ce titre, vos principales missions seront les suivantes :"]
+                 if rng.random() < 0.5 else w.prose(1))]),
         ("ul", w.pick(JOB_MISSIONS, rng.randint(3, 5))),
         ("h2", ["Votre profil"]),
         ("p", [*w.pick(JOB_PROFILE, 2), *w.prose(2)]),
@@ -1007,12 +1030,12 @@ def _job(w: _Templater, b: Blog, number: int) -> _Draft:
         ("h2", [rng.choice(["Ce que nous offrons", "Les avantages", "Pourquoi nous rejoindre ?"])]),
         ("ul", w.pick(JOB_PERKS, rng.randint(3, 5))),
         ("h2", ["Modalités"]),
-        ("p", w.pick(JOB_TERMS, rng.randint(2, 3))),
+        ("p", [*w.pick(JOB_TERMS, 2), *w.prose(1)]),
         ("p", [w.sentence_of(JOB_BOARD_OUTRO), *w.pick(CTA, 1)]),
     ]
     title = f"{job} H/F – {contract} – {w.fixed['jobcity']}"
     return _Draft(title, ("Emploi", "Recrutement"), head, tail,
-                  lambda: [("p", [*w.pick(JOB_EXTRA, 1), *w.prose(rng.randint(2, 3))]),
+                  lambda: [("p", [*w.pick(JOB_EXTRA, 1), *w.prose(rng.randint(3, 4))]),
                            *([("ul", w.prose(3))] if rng.random() < 0.4 else [])])
 
 
@@ -1085,7 +1108,9 @@ def _press(w: _Templater, b: Blog, number: int) -> _Draft:
     w.fixed.update(news=w.fill(rng.choice(PRESS_NEWS)), product=rng.choice(PRESS_PRODUCTS))
     head: list[Block] = [("p", [w.sentence_of(PRESS_LEAD), *w.prose(1)]),
                          ("p", [*w.pick(PRESS_BANK, 1), *w.prose(3)])]
-    tail: list[Block] = [("quote", w.pick(PRESS_QUOTES, 1)),
+    quote = (w.pick(PRESS_QUOTES, 1) if rng.random() < 0.5 else
+             [w.fill(f"« {w.clause().capitalize()} », explique {{person}} de {{firm}}.")])
+    tail: list[Block] = [("quote", quote),
                          ("h2", [f"À propos de {w.fixed['firm']}"]),
                          ("p", [w.sentence_of(PRESS_ABOUT)]),
                          ("p", [w.sentence_of(PRESS_CONTACT)])]
@@ -1244,7 +1269,8 @@ def _edit(rng: random.Random, blocks: list[Block]) -> list[Block]:
     else:
         edited[k][1][m] = ""
     edited[i][1][j] = ""
-    return [(tag, [t for t in texts if t]) for tag, texts in edited]
+    kept = [(tag, [t for t in texts if t]) for tag, texts in edited]
+    return [(tag, texts) for tag, texts in kept if texts]  # a paragraph of two may go
 
 
 # --- how much the posts of a corpus overlap -------------------------------------------
