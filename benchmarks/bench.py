@@ -722,12 +722,13 @@ def dedup_lookup(styled: StyleRun, small: int, large: int, rounds: int) -> None:
             lines.append(line.rstrip("\n"))
             if not line.startswith("{"):
                 print(f"    {lines[-1]}", flush=True)
-    if process.returncode or not lines or not lines[-1].startswith("{"):
-        # A copy missed or an article merged fails the probe's assertion: say so.
-        styled.dedup_note = f"failed ({process.returncode}): " + " / ".join(lines[-3:])[-400:]
+    figures = next((line for line in reversed(lines) if line.startswith("{")), None)
+    if process.returncode:
+        # A copy missed or an article merged fails its quality check, after the figures.
+        styled.dedup_note = f"failed ({process.returncode}): {lines[-1][-300:]}"
         print(f"    {styled.dedup_note}", flush=True)
-        return
-    styled.dedup = {**json.loads(lines[-1]), "elapsed": time.perf_counter() - started}
+    if figures:
+        styled.dedup = {**json.loads(figures), "elapsed": time.perf_counter() - started}
 
 
 def render_cases(run: Run, work: Path) -> None:
@@ -920,6 +921,13 @@ def dedup_rows(styled: StyleRun) -> list[list[str]]:
         f"(filled in {data[f'fill_{size}_s']:.0f} s)") for size in ("small", "large")]
     rows.append(row(f"{label}: {data['large']:,} ÷ {data['small']:,} stored", target="≤ 1.3",
                     result=verdict(data["ratio"] <= 1.3, f"{data['ratio']:.2f}×")))
+    filed = {size: data[f"at_{size}"]["filed"] for size in ("small", "large")}
+    right = all(set(f) <= {"copy found", "new"} for f in filed.values())
+    rows.append(row("dedup lookup: every copy found, nothing else merged",
+                    target="all", result=verdict(right, "; ".join(
+                        f"{data[size]:,} stored: " + ", ".join(
+                            f"{n} {how}" for how, n in sorted(f.items()))
+                        for size, f in filed.items()))))
     return rows
 
 

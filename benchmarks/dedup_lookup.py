@@ -9,7 +9,8 @@ entries, half of them copies of stored articles (re-published with a footer, ano
 title and link) and half new. Fingerprints are computed before timing: what is
 measured is the candidate lookup, the verification and the insert. The target: the
 cost at LARGE at most 1.3 times the cost at SMALL. Every copy must be found and
-nothing else merged (asserted: the quality check).
+nothing else merged: how each probe entry was filed (copy found, copy missed, new,
+new merged, ...) is printed with the figures, then asserted (the quality check).
 
 Two styles of text:
 
@@ -33,7 +34,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -47,11 +48,14 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 
 import bench_corpus as corpus  # noqa: E402
 import comparisons  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+from sqlalchemy.orm import Session, aliased  # noqa: E402
 
 from aggregator.clean import clean_entry  # noqa: E402
 from aggregator.config import FeedConfig  # noqa: E402
+from aggregator.db import EntryRow, FeedRow  # noqa: E402
 from aggregator.dedup import fingerprint, paragraphs  # noqa: E402
-from aggregator.models import CleanEntry, ParsedEntry, PollRecord  # noqa: E402
+from aggregator.models import CleanEntry, ParsedEntry, PollRecord, SaveCounts  # noqa: E402
 from aggregator.store import Store  # noqa: E402
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -174,8 +178,9 @@ def _prepared_aside(spans: list[tuple[int, int]]) -> Iterator[list[CleanEntry]]:
 def probe(store: Store, rng: random.Random, texts: ProseTexts | TemplatedTexts, stored: int,
           label: str, rounds: int, counts: comparisons.Comparisons) -> dict[str, Any]:
     """Median seconds per new entry over `rounds` probe feeds (half copies, half new),
-    and the comparisons per new entry over all of them."""
+    the comparisons per new entry over all of them, and how each entry was filed."""
     costs = []
+    filed: Counter[str] = Counter()
     counts.reset()
     for round_ in range(rounds):
         name = f"probe {label} {round_}"
@@ -195,8 +200,39 @@ def probe(store: Store, rng: random.Random, texts: ProseTexts | TemplatedTexts, 
         saved = store.save_poll(name, PollRecord(polled_at=NOW, next_poll=NOW, status=200),
                                 entries)
         costs.append((time.perf_counter() - started) / PROBE)
-        assert saved.duplicates == PROBE // 2, saved  # every copy found, nothing else
-    return {"cost": statistics.median(costs), "comparisons": counts.summary()}
+        filed.update(filing(store, name, [f"blog {c // texts.batch}" for c in copies], saved))
+    return {"cost": statistics.median(costs), "comparisons": counts.summary(),
+            "filed": dict(filed)}
+
+
+def filing(store: Store, name: str, originals: list[str], saved: SaveCounts) -> Counter[str]:
+    """How a probe feed's entries were filed: each copy with its original's feed (found)
+    or not (missed, or merged with another), each new entry alone (new) or not (merged)."""
+    filed: Counter[str] = Counter()
+    for link, article_feed in _articles(store, name):
+        n = int(link.rsplit("/", 1)[1]) % PROBE  # its place in the probe
+        if n < len(originals):
+            filed["copy found" if article_feed == originals[n] else
+                  "copy missed" if article_feed == name else "copy merged elsewhere"] += 1
+        else:
+            filed["new" if article_feed == name else "new merged"] += 1
+    # The store's own count says the same, or the reading above is wrong.
+    assert filed["copy found"] + filed["copy merged elsewhere"] + filed["new merged"] == (
+        saved.duplicates), (filed, saved)
+    return filed
+
+
+def _articles(store: Store, name: str) -> list[tuple[str, str]]:
+    """(link, feed of its article's first entry) of every entry of a feed, copies too
+    (the store's readers return only the copy each article shows)."""
+    founder, founder_feed, own_feed = aliased(EntryRow), aliased(FeedRow), aliased(FeedRow)
+    query = (select(EntryRow.link, founder_feed.name)
+             .join(own_feed, EntryRow.feed_id == own_feed.id)
+             .join(founder, founder.id == EntryRow.article_id)
+             .join(founder_feed, founder_feed.id == founder.feed_id)
+             .where(own_feed.name == name))
+    with Session(store.engine) as session:
+        return [(link, feed) for link, feed in session.execute(query)]
 
 
 def timed(label: str, work: Callable[[], None]) -> float:
@@ -242,8 +278,13 @@ def main() -> None:
         print(f"cost per new entry with {size:>7} stored: {measured['cost'] * 1000:.2f} ms; "
               f"comparisons per new entry: {comparisons.describe(measured['comparisons'])}")
     print(f"ratio: {result['ratio']:.2f} (target <= 1.3)")
+    found = [result[size]["filed"] for size in ("at_small", "at_large")]
+    print("filed: " + "; ".join(f"{size:,} stored: {dict(sorted(f.items()))}"
+                                for size, f in zip((args.small, args.large), found, strict=True)))
     if args.json:
         print(json.dumps(result))
+    # The quality check, after the figures: every copy found, nothing else merged.
+    assert all(set(f) <= {"copy found", "new"} for f in found), found
 
 
 if __name__ == "__main__":
