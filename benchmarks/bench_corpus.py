@@ -590,7 +590,7 @@ PLATFORM_NAMES = ["Instagram", "LinkedIn", "TikTok", "Facebook", "YouTube", "Pin
 TOOLS = ["Hootsuite", "Buffer", "Agorapulse", "Swello", "Later", "Metricool", "Canva",
          "Iconosquare", "Sprout Social", "Planable", "Sendible", "Mention", "Talkwalker",
          "Brand24", "Digimind", "Notion", "Trello", "Brevo", "Mailchimp", "CapCut",
-         "Meta Business Suite", "Later", "Sociallymap", "Visibrain"]
+         "Meta Business Suite", "Sociallymap", "Visibrain", "Hubspot"]
 FIRM_SUFFIXES = ["", " Groupe", " France", " Labs", " & Associés"]
 FIRM_KINDS = ["agence de communication", "start-up de la foodtech", "marque de cosmétiques bio",
               "réseau de franchises", "éditeur de logiciels", "enseigne de prêt-à-porter",
