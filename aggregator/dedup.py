@@ -218,7 +218,8 @@ def title_key(title: str) -> str:
 
 SHINGLE_WORDS = 5
 SKETCH_SIZE = 128  # hashes kept to verify a candidate (1 KB per entry)
-INDEX_KEYS = 16  # of them, the smallest ones indexed to find candidates
+INDEX_KEYS = 16  # of them, the smallest ones that are not common indexed to find candidates
+SKETCH_LOOKUP = 32  # of them, the smallest ones among which those INDEX_KEYS are chosen
 # Entries filed under one index key at most: a full list marks a common key (a stock
 # phrase, a generic title), and every lookup stays bounded however large the table grows.
 POSTINGS_PER_KEY = 64
@@ -232,15 +233,28 @@ TAIL_WORDS = 6  # last words of a templated line: "… est apparu en premier sur
 SHORT_PARAGRAPH = 30  # words: longer paragraphs are text, never a template
 
 
-def index_keys(found: Fingerprint) -> list[int]:
-    """The index keys under which an entry can be found: smallest hashes, link, title, lead."""
-    keys = list(found.sketch[:INDEX_KEYS])
-    for kind, value in (("link", found.link), ("title", found.title)):
-        if value:
-            keys.append(hash64(f"{kind}:{value}"))
-    if found.lead is not None:
-        keys.append(found.lead)
-    return keys
+def lookup_keys(found: Fingerprint) -> list[int]:
+    """The keys to count before choosing an entry's index keys: its SKETCH_LOOKUP smallest
+    hashes, link, title and lead."""
+    return [*found.sketch[:SKETCH_LOOKUP], *_whole_entry_keys(found)]
+
+
+def index_keys(found: Fingerprint, common: Set[int] = frozenset()) -> list[int]:
+    """The index keys under which an entry is filed and looked up: its INDEX_KEYS smallest
+    hashes that are not `common`, its link, title and lead.
+
+    Passing over common keys (stock phrases) files a templated post under the few
+    runs of words of its own, where its copies find it; a copy, sharing its text,
+    passes over the same ones.
+    """
+    rare = [key for key in found.sketch[:SKETCH_LOOKUP] if key not in common]
+    return [*rare[:INDEX_KEYS], *_whole_entry_keys(found)]
+
+
+def _whole_entry_keys(found: Fingerprint) -> list[int]:
+    keys = [hash64(f"{kind}:{value}") for kind, value in (("link", found.link),
+                                                           ("title", found.title)) if value]
+    return keys if found.lead is None else [*keys, found.lead]
 
 
 @dataclass
@@ -273,8 +287,8 @@ class Postings:
 def rank_candidates(found: Fingerprint, postings: Postings, keys: Sequence[int] | None = None,
                     siblings: Set[int] = frozenset()) -> list[int]:
     """The stored entries worth comparing with `found`, most alike first, at most
-    MAX_CANDIDATES of them (`keys`: index_keys(found), when the caller has them
-    already), `siblings` left out.
+    MAX_CANDIDATES of them (`keys`: index_keys(found, postings.common), when the
+    caller has them already), `siblings` left out.
 
     Nominated: those sharing its link, title or lead, or two of its sketch keys (its
     only one, for a text of a single shingle), through keys that are not common: a
@@ -283,11 +297,11 @@ def rank_candidates(found: Fingerprint, postings: Postings, keys: Sequence[int] 
     weighs most); a shared link ranks first, since it decides alone.
     docs/dedup.md says how the bound keeps copies reachable.
     """
-    filed = [(key, ids) for key in dict.fromkeys(index_keys(found) if keys is None else keys)
-             if (ids := postings.lists.get(key))]
+    keys = index_keys(found, postings.common) if keys is None else keys
+    filed = [(key, ids) for key in dict.fromkeys(keys) if (ids := postings.lists.get(key))]
     if not filed:  # most new entries: nobody shares any of their keys
         return []
-    sketch_keys = set(found.sketch[:INDEX_KEYS])
+    sketch_keys = set(found.sketch[:SKETCH_LOOKUP]).intersection(keys)
     nominated: set[int] = set()
     shared: Counter[int] = Counter()
     for key, ids in filed:

@@ -41,6 +41,7 @@ from aggregator.dedup import (
     Postings,
     fingerprint,
     index_keys,
+    lookup_keys,
     needs_shingles,
     pack_sketch,
     paragraphs,
@@ -491,8 +492,8 @@ def _save_entries(session: Session, feed_id: int, entries: Sequence[CleanEntry],
     existing = _stored_rows(session, [document[e.identity] for e in entries
                                       if e.identity in document])
     fresh = [e for e in entries if e.identity not in existing]
-    keys = {e.identity: index_keys(e.fingerprint) for e in fresh if e.fingerprint is not None}
-    postings = _postings(session, keys.values())
+    keys, postings = _postings(session, {e.identity: e.fingerprint for e in fresh
+                                         if e.fingerprint is not None})
     siblings = set(document.values())
     worth = {e.identity: rank_candidates(e.fingerprint, postings, keys[e.identity], siblings)
              for e in fresh if e.fingerprint is not None}
@@ -648,23 +649,27 @@ def _with_shingles(session: Session, row: _Candidate) -> Fingerprint:
     return replace(row.fingerprint, shingles=whole.shingles)
 
 
-def _postings(session: Session, entry_keys: Iterable[Sequence[int]]) -> Postings:
-    """Who is filed under every index key of some entries (their index_keys).
+def _postings(session: Session, found: Mapping[str, Fingerprint]
+              ) -> tuple[dict[str, list[int]], Postings]:
+    """Each entry's index keys (dedup.index_keys: its smallest hashes that are not
+    common, ...) and who is filed under them.
 
-    Lists are counted first, in the database: the entries of full lists (common
-    keys, most of those of templated text) are never read.
+    The lists of the keys to choose among are counted first, in the database: the
+    entries of full lists (common keys) are never read.
     """
-    keys = sorted({key for some in entry_keys for key in some})
+    wanted = sorted({key for fingerprint in found.values() for key in lookup_keys(fingerprint)})
     counted = f"SELECT key, count(*) FROM {ENTRY_KEYS.name} WHERE key"
     lengths: dict[int, int] = {key: length for key, length
-                               in _rows_among(session, counted, keys, "bigint", " GROUP BY key")}
+                               in _rows_among(session, counted, wanted, "bigint", " GROUP BY key")}
     postings = Postings(common={key for key, length in lengths.items()
                                 if length >= POSTINGS_PER_KEY})
-    rare = sorted(key for key, length in lengths.items() if length < POSTINGS_PER_KEY)
+    keys = {name: index_keys(fingerprint, postings.common) for name, fingerprint in found.items()}
+    filed = sorted({key for some in keys.values() for key in some
+                    if key in lengths and key not in postings.common})
     query = f"SELECT key, entry_id FROM {ENTRY_KEYS.name} WHERE key"
-    for key, entry_id in _rows_among(session, query, rare, "bigint"):
+    for key, entry_id in _rows_among(session, query, filed, "bigint"):
         postings.lists.setdefault(key, []).append(entry_id)
-    return postings
+    return keys, postings
 
 
 def _rows_among(session: Session, query: str, values: Sequence[int | str],
@@ -856,9 +861,9 @@ def _update_row(session: Session, row: EntryRow, entry: CleanEntry, now: datetim
     if entry.fingerprint is not None:
         _set_fingerprint(row, entry.fingerprint)
         session.execute(delete(EntryKeyRow).where(EntryKeyRow.entry_id == row.id))
-        keys = index_keys(entry.fingerprint)
         # Filed anew as a new entry is, under its keys that are not common.
-        _insert_keys(session, _key_rows(row.id, keys, _postings(session, [keys])))
+        keys, postings = _postings(session, {entry.identity: entry.fingerprint})
+        _insert_keys(session, _key_rows(row.id, keys[entry.identity], postings))
 
 
 def _set_media(row: EntryRow, entry: CleanEntry) -> None:

@@ -18,6 +18,7 @@ from aggregator.dedup import (
     INDEX_KEYS,
     MAX_CANDIDATES,
     POSTINGS_PER_KEY,
+    SKETCH_LOOKUP,
     SKETCH_SIZE,
     Postings,
     _fold,
@@ -32,6 +33,7 @@ from aggregator.dedup import (
     fingerprint,
     hash64,
     index_keys,
+    lookup_keys,
     needs_shingles,
     normalize_link,
     normalize_text,
@@ -675,6 +677,24 @@ def test_index_keys_are_the_smallest_hashes_link_title_and_lead() -> None:
                                  hash64("title:bonne annee"), 7]
     bare = Fingerprint(link=None, title="", size=1, sketch=(5,), lead=None)
     assert index_keys(bare) == [5]
+
+
+def test_index_keys_pass_over_common_keys() -> None:
+    found = Fingerprint(link=None, title="", size=50, sketch=tuple(range(50)), lead=None)
+    assert lookup_keys(found) == list(range(SKETCH_LOOKUP))
+    assert index_keys(found, {0, 2, 4}) == [1, 3, *range(5, 19)]
+    # Of the SKETCH_LOOKUP smallest only: a text of stock phrases keeps fewer keys.
+    assert index_keys(found, set(range(SKETCH_LOOKUP - 3))) == [29, 30, 31]
+
+
+def test_a_copy_finds_an_original_filed_past_its_common_keys() -> None:
+    # The original's 16 smallest hashes were stock phrases, common when it was stored:
+    # it was filed under the next 16, where its copy, passing over the same, finds it.
+    original = Fingerprint(link=None, title="", size=90, sketch=tuple(range(90)), lead=None)
+    copy = replace(original, link="relais.example/1")
+    postings = Postings(common=set(range(INDEX_KEYS)))
+    postings.file(1, index_keys(original, postings.common))
+    assert rank_candidates(copy, postings) == [1]
 
 
 def test_candidates_share_two_sketch_keys_or_a_link_title_or_lead() -> None:
