@@ -152,6 +152,15 @@ class EntryKeyRow(Base):
     key: Mapped[int] = mapped_column(BigInteger)
 
 
+class CommonKeyRow(Base):
+    """An index key whose list is full (dedup.POSTINGS_PER_KEY entries): a stock phrase or
+    a generic title. Marked apart so that looking it up costs one index probe."""
+
+    __tablename__ = "common_keys"
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
 class EntryMoveRow(Base):
     """A filing date an entry left (it was re-dated): that day's page must be rendered
     again, and the entry itself no longer says so."""
@@ -169,7 +178,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 FIRST_REVISION = "0001"
 # The newest migration (tests/test_db.py checks it against the scripts): a database
 # already there, or a new one, opens without loading Alembic (8 MB in every process).
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 
 
 def database_file(url: str) -> Path | None:

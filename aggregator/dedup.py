@@ -261,10 +261,12 @@ def _whole_entry_keys(found: Fingerprint) -> list[int]:
 class Postings:
     """The stored entries filed under some index keys: each rare key's list, and the
     keys whose list is full (POSTINGS_PER_KEY entries: a stock phrase or a generic
-    title shared by many posts), whose entries are not even read."""
+    title shared by many posts), whose entries are not even read: the store marks
+    them in a table of their own."""
 
     lists: dict[int, list[int]] = field(default_factory=dict)
     common: set[int] = field(default_factory=set)
+    filled: set[int] = field(default_factory=set)  # common since looked up: to mark
 
     def file(self, entry_id: int, keys: Sequence[int]) -> list[int]:
         """File an entry under `keys` but the common ones; the keys it was filed under.
@@ -280,6 +282,7 @@ class Postings:
             filed.append(key)
             if len(ids) >= POSTINGS_PER_KEY:
                 self.common.add(key)
+                self.filled.add(key)
                 del self.lists[key]
         return filed
 

@@ -22,12 +22,15 @@ from sqlalchemy import (
     union,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only, sessionmaker
 
 from aggregator.config import FeedConfig
 from aggregator.db import (
+    CommonKeyRow,
     EntryKeyRow,
     EntryMoveRow,
     EntryRow,
@@ -37,7 +40,6 @@ from aggregator.db import (
     schema_revision,
 )
 from aggregator.dedup import (
-    POSTINGS_PER_KEY,
     Postings,
     fingerprint,
     index_keys,
@@ -66,6 +68,7 @@ MAX_BOILERPLATE = 1000  # paragraph hashes remembered per feed
 # The table, not the class, for inserting keys: a plain executemany, without the
 # ORM's bulk path (a tenth of the time of storing a poll).
 ENTRY_KEYS = cast(Table, EntryKeyRow.__table__)
+COMMON_KEYS = cast(Table, CommonKeyRow.__table__)
 ENTRIES = cast(Table, EntryRow.__table__)
 # PostgreSQL advisory lock keys (db.py's migration lock is 7423610).
 RENDER_LOCK = 7423611
@@ -587,6 +590,7 @@ def _insert_added(session: Session, feed_id: int,
     _insert_keys(session, [row for entry_id, (entry, _) in zip(ids, added, strict=True)
                            for row in _key_rows(entry_id, keys.get(entry.identity, ()),
                                                 postings)])
+    _mark_common(session, postings)
 
 
 def _insert_keys(session: Session, keys: Sequence[tuple[int, int]]) -> None:
@@ -654,22 +658,29 @@ def _postings(session: Session, found: Mapping[str, Fingerprint]
     """Each entry's index keys (dedup.index_keys: its smallest hashes that are not
     common, ...) and who is filed under them.
 
-    The lists of the keys to choose among are counted first, in the database: the
-    entries of full lists (common keys) are never read.
+    Common keys are looked up among the marked ones, one index probe each: their
+    lists are never read.
     """
     wanted = sorted({key for fingerprint in found.values() for key in lookup_keys(fingerprint)})
-    counted = f"SELECT key, count(*) FROM {ENTRY_KEYS.name} WHERE key"
-    lengths: dict[int, int] = {key: length for key, length
-                               in _rows_among(session, counted, wanted, "bigint", " GROUP BY key")}
-    postings = Postings(common={key for key, length in lengths.items()
-                                if length >= POSTINGS_PER_KEY})
+    marked = f"SELECT key FROM {COMMON_KEYS.name} WHERE key"
+    postings = Postings(common={key for (key,) in _rows_among(session, marked, wanted, "bigint")})
     keys = {name: index_keys(fingerprint, postings.common) for name, fingerprint in found.items()}
-    filed = sorted({key for some in keys.values() for key in some
-                    if key in lengths and key not in postings.common})
+    chosen = sorted({key for some in keys.values() for key in some})
     query = f"SELECT key, entry_id FROM {ENTRY_KEYS.name} WHERE key"
-    for key, entry_id in _rows_among(session, query, filed, "bigint"):
+    for key, entry_id in _rows_among(session, query, chosen, "bigint"):
         postings.lists.setdefault(key, []).append(entry_id)
     return keys, postings
+
+
+def _mark_common(session: Session, postings: Postings) -> None:
+    """Mark the keys whose lists filled up while filing (another poll of the
+    transaction may have marked one already)."""
+    if postings.filled:
+        dialect = session.get_bind().dialect.name
+        make = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        session.execute(make(COMMON_KEYS).on_conflict_do_nothing(),
+                        [{"key": key} for key in sorted(postings.filled)])
+        postings.filled.clear()
 
 
 def _rows_among(session: Session, query: str, values: Sequence[int | str],
@@ -864,6 +875,7 @@ def _update_row(session: Session, row: EntryRow, entry: CleanEntry, now: datetim
         # Filed anew as a new entry is, under its keys that are not common.
         keys, postings = _postings(session, {entry.identity: entry.fingerprint})
         _insert_keys(session, _key_rows(row.id, keys[entry.identity], postings))
+        _mark_common(session, postings)
 
 
 def _set_media(row: EntryRow, entry: CleanEntry) -> None:

@@ -231,12 +231,18 @@ def test_common_keys_stop_growing_past_the_cap(
     config = make_config([{"name": "R", "url": feed_server.set("/r", rss(items, "R"))}])
     assert poll(store, config)["R"].new == POSTINGS_PER_KEY + 20
     assert longest_list(store) == POSTINGS_PER_KEY
-    # Edited, every entry is filed anew: still not under the title, now common.
+    with store.engine.connect() as connection:  # the full lists are marked common
+        marked = set(connection.execute(sa.text("SELECT key FROM common_keys")).scalars())
+        full = set(connection.execute(sa.text(
+            f"SELECT key FROM entry_keys GROUP BY key HAVING count(*) >= {POSTINGS_PER_KEY}"
+        )).scalars())
+    assert marked == full != set()
+    # Edited, every entry is filed anew: no longer under the title, now common.
     for item in items:
         item["html"] += "<p>Mise à jour : un lien corrigé.</p>"
     feed_server.set("/r", rss(items, "R"))
     assert poll(store, config, force=True)["R"].updated == POSTINGS_PER_KEY + 20
-    assert longest_list(store) == POSTINGS_PER_KEY
+    assert longest_list(store) == 1
 
 
 def longest_list(store: Store) -> int:

@@ -29,7 +29,7 @@ from aggregator.db import (
     Base,
     migrate,
 )
-from aggregator.dedup import fingerprint, hash64, pack_sketch, unpack_sketch
+from aggregator.dedup import POSTINGS_PER_KEY, fingerprint, hash64, pack_sketch, unpack_sketch
 from aggregator.store import Store
 from tests.conftest import write_config
 
@@ -260,3 +260,29 @@ def test_entries_are_fingerprinted_again_with_word_hashed_shingles(database_url:
     found = fingerprint("Bonjour", "https://blog.example/bonjour", [" ".join(words)])
     assert (unpack_sketch(sketch), count) == (found.sketch, 56)
     assert keys == {*found.sketch[:16], *kept}
+
+
+def test_full_lists_are_marked_common(database_url: str) -> None:
+    # 0010: the keys filed under POSTINGS_PER_KEY entries are marked, the others not.
+    engine = sa.create_engine(database_url)
+    _alembic(engine, "upgrade", "0009")
+    with engine.begin() as connection:
+        _insert_blog(connection)
+        for entry_id in range(1, POSTINGS_PER_KEY + 1):
+            connection.execute(sa.text(
+                "INSERT INTO entries (id, feed_id, identity, signature, title, first_seen, "
+                "dated, changed, content, summary, excerpt, is_canonical, shingle_count) "
+                "VALUES (:i, 1, :identity, 'sig', 'Revue', :t, :t, :t, '', '', '', :yes, 0)"),
+                {"i": entry_id, "identity": f"id:{entry_id}", "t": datetime(2024, 1, 1),
+                 "yes": True})
+            keys = [hash64("title:revue"), 5] if entry_id < POSTINGS_PER_KEY else [
+                hash64("title:revue")]
+            for key in keys:
+                connection.execute(sa.text(
+                    "INSERT INTO entry_keys (entry_id, key) VALUES (:i, :k)"),
+                    {"i": entry_id, "k": key})
+    migrate(engine)
+    with engine.connect() as connection:
+        marked = set(connection.execute(sa.text("SELECT key FROM common_keys")).scalars())
+    engine.dispose()
+    assert marked == {hash64("title:revue")}
