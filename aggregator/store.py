@@ -22,8 +22,6 @@ from sqlalchemy import (
     union,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only, sessionmaker
@@ -676,9 +674,10 @@ def _mark_common(session: Session, postings: Postings) -> None:
     """Mark the keys whose lists filled up while filing (another poll of the
     transaction may have marked one already)."""
     if postings.filled:
-        dialect = session.get_bind().dialect.name
-        make = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        session.execute(make(COMMON_KEYS).on_conflict_do_nothing(),
+        # Plain SQL, which SQLite and PostgreSQL both take: importing SQLAlchemy's
+        # PostgreSQL dialect for its insert() would weigh on every SQLite process.
+        session.execute(text(f"INSERT INTO {COMMON_KEYS.name} (key) VALUES (:key) "
+                             "ON CONFLICT DO NOTHING"),
                         [{"key": key} for key in sorted(postings.filled)])
         postings.filled.clear()
 
