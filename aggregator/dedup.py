@@ -224,6 +224,7 @@ SKETCH_LOOKUP = 32  # of them, the smallest ones among which those INDEX_KEYS ar
 # phrase, a generic title), and every lookup stays bounded however large the table grows.
 POSTINGS_PER_KEY = 64
 MAX_CANDIDATES = 16  # stored entries fully compared with one new entry, at most
+STRONGEST_SHARE = 0.5  # of the strongest nominee's weight, that a nominee needs
 LEAD_WORDS = 10
 LONG_TEXT = 30  # shingles; below this, a text is too short to decide alone
 CONTAINMENT = 0.7
@@ -297,7 +298,8 @@ def rank_candidates(found: Fingerprint, postings: Postings, keys: Sequence[int] 
     only one, for a text of a single shingle), through keys that are not common: a
     common key says little, and nominates nobody. Nominees are ranked by the keys
     they share, each weighing 1 / the length of its list (a key shared by one entry
-    weighs most); a shared link ranks first, since it decides alone.
+    weighs most); a shared link ranks first, since it decides alone. Those weighing
+    under half the strongest nominee are left out.
     docs/dedup.md says how the bound keeps copies reachable.
     """
     keys = index_keys(found, postings.common) if keys is None else keys
@@ -326,7 +328,9 @@ def rank_candidates(found: Fingerprint, postings: Postings, keys: Sequence[int] 
     # Equal scores: the entry stored last. A copy comes days after its original, while
     # the entries sharing a phrase with it pile up over years.
     ranked = sorted(nominated, key=lambda i: (i not in linked, -score[i], -i))
-    return ranked[:MAX_CANDIDATES]
+    # Far weaker evidence than the strongest nominee's: phrases shared by chance.
+    floor = STRONGEST_SHARE * max(score.values())
+    return [i for i in ranked[:MAX_CANDIDATES] if i in linked or score[i] >= floor]
 
 
 def pack_sketch(sketch: Sequence[int]) -> bytes:

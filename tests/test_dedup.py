@@ -709,9 +709,9 @@ def test_candidates_share_two_sketch_keys_or_a_link_title_or_lead() -> None:
         16: [10], 17: [10],  # beyond the INDEX_KEYS smallest hashes: never looked up
     })
     # The shared link first; then by weight: 2 shares three keys (1/3 + 1/2 + 1), 8
-    # and 6 a key with nobody else (equal: the one stored last first), 3 two keys
-    # (1/3 + 1/2).
-    assert rank_candidates(found, postings) == [5, 2, 8, 6, 3]
+    # and 6 a key with nobody else (equal: the one stored last first). 3 shares two
+    # (1/3 + 1/2): under half of 2's weight, it is left out.
+    assert rank_candidates(found, postings) == [5, 2, 8, 6]
     assert rank_candidates(found, postings, siblings={2, 6}) == [5, 8, 3]
     assert rank_candidates(found, Postings()) == []
     # A text of a single shingle has one sketch key: sharing it is enough.
@@ -752,8 +752,11 @@ def test_candidates_are_bounded_and_the_most_alike_come_first() -> None:
     ranked = rank_candidates(found, Postings({
         key: ids[-(POSTINGS_PER_KEY - 2):] + ([1] if key < 8 else [])
         for key, ids in lists.items()}))
-    assert len(ranked) == MAX_CANDIDATES
     assert ranked[0] == 1
+    assert len(ranked) <= MAX_CANDIDATES
+    # However many share as much: MAX_CANDIDATES, the last stored first.
+    crowd = Postings({key: list(range(100, 160)) for key in range(INDEX_KEYS)})
+    assert rank_candidates(found, crowd) == list(range(159, 159 - MAX_CANDIDATES, -1))
 
 
 def _normalize_by_definition(text: str) -> str:
