@@ -283,6 +283,22 @@ def _prose_blog(index: int) -> Blog:
     )
 
 
+def mark_up(rng: random.Random, parts: list[str], hrefs: Callable[[list[str]], list[str]],
+            links: float, bold: float) -> None:
+    """Now and then a link on a few words of one of `parts` (its address drawn among
+    `hrefs(the sentence's words)`), and one of them in bold; in place."""
+    if rng.random() < links:
+        i = rng.randrange(len(parts))
+        words = parts[i].split(" ")
+        start = rng.randrange(max(len(words) - 3, 1))
+        href = rng.choice(hrefs(words))
+        words[start:start + 3] = [f'<a href="{href}">{" ".join(words[start:start + 3])}</a>']
+        parts[i] = " ".join(words)
+    if rng.random() < bold:
+        i = rng.randrange(len(parts))
+        parts[i] = f"<strong>{parts[i]}</strong>"
+
+
 class _Writer:
     """Composes text from the vocabulary with one post's generator."""
 
@@ -352,17 +368,9 @@ class _Writer:
     def paragraph(self, host: str, sentences: int) -> str:
         parts = [escape(self.sentence(), quote=False) for _ in range(sentences)]
         rng = self.rng
-        if rng.random() < 0.5:  # a link on a few words of one sentence
-            i = rng.randrange(len(parts))
-            words = parts[i].split(" ")
-            start = rng.randrange(max(len(words) - 3, 1))
-            href = rng.choice([f"https://{host}/{slugify(self.goal())}/",
-                               f"https://www.example.org/etude-{rng.randint(1, 999)}"])
-            words[start:start + 3] = [f'<a href="{href}">{" ".join(words[start:start + 3])}</a>']
-            parts[i] = " ".join(words)
-        if rng.random() < 0.4:
-            i = rng.randrange(len(parts))
-            parts[i] = f"<strong>{parts[i]}</strong>"
+        mark_up(rng, parts, lambda _: [f"https://{host}/{slugify(self.goal())}/",
+                                       f"https://www.example.org/etude-{rng.randint(1, 999)}"],
+                links=0.5, bold=0.4)
         return "<p>" + " ".join(parts) + "</p>"
 
     def body(self, host: str, stamp: datetime, size: int) -> str:
@@ -1170,17 +1178,9 @@ class _Markup:
         """A paragraph's HTML, and a picture after it now and then."""
         rng = self.rng
         parts = [escape(text, quote=False) for text in texts]
-        if rng.random() < 0.4:  # a link on a few words of one sentence
-            i = rng.randrange(len(parts))
-            words = parts[i].split(" ")
-            start = rng.randrange(max(len(words) - 3, 1))
-            href = rng.choice([f"https://{self.host}/{slugify(' '.join(words[:6]))}/",
-                               f"https://www.example.org/ressource-{rng.randint(1, 999)}"])
-            words[start:start + 3] = [f'<a href="{href}">{" ".join(words[start:start + 3])}</a>']
-            parts[i] = " ".join(words)
-        if rng.random() < 0.3:
-            i = rng.randrange(len(parts))
-            parts[i] = f"<strong>{parts[i]}</strong>"
+        mark_up(rng, parts, lambda words: [
+            f"https://{self.host}/{slugify(' '.join(words[:6]))}/",
+            f"https://www.example.org/ressource-{rng.randint(1, 999)}"], links=0.4, bold=0.3)
         html = ["<p>" + " ".join(parts) + "</p>"]
         if rng.random() < 0.12:
             src = (f"https://{self.host}/wp-content/uploads/{self.stamp.year}/"
