@@ -235,8 +235,8 @@ SHORT_PARAGRAPH = 30  # words: longer paragraphs are text, never a template
 
 
 def lookup_keys(found: Fingerprint) -> list[int]:
-    """The keys to count before choosing an entry's index keys: its SKETCH_LOOKUP smallest
-    hashes, link, title and lead."""
+    """The keys to look up among the common ones before choosing an entry's index keys:
+    its SKETCH_LOOKUP smallest hashes, link, title and lead."""
     return [*found.sketch[:SKETCH_LOOKUP], *_whole_entry_keys(found)]
 
 

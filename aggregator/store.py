@@ -585,10 +585,8 @@ def _insert_added(session: Session, feed_id: int,
         session.connection().exec_driver_sql(
             f"UPDATE {ENTRIES.name} SET article_id = id "
             f"WHERE feed_id = {int(feed_id)} AND article_id IS NULL")
-    _insert_keys(session, [row for entry_id, (entry, _) in zip(ids, added, strict=True)
-                           for row in _key_rows(entry_id, keys.get(entry.identity, ()),
-                                                postings)])
-    _mark_common(session, postings)
+    _file_keys(session, [(entry_id, keys.get(entry.identity, ()))
+                         for entry_id, (entry, _) in zip(ids, added, strict=True)], postings)
 
 
 def _insert_keys(session: Session, keys: Sequence[tuple[int, int]]) -> None:
@@ -670,9 +668,12 @@ def _postings(session: Session, found: Mapping[str, Fingerprint]
     return keys, postings
 
 
-def _mark_common(session: Session, postings: Postings) -> None:
-    """Mark the keys whose lists filled up while filing (another poll of the
-    transaction may have marked one already)."""
+def _file_keys(session: Session, entries: Sequence[tuple[int, Sequence[int]]],
+               postings: Postings) -> None:
+    """File entries (id, index keys) under their keys but the common ones, and mark the
+    keys whose lists filled up (another poll of the transaction may have marked one)."""
+    _insert_keys(session, [(entry_id, key) for entry_id, keys in entries
+                           for key in postings.file(entry_id, keys)])
     if postings.filled:
         # Plain SQL, which SQLite and PostgreSQL both take: importing SQLAlchemy's
         # PostgreSQL dialect for its insert() would weigh on every SQLite process.
@@ -683,9 +684,8 @@ def _mark_common(session: Session, postings: Postings) -> None:
 
 
 def _rows_among(session: Session, query: str, values: Sequence[int | str],
-                sql_type: str, suffix: str = "") -> Iterator[Sequence[Any]]:
-    """The rows of `query`, which ends in "WHERE <column>", for the column among `values`
-    (`suffix`, such as a GROUP BY, follows the condition).
+                sql_type: str) -> Iterator[Sequence[Any]]:
+    """The rows of `query`, which ends in "WHERE <column>", for the column among `values`.
 
     Through the driver's own cursor, 500 values a statement: a first poll runs two
     such lookups per feed, hundreds of values and rows each, and SQLAlchemy would
@@ -698,10 +698,9 @@ def _rows_among(session: Session, query: str, values: Sequence[int | str],
     try:
         for chunk in _chunks(values, 500):
             if postgres:
-                cursor.execute(f"{query} = ANY(%s::{sql_type}[]){suffix}", (list(chunk),))
+                cursor.execute(f"{query} = ANY(%s::{sql_type}[])", (list(chunk),))
             else:
-                cursor.execute(f"{query} IN ({','.join('?' * len(chunk))}){suffix}",
-                               tuple(chunk))
+                cursor.execute(f"{query} IN ({','.join('?' * len(chunk))})", tuple(chunk))
             yield from cursor.fetchall()
     finally:
         cursor.close()
@@ -735,12 +734,6 @@ def _candidates(session: Session, ids: set[int]) -> dict[int, _Candidate]:
                         sketch=unpack_sketch(row[8]), lead=None))
         for row in _rows_among(session, query, sorted(ids), "integer")
     }
-
-
-def _key_rows(entry_id: int, keys: Sequence[int], postings: Postings
-              ) -> list[tuple[int, int]]:
-    """The rows filing an entry under its index keys, but under common ones."""
-    return [(entry_id, key) for key in postings.file(entry_id, keys)]
 
 
 def _elect_canonicals(session: Session, article_ids: Collection[int],
@@ -873,8 +866,7 @@ def _update_row(session: Session, row: EntryRow, entry: CleanEntry, now: datetim
         session.execute(delete(EntryKeyRow).where(EntryKeyRow.entry_id == row.id))
         # Filed anew as a new entry is, under its keys that are not common.
         keys, postings = _postings(session, {entry.identity: entry.fingerprint})
-        _insert_keys(session, _key_rows(row.id, keys[entry.identity], postings))
-        _mark_common(session, postings)
+        _file_keys(session, [(row.id, keys[entry.identity])], postings)
 
 
 def _set_media(row: EntryRow, entry: CleanEntry) -> None:
