@@ -614,9 +614,11 @@ def _find_copy(session: Session, entry: CleanEntry, ids: Sequence[int],
                candidates: dict[int, _Candidate]) -> _Candidate | None:
     """The stored entry `entry` is a copy of, earliest first, among those of `ids` (at
     most dedup.MAX_CANDIDATES: the bound on full comparisons)."""
-    found = entry.fingerprint
-    if found is None:
+    if entry.fingerprint is None:
         return None
+    # Compared through a copy: the set of its shingles that comparing makes (30 KB) goes
+    # with the search, not with the entry, which lives until its whole group is stored.
+    found = replace(entry.fingerprint)
     for row in sorted((candidates[i] for i in ids if i in candidates),
                       key=lambda r: (r.dated, r.first_seen, r.id)):
         stored = row.fingerprint

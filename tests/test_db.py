@@ -286,3 +286,33 @@ def test_full_lists_are_marked_common(database_url: str) -> None:
         marked = set(connection.execute(sa.text("SELECT key FROM common_keys")).scalars())
     engine.dispose()
     assert marked == {hash64("title:revue")}
+
+
+def test_entry_keys_are_clustered_by_key_and_lose_repeats(database_url: str) -> None:
+    # 0011: the same (key, entry) pairs, each once, in a table keyed by (key, entry_id).
+    engine = sa.create_engine(database_url)
+    _alembic(engine, "upgrade", "0010")
+    with engine.begin() as connection:
+        _insert_blog(connection)
+        for entry_id in (1, 2):
+            connection.execute(sa.text(
+                "INSERT INTO entries (id, feed_id, identity, signature, title, first_seen, "
+                "dated, changed, content, summary, excerpt, is_canonical, shingle_count) "
+                "VALUES (:i, 1, :identity, 'sig', 'Revue', :t, :t, :t, '', '', '', :yes, 0)"),
+                {"i": entry_id, "identity": f"id:{entry_id}", "t": datetime(2024, 1, 1),
+                 "yes": True})
+        for entry_id, key in [(1, 5), (1, 5), (1, -2**63), (2, 5), (2, 2**63 - 1)]:
+            connection.execute(sa.text("INSERT INTO entry_keys (entry_id, key) VALUES (:i, :k)"),
+                               {"i": entry_id, "k": key})
+    migrate(engine)
+    with engine.begin() as connection:
+        rows = connection.execute(sa.text("SELECT key, entry_id FROM entry_keys")).all()
+        primary = sa.inspect(connection).get_pk_constraint("entry_keys")["constrained_columns"]
+        if engine.dialect.name == "sqlite":  # as the store's connections have it
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.execute(sa.text("DELETE FROM entries WHERE id = 1"))
+        left = connection.execute(sa.text("SELECT key, entry_id FROM entry_keys")).all()
+    engine.dispose()
+    assert sorted(rows) == [(-2**63, 1), (5, 1), (5, 2), (2**63 - 1, 2)]
+    assert primary == ["key", "entry_id"]
+    assert sorted(left) == [(5, 2), (2**63 - 1, 2)]  # the cascade still holds
