@@ -186,23 +186,27 @@ class Copy:
 
 @dataclass(frozen=True)
 class PollRecord:
-    """What one poll changes in a feed's stored state (entries aside)."""
+    """A feed's polling state after one poll (entries aside), as poll.decide decided it:
+    the store writes it as it is."""
 
     polled_at: datetime
     next_poll: datetime
     status: int | None
-    error: str | None = None
-    gone: bool = False
+    error: str | None = None  # the poll's failure in words for `status`; None: a success
+    failures: int = 0  # in a row, this poll's included
+    failing_since: datetime | None = None
+    gone_at: datetime | None = None  # retired by a 410 until its feeds.yaml entry changes
+    last_success: datetime | None = None
     etag: str | None = None
     last_modified: str | None = None
     content_hash: str | None = None
     moved_to: str | None = None
+    moved_at: datetime | None = None
     title: str | None = None
     site_url: str | None = None
     interval_hint: timedelta | None = None
     boilerplate: frozenset[int] = frozenset()
-    # The document's entries (see FeedState.entry_digests); None keeps the stored ones.
-    entry_digests: Mapping[str, str] | None = None
+    entry_digests: Mapping[str, str] = field(default_factory=dict)  # see FeedState's
 
 
 @dataclass(frozen=True)

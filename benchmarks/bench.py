@@ -315,7 +315,7 @@ def case_floor(directory: str) -> dict[str, Any]:
     import feedparser
 
     # parse.py changes feedparser's set-up for our runs: the floor is feedparser as shipped.
-    assert "aggregator.parse" not in sys.modules
+    assert "aggregator.poll.parse" not in sys.modules
     paths = sorted(Path(directory).glob("*.xml"), key=lambda p: int(p.stem))
     result: dict[str, Any] = {}
     with timed(result):
@@ -325,11 +325,12 @@ def case_floor(directory: str) -> dict[str, Any]:
 
 def case_poll(config_path: str) -> dict[str, Any]:
     """Our poll of every feed, as `aggregator fetch --force` runs it."""
-    from aggregator.config import load_config
-    from aggregator.fetch import make_session
-    from aggregator.memory import hold_less_memory
+    from aggregator.config.load import load_config
+    from aggregator.poll.fetch import make_session
+    from aggregator.poll.memory import hold_less_memory
+    from aggregator.poll.pool import start_parse_server
+    from aggregator.poll.run import update_feeds
     from aggregator.store import Store
-    from aggregator.update import start_parse_server, update_feeds
 
     config = load_config(config_path)
     # In this process only: the store's copy search counts its full comparisons.
@@ -385,7 +386,7 @@ def case_reader(database: str, urls: list[str]) -> dict[str, Any]:
 
 def case_hostile(url: str) -> dict[str, Any]:
     """One fetch of one URL with the default 10 MB cap."""
-    from aggregator.fetch import fetch_feed, make_session
+    from aggregator.poll.fetch import fetch_feed, make_session
 
     result: dict[str, Any] = {}
     with timed(result):
@@ -400,10 +401,10 @@ def case_fill(config_path: str, count: int, newest: int | None) -> dict[str, Any
     entries carry no fingerprint (render does not look them up), so filling is
     mostly inserting rows through Store.save_poll.
     """
-    from aggregator.clean import clean_entry
-    from aggregator.config import load_config
+    from aggregator.config.load import load_config
     from aggregator.dedup import entry_identity, entry_signature
     from aggregator.models import PollRecord
+    from aggregator.poll.clean import clean_entry
     from aggregator.store import Store
 
     started = time.perf_counter()
@@ -454,10 +455,10 @@ def case_add_posts(config_path: str, count: int) -> dict[str, Any]:
 
     They go through clean and fingerprint as a poll's would (no fetch, no parse).
     """
-    from aggregator.clean import clean_entry
-    from aggregator.config import load_config
+    from aggregator.config.load import load_config
     from aggregator.dedup import fingerprint, paragraphs
     from aggregator.models import PollRecord
+    from aggregator.poll.clean import clean_entry
     from aggregator.store import Store
 
     config = load_config(config_path)
@@ -481,8 +482,8 @@ def case_add_posts(config_path: str, count: int) -> dict[str, Any]:
 
 def case_render(config_path: str, now: str) -> dict[str, Any]:
     """render_site, as `aggregator render` runs it (sync_feeds first, not timed)."""
-    from aggregator.config import load_config
-    from aggregator.render import render_site
+    from aggregator.config.load import load_config
+    from aggregator.publish.render import render_site
     from aggregator.store import Store
 
     config = load_config(config_path)
@@ -773,8 +774,8 @@ def render_cases(run: Run, work: Path) -> None:
 def render_database(directory: Path, feeds: list[dict[str, Any]], count: int,
                     newest: int | None) -> Path:
     """A filled render database from the cache, built when missing."""
-    key = source_hash(HERE / "bench_corpus.py", ROOT / "aggregator" / "db.py",
-                      ROOT / "aggregator" / "migrations")
+    key = source_hash(HERE / "bench_corpus.py", ROOT / "aggregator" / "store" / "schema.py",
+                      ROOT / "aggregator" / "store" / "migrations")
     label = f"render-{count}-{newest or 'all'}"
     cached = _cache_dir() / f"{label}-{key}.db"
     if not cached.exists():
@@ -1037,7 +1038,7 @@ def report(run: Run, started: datetime, elapsed: float, code_at_start: str) -> l
         "`aggregator fetch --force` runs) on SQLite, settings "
         + ", ".join(f"{k} {v}" for k, v in SETTINGS.items()) + "; the four cases in order "
         "on one database per style; " + reader,
-        "- comparisons / new entry: calls of aggregator.store.same_article made by each "
+        "- comparisons / new entry: calls of same_article (aggregator.store.copies) made by each "
         "_find_copy call (one a new entry looked up), counted in the case's process "
         "(comparisons.py)",
     ] if polled else []

@@ -1,18 +1,22 @@
 """Counting the copy search's full comparisons, in a benchmark's own process.
 
-install() wraps aggregator.store's same_article (one full comparison of a new entry
-with a stored one) and _find_copy (the search for one new entry's original): each
-_find_copy call of an entry with a fingerprint records how many comparisons it made.
-The wrapping replaces the module's globals, which the store looks up at each call;
-nothing of the store is changed otherwise.
+install() wraps the store's same_article (one full comparison of a new entry with a
+stored one) and _find_copy (the search for one new entry's original): each _find_copy
+call of an entry with a fingerprint records how many comparisons it made. The wrapping
+replaces the globals of the modules that call them (LOOKED_UP), which the store looks
+up at each call; nothing of the store is changed otherwise.
 """
 
 from __future__ import annotations
 
+import importlib
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+# The module whose globals each wrapped function is looked up in: its caller's.
+LOOKED_UP = {"same_article": "aggregator.store.copies", "_find_copy": "aggregator.store.entries"}
 
 
 @dataclass
@@ -37,17 +41,17 @@ class Comparisons:
 
 def install() -> Comparisons:
     """Wrap the store's copy search so that it counts; returns the running counts."""
-    import aggregator.store as store_module
     from aggregator.models import CleanEntry
 
     counts = Comparisons()
-    missing = [name for name in ("same_article", "_find_copy")
-               if not callable(getattr(store_module, name, None))]
+    modules = {name: importlib.import_module(module) for name, module in LOOKED_UP.items()}
+    missing = [f"{LOOKED_UP[name]}.{name}" for name, module in modules.items()
+               if not callable(getattr(module, name, None))]
     if missing:  # the store changed shape: report it rather than fail the whole run
-        counts.missing = "aggregator.store has no " + " or ".join(missing)
+        counts.missing = "the store has no " + " or ".join(missing)
         return counts
-    same_article: Callable[..., Any] = store_module.same_article
-    find_copy: Callable[..., Any] = store_module._find_copy
+    same_article: Callable[..., Any] = modules["same_article"].same_article
+    find_copy: Callable[..., Any] = modules["_find_copy"]._find_copy
 
     def counting_same_article(*args: Any, **kwargs: Any) -> Any:
         counts._current += 1
@@ -65,8 +69,9 @@ def install() -> Comparisons:
             if entry is not None and entry.fingerprint is not None:
                 counts.per_entry.append(counts._current - before)
 
-    store_module.same_article = counting_same_article  # type: ignore[assignment]
-    store_module._find_copy = counting_find_copy  # type: ignore[assignment]
+    wrappers = {"same_article": counting_same_article, "_find_copy": counting_find_copy}
+    for name, wrapper in wrappers.items():
+        setattr(modules[name], name, wrapper)
     return counts
 
 

@@ -22,11 +22,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # for `tests`, which is not an installed package
 
-from aggregator.config import load_config  # noqa: E402
-from aggregator.fetch import make_session  # noqa: E402
-from aggregator.render import render_site  # noqa: E402
+from aggregator.config.load import load_config  # noqa: E402
+from aggregator.poll.fetch import make_session  # noqa: E402
+from aggregator.poll.run import update_feeds  # noqa: E402
+from aggregator.publish.render import render_site  # noqa: E402
 from aggregator.store import Store  # noqa: E402
-from aggregator.update import update_feeds  # noqa: E402
 from tests.conftest import FeedServer, write_config  # noqa: E402
 from tests.test_corpus import (  # noqa: E402
     NOW,

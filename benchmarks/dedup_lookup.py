@@ -51,12 +51,12 @@ import comparisons  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session, aliased  # noqa: E402
 
-from aggregator.clean import clean_entry  # noqa: E402
-from aggregator.config import FeedConfig  # noqa: E402
-from aggregator.db import EntryRow, FeedRow  # noqa: E402
+from aggregator.config.load import FeedConfig  # noqa: E402
 from aggregator.dedup import fingerprint, paragraphs  # noqa: E402
 from aggregator.models import CleanEntry, ParsedEntry, PollRecord, SaveCounts  # noqa: E402
+from aggregator.poll.clean import clean_entry  # noqa: E402
 from aggregator.store import Store  # noqa: E402
+from aggregator.store.schema import EntryRow, FeedRow  # noqa: E402
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 SAMPLE = (ROOT / "tests" / "data" / "blog-metier.rss").read_text("utf-8")

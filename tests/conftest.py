@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from aggregator.config import Config, load_config
-from aggregator.fetch import make_session
-from aggregator.render import RenderReport, render_site
+from aggregator.config.load import Config, load_config
+from aggregator.poll.fetch import make_session
+from aggregator.poll.run import update_feeds
+from aggregator.publish.render import RenderReport, render_site
 from aggregator.store import Store
-from aggregator.update import update_feeds
 
 DATA = Path(__file__).parent / "data"
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"

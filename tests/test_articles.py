@@ -13,10 +13,10 @@ import pytest
 import sqlalchemy as sa
 
 from aggregator.dedup import POSTINGS_PER_KEY
-from aggregator.fetch import make_session
-from aggregator.render import render_site
+from aggregator.poll.fetch import make_session
+from aggregator.poll.run import update_feeds
+from aggregator.publish.render import render_site
 from aggregator.store import Store
-from aggregator.update import update_feeds
 from tests.conftest import DATA, FeedServer
 
 DEMO = Path(__file__).parent.parent / "aggregator" / "demo" / "feeds"
@@ -257,7 +257,7 @@ def test_copies_within_one_group_of_polls_are_recognized_and_a_group_is_all_or_n
     store: Store, make_config: Any
 ) -> None:
     from aggregator.models import FeedPoll, PollRecord
-    from aggregator.prepare import parse_step
+    from aggregator.poll.prepare import parse_step
 
     store.sync_feeds(make_config([
         {"name": "Mon métier", "url": "http://127.0.0.1:9/a"},

@@ -17,10 +17,11 @@ from typing import Any
 
 import pytest
 
-from aggregator.config import Settings
-from aggregator.digest import build_day_page, build_month
-from aggregator.render import _common_context, make_environment, render_day_page, render_site
-from aggregator.serve import make_server, server_url, start_server
+from aggregator.config.load import Settings
+from aggregator.publish.digest import build_day_page, build_month
+from aggregator.publish.environment import make_environment
+from aggregator.publish.render import _common_context, render_day_page, render_site
+from aggregator.publish.serve import make_server, server_url, start_server
 from aggregator.store import Store
 from tests.conftest import SITE_NOW, Site
 from tests.test_digest import BUSY_DAY, make_busy_site

@@ -12,7 +12,8 @@ from urllib.parse import urljoin
 import ftfy
 import pytest
 
-from aggregator.clean import (
+from aggregator.models import CleanEntry, ParsedEntry
+from aggregator.poll.clean import (
     _NOT_FRENCH,
     _PLAIN_ABSOLUTE,
     EXCERPT_WORDS,
@@ -28,8 +29,7 @@ from aggregator.clean import (
     sanitize_html,
     strip_forbidden_chars,
 )
-from aggregator.models import CleanEntry, ParsedEntry
-from aggregator.parse import parse_feed
+from aggregator.poll.parse import parse_feed
 
 DATA = Path(__file__).parent / "data"
 BASE = "https://blog.example/2013/12/billet.html"

@@ -9,18 +9,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 from click.testing import CliRunner, Result
 
 from aggregator import USER_AGENT
-from aggregator.cli import explain_state, main
-from aggregator.models import FeedState
+from aggregator.cli import main
 from tests.conftest import FeedServer, write_config
 
 ROOT = Path(__file__).parent.parent
@@ -88,17 +85,17 @@ def test_fetch_holds_less_memory_before_its_threads_start(
         config_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Fetch threads each on a heap of their own left a first poll of 1,000 feeds 6 MB
     # larger; glibc only keeps threads started afterwards on one heap.
-    import aggregator.cli
+    import aggregator.cli.poll
 
     calls: list[str] = []
-    poll = aggregator.cli.update_feeds
+    poll = aggregator.cli.poll.update_feeds
 
     def polling(*args: Any, **kwargs: Any) -> Any:
         calls.append("poll")
         return poll(*args, **kwargs)
 
-    monkeypatch.setattr(aggregator.cli, "hold_less_memory", lambda: calls.append("hold"))
-    monkeypatch.setattr(aggregator.cli, "update_feeds", polling)
+    monkeypatch.setattr(aggregator.cli.poll, "hold_less_memory", lambda: calls.append("hold"))
+    monkeypatch.setattr(aggregator.cli.poll, "update_feeds", polling)
     result = invoke(config_path, "fetch")
     assert result.exit_code == 0, result.output
     assert calls == ["hold", "poll"]
@@ -164,9 +161,10 @@ def test_the_cli_loads_rendering_scheduling_and_parsing_only_to_use_them() -> No
     """fetch polls beside the parse workers: its process keeps Jinja2, Babel and
     APScheduler out (4.6 MB), imported by the commands that render or schedule, and
     feedparser, nh3 and ftfy (6 MB), which the workers hold."""
-    probe = ("import sys, aggregator.cli; print(sorted(m for m in ('aggregator.render', "
-             "'aggregator.schedule', 'jinja2', 'babel', 'apscheduler', 'aggregator.prepare', "
-             "'feedparser', 'nh3', 'ftfy') if m in sys.modules))")
+    probe = ("import sys, aggregator.cli; print(sorted(m for m in ("
+             "'aggregator.publish.render', 'aggregator.poll.schedule', 'jinja2', 'babel', "
+             "'apscheduler', 'aggregator.poll.prepare', 'feedparser', 'nh3', 'ftfy') "
+             "if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             timeout=60, check=True, cwd=ROOT)
     assert result.stdout.strip() == "[]"
@@ -267,35 +265,6 @@ def test_run_polls_renders_and_serves(daemon: tuple[str, subprocess.Popen[str]])
         assert int(head.headers["Content-Length"]) > 0
 
 
-PARIS = ZoneInfo("Europe/Paris")
-POLLED = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
-
-
-@pytest.mark.parametrize("state, expected", [
-    (None, "not polled yet"),
-    (FeedState("f", "u", last_polled=POLLED), "ok: last polled 2026-11-21 09:00"),
-    (FeedState("f", "u", last_polled=POLLED, gone_at=POLLED,
-               last_error="HTTP 410 Gone: the server says this feed is gone for good"),
-     "retired on 2026-11-21 09:00: HTTP 410 Gone: the server says this feed is gone for "
-     "good. It is not polled any more; edit its entry in feeds.yaml to try again."),
-    (FeedState("f", "u", last_polled=POLLED, failures=3, failing_since=POLLED,
-               last_error="HTTP 503 Service Unavailable",
-               next_poll=POLLED + timedelta(hours=4)),
-     "failing since 2026-11-21 09:00 (3 attempts in a row): HTTP 503 Service Unavailable. "
-     "Next try 2026-11-21 13:00; it is never dropped."),
-    (FeedState("f", "u", last_polled=POLLED, moved_to="https://new.example/feed",
-               moved_at=POLLED),
-     "moved permanently to https://new.example/feed on 2026-11-21 09:00: polled there "
-     "now; put the new address in feeds.yaml."),
-])
-def test_status_explains_in_plain_words(state: FeedState | None, expected: str) -> None:
-    assert explain_state(True, state, PARIS) == expected
-
-
-def test_status_of_a_disabled_feed() -> None:
-    assert explain_state(False, None, PARIS).startswith("disabled in feeds.yaml")
-
-
 def test_feeds_list_and_check(config_path: Path, feed_server: FeedServer) -> None:
     listed = invoke(config_path, "feeds", "list")
     assert listed.exit_code == 0
@@ -319,3 +288,13 @@ def test_feeds_check_shows_a_permanent_move(tmp_path: Path, feed_server: FeedSer
     checked = invoke(config, "feeds", "check")
     assert checked.exit_code == 0, checked.output
     assert f"moved permanently to {new}" in checked.output.replace("\n", "")
+
+
+def test_help_lists_every_setting_with_its_default() -> None:
+    from aggregator.config.settings import settings_help
+
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0, result.output
+    for setting in settings_help():
+        default = setting.default if setting.default is not None else "no default"
+        assert f"{setting.name} ({default}): " in result.output

@@ -8,15 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.config import (
+from aggregator.config.load import (
     ConfigError,
     Problem,
-    Settings,
     load_config,
-    parse_duration,
-    parse_size,
     resolve_database_url,
 )
+from aggregator.config.settings import Settings
 
 
 def write(tmp_path: Path, text: str, name: str = "feeds.yaml") -> Path:
@@ -346,54 +344,3 @@ def test_config_error_message_is_its_description(tmp_path: Path) -> None:
         "feeds.yaml:3:5: feeds[0].url: missing (required)\nfeeds.yaml:1:1: file not found"
     )
     assert str(error) == error.describe()
-
-
-# --- durations and sizes --------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("30m", timedelta(minutes=30)),
-        ("2h", timedelta(hours=2)),
-        ("1d", timedelta(days=1)),
-        ("1w", timedelta(weeks=1)),
-        ("45s", timedelta(seconds=45)),
-        ("90", timedelta(seconds=90)),
-        (90, timedelta(seconds=90)),
-        (1.5, timedelta(seconds=1.5)),
-        ("1.5h", timedelta(minutes=90)),
-        (" 2 H ", timedelta(hours=2)),
-    ],
-)
-def test_parse_duration(text: object, expected: timedelta) -> None:
-    assert parse_duration(text) == expected
-
-
-@pytest.mark.parametrize("text", ["", "soon", "2 hours", "-5m", "0", "0m", True, None, [1]])
-def test_parse_duration_rejects(text: object) -> None:
-    with pytest.raises(ValueError, match="duration"):
-        parse_duration(text)
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("10MB", 10_000_000),
-        ("512KiB", 524_288),
-        ("1 MiB", 1_048_576),
-        ("2kb", 2000),
-        ("1GiB", 1024**3),
-        (4096, 4096),
-        ("100", 100),
-        ("100B", 100),
-    ],
-)
-def test_parse_size(text: object, expected: int) -> None:
-    assert parse_size(text) == expected
-
-
-@pytest.mark.parametrize("text", ["", "big", "10 TB", "0", "-1MB", False, None])
-def test_parse_size_rejects(text: object) -> None:
-    with pytest.raises(ValueError, match="size"):
-        parse_size(text)

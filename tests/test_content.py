@@ -16,17 +16,17 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from aggregator.clean import (
+from aggregator.models import CleanEntry, ParsedEntry, ParsedFeed
+from aggregator.poll.clean import (
     EXCERPT_SLACK,
     EXCERPT_WORDS,
     clean_entry,
     html_to_text,
     repair_text,
 )
-from aggregator.dates import parse_french_date
-from aggregator.models import CleanEntry, ParsedEntry, ParsedFeed
-from aggregator.parse import ParseError, parse_feed
-from aggregator.prepare import parse_step
+from aggregator.poll.dates import parse_french_date
+from aggregator.poll.parse import ParseError, parse_feed
+from aggregator.poll.prepare import parse_step
 
 DATA = Path(__file__).parent / "data" / "content"
 TYPES = {".json": "application/feed+json", ".atom": "application/atom+xml",

@@ -22,12 +22,12 @@ import feedparser
 import jsonschema
 from lxml import etree
 
-from aggregator.config import Config, load_config
-from aggregator.fetch import make_session
+from aggregator.config.load import Config, load_config
 from aggregator.models import FeedState, UpdateOutcome
-from aggregator.render import RenderReport, render_site
+from aggregator.poll.fetch import make_session
+from aggregator.poll.run import update_feeds
+from aggregator.publish.render import RenderReport, render_site
 from aggregator.store import Store
-from aggregator.update import update_feeds
 from tests.conftest import DATA, FeedServer, write_config
 
 CORPUS = DATA / "corpus"

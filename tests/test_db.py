@@ -19,7 +19,9 @@ from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 
 from aggregator.cli import main
-from aggregator.db import (
+from aggregator.dedup import POSTINGS_PER_KEY, fingerprint, hash64, pack_sketch, unpack_sketch
+from aggregator.store import Store
+from aggregator.store.schema import (
     FIRST_REVISION,
     HEAD_REVISION,
     MIGRATIONS,
@@ -29,8 +31,6 @@ from aggregator.db import (
     Base,
     migrate,
 )
-from aggregator.dedup import POSTINGS_PER_KEY, fingerprint, hash64, pack_sketch, unpack_sketch
-from aggregator.store import Store
 from tests.conftest import write_config
 
 
@@ -316,3 +316,32 @@ def test_entry_keys_are_clustered_by_key_and_lose_repeats(database_url: str) -> 
     assert sorted(rows) == [(-2**63, 1), (5, 1), (5, 2), (2**63 - 1, 2)]
     assert primary == ["key", "entry_id"]
     assert sorted(left) == [(5, 2), (2**63 - 1, 2)]  # the cascade still holds
+
+
+def test_migrations_import_no_live_code_but_their_frozen_copies() -> None:
+    """A migration must compute forever what it computed when released: it runs the
+    frozen copies beside it (frozen_*.py, never edited), not dedup, poll or publish,
+    whose changes would silently change what an old migration stores."""
+    import ast
+
+    def imported(tree: ast.AST) -> list[str]:
+        names = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names += ([f"{node.module}.{alias.name}" for alias in node.names]
+                          if node.module == "aggregator" else [node.module])
+        return names
+
+    checked = set()
+    for path in sorted(MIGRATIONS.rglob("*.py")):
+        # env.py only hands alembic the tables of today, for autogenerate to compare.
+        allowed = ("aggregator.store.migrations.", *(
+            ["aggregator.store.schema"] if path.name == "env.py" else []))
+        for name in imported(ast.parse(path.read_text(encoding="utf-8"))):
+            if name.split(".")[0] == "aggregator":
+                assert name.startswith(allowed), f"{path.name} imports {name}"
+                checked.add(path.name)
+    assert {"0003_articles.py", "0004_media_language.py", "0009_word_shingle_hashes.py",
+            "env.py"} <= checked

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from aggregator.clean import clean_entry
 from aggregator.dedup import (
     INDEX_KEYS,
     MAX_CANDIDATES,
@@ -36,7 +35,8 @@ from aggregator.dedup import (
     words_of,
 )
 from aggregator.models import CleanEntry, Fingerprint, ParsedEntry
-from aggregator.prepare import parse_step
+from aggregator.poll.clean import clean_entry
+from aggregator.poll.prepare import parse_step
 
 SET = Path(__file__).parent / "data" / "dedup"
 PAIRS: list[dict[str, Any]] = json.loads((SET / "pairs.json").read_text(encoding="utf-8"))

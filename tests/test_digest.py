@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from aggregator.config import Settings
-from aggregator.digest import (
+from aggregator.config.load import Settings
+from aggregator.models import Copy, StoredEntry
+from aggregator.poll.fetch import make_session
+from aggregator.poll.run import update_feeds
+from aggregator.publish.digest import (
     build_archive,
     build_day_page,
     build_month,
@@ -18,11 +21,9 @@ from aggregator.digest import (
     reading_minutes,
     stamp,
 )
-from aggregator.fetch import make_session
-from aggregator.models import Copy, StoredEntry
-from aggregator.render import _common_context, make_environment, render_day_page, render_site
+from aggregator.publish.environment import make_environment
+from aggregator.publish.render import _common_context, render_day_page, render_site
 from aggregator.store import Store
-from aggregator.update import update_feeds
 from tests.conftest import FeedServer, Site
 
 DAY = date(2013, 12, 12)

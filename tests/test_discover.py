@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aggregator.discover import find_feed_links
+from aggregator.config.discover import find_feed_links
 from tests.conftest import DATA
 
 

@@ -1,9 +1,10 @@
-"""docs/deploy.md and docs/aggregator.service stay true to the program they describe.
+"""docs/deploy.md, docs/aggregator.service and the README stay true to the program.
 
 Every `aggregator …` command line quoted in the guide or in the unit's ExecStart
 must parse with the real click CLI; the unit must give the daemon more than its
-shutdown grace; and where the tools are installed, systemd-analyze, nginx and
-Caddy must accept the files as written.
+shutdown grace; where the tools are installed, systemd-analyze, nginx and
+Caddy must accept the files as written; the README documents every setting with
+its default.
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ import click
 import pytest
 
 from aggregator.cli import main
-from aggregator.schedule import SHUTDOWN_GRACE
+from aggregator.config.schema import with_settings_table
+from aggregator.config.settings import SettingHelp, settings_help
+from aggregator.poll.schedule import SHUTDOWN_GRACE
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
+README = DOCS.parent / "README.md"
 GUIDE = DOCS / "deploy.md"
 UNIT = DOCS / "aggregator.service"
 
@@ -199,3 +203,27 @@ def test_every_command_the_scaling_guide_quotes_exists() -> None:
     assert len(found) >= 6, found
     problems = {" ".join(args): parse_problems(args) for args in found}
     assert {line: p for line, p in problems.items() if p} == {}
+
+
+# --- the README's settings table ---------------------------------------------------------
+
+REGENERATE = "regenerate it with `python -m aggregator.config.schema --readme README.md`"
+
+
+def documented_settings() -> dict[str, str | None]:
+    """The README table's settings and their defaults as shown (None for a dash)."""
+    rows = re.findall(r"^\| `(\w+)` \| (?:`([^`]*)`|—) \|", README.read_text("utf-8"), re.M)
+    return {name: default or None for name, default in rows}
+
+
+@pytest.mark.parametrize("setting", settings_help(), ids=lambda setting: setting.name)
+def test_settings_are_documented(setting: SettingHelp) -> None:
+    documented = documented_settings()
+    assert setting.name in documented, f"README.md lacks settings.{setting.name}: {REGENERATE}"
+    assert documented[setting.name] == setting.default, (
+        f"README.md gives settings.{setting.name} another default: {REGENERATE}")
+
+
+def test_the_readme_settings_table_is_the_generated_one() -> None:
+    text = README.read_text("utf-8")
+    assert with_settings_table(text) == text, f"README.md's settings table is stale: {REGENERATE}"

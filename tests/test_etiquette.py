@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-import aggregator.prepare
-from aggregator.fetch import make_session
+import aggregator.poll.prepare
+from aggregator.poll.fetch import make_session
+from aggregator.poll.run import update_feeds
 from aggregator.store import Store
-from aggregator.update import update_feeds
 from tests.conftest import DATA, FeedServer
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -141,8 +141,8 @@ def test_same_bytes_without_304_cost_no_parse(
     url = feed_server.serve_file("blog-metier.rss", "/feed", conditional=False)
     config = make_config([{"name": "blog", "url": url}])
     parses = []
-    real = aggregator.prepare.parse_step
-    monkeypatch.setattr(aggregator.prepare, "parse_step",
+    real = aggregator.poll.prepare.parse_step
+    monkeypatch.setattr(aggregator.poll.prepare, "parse_step",
                         lambda *args: parses.append(args[2]) or real(*args))
     assert poll(store, config)["blog"].new == 4
     again = poll(store, config, force=True)["blog"]

@@ -12,11 +12,11 @@ import jsonschema
 import pytest
 from lxml import etree
 
-from aggregator.feeds import tag_slug
-from aggregator.fetch import make_session
-from aggregator.render import render_site
+from aggregator.poll.fetch import make_session
+from aggregator.poll.run import update_feeds
+from aggregator.publish.feeds import tag_slug
+from aggregator.publish.render import render_site
 from aggregator.store import Store
-from aggregator.update import update_feeds
 from tests.conftest import DATA, SITE_NOW, FeedServer, Site
 
 ATOM = etree.RelaxNG(etree.parse(str(DATA / "schemas" / "atom-rfc4287.rng")))

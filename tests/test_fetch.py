@@ -18,7 +18,8 @@ import pytest
 import requests
 
 import aggregator
-from aggregator.fetch import fetch_feed, make_session, parse_max_age, parse_retry_after
+from aggregator.poll.decide import parse_max_age, parse_retry_after
+from aggregator.poll.fetch import fetch_feed, make_session
 
 DATA = Path(__file__).parent / "data"
 LAST_MODIFIED = "Thu, 12 Dec 2013 09:00:00 GMT"  # what the feed_server fixture sends

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from aggregator.cli import main
-from aggregator.config import ConfigError, FeedConfig, FilterRule, Filters, load_config
-from aggregator.filters import EntryFilter, judge, matches
+from aggregator.config.load import ConfigError, FeedConfig, FilterRule, Filters, load_config
 from aggregator.models import StoredEntry
+from aggregator.publish.filters import EntryFilter, judge, matches
 from tests.conftest import FeedServer, write_config
 
 WHEN = datetime(2024, 3, 1, 9, tzinfo=UTC)

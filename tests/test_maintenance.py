@@ -10,7 +10,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from aggregator.cli import main
-from aggregator.config import load_config
+from aggregator.config.load import load_config
 from aggregator.store import Store
 from tests.conftest import FeedServer, write_config
 

@@ -7,11 +7,11 @@ import sys
 
 import pytest
 
-from aggregator import memory
+from aggregator.poll import memory
 
 _HEAPS = """
 import ctypes, sys, threading
-from aggregator.memory import hold_less_memory
+from aggregator.poll.memory import hold_less_memory
 if sys.argv[1] == "held":
     hold_less_memory()
 together = threading.Barrier(8)

@@ -18,16 +18,14 @@ import feedparser.mixin
 import feedparser.urls
 import pytest
 
-from aggregator.clean import clean_entry, html_to_text
-from aggregator.fetch import fetch_feed, make_session
 from aggregator.models import CleanEntry, ParsedFeed
-from aggregator.parse import (
+from aggregator.poll.clean import clean_entry, html_to_text
+from aggregator.poll.fetch import fetch_feed, make_session
+from aggregator.poll.layout import find_layout, has_relative_links, reduce_document
+from aggregator.poll.parse import (
     ParseError,
     _BufferedExpatParser,
-    find_layout,
-    has_relative_links,
     parse_feed,
-    reduce_document,
 )
 from tests.conftest import CONTENT_TYPES, DATA
 
@@ -279,7 +277,7 @@ def test_skipping_link_resolution_changes_nothing_when_no_link_is_relative(
         except ParseError:  # not a feed: nothing to resolve either way
             continue
         with monkeypatch.context() as patch:
-            patch.setattr("aggregator.parse.has_relative_links", lambda _content: True)
+            patch.setattr("aggregator.poll.parse.has_relative_links", lambda _content: True)
             resolved = parse_feed(content, headers, "http://127.0.0.1/feed.xml")
         base = "http://127.0.0.1/"
         assert [_links_and_text(clean_entry(e, base)) for e in kept.entries] == \

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-import aggregator.prepare
+import aggregator.poll.prepare
 from aggregator.models import ParsedEntry
-from aggregator.prepare import digest_entry, parse_step, sort_entries
+from aggregator.poll.prepare import digest_entry, parse_step, sort_entries
 from tests.conftest import DATA
 
 URL = "https://blog-metier.example/feed/"
@@ -33,13 +33,13 @@ def test_sort_entries_keeps_the_first_of_each_identity() -> None:
 def test_known_entries_are_named_not_cleaned(monkeypatch: pytest.MonkeyPatch) -> None:
     first = sort_entries([_entry("a", "a"), _entry("b", "b")], URL, {})
     cleaned: list[str] = []
-    real = aggregator.prepare.clean_entry
+    real = aggregator.poll.prepare.clean_entry
 
     def counting(entry: ParsedEntry, base_url: str | None) -> Any:
         cleaned.append(entry.title)
         return real(entry, base_url)
 
-    monkeypatch.setattr(aggregator.prepare, "clean_entry", counting)
+    monkeypatch.setattr(aggregator.poll.prepare, "clean_entry", counting)
     again = sort_entries([_entry("n", "nouveau"), _entry("a", "a"), _entry("b", "b modifié")],
                          URL, first.digests)
     assert cleaned == ["nouveau", "b modifié"]
@@ -61,7 +61,7 @@ def test_the_digest_covers_what_cleaning_depends_on(monkeypatch: pytest.MonkeyPa
     assert digest_entry(entry, "https://ailleurs.example/") != base  # links resolve elsewhere
     assert digest_entry(replace(entry, summary="résumé"), URL) != base
     assert digest_entry(replace(entry, categories=("cm",)), URL) != base
-    monkeypatch.setattr(aggregator.prepare, "PREPARE_VERSION", "next")
+    monkeypatch.setattr(aggregator.poll.prepare, "PREPARE_VERSION", "next")
     assert digest_entry(entry, URL) != base  # a release that cleans differently
 
 
@@ -102,14 +102,14 @@ def _item(guid: str | None, link: str, title: str) -> str:
 def _parsing(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The number of entries each parse_feed call of parse_step returns."""
     counts: list[int] = []
-    real = aggregator.prepare.parse_feed
+    real = aggregator.poll.prepare.parse_feed
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         feed = real(*args, **kwargs)
         counts.append(len(feed.entries))
         return feed
 
-    monkeypatch.setattr(aggregator.prepare, "parse_feed", counting)
+    monkeypatch.setattr(aggregator.poll.prepare, "parse_feed", counting)
     return counts
 
 

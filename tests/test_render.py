@@ -18,19 +18,17 @@ import pytest
 import sqlalchemy as sa
 from lxml import etree
 
-from aggregator import render as render_module
-from aggregator.config import Config
-from aggregator.feeds import DigestEntry
-from aggregator.fetch import make_session
-from aggregator.render import (
-    DIGEST_CACHE,
-    RenderReport,
-    render_site,
-    templates_dir,
-    write_file,
-)
+from aggregator.config.load import Config
+from aggregator.poll.fetch import make_session
+from aggregator.poll.run import update_feeds
+from aggregator.publish import render as render_module
+from aggregator.publish import state as state_module
+from aggregator.publish.environment import templates_dir
+from aggregator.publish.feeds import DigestEntry
+from aggregator.publish.output import write_file
+from aggregator.publish.render import RenderReport, render_site
+from aggregator.publish.state import DIGEST_CACHE
 from aggregator.store import Store
-from aggregator.update import update_feeds
 from tests.conftest import DATA, FeedServer, Site, poll_and_render
 from tests.conftest import SITE_NOW as NOW
 from tests.conftest import SITE_SOURCES as SOURCES
@@ -393,10 +391,10 @@ def test_the_digest_feed_keeps_its_newest_days_within_its_size(
         everything = digest_days()
         assert everything[:3] == ["2016-06-23.html", "2016-06-22.html", "2016-06-21.html"]
         root = tmp_path / "public"
-        state = render_module.read_state(root)
+        state = state_module.read_state(root)
         assert state is not None
         sizes = sorted(len(entry.xml)
-                       for entry in render_module.read_digest_cache(root, state).values())
+                       for entry in state_module.read_digest_cache(root, state).values())
         # Room for two days: the third newest goes, in the full and incremental renders.
         monkeypatch.setattr(render_module, "DIGEST_CHARACTERS", sizes[-1] + sizes[-2])
         carnet["c4"] = _post("c4", "Carnet numéro 4", JUNE + timedelta(days=4), _text(4))
@@ -497,7 +495,7 @@ def test_incremental_renders_equal_full_renders_through_changes(
             (templates / "day.html").read_text("utf-8").replace("{% block main %}",
                                                                 "{% block main %}\n<!-- -->"),
             "utf-8")
-        monkeypatch.setattr("aggregator.render.templates_dir", lambda: templates)
+        monkeypatch.setattr("aggregator.publish.environment.templates_dir", lambda: templates)
         report = scenario.step(store)
         assert report.full and "<!-- -->" in scenario.page("2016-06-19")
     finally:

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from aggregator.config import load_config
-from aggregator.schedule import Daemon, build_scheduler
+from aggregator.config.load import load_config
+from aggregator.poll.schedule import Daemon, build_scheduler
 from aggregator.store import Store
 from tests.conftest import DATA, FeedServer, write_config
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from aggregator.serve import make_server, parse_address, server_url, start_server
+from aggregator.publish.serve import make_server, parse_address, server_url, start_server
 
 FILES = {
     "index.html": b"<!doctype html><title>Veille</title>",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from reader import make_reader
 
-from aggregator.serve import make_server, server_url, start_server
+from aggregator.publish.serve import make_server, server_url, start_server
 from tests.conftest import Site
 
 

@@ -15,12 +15,14 @@ from click.testing import CliRunner, Result
 from ruamel.yaml import YAML
 
 from aggregator.cli import main
-from aggregator.config import ConfigError, load_config
-from aggregator.opml import read_opml
+from aggregator.config.load import ConfigError, load_config
+from aggregator.config.opml import read_opml
+from aggregator.config.schema import schema_text
 from tests.conftest import DATA, FeedServer
 
 ROOT = Path(__file__).parent.parent
-SCHEMA = json.loads((ROOT / "aggregator" / "feeds.schema.json").read_text("utf-8"))
+SCHEMA_FILE = ROOT / "aggregator" / "config" / "feeds.schema.json"
+SCHEMA = json.loads(SCHEMA_FILE.read_text("utf-8"))
 COMMENTED = """\
 # Ma veille : les blogs que je suis.
 settings:
@@ -175,6 +177,7 @@ INVALID = [
     {"extra": 1, "feeds": []},
     {"settings": {"digest_time": "25:00"}, "feeds": []},
     {"settings": {"filters": {"drop": ["x"]}}, "feeds": []},
+    {"settings": {"title": "  "}, "feeds": []},
     {"feeds": [{"name": "A", "url": "https://a.example/",
                 "filters": {"exclude": [{"keyword": "x", "regex": "y"}]}}]},
 ]
@@ -197,9 +200,15 @@ def test_schema_and_loader_agree(tmp_path: Path, document: dict[str, Any]) -> No
     assert valid == _loads(tmp_path, document) == (document in VALID)
 
 
+def test_the_committed_schema_is_the_generated_one() -> None:
+    assert SCHEMA_FILE.read_text("utf-8") == schema_text(), (
+        "feeds.schema.json differs from what the settings tables generate: regenerate it with "
+        "`python -m aggregator.config.schema > aggregator/config/feeds.schema.json`")
+
+
 def test_shipped_feeds_yaml_points_editors_at_the_schema() -> None:
     first = (ROOT / "feeds.yaml").read_text("utf-8").splitlines()[0]
-    assert first == "# yaml-language-server: $schema=aggregator/feeds.schema.json"
+    assert first == "# yaml-language-server: $schema=aggregator/config/feeds.schema.json"
     jsonschema.validate(YAML(typ="safe").load(ROOT / "feeds.yaml"), SCHEMA)
 
 

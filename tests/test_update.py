@@ -10,19 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import OperationalError
 
-import aggregator.prepare
-import aggregator.store
-from aggregator.config import Config
-from aggregator.fetch import make_session
-from aggregator.models import FeedState
+import aggregator.poll.prepare
+import aggregator.store.entries
+from aggregator.config.load import Config
+from aggregator.poll.fetch import make_session
+from aggregator.poll.run import UnknownFeedError, select_feeds, update_feeds
 from aggregator.store import Store
-from aggregator.update import (
-    UnknownFeedError,
-    is_due,
-    next_poll_time,
-    select_feeds,
-    update_feeds,
-)
 from tests.conftest import DATA, FeedServer
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -81,8 +74,8 @@ def test_a_changed_feed_cleans_only_its_new_and_changed_entries(
     # Each entry under two keys: its bytes (entry_keys) and its parse (digest_entry).
     assert sorted(Counter(known.values()).values()) == [2, 2, 2, 2]
     cleaned: list[str] = []
-    real = aggregator.prepare.clean_entry
-    monkeypatch.setattr(aggregator.prepare, "clean_entry",
+    real = aggregator.poll.prepare.clean_entry
+    monkeypatch.setattr(aggregator.poll.prepare, "clean_entry",
                         lambda entry, base: cleaned.append(entry.title) or real(entry, base))
     feed_server.serve_file("blog-metier-v2.rss", "/feed")
     changed = poll(store, config, force=True)["blog"]
@@ -159,14 +152,14 @@ def test_a_feed_that_cannot_be_stored_fails_alone(
 ) -> None:
     # Polls are stored in groups, one transaction each: a group that fails is stored
     # again feed by feed, and only the feed at fault gets the error.
-    apply_record = aggregator.store._apply_record
+    apply_record = aggregator.store.entries._apply_record
 
     def refuse_one(row: Any, record: Any) -> None:
         if row.name == "refused" and record.error is None:
             raise OperationalError("UPDATE feeds", {}, Exception("disk I/O error"))
         apply_record(row, record)
 
-    monkeypatch.setattr(aggregator.store, "_apply_record", refuse_one)
+    monkeypatch.setattr(aggregator.store.entries, "_apply_record", refuse_one)
     config = make_config([
         {"name": "good", "url": feed_server.serve_file("blog-metier.rss", "/good")},
         {"name": "refused", "url": feed_server.serve_file("vis-ma-vie.atom", "/refused")},
@@ -263,19 +256,6 @@ def test_select_feeds_skips_disabled_and_rejects_unknown(make_config: Any) -> No
     assert [f.name for f in select_feeds(config, {}, NOW, only="on")] == ["on"]
     with pytest.raises(UnknownFeedError):
         select_feeds(config, {}, NOW, only="nope")
-
-
-def test_is_due_and_backoff() -> None:
-    assert is_due(None, NOW)
-    later = FeedState(name="a", url="u", next_poll=NOW + timedelta(seconds=1))
-    assert not is_due(later, NOW)
-    assert is_due(later, NOW + timedelta(seconds=1))
-    hour = timedelta(hours=1)
-    assert next_poll_time(hour, 0, NOW) == NOW + hour
-    assert next_poll_time(hour, 1, NOW) == NOW + hour
-    assert next_poll_time(hour, 3, NOW) == NOW + 4 * hour
-    assert next_poll_time(hour, 30, NOW) == NOW + timedelta(hours=24)
-    assert next_poll_time(timedelta(days=2), 5, NOW) == NOW + timedelta(days=2)
 
 
 def test_fixture_data_is_present() -> None:

@@ -22,20 +22,16 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from aggregator.config import load_config
-from aggregator.fetch import make_session
+from aggregator.config.load import load_config
 from aggregator.models import PollRecord
-from aggregator.prepare import parse_step
+from aggregator.poll.claims import release_dead_claims
+from aggregator.poll.fetch import make_session
+from aggregator.poll.pool import PROCESS_POOL_MIN_FEEDS, in_flight_limit, parse_pool
+from aggregator.poll.prepare import parse_step
+from aggregator.poll.run import update_feeds
+from aggregator.poll.save import SAVE_GROUP
+from aggregator.poll.workers import WORKER_NICENESS
 from aggregator.store import Store
-from aggregator.update import (
-    PROCESS_POOL_MIN_FEEDS,
-    SAVE_GROUP,
-    _parse_pool,
-    in_flight_limit,
-    release_dead_claims,
-    update_feeds,
-)
-from aggregator.workers import WORKER_NICENESS
 from tests.conftest import DATA, FeedServer, write_config
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -321,6 +317,6 @@ def _render_locked(store: Store, events: list[str]) -> None:
 def test_parse_workers_give_way_to_the_polling_process() -> None:
     if (os.cpu_count() or 1) < 2:
         pytest.skip("one core: parsing runs in the polling process")
-    with _parse_pool(PROCESS_POOL_MIN_FEEDS) as pool:
+    with parse_pool(PROCESS_POOL_MIN_FEEDS) as pool:
         niceness = pool.submit(os.getpriority, os.PRIO_PROCESS, 0).result(timeout=60)
     assert niceness == min(os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS, 19)

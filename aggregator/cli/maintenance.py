@@ -1,0 +1,125 @@
+"""Looking after the database: `prune`, `export`, `import`, `vacuum`, `db upgrade`."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from aggregator.cli.app import open_store, pass_config, pass_store
+from aggregator.cli.output import console
+from aggregator.cli.site import render_site
+from aggregator.config.load import Config
+from aggregator.store import Store, StoreError
+from aggregator.store.backup import BackupError, export_lines, import_lines
+from aggregator.store.schema import database_file, describe_database
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="Say what would go; remove nothing.")
+@pass_config
+def prune(config: Config, dry_run: bool) -> None:
+    """Remove entries older than settings.retention, keeping each feed's newest ones."""
+    settings = config.settings
+    if settings.retention is None:
+        console.print(f"settings.retention is not set in {config.path}: nothing is pruned.",
+                      markup=False)
+        return
+    now = datetime.now(UTC)
+    before = now - settings.retention
+    store = open_store(config)
+    removed = store.prune(before, settings.keep_per_feed, dry_run=dry_run)
+    if removed and not dry_run:
+        render_site(store, settings, config.feeds, now, full=True)
+    for name, count in sorted(removed.items()):
+        console.print(f"{name}: {count}", markup=False)
+    verb = "Would remove" if dry_run else "Removed"
+    console.print(f"{verb} {sum(removed.values())} entries filed before "
+                  f"{before.astimezone(ZoneInfo(settings.timezone)):%Y-%m-%d %H:%M} "
+                  f"(each feed keeps its newest {settings.keep_per_feed}).", markup=False)
+
+
+@click.command("export")
+@click.option("--format", "format_", type=click.Choice(["jsonl"]), default="jsonl",
+              show_default=True, help="One JSON object a line.")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write to this file instead of standard output.")
+@pass_store
+def export_command(_config: Config, store: Store, format_: str, output: Path | None) -> None:
+    """Dump every stored entry, for a backup or a move to another database."""
+    count = 0
+    with (output.open("w", encoding="utf-8") if output
+          else contextlib.nullcontext(sys.stdout)) as handle:
+        for line in export_lines(store):
+            handle.write(line)
+            count += 1
+    if output:
+        console.print(f"Exported {count} entries to {output}.", markup=False)
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@pass_store
+def import_command(config: Config, store: Store, file: Path) -> None:
+    """Load entries from an `aggregator export` file into this database."""
+    try:
+        with file.open(encoding="utf-8") as handle:
+            counts = import_lines(store, handle)
+    except BackupError as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    store.sync_feeds(config.feeds)
+    # Imported entries keep their own change times: only a full render finds them.
+    render_site(store, config.settings, config.feeds, datetime.now(UTC), full=True)
+    console.print(f"Imported from {file}: {counts.new} entries, {counts.duplicates} copies "
+                  f"of articles from other feeds, {counts.updated} updated.", markup=False)
+
+
+@click.command()
+@pass_config
+def vacuum(config: Config) -> None:
+    """Compact the database and refresh its statistics (after a large prune, say)."""
+    url = config.settings.database
+    file = database_file(url)
+    before = _file_size(file)  # before the store opens: opening may migrate
+    store = open_store(config)
+    store.vacuum()
+    store.close()  # now, not when the command ends: SQLite folds its WAL in on closing
+    sizes = (f" ({before / 1e6:.1f} MB before, {_file_size(file) / 1e6:.1f} MB after)"
+             if file else "")
+    console.print(f"Vacuumed {describe_database(url)}{sizes}.", markup=False)
+
+
+def _file_size(path: Path | None) -> int:
+    try:
+        return path.stat().st_size if path else 0
+    except OSError:
+        return 0
+
+
+@click.group()
+def db() -> None:
+    """Look after the database's schema."""
+
+
+@db.command("upgrade")
+@pass_config
+def db_upgrade(config: Config) -> None:
+    """Apply the schema migrations the database lacks (every command also does it)."""
+    try:
+        store = Store.open(config.settings.database, upgrade=False)
+        before, after = store.upgrade_schema()
+    except StoreError as exc:
+        raise click.ClickException(
+            f"cannot upgrade the database named in {config.path} (settings.database): "
+            f"{exc.reason}") from None
+    store.close()
+    where = config.settings.database.split("@")[-1]
+    if before == after:
+        console.print(f"{where} is up to date (revision {after}).", markup=False)
+    else:
+        console.print(f"Upgraded {where} from revision {before or 'none (empty)'} "
+                      f"to {after}.", markup=False)

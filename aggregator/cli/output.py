@@ -1,0 +1,38 @@
+"""The console every command prints to, and the poll report that fetch and demo share."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+
+from aggregator.models import UpdateOutcome
+from aggregator.poll.save import describe_outcome
+from aggregator.poll.summary import has_failed, summarize_outcomes
+
+# soft_wrap: long paths and URLs stay on one line, for people and for scripts reading them.
+console = Console(highlight=False, soft_wrap=True)
+
+
+def print_outcomes(outcomes: Sequence[UpdateOutcome], elapsed: float) -> None:
+    """The feeds that failed or moved, then the batch's totals and its slowest feeds."""
+    if not outcomes:
+        console.print("No feed is due; use --force to poll them all now.")
+        return
+    for outcome in sorted(outcomes, key=lambda o: o.feed.casefold()):
+        if has_failed(outcome):
+            console.print(f"{outcome.feed}: {describe_outcome(outcome)}", style="red",
+                          markup=False)
+        elif outcome.moved_to:
+            console.print(f"{outcome.feed}: moved permanently to {outcome.moved_to}; "
+                          "update feeds.yaml", style="yellow", markup=False)
+    total = summarize_outcomes(outcomes)
+    console.print(
+        f"{total.polled} feeds polled in {elapsed:.1f} s: {total.new} new entries, "
+        f"{total.duplicates} already published elsewhere, "
+        f"{total.updated} updated, {total.not_modified} not modified, "
+        f"{total.unchanged} unchanged, {total.failed} failed.",
+        markup=False)
+    if total.polled > 1:
+        console.print("Slowest: " + ", ".join(f"{o.feed} ({o.elapsed:.2f} s)"
+                                              for o in total.slowest), markup=False)

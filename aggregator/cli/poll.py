@@ -1,0 +1,117 @@
+"""`fetch` (one round of polls) and `run` (the daemon that polls on schedule)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from aggregator.cli.app import open_store, pass_config
+from aggregator.cli.output import console, print_outcomes
+from aggregator.cli.site import bind, parse_address_option
+from aggregator.config.load import TICK_SECONDS, Config
+from aggregator.models import UpdateOutcome
+from aggregator.poll.fetch import make_session
+from aggregator.poll.memory import hold_less_memory
+from aggregator.poll.pool import start_parse_server
+from aggregator.poll.run import UnknownFeedError, select_feeds, update_feeds
+from aggregator.poll.runlock import AlreadyRunning, exclusive_run
+from aggregator.publish.health import Monitor, PollCounters
+from aggregator.publish.serve import server_url, start_server
+from aggregator.store import Store
+
+
+def utc_now() -> datetime:
+    """The clock handed to the polls."""
+    return datetime.now(UTC)
+
+
+@click.command()
+@click.option("--force", is_flag=True, help="Poll every enabled feed, due or not.")
+@click.option("--feed", "only", metavar="NAME", help="Poll only the feed called NAME.")
+@pass_config
+def fetch(config: Config, force: bool, only: str | None) -> None:
+    """Poll the feeds that are due and store new entries."""
+    hold_less_memory()  # before the fetch threads start
+    # Its imports run while the store opens and the first feeds are fetched.
+    start_parse_server(len(config.feeds))
+    store = open_store(config)
+    started = time.monotonic()
+    try:
+        outcomes = poll_with_progress(store, config, force=force, only=only)
+    except UnknownFeedError:
+        names = ", ".join(f.name for f in config.feeds) or "none"
+        raise click.ClickException(f"no feed named {only!r} in {config.path} "
+                                   f"(feeds: {names})") from None
+    print_outcomes(outcomes, time.monotonic() - started)
+
+
+def poll_with_progress(store: Store, config: Config, *, force: bool = False,
+                       only: str | None = None) -> list[UpdateOutcome]:
+    """update_feeds, with a progress bar when a person is watching."""
+    now = utc_now()
+    if not console.is_terminal:
+        return update_feeds(store, make_session(), config, now, force=force, only=only,
+                            clock=utc_now)
+    columns = [TextColumn("Polling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("poll", total=None)
+        states = store.feed_states(count_entries=False)
+        progress.update(task, total=len(select_feeds(config, states, now, force=force,
+                                                     only=only)))
+        return update_feeds(store, make_session(), config, now, force=force, only=only,
+                            on_outcome=lambda _outcome: progress.advance(task),
+                            clock=utc_now)
+
+
+@click.command()
+@click.option("--serve", "address", metavar="HOST:PORT", callback=parse_address_option,
+              help="Also serve the output folder, e.g. 127.0.0.1:8080.")
+@click.option("--tick", type=click.FloatRange(min=0.1), default=TICK_SECONDS,
+              show_default=True, metavar="SECONDS",
+              help="How often to look for due feeds and for an edited feeds.yaml.")
+@pass_config
+def run(config: Config, address: tuple[str, int] | None, tick: float) -> None:
+    """Run the daemon: poll on schedule, render after changes, reload feeds.yaml."""
+    poll_on_schedule(config, address, tick)
+
+
+def poll_on_schedule(config: Config, address: tuple[str, int] | None,
+               tick: float = TICK_SECONDS) -> None:
+    """Hold the database's run lock and poll on schedule until stopped (`run`, `demo`).
+
+    Everything it opens is closed when the command ends, the lock last.
+    """
+    ctx = click.get_current_context()
+    try:
+        ctx.with_resource(exclusive_run(config.settings.database, datetime.now(UTC)))
+    except AlreadyRunning as exc:
+        raise click.ClickException(str(exc)) from None
+    from aggregator.poll import schedule  # APScheduler: see cli.site.render_site
+
+    hold_less_memory()
+    store = open_store(config)
+    counters = PollCounters()
+    if address:
+        _serve_beside(config, address, counters)
+    console.print(f"Polling {len(config.feeds)} feeds from {config.path}; Ctrl-C stops.",
+                  markup=False)
+    schedule.run_daemon(config, store, tick, counters=counters)
+
+
+def _serve_beside(config: Config, address: tuple[str, int], counters: PollCounters) -> None:
+    """Serve the output folder, /healthz and /metrics while the daemon polls."""
+    ctx = click.get_current_context()
+    config.settings.output_dir.mkdir(parents=True, exist_ok=True)
+    # /healthz and /metrics get connections of their own: sharing the polls' pool,
+    # a request during a poll left two connections that the polls then took in
+    # turns, each filling a page cache and a statement cache with the same data.
+    monitor_store = Store.open(config.settings.database, upgrade=False)
+    ctx.call_on_close(monitor_store.close)
+    server = bind(config.settings.output_dir, address, Monitor(monitor_store, counters))
+    start_server(server)
+    ctx.call_on_close(server.shutdown)
+    console.print(f"Serving {config.settings.output_dir} at {server_url(server)}",
+                  markup=False)

@@ -1,0 +1,82 @@
+"""`render` and `serve`: the output folder written from the database, and previewed."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from aggregator.cli.app import pass_store
+from aggregator.cli.output import console
+from aggregator.config.load import Config, FeedConfig, Settings
+from aggregator.publish.health import Monitor
+from aggregator.publish.serve import make_server, parse_address, server_url
+from aggregator.store import Store
+
+if TYPE_CHECKING:
+    from aggregator.publish.render import RenderReport
+
+
+def render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
+                now: datetime, *, full: bool = False) -> RenderReport:
+    """render_site, imported by the commands that render: Jinja2 and Babel (4 MB) stay
+    out of fetch, status and the others, whose process polls beside the parse workers."""
+    from aggregator.publish.render import render_site
+
+    return render_site(store, settings, feeds, now, full=full)
+
+
+def parse_address_option(_ctx: click.Context, _param: click.Parameter, value: str | None
+                         ) -> tuple[str, int] | None:
+    """The HOST:PORT of a --serve or --bind option, as a click callback."""
+    if value is None:
+        return None
+    try:
+        return parse_address(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def bind(directory: Path, address: tuple[str, int],
+         monitor: Monitor | None = None) -> ThreadingHTTPServer:
+    """A server for `directory` listening on `address`; a clear error if it cannot."""
+    try:
+        return make_server(directory, *address, monitor=monitor)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {address[0]}:{address[1]}: "
+                                   f"{exc.strerror or exc}") from None
+
+
+@click.command()
+@click.option("--full", is_flag=True,
+              help="Render every day page, not only those whose entries changed.")
+@pass_store
+def render(config: Config, store: Store, full: bool) -> None:
+    """Write the output folder (digest pages and merged feeds) from the database."""
+    store.sync_feeds(config.feeds)
+    report = render_site(store, config.settings, config.feeds, datetime.now(UTC), full=full)
+    pages = (f"{report.days} day pages" if report.full
+             else f"{report.rendered_days} of {report.days} day pages")
+    console.print(
+        f"Rendered {pages} and {report.entries_in_feed} feed entries "
+        f"into {config.settings.output_dir} ({report.written} files written, "
+        f"{report.unchanged} unchanged).", markup=False)
+
+
+@click.command()
+@click.option("--bind", "address", metavar="HOST:PORT", default="127.0.0.1:8080",
+              show_default=True, callback=parse_address_option, help="Where to listen.")
+@pass_store
+def serve(config: Config, store: Store, address: tuple[str, int]) -> None:
+    """Preview the output folder over HTTP."""
+    server = bind(config.settings.output_dir, address, Monitor(store))
+    console.print(f"Serving {config.settings.output_dir} at {server_url(server)}; "
+                  "Ctrl-C stops.", markup=False)
+    with server, contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+

@@ -1,0 +1,1 @@
+"""feeds.yaml: the settings, loading and validating it, editing it, OPML."""

@@ -1,0 +1,150 @@
+"""Edit feeds.yaml from the command line, keeping the user's comments and layout."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin
+
+import requests
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from aggregator.config.discover import find_feed_links
+from aggregator.config.load import Config, FeedConfig, load_config
+from aggregator.dedup import canonical_link
+from aggregator.models import FetchResult
+from aggregator.poll.fetch import fetch_feed
+
+# Where blogs keep their feed when their pages do not say (WordPress, Blogger, Ghost, Hugo…).
+COMMON_FEED_PATHS = ("/feed/", "/rss", "/rss.xml", "/atom.xml", "/feed.xml", "/index.xml",
+                     "/feeds/posts/default", "/feed.json")
+
+
+class SubscriptionError(Exception):
+    """A feed could not be added or removed; the message says why."""
+
+
+@dataclass(frozen=True)
+class Found:
+    """A feed found from an address the user gave."""
+
+    url: str
+    title: str | None
+    entries: int
+
+
+def discover_feed(session: requests.Session, address: str, timeout: float = 30.0) -> Found:
+    """The feed at `address`, or the one its page advertises, or one at a common path."""
+    fetched = fetch_feed(session, address, timeout=timeout)
+    if fetched.error or fetched.content is None:
+        raise SubscriptionError(f"cannot fetch {address}: {fetched.error or 'empty answer'}")
+    found = _read_feed(fetched, address)
+    if found:
+        return found
+    advertised = find_feed_links(fetched.content, fetched.final_url)
+    guesses = [urljoin(fetched.final_url, path) for path in COMMON_FEED_PATHS]
+    for candidate in [*advertised, *guesses]:
+        found = _try_feed(session, candidate, timeout)
+        if found:
+            return found
+    raise SubscriptionError(
+        f"{address} is a web page that advertises no feed, and none was found at "
+        f"{', '.join(COMMON_FEED_PATHS)}; give the feed's own address")
+
+
+def _try_feed(session: requests.Session, url: str, timeout: float) -> Found | None:
+    fetched = fetch_feed(session, url, timeout=timeout)
+    if fetched.error or fetched.content is None:
+        return None
+    return _read_feed(fetched, url)
+
+
+def _read_feed(fetched: FetchResult, address: str) -> Found | None:
+    """The feed a fetched body holds, or None when it is no feed."""
+    # Imported here: every command's process imports this module, and `fetch` polls
+    # beside parse workers that hold feedparser already (see aggregator.poll.workers).
+    from aggregator.poll.parse import ParseError, parse_feed
+
+    assert fetched.content is not None
+    try:
+        parsed = parse_feed(fetched.content, fetched.headers, fetched.final_url)
+    except ParseError:
+        return None
+    return Found(fetched.permanent_url or address, parsed.title, len(parsed.entries))
+
+
+def _load(path: Path) -> tuple[YAML, CommentedMap]:
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    document = yaml.load(path.read_text(encoding="utf-8"))
+    if not isinstance(document, CommentedMap):
+        raise SubscriptionError(f"{path} is not a mapping with settings: and feeds:")
+    return yaml, document
+
+
+def _save(path: Path, yaml: YAML, document: CommentedMap) -> None:
+    # Written beside the file and renamed over it: a crash never leaves half a feeds.yaml.
+    temporary = path.with_name(f".{path.name}.tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        yaml.dump(document, handle)
+    temporary.replace(path)
+    load_config(path)  # what we wrote must load, or say why
+
+
+def add_feeds(config: Config, feeds: Sequence[FeedConfig]) -> tuple[list[str], list[str]]:
+    """Append feeds to feeds.yaml; returns the names added and the duplicates skipped."""
+    yaml, document = _load(config.path)
+    items = document.get("feeds")
+    if not isinstance(items, CommentedSeq):
+        items = CommentedSeq()
+        document["feeds"] = items
+    names = {f.name.casefold() for f in config.feeds}
+    links = {canonical_link(f.url) or f.url for f in config.feeds}
+    added, skipped = [], []
+    for feed in feeds:
+        link = canonical_link(feed.url) or feed.url
+        if feed.name.casefold() in names or link in links:
+            skipped.append(feed.name)
+            continue
+        item = CommentedMap(name=feed.name, url=feed.url)
+        if feed.tags:
+            tags = CommentedSeq(feed.tags)
+            tags.fa.set_flow_style()
+            item["tags"] = tags
+        items.append(item)
+        names.add(feed.name.casefold())
+        links.add(link)
+        added.append(feed.name)
+    if added:
+        _save(config.path, yaml, document)
+    return added, skipped
+
+
+def find_duplicate(config: Config, url: str) -> FeedConfig | None:
+    """The feed of feeds.yaml with the same address as `url`, tracking and scheme aside."""
+    link = canonical_link(url) or url
+    return next((f for f in config.feeds if (canonical_link(f.url) or f.url) == link), None)
+
+
+def remove_feed(config: Config, name: str) -> None:
+    """Delete the feed called `name` from feeds.yaml (its stored entries stay)."""
+    yaml, document = _load(config.path)
+    items = document.get("feeds")
+    index = next((i for i, item in enumerate(items or [])
+                  if isinstance(item, CommentedMap) and item.get("name") == name), None)
+    if index is None:
+        known = ", ".join(f.name for f in config.feeds) or "none"
+        raise SubscriptionError(f"no feed named {name!r} in {config.path} (feeds: {known})")
+    del items[index]
+    _save(config.path, yaml, document)
+
+
+def name_for(title: str | None, url: str) -> str:
+    """A feed name from its title, else from its address."""
+    if title and title.strip():
+        return re.sub(r"\s+", " ", title).strip()[:200]
+    return (canonical_link(url) or url).split("/")[0]

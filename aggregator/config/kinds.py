@@ -1,0 +1,94 @@
+"""The kinds of values feeds.yaml holds: each pairs its parser with its JSON Schema, so what
+editors accept and what the loader accepts are described side by side."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from aggregator.config.parsers import (
+    CLOCK_PATTERN,
+    DURATION_PATTERN,
+    FILTER_FIELDS,
+    LANGUAGES,
+    SIZE_PATTERN,
+    parse_base_url,
+    parse_bool,
+    parse_clock,
+    parse_duration,
+    parse_filters,
+    parse_language,
+    parse_positive_int,
+    parse_rule,
+    parse_seconds,
+    parse_size,
+    parse_tags,
+    parse_text,
+    parse_timezone,
+    parse_url,
+)
+
+T = TypeVar("T")
+Schema = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Kind(Generic[T]):
+    """How a value is read (a parser raising ValueError) and described (JSON Schema)."""
+
+    name: str
+    parse: Callable[[object], T]
+    schema: Schema
+    shared: bool = False  # described once under the schema's $defs, by name
+    needs: tuple[Kind[Any], ...] = ()  # the shared kinds its schema refers to
+
+    def reference(self) -> Schema:
+        """What a property of this kind says: a reference when shared, else its schema."""
+        return {"$ref": f"#/$defs/{self.name}"} if self.shared else self.schema
+
+
+_TEXT: Schema = {"type": "string", "pattern": r"\S"}
+_URL: Schema = {"type": "string", "pattern": r"^\s*https?://[^/\s]+"}
+_DURATION: Schema = {
+    "description": "A number of seconds, or 30s, 30m, 2h, 1d, 1w.",
+    "oneOf": [{"type": "number", "exclusiveMinimum": 0},
+              {"type": "string", "pattern": DURATION_PATTERN}],
+}
+_FIELDS: Schema = {"enum": list(FILTER_FIELDS)}
+
+TEXT = Kind("text", parse_text, _TEXT)
+TIMEZONE = Kind("time zone", parse_timezone, _TEXT)
+LANGUAGE = Kind("language", parse_language, {"enum": list(LANGUAGES)})
+URL = Kind("url", parse_url, _URL, shared=True)
+BASE_URL = Kind("url", parse_base_url, _URL, shared=True)
+DURATION = Kind("duration", parse_duration, _DURATION, shared=True)
+SECONDS = Kind("duration", parse_seconds, _DURATION, shared=True)
+SIZE = Kind("size", parse_size, {
+    "description": "A number of bytes, or 512KB, 10MB, 1GiB.",
+    "oneOf": [{"type": "integer", "exclusiveMinimum": 0},
+              {"type": "string", "pattern": SIZE_PATTERN}],
+}, shared=True)
+COUNT = Kind("positive", parse_positive_int, {"type": "integer", "exclusiveMinimum": 0},
+             shared=True)
+CLOCK = Kind("time of day", parse_clock, {"type": "string", "pattern": CLOCK_PATTERN})
+BOOLEAN = Kind("boolean", parse_bool, {"type": "boolean"})
+TAGS = Kind("tags", parse_tags, {"oneOf": [_TEXT, {"type": "array", "items": _TEXT}]})
+RULE = Kind("rule", parse_rule, {"oneOf": [_TEXT, {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "keyword": _TEXT,
+        "regex": _TEXT,
+        "in": {"oneOf": [_FIELDS, {"type": "array", "minItems": 1, "items": _FIELDS}]},
+    },
+    "oneOf": [{"required": ["keyword"]}, {"required": ["regex"]}],
+}]}, shared=True)
+_RULES: Schema = {"oneOf": [RULE.reference(), {"type": "array", "items": RULE.reference()}]}
+FILTERS = Kind("filters", parse_filters, {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "Include and exclude rules: keywords (whole words, case and accents aside) "
+                   "or regular expressions.",
+    "properties": {"include": _RULES, "exclude": _RULES},
+}, shared=True, needs=(RULE,))

@@ -1,0 +1,221 @@
+"""Load and validate feeds.yaml into frozen dataclasses; errors name file, line and key."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from aggregator.config.parsers import FilterRule, Filters, parse_duration, parse_size
+from aggregator.config.settings import (
+    FEED_KEYS,
+    SETTING_DEFAULTS,
+    SETTINGS,
+    FeedConfig,
+    Key,
+    Settings,
+)
+
+# What the other modules import from here, including the types and parsers that moved to
+# settings.py and parsers.py.
+__all__ = [
+    "DEFAULT_CONFIG", "TICK_SECONDS", "Config", "ConfigError", "FeedConfig", "FilterRule",
+    "Filters", "Problem", "Settings", "load_config", "parse_duration", "parse_size",
+    "resolve_database_url",
+]
+
+DEFAULT_CONFIG = "feeds.yaml"
+# Seconds between the daemon's looks for due feeds and for an edited feeds.yaml.
+TICK_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole feeds.yaml."""
+
+    path: Path
+    settings: Settings
+    feeds: tuple[FeedConfig, ...]
+
+    def feed(self, name: str) -> FeedConfig | None:
+        """The feed called `name`, if the file lists one."""
+        return next((f for f in self.feeds if f.name == name), None)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One mistake in the file, located."""
+
+    line: int
+    column: int
+    key: str
+    message: str
+
+
+class ConfigError(Exception):
+    """feeds.yaml could not be used; carries every problem found, not only the first."""
+
+    def __init__(self, path: Path, problems: list[Problem]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        """All problems, one `file:line:column: key: message` line each."""
+        return "\n".join(
+            f"{self.path}:{p.line}:{p.column}: {p.key}: {p.message}" if p.key
+            else f"{self.path}:{p.line}:{p.column}: {p.message}"
+            for p in self.problems
+        )
+
+
+_TOP_KEYS = ("settings", "feeds")
+
+
+class _Checker:
+    """Collects problems with their positions while walking the YAML tree."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, node: Any, key: Any, path: str, message: str) -> None:
+        line, column = _position(node, key)
+        self.problems.append(Problem(line, column, path, message))
+
+    def unknown_keys(self, node: CommentedMap, allowed: Collection[str], prefix: str) -> None:
+        for key in node:
+            if key not in allowed:
+                hint = difflib.get_close_matches(str(key), list(allowed), n=1)
+                suggestion = f" (did you mean `{hint[0]}`?)" if hint else ""
+                self.add(node, key, f"{prefix}{key}", f"unknown key{suggestion}")
+
+    def values(self, node: CommentedMap, keys: tuple[Key, ...], prefix: str) -> dict[str, Any]:
+        """The keys of `node` the table knows, parsed; unknown keys are reported, not read."""
+        self.unknown_keys(node, [key.name for key in keys], prefix)
+        out: dict[str, Any] = {}
+        for key in keys:
+            if key.name in node:
+                try:
+                    out[key.name] = key.kind.parse(node[key.name])
+                except ValueError as exc:
+                    self.add(node, key.name, f"{prefix}{key.name}", str(exc))
+        return out
+
+
+def _position(node: Any, key: Any) -> tuple[int, int]:
+    """1-based line and column of `key` inside `node` (a mapping key or a list index)."""
+    try:
+        if isinstance(node, CommentedMap) and key is not None:
+            line, col = node.lc.key(key)
+        elif isinstance(node, CommentedSeq) and key is not None:
+            line, col = node.lc.item(key)
+        else:
+            line, col = node.lc.line, node.lc.col
+        return int(line) + 1, int(col) + 1
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return 1, 1
+
+
+def load_config(path: Path | str) -> Config:
+    """Read and validate feeds.yaml; raise ConfigError listing every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, [Problem(1, 1, "", "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, [Problem(1, 1, "", f"cannot read the file: {exc}")]) from None
+    try:
+        document = YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = f"YAML syntax error: {exc.problem or exc.context}"
+        raise ConfigError(path, [Problem(line, col, "", message)]) from None
+    return _validate(path, document)
+
+
+def _validate(path: Path, document: Any) -> Config:
+    checker = _Checker()
+    if not isinstance(document, CommentedMap):
+        checker.add(document, None, "", "expected a mapping with `settings:` and `feeds:`")
+        raise ConfigError(path, checker.problems)
+    checker.unknown_keys(document, _TOP_KEYS, "")
+    settings = _validate_settings(path, document, checker)
+    feeds = _validate_feeds(document, checker)
+    if checker.problems:
+        raise ConfigError(path, checker.problems)
+    return Config(path=path, settings=settings, feeds=tuple(feeds))
+
+
+def _validate_settings(path: Path, document: CommentedMap, checker: _Checker) -> Settings:
+    node = document.get("settings")
+    if node is None:
+        node = CommentedMap()
+    if not isinstance(node, CommentedMap):
+        checker.add(document, "settings", "settings", "expected a mapping of settings")
+        node = CommentedMap()
+    values = checker.values(node, SETTINGS, "settings.")
+    base = path.resolve().parent
+    database = values.get("database", SETTING_DEFAULTS["database"])
+    values["database"] = resolve_database_url(database, base)
+    values["output_dir"] = base / values.get("output_dir", SETTING_DEFAULTS["output_dir"])
+    return Settings(**values)
+
+
+def resolve_database_url(value: str, base: Path) -> str:
+    """A SQLAlchemy URL from `settings.database`: a URL as given, a path as SQLite."""
+    if "://" in value:
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            # psycopg 3 is the driver we ship; SQLAlchemy defaults to psycopg2.
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        if value.startswith("sqlite:///") and not value.startswith("sqlite:////"):
+            relative = value.removeprefix("sqlite:///")
+            if relative and relative != ":memory:":
+                return f"sqlite:///{base / relative}"
+        return value
+    return f"sqlite:///{base / value}"
+
+
+def _validate_feeds(document: CommentedMap, checker: _Checker) -> list[FeedConfig]:
+    node = document.get("feeds")
+    if node is None:
+        return []
+    if not isinstance(node, CommentedSeq):
+        checker.add(document, "feeds", "feeds", "expected a list of feeds (`- name: ...`)")
+        return []
+    feeds: list[FeedConfig] = []
+    seen_names: dict[str, int] = {}
+    seen_urls: dict[str, int] = {}
+    for index, item in enumerate(node):
+        prefix = f"feeds[{index}]."
+        if not isinstance(item, CommentedMap):
+            checker.add(node, index, f"feeds[{index}]", "expected a mapping with name and url")
+            continue
+        values = checker.values(item, FEED_KEYS, prefix)
+        for required in (key.name for key in FEED_KEYS if key.required):
+            if required not in item:
+                checker.add(node, index, f"{prefix}{required}", "missing (required)")
+        if "name" not in values or "url" not in values:
+            continue
+        _check_unique(checker, item, "name", values["name"], seen_names, index, prefix)
+        _check_unique(checker, item, "url", values["url"], seen_urls, index, prefix)
+        feeds.append(FeedConfig(**values))
+    return feeds
+
+
+def _check_unique(
+    checker: _Checker, item: CommentedMap, key: str, value: str,
+    seen: dict[str, int], index: int, prefix: str,
+) -> None:
+    folded = value.casefold().rstrip("/")
+    if folded in seen:
+        checker.add(item, key, f"{prefix}{key}", f"duplicate of feeds[{seen[folded]}].{key}")
+    else:
+        seen[folded] = index

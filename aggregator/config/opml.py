@@ -1,0 +1,70 @@
+"""Subscription lists exchanged with other feed readers (OPML 1.0 and 2.0)."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from urllib.parse import urlsplit
+
+from aggregator.config.load import FeedConfig
+from aggregator.models import FeedState
+
+
+class OpmlError(ValueError):
+    """The file is not an OPML subscription list."""
+
+
+def read_opml(content: bytes) -> list[FeedConfig]:
+    """The feeds of an OPML file; folders and `category` attributes become tags."""
+    try:
+        root = ElementTree.fromstring(content)
+    except ElementTree.ParseError as exc:
+        raise OpmlError(f"not valid XML: {exc}") from None
+    body = root.find("body")
+    if root.tag != "opml" or body is None:
+        raise OpmlError("not an OPML document (no <opml><body>)")
+    feeds: list[FeedConfig] = []
+    _walk(body, (), feeds)
+    return feeds
+
+
+def _walk(node: ElementTree.Element, folders: tuple[str, ...], feeds: list[FeedConfig]) -> None:
+    for outline in node.findall("outline"):
+        url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
+        label = (outline.get("text") or outline.get("title") or "").strip()
+        if not url:
+            _walk(outline, (*folders, label) if label else folders, feeds)
+            continue
+        if urlsplit(url).scheme not in ("http", "https"):
+            continue
+        categories = re.split(r"[,/]", outline.get("category") or "")
+        tags = tuple(dict.fromkeys(t.strip() for t in (*folders, *categories) if t.strip()))
+        name = label or (urlsplit(url).hostname or url)
+        feeds.append(FeedConfig(name=name[:200], url=url, tags=tags))
+
+
+def write_opml(title: str, feeds: Sequence[FeedConfig], states: Mapping[str, FeedState],
+               created: datetime) -> str:
+    """An OPML 2.0 list of `feeds`, with each blog's title and home page when known."""
+    root = ElementTree.Element("opml", version="2.0")
+    head = ElementTree.SubElement(root, "head")
+    ElementTree.SubElement(head, "title").text = title
+    stamp = format_datetime(created.astimezone(UTC), usegmt=True)
+    ElementTree.SubElement(head, "dateCreated").text = stamp
+    body = ElementTree.SubElement(root, "body")
+    for feed in feeds:
+        state = states.get(feed.name)
+        attributes = {"type": "rss", "text": feed.name,
+                      "title": (state.title if state and state.title else feed.name),
+                      "xmlUrl": feed.url}
+        if state and state.site_url:
+            attributes["htmlUrl"] = state.site_url
+        if feed.tags:
+            attributes["category"] = ",".join(feed.tags)
+        ElementTree.SubElement(body, "outline", attributes)
+    ElementTree.indent(root, space="  ")
+    return ('<?xml version="1.0" encoding="utf-8"?>\n'
+            + ElementTree.tostring(root, encoding="unicode") + "\n")

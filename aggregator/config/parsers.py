@@ -1,0 +1,197 @@
+"""Readers of feeds.yaml's values: each takes what YAML gave and returns it typed, or raises
+ValueError with a message for the user."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import time, timedelta
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+FILTER_FIELDS = ("title", "content", "author", "category")
+LANGUAGES = ("fr", "en")
+
+# Written for both Python and the JSON Schema's ECMA-262 regular expressions, so the
+# letters list both cases instead of relying on a flag.
+DURATION_PATTERN = r"^\s*(\d+(?:\.\d+)?)\s*([sSmMhHdDwW])?\s*$"
+SIZE_PATTERN = r"^\s*(\d+(?:\.\d+)?)\s*([bB]|[kKmMgG][bB]|[kKmMgG][iI][bB])?\s*$"
+CLOCK_PATTERN = r"^\s*([01]?\d|2[0-3])[:h]([0-5]\d)\s*$"
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_SIZE_UNITS = {
+    "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3,
+    "kib": 1024, "mib": 1024**2, "gib": 1024**3,
+}
+
+
+@dataclass(frozen=True)
+class FilterRule:
+    """A keyword (case and accents ignored, whole words) or a regular expression."""
+
+    pattern: str
+    regex: bool = False
+    fields: tuple[str, ...] = FILTER_FIELDS
+
+    def describe(self) -> str:
+        """The rule as a person wrote it, for `feeds check --filters`."""
+        kind = "regex" if self.regex else "keyword"
+        where = "" if self.fields == FILTER_FIELDS else f" in {', '.join(self.fields)}"
+        return f"{kind} {self.pattern!r}{where}"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Include and exclude rules: an entry shows if it matches an include rule (when
+    there are any) and no exclude rule."""
+
+    include: tuple[FilterRule, ...] = ()
+    exclude: tuple[FilterRule, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.include or self.exclude)
+
+
+def parse_duration(value: object) -> timedelta:
+    """`90`, `30s`, `30m`, `2h`, `1d`, `1w` to a timedelta (a bare number is seconds)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"expected a duration like 30m, 2h or 1d, got {value!r}")
+    match = re.match(DURATION_PATTERN, str(value))
+    if not match:
+        raise ValueError(f"expected a duration like 30m, 2h or 1d, got {value!r}")
+    seconds = float(match.group(1)) * _DURATION_UNITS[(match.group(2) or "s").lower()]
+    if seconds <= 0:
+        raise ValueError(f"expected a positive duration, got {value!r}")
+    return timedelta(seconds=seconds)
+
+
+def parse_seconds(value: object) -> float:
+    """A duration as a number of seconds."""
+    return parse_duration(value).total_seconds()
+
+
+def parse_size(value: object) -> int:
+    """`10MB`, `512KiB` or a number of bytes to a number of bytes."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"expected a size like 10MB, got {value!r}")
+    match = re.match(SIZE_PATTERN, str(value))
+    if not match:
+        raise ValueError(f"expected a size like 10MB, got {value!r}")
+    size = int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()])
+    if size <= 0:
+        raise ValueError(f"expected a positive size, got {value!r}")
+    return size
+
+
+def parse_url(value: object) -> str:
+    """An http:// or https:// address, without surrounding spaces."""
+    if isinstance(value, str):
+        parts = urlsplit(value.strip())
+        if parts.scheme in ("http", "https") and parts.netloc:
+            return value.strip()
+    raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+
+
+def parse_base_url(value: object) -> str:
+    """An address that pages are joined to, so it ends with a slash."""
+    url = parse_url(value)
+    return url if url.endswith("/") else url + "/"
+
+
+def parse_text(value: object) -> str:
+    """A string with something in it, stripped."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def parse_timezone(value: object) -> str:
+    """The name of an IANA time zone this machine knows."""
+    name = parse_text(value)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (expected e.g. Europe/Paris)") from None
+    return name
+
+
+def parse_language(value: object) -> str:
+    """A language the pages are translated into."""
+    name = parse_text(value)
+    if name not in LANGUAGES:
+        raise ValueError(f"expected {' or '.join(map(repr, LANGUAGES))}, got {name!r}")
+    return name
+
+
+def parse_positive_int(value: object) -> int:
+    """A whole number above zero (not a boolean)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"expected a positive whole number, got {value!r}")
+    return value
+
+
+def parse_bool(value: object) -> bool:
+    """YAML's true or false, nothing that merely looks like one."""
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
+def parse_tags(value: object) -> tuple[str, ...]:
+    """A tag or a list of tags, stripped, each once."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list of tags, got {value!r}")
+    bad = [t for t in value if not isinstance(t, str) or not t.strip()]
+    if bad:
+        raise ValueError(f"every tag must be a non-empty string, got {bad[0]!r}")
+    return tuple(dict.fromkeys(t.strip() for t in value))
+
+
+def parse_clock(value: object) -> time:
+    """`07:00` (or `7h00`): a local time of day."""
+    match = re.match(CLOCK_PATTERN, str(value)) if isinstance(value, str | int) else None
+    if not match:
+        raise ValueError(f"expected a time of day like 07:00, got {value!r}")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def parse_rule(value: object) -> FilterRule:
+    """A keyword, or `{keyword|regex: ..., in: [fields]}`."""
+    if isinstance(value, str) and value.strip():
+        return FilterRule(value.strip())
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a keyword or {{keyword|regex: ..., in: [...]}}, got {value!r}")
+    unknown = set(value) - {"keyword", "regex", "in"}
+    kinds = [k for k in ("keyword", "regex") if k in value]
+    if unknown or len(kinds) != 1:
+        raise ValueError("a rule is a keyword, or a mapping with one of `keyword` or "
+                         f"`regex` and optionally `in`, got {dict(value)!r}")
+    pattern = value[kinds[0]]
+    if not isinstance(pattern, str) or not pattern.strip():
+        raise ValueError(f"expected a non-empty {kinds[0]}, got {pattern!r}")
+    if kinds[0] == "regex":
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+    fields = value.get("in", list(FILTER_FIELDS))
+    fields = [fields] if isinstance(fields, str) else fields
+    if not isinstance(fields, list) or not fields or any(f not in FILTER_FIELDS for f in fields):
+        raise ValueError(f"`in` lists fields among {', '.join(FILTER_FIELDS)}, got {fields!r}")
+    return FilterRule(pattern.strip(), regex=kinds[0] == "regex", fields=tuple(fields))
+
+
+def parse_filters(value: object) -> Filters:
+    """`{include: [rules], exclude: [rules]}`, either list optional."""
+    if not isinstance(value, dict) or set(value) - {"include", "exclude"}:
+        raise ValueError(f"expected a mapping with `include` and/or `exclude`, got {value!r}")
+    rules: dict[str, tuple[FilterRule, ...]] = {}
+    for key in ("include", "exclude"):
+        items = value.get(key) or []
+        items = [items] if isinstance(items, str | dict) else items
+        if not isinstance(items, list):
+            raise ValueError(f"`{key}` is a list of rules, got {items!r}")
+        rules[key] = tuple(parse_rule(item) for item in items)
+    return Filters(**rules)

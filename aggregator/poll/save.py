@@ -1,0 +1,133 @@
+"""Finished polls stored in groups, one transaction a group, and reported."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from aggregator.models import (
+    CleanEntry,
+    FeedPoll,
+    FeedState,
+    Outcome,
+    PollRecord,
+    SaveCounts,
+    UpdateOutcome,
+)
+from aggregator.poll.decide import decide_unstored
+from aggregator.poll.steps import Poll
+from aggregator.poll.summary import has_failed
+from aggregator.store import Store, StoreError
+
+log = logging.getLogger(__name__)
+
+# Polls stored in one transaction at most (and entries, which the waiting polls hold
+# in memory), and the longest a finished poll waits for its group: fewer commits,
+# while a slow feed never holds back the others' entries.
+SAVE_GROUP = 32
+SAVE_GROUP_ENTRIES = 100
+SAVE_DELAY = 1.0  # seconds
+
+
+@dataclass
+class Saver:
+    """Decided polls waiting for their group to be stored; the outcomes of those stored."""
+
+    store: Store
+    states: Mapping[str, FeedState]
+    on_outcome: Callable[[UpdateOutcome], None] | None
+    outcomes: list[UpdateOutcome] = field(default_factory=list)
+    pending: list[tuple[Poll, PollRecord]] = field(default_factory=list)
+    oldest: float = 0.0  # time.monotonic() when the first pending poll came
+
+    def add(self, poll: Poll, record: PollRecord) -> None:
+        """Store the poll with the next group: now, when this one is full."""
+        if not self.pending:
+            self.oldest = time.monotonic()
+        self.pending.append((poll, record))
+        entries = sum(len(p.parsed.entries) for p, _ in self.pending if p.parsed)
+        if len(self.pending) >= SAVE_GROUP or entries >= SAVE_GROUP_ENTRIES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Store the waiting polls, one transaction for all, and report them."""
+        if not self.pending:
+            return
+        polls, self.pending = self.pending, []
+        for outcome in store_polls(self.store, polls, self.states):
+            self.outcomes.append(outcome)
+            if self.on_outcome:
+                self.on_outcome(outcome)
+
+    def flush_wait(self) -> float | None:
+        """Seconds until the waiting polls must be stored; None when none wait."""
+        if not self.pending:
+            return None
+        return max(0.0, self.oldest + SAVE_DELAY - time.monotonic())
+
+
+def store_polls(store: Store, polls: Sequence[tuple[Poll, PollRecord]],
+                states: Mapping[str, FeedState]) -> list[UpdateOutcome]:
+    """Save polls' entries and their feeds' new state in one transaction; report each.
+
+    When the group cannot be stored, each poll is tried alone, so that one feed's
+    bad data costs only that feed: it is stored with the error instead.
+    """
+    saves = [FeedPoll(poll.feed.name, record, *_entries_to_save(poll, record))
+             for poll, record in polls]
+    try:
+        counts = store.save_polls(saves)
+    except StoreError as exc:
+        if len(polls) > 1:
+            return [outcome for one in polls for outcome in store_polls(store, [one], states)]
+        poll, record = polls[0]
+        log.exception("%s: could not store entries", poll.feed.name)
+        error = f"could not store entries: {exc.kind}"
+        store.save_poll(poll.feed.name, decide_unstored(states[poll.feed.name], record, error))
+        return [UpdateOutcome(poll.feed.name, "error", error=error,
+                              elapsed=poll.fetched.elapsed)]
+    return [_report(poll, record, saved) for (poll, record), saved in zip(polls, counts,
+                                                                          strict=True)]
+
+
+def _entries_to_save(poll: Poll, record: PollRecord
+                     ) -> tuple[Sequence[CleanEntry], Sequence[str]]:
+    parsed = poll.parsed if poll.parsed and not record.error else None
+    return (parsed.entries, parsed.unchanged) if parsed else ((), ())
+
+
+def _report(poll: Poll, record: PollRecord, counts: SaveCounts) -> UpdateOutcome:
+    if poll.parsed and poll.parsed.feed and poll.parsed.feed.warning:
+        log.warning("%s: %s", poll.feed.name, poll.parsed.feed.warning)
+    stored = counts.new + counts.updated + counts.duplicates
+    return UpdateOutcome(
+        poll.feed.name, _outcome(poll, record, stored),
+        counts.new, counts.updated, error=record.error, elapsed=poll.fetched.elapsed,
+        moved_to=poll.fetched.permanent_url, duplicates=counts.duplicates,
+    )
+
+
+def _outcome(poll: Poll, record: PollRecord, stored: int) -> Outcome:
+    if poll.fetched.gone:
+        return "gone"
+    if record.error:
+        return "error"
+    if poll.fetched.not_modified:
+        return "not_modified"
+    return "new" if stored else "unchanged"
+
+
+def describe_outcome(outcome: UpdateOutcome) -> str:
+    """A short human line for logs and the CLI."""
+    moved = f" (moved permanently to {outcome.moved_to})" if outcome.moved_to else ""
+    if has_failed(outcome):
+        return f"error: {outcome.error}{moved}"
+    if outcome.outcome == "not_modified":
+        return f"not modified (304) in {outcome.elapsed:.2f} s{moved}"
+    if outcome.outcome == "unchanged" and not outcome.new:
+        return f"unchanged in {outcome.elapsed:.2f} s{moved}"
+    copies = f", {outcome.duplicates} already published elsewhere" if outcome.duplicates else ""
+    return (f"{outcome.new} new{copies}, {outcome.updated} updated in "
+            f"{outcome.elapsed:.2f} s{moved}")

@@ -1,0 +1,195 @@
+"""APScheduler wiring: poll on a tick, render after changes, reload an edited feeds.yaml."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import requests
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from aggregator.config.load import TICK_SECONDS, Config, ConfigError, load_config
+from aggregator.poll.fetch import make_session
+from aggregator.poll.memory import hold_less_memory, return_free_memory
+from aggregator.poll.pool import start_parse_server
+from aggregator.poll.run import update_feeds
+from aggregator.poll.save import describe_outcome
+from aggregator.publish.health import PollCounters
+from aggregator.publish.render import render_site
+from aggregator.store import Store
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE = 30.0  # seconds the polls under way get to finish on SIGTERM
+
+
+@dataclass
+class Daemon:
+    """The state the daemon keeps between ticks."""
+
+    config: Config
+    store: Store
+    session: requests.Session = field(default_factory=make_session)
+    # (mtime, size) of feeds.yaml when last read: a file caught half-written by an
+    # editor reads again when its size changes, even within one mtime tick.
+    config_stamp: tuple[int, int] | None = None
+    rendered: bool = False
+    stopping: threading.Event = field(default_factory=threading.Event)
+    idle: threading.Event = field(default_factory=threading.Event)
+    counters: PollCounters = field(default_factory=PollCounters)
+
+    def tick(self) -> None:
+        """One scheduler tick: reload the config if edited, poll what is due, render."""
+        if self.stopping.is_set():
+            return
+        self.idle.clear()
+        try:
+            self._tick()
+        finally:
+            return_free_memory()
+            self.idle.set()
+
+    def _tick(self) -> None:
+        now = datetime.now(UTC)
+        changed = self.reload_config()
+        outcomes = update_feeds(self.store, self.session, self.config, now, stop=self.stopping,
+                                clock=_utc_now)
+        self.counters.record(outcomes, datetime.now(UTC))
+        for outcome in outcomes:
+            level = logging.WARNING if outcome.outcome == "error" else logging.INFO
+            log.log(level, "%s: %s", outcome.feed, describe_outcome(outcome), extra={
+                "feed": outcome.feed, "outcome": outcome.outcome, "new": outcome.new,
+                "updated": outcome.updated, "duplicates": outcome.duplicates,
+                "elapsed": round(outcome.elapsed, 3), "error": outcome.error})
+        stored = sum(o.new + o.updated for o in outcomes)
+        if stored or changed or not self.rendered:
+            report = render_site(self.store, self.config.settings, self.config.feeds, now)
+            self.rendered = True
+            log.info("rendered %d of %d day pages, %d files written", report.rendered_days,
+                     report.days, report.written)
+        if outcomes:
+            failed = sum(o.outcome == "error" for o in outcomes)
+            log.info("polled %d feeds: %d entries stored, %d failed",
+                     len(outcomes), stored, failed)
+
+    def reload_config(self) -> bool:
+        """Re-read feeds.yaml when its file changed; a broken edit keeps the last good one."""
+        try:
+            stat = self.config.path.stat()
+        except OSError:
+            return False
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if stamp == self.config_stamp:
+            return False
+        first = self.config_stamp is None
+        self.config_stamp = stamp
+        if first:
+            return False
+        try:
+            self.config = load_config(self.config.path)
+        except ConfigError as exc:
+            log.error("feeds.yaml changed but is not valid; keeping the previous one:\n%s",
+                      exc.describe())
+            return False
+        log.info("reloaded %s: %d feeds", self.config.path, len(self.config.feeds))
+        return True
+
+
+    def render_digest(self) -> None:
+        """The morning job: prune what retention says, then render the day complete."""
+        if self.stopping.is_set():
+            return
+        now = datetime.now(UTC)
+        settings = self.config.settings
+        if settings.retention is not None:
+            removed = self.store.prune(now - settings.retention, settings.keep_per_feed)
+            if removed:
+                log.info("pruned %d entries older than %s", sum(removed.values()),
+                         settings.retention)
+        # Pruned entries leave no trace an incremental render could follow, and
+        # another worker may have pruned them: with a retention, render every page.
+        report = render_site(self.store, settings, self.config.feeds, now,
+                             full=settings.retention is not None)
+        log.info("daily digest rendered: %d of %d day pages, %d files written",
+                 report.rendered_days, report.days, report.written)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _QuietSkips(logging.Filter):
+    """APScheduler warns on every tick that finds the last poll still running; a long
+    first poll is normal, so say it at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "maximum number of running instances reached" in str(record.msg):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
+_QUIET_SKIPS = _QuietSkips()
+
+
+def build_scheduler(daemon: Daemon, tick_seconds: float = TICK_SECONDS
+                    ) -> BackgroundScheduler:
+    """The poll tick, from now on, and the daily render at settings.digest_time."""
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.add_job(
+        daemon.tick, "interval", seconds=tick_seconds, next_run_time=datetime.now(UTC),
+        max_instances=1, coalesce=True, id="poll", misfire_grace_time=None,
+    )
+    settings = daemon.config.settings
+    scheduler.add_job(
+        daemon.render_digest, CronTrigger(hour=settings.digest_time.hour,
+                                          minute=settings.digest_time.minute,
+                                          timezone=ZoneInfo(settings.timezone)),
+        id="digest", max_instances=1, coalesce=True, misfire_grace_time=3600,
+    )
+    return scheduler
+
+
+def run_daemon(config: Config, store: Store, tick_seconds: float = TICK_SECONDS,
+               grace: float = SHUTDOWN_GRACE, counters: PollCounters | None = None) -> None:
+    """Poll and render on schedule until SIGTERM or SIGINT.
+
+    The first signal starts no new poll and waits up to `grace` seconds for the one
+    under way (each feed is stored whole or not at all); a second one exits at once.
+    """
+    daemon = Daemon(config=config, store=store, counters=counters or PollCounters())
+    daemon.idle.set()
+    hold_less_memory()  # the CLI did already, before starting its server thread
+    logging.getLogger("apscheduler.scheduler").addFilter(_QUIET_SKIPS)
+    daemon.reload_config()
+    scheduler = build_scheduler(daemon, tick_seconds)
+
+    # The handler only raises a flag: the main thread, asleep on it, does the stopping.
+    def on_signal(number: int, _frame: object) -> None:
+        if daemon.stopping.is_set():
+            log.warning("second %s: exiting now", signal.Signals(number).name)
+            os._exit(1)
+        log.info("%s: finishing the polls under way, then stopping",
+                 signal.Signals(number).name)
+        daemon.stopping.set()
+
+    start_parse_server(len(config.feeds))
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, on_signal)
+    scheduler.start()
+    log.info("running: %d feeds, a tick every %g s, the daily digest at %s",
+             len(config.feeds), tick_seconds, config.settings.digest_time.strftime("%H:%M"))
+    daemon.stopping.wait()
+    scheduler.shutdown(wait=False)
+    if not daemon.idle.wait(grace):
+        log.warning("a poll still runs after %g s; leaving it (each feed is stored whole "
+                    "or not at all)", grace)
+        os._exit(0)
+    log.info("stopped")
+

@@ -1,0 +1,1 @@
+"""Publishing: the digest pages, the merged feeds, translations, the web server."""

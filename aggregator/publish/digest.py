@@ -1,0 +1,255 @@
+"""Select and group entries into view models for a day page or a merged feed."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import groupby
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time
+
+from aggregator.config.load import Settings
+from aggregator.models import Enclosure, StoredEntry
+from aggregator.poll.clean import html_to_text
+
+RECENT_DAYS = 14
+WORDS_PER_MINUTE = 230  # an adult's silent reading speed, for the reading-time estimate
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+
+
+@dataclass(frozen=True)
+class CopyView:
+    """Another place an article was published, as a digest page links it."""
+
+    blog: str
+    link: str | None
+    date_label: str
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """One entry as a digest page shows it."""
+
+    title: str
+    link: str | None
+    blog: str
+    blog_url: str | None
+    author: str | None
+    time_label: str
+    iso_time: str
+    excerpt: str
+    tags: tuple[str, ...]
+    reading_minutes: int = 1
+    also: tuple[CopyView, ...] = ()
+    lang: str | None = None  # the entry's language when it is not the page's (BCP 47)
+    media: tuple[Enclosure, ...] = ()  # audio and video get a player; files a link
+
+
+@dataclass(frozen=True)
+class BlogGroup:
+    """The entries of one blog on one day."""
+
+    name: str
+    url: str | None
+    entries: tuple[EntryView, ...]
+
+
+@dataclass(frozen=True)
+class TagGroup:
+    """The blogs of one tag on one day; `tag` is None for the blogs without tags."""
+
+    tag: str | None
+    blogs: tuple[BlogGroup, ...]
+    count: int
+
+
+@dataclass(frozen=True)
+class DayLink:
+    """A day that has entries, as a link target (`path` is relative to the output root).
+
+    `label` is the full local date ("jeudi 12 décembre 2013"), `heading` the same
+    starting with a capital, `short` the day within its month ("jeudi 12").
+    """
+
+    day: date
+    label: str
+    heading: str
+    short: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """A moment as a page shows it: its local date and time labels."""
+
+    date_label: str
+    time_label: str
+
+
+@dataclass(frozen=True)
+class ArchiveMonth:
+    """The days of one month that have entries, newest first; `anchor` is "2013-12"."""
+
+    label: str
+    days: tuple[DayLink, ...]
+    anchor: str
+
+
+@dataclass(frozen=True)
+class DayPage:
+    """Everything a day's digest page shows."""
+
+    link: DayLink
+    groups: tuple[TagGroup, ...]
+    count: int
+    blog_count: int
+    previous: DayLink | None
+    next: DayLink | None
+
+
+def babel_locale(language: str) -> str:
+    """The Babel locale for `settings.language`."""
+    return {"fr": "fr_FR", "en": "en_US"}.get(language, language)
+
+
+def local_days(dates: Iterable[datetime], tz: ZoneInfo) -> list[date]:
+    """The distinct local days of `dates` in the time zone `tz`, newest first."""
+    return sorted({d.astimezone(tz).date() for d in dates}, reverse=True)
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC instants where local day `day` starts and the next one starts."""
+    start = datetime.combine(day, time(), tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def upper_first(text: str) -> str:
+    """`text` with its first letter capitalized and the rest untouched."""
+    return text[:1].upper() + text[1:]
+
+
+def day_link(day: date, language: str) -> DayLink:
+    """A link to a day page, labelled the local way ("jeudi 12 décembre 2013")."""
+    locale = babel_locale(language)
+    label = format_date(day, format="full", locale=locale)
+    return DayLink(day=day, label=label, heading=upper_first(label),
+                   short=format_date(day, format="EEEE d", locale=locale),
+                   path=f"digest/{day.isoformat()}.html")
+
+
+def stamp(moment: datetime, settings: Settings) -> Stamp:
+    """`moment` in the configured time zone, labelled the local way."""
+    local = moment.astimezone(ZoneInfo(settings.timezone))
+    locale = babel_locale(settings.language)
+    return Stamp(date_label=format_date(local, format="full", locale=locale),
+                 time_label=format_time(local, format="short", locale=locale))
+
+
+def build_archive(days: Sequence[date], language: str) -> tuple[ArchiveMonth, ...]:
+    """Group days (newest first) by month for the archive list."""
+    return tuple(build_month(month, list(month_days), language)
+                 for month, month_days in groupby(days, key=month_of))
+
+
+def build_month(month: date, days: Sequence[date], language: str) -> ArchiveMonth:
+    """The archive entry of one month (its first day) and its days, newest first."""
+    locale = babel_locale(language)
+    return ArchiveMonth(
+        label=upper_first(format_date(month, format="LLLL yyyy", locale=locale)),
+        days=tuple(day_link(d, language) for d in days),
+        anchor=f"{month:%Y-%m}",
+    )
+
+
+def month_of(day: date) -> date:
+    """The first day of `day`'s month, which stands for the month."""
+    return day.replace(day=1)
+
+
+def build_day_page(
+    day: date, entries: Sequence[StoredEntry], settings: Settings,
+    previous: date | None, following: date | None,
+) -> DayPage:
+    """A day's entries grouped by their blog's first tag, then by blog, then by time."""
+    tz = ZoneInfo(settings.timezone)
+    views = [_entry_view(e, tz, settings.language) for e in entries]
+    return DayPage(
+        link=day_link(day, settings.language),
+        groups=group_by_tag(views),
+        count=len(views),
+        blog_count=len({v.blog for v in views}),
+        previous=day_link(previous, settings.language) if previous else None,
+        next=day_link(following, settings.language) if following else None,
+    )
+
+
+def group_by_tag(views: Iterable[EntryView]) -> tuple[TagGroup, ...]:
+    """Entries under their blog's first tag (so none shows twice), untagged ones last."""
+    def first_tag(view: EntryView) -> str | None:
+        return view.tags[0] if view.tags else None
+
+    def order(view: EntryView) -> tuple[bool, str, str, str, str, str]:
+        tag = first_tag(view) or ""
+        return (not tag, _sort_key(tag), tag, _sort_key(view.blog), view.blog, view.iso_time)
+
+    groups = []
+    for tag, in_tag in groupby(sorted(views, key=order), key=first_tag):
+        blogs = tuple(group_by_blog(in_tag))
+        groups.append(TagGroup(tag=tag, blogs=blogs,
+                               count=sum(len(b.entries) for b in blogs)))
+    return tuple(groups)
+
+
+def group_by_blog(views: Iterable[EntryView]) -> Iterator[BlogGroup]:
+    """Consecutive entries of the same blog as one group each."""
+    for name, group in groupby(views, key=lambda v: v.blog):
+        entries = tuple(group)
+        yield BlogGroup(name=name, url=entries[0].blog_url, entries=entries)
+
+
+def reading_minutes(entry: StoredEntry) -> int:
+    """Minutes to read the entry's full text at WORDS_PER_MINUTE, at least one."""
+    words = len(html_to_text(entry.content or entry.summary).split())
+    return max(1, (words + WORDS_PER_MINUTE // 2) // WORDS_PER_MINUTE)
+
+
+def foreign_language(tag: str | None, page_language: str) -> str | None:
+    """`tag` when it names another language than the page's, so screen readers switch voice."""
+    if not tag or not _LANGUAGE_TAG.fullmatch(tag):
+        return None
+    return None if tag.split("-")[0].lower() == page_language else tag
+
+
+def _sort_key(text: str) -> str:
+    # "Écrire" sorts with the E's, as a reader expects, not after "Z".
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _entry_view(entry: StoredEntry, tz: ZoneInfo, language: str) -> EntryView:
+    local = entry.dated.astimezone(tz)
+    return EntryView(
+        title=entry.title,
+        link=entry.link,
+        blog=entry.feed_name,
+        blog_url=entry.site_url,
+        author=entry.author,
+        time_label=format_time(local, format="short", locale=babel_locale(language)),
+        iso_time=local.isoformat(),
+        excerpt=entry.excerpt,
+        tags=entry.tags,
+        reading_minutes=reading_minutes(entry),
+        lang=foreign_language(entry.language, language),
+        media=entry.enclosures,
+        also=tuple(
+            CopyView(copy.feed_name, copy.link,
+                     format_date(copy.dated.astimezone(tz), format="medium",
+                                 locale=babel_locale(language)))
+            for copy in entry.copies
+        ),
+    )

@@ -1,0 +1,255 @@
+"""The feeds we publish: merged, per tag, and one digest entry a day."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from email.utils import format_datetime
+
+from jinja2 import Environment
+from markupsafe import Markup
+
+from aggregator import PROJECT_URL, USER_AGENT, __version__
+from aggregator.config.load import FeedConfig, Settings
+from aggregator.config.opml import write_opml
+from aggregator.models import Copy, Enclosure, FeedState, StoredEntry
+
+DIGEST_DAYS = 30  # days the digest feed keeps, at most
+# ...and no day more once its entries reach this many characters (the newest day is
+# always there): a day of a thousand blogs is 360 KB, and 30 of them made an 11 MB
+# feed, more than feed readers fetch (our own fetch stops at 10 MB).
+DIGEST_CHARACTERS = 2_000_000
+JSON_FEED_EXTENSION = "https://jsonfeed.org/version/1.1#extensions"
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One entry of a published feed, credited to the blog it came from."""
+
+    id: str
+    title: str
+    link: str | None
+    content_html: str
+    summary: str
+    author: str | None
+    published: datetime
+    updated: datetime
+    source_title: str
+    source_url: str
+    source_feed: str
+    tags: tuple[str, ...]
+    copies: tuple[Copy, ...] = ()
+    language: str | None = None
+    enclosures: tuple[Enclosure, ...] = ()
+    thumbnail: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedDocument:
+    """A published feed: its addresses and its items, newest first."""
+
+    title: str
+    id: str
+    home_url: str
+    atom_url: str
+    rss_url: str
+    json_url: str
+    language: str
+    updated: datetime
+    items: tuple[FeedItem, ...]
+
+
+@dataclass(frozen=True)
+class DigestDay:
+    """One day of the digest feed: its page and the HTML of its content."""
+
+    day: date
+    id: str
+    heading: str  # the day, written out
+    count: int
+    link: str
+    updated: datetime
+    content_html: str
+
+
+class XmlFragment(Markup):
+    """XML rendered by our environment, whose finalize already took the characters XML
+    forbids out of every value in it: written again as it is, not scanned again."""
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    """One day of the digest feed as its Atom <entry>, which later renders reuse
+    while the day does not change."""
+
+    day: date
+    updated: datetime
+    xml: XmlFragment
+
+
+@dataclass(frozen=True)
+class TagFeed:
+    """A tag, and where its feeds live (relative to the output root)."""
+
+    tag: str
+    path: str
+
+
+def rfc3339(moment: datetime) -> str:
+    """An RFC 3339 UTC timestamp, as Atom and JSON Feed want it."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rfc822(moment: datetime) -> str:
+    """An RFC 822 date, as RSS wants it."""
+    return format_datetime(moment.astimezone(UTC), usegmt=True)
+
+
+def tag_slug(tag: str) -> str:
+    """A tag as a folder name: "réseaux sociaux" → "reseaux-sociaux"."""
+    folded = unicodedata.normalize("NFKD", tag.casefold().replace("œ", "oe").replace("æ", "ae"))
+    ascii_only = "".join(c for c in folded if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-") or "tag"
+
+
+def tag_feeds(feeds: Sequence[FeedConfig]) -> list[TagFeed]:
+    """Every tag of feeds.yaml once, in order of first use, with its folder."""
+    tags = dict.fromkeys(tag for feed in feeds for tag in feed.tags)
+    return [TagFeed(tag, f"tags/{tag_slug(tag)}/") for tag in tags]
+
+
+def entry_id(feed_name: str, identity: str) -> str:
+    """A stable, globally unique id for an entry of a published feed."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, feed_name + chr(10) + identity)}"
+
+
+def build_feed(
+    entries: Sequence[StoredEntry], settings: Settings, now: datetime, *,
+    path: str = "", title: str | None = None,
+) -> FeedDocument:
+    """A feed's view model; `updated` moves only when one of its entries changes."""
+    items = tuple(_feed_item(e) for e in entries)
+    base = settings.base_url + path
+    return FeedDocument(
+        title=title or settings.title,
+        id=base + "atom.xml",
+        home_url=settings.base_url,
+        atom_url=base + "atom.xml",
+        rss_url=base + "rss.xml",
+        json_url=base + "feed.json",
+        language=settings.language,
+        updated=max((i.updated for i in items), default=now),
+        items=items,
+    )
+
+
+def _feed_item(entry: StoredEntry) -> FeedItem:
+    published = entry.dated
+    updated = max(published, entry.updated or published)
+    if entry.changed > entry.first_seen:  # we saw it edited in place
+        updated = max(updated, entry.changed)
+    return FeedItem(
+        # The article's first stored copy names it: the id holds when the canonical moves.
+        id=entry_id(entry.article_feed or entry.feed_name,
+                    entry.article_identity or entry.identity),
+        title=entry.title,
+        link=entry.link,
+        content_html=entry.content or entry.summary,
+        summary=entry.excerpt,
+        author=entry.author,
+        published=published,
+        updated=updated,
+        source_title=entry.feed_title,
+        source_url=entry.site_url or entry.feed_url,
+        source_feed=entry.feed_url,
+        tags=entry.tags,
+        copies=entry.copies,
+        language=entry.language,
+        enclosures=entry.enclosures,
+        thumbnail=entry.thumbnail,
+    )
+
+
+def json_feed(feed: FeedDocument) -> str:
+    """A feed as JSON Feed 1.1, the blog credited in a `_source` extension."""
+    document = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": feed.title,
+        "home_page_url": feed.home_url,
+        "feed_url": feed.json_url,
+        "language": feed.language,
+        "items": [_json_item(item) for item in feed.items],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def _json_item(item: FeedItem) -> dict[str, object]:
+    extra: dict[str, object] = {}
+    if item.link:
+        extra["url"] = item.link
+    if item.author:
+        extra["authors"] = [{"name": item.author}]
+    if item.tags:
+        extra["tags"] = list(item.tags)
+    if item.language:
+        extra["language"] = item.language
+    if item.thumbnail:
+        extra["image"] = item.thumbnail
+    if item.enclosures:
+        extra["attachments"] = [
+            {"url": e.url, "mime_type": e.type or "application/octet-stream",
+             **({"size_in_bytes": e.length} if e.length else {})}
+            for e in item.enclosures
+        ]
+    if item.copies:
+        extra["_also_published_on"] = {
+            "about": JSON_FEED_EXTENSION,
+            "copies": [{"title": c.feed_title, "url": c.link,
+                        "date_published": rfc3339(c.dated)} for c in item.copies],
+        }
+    return {
+        "id": item.id,
+        "title": item.title,
+        "content_html": item.content_html or item.summary,
+        "summary": item.summary,
+        "date_published": rfc3339(item.published),
+        "date_modified": rfc3339(item.updated),
+        "_source": {"about": JSON_FEED_EXTENSION, "title": item.source_title,
+                    "home_page_url": item.source_url, "feed_url": item.source_feed},
+        **extra,
+    }
+
+
+def digest_day_id(settings: Settings, day: date) -> str:
+    """The digest feed's id for a day: stable for a site and a day."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, settings.base_url + 'digest/' + str(day))}"
+
+
+def render_digest_day(env: Environment, day: DigestDay) -> DigestEntry:
+    """A day of the digest feed as its Atom <entry>."""
+    xml = XmlFragment(env.get_template("digest_day.xml").render(day=day))
+    return DigestEntry(day=day.day, updated=day.updated, xml=xml)
+
+
+def write_feeds(
+    env: Environment, put: Callable[[str, str], None], settings: Settings,
+    feeds: Sequence[FeedConfig], states: dict[str, FeedState],
+    documents: Sequence[tuple[str, FeedDocument]],
+    digest: Sequence[DigestEntry], now: datetime,
+) -> None:
+    """Write every feed document (Atom, RSS, JSON Feed), the digest feed and the OPML list."""
+    context = {"generator": USER_AGENT, "version": __version__, "project_url": PROJECT_URL}
+    for path, document in documents:
+        put(path + "atom.xml", env.get_template("atom.xml").render(context, feed=document))
+        put(path + "rss.xml", env.get_template("rss.xml").render(context, feed=document))
+        put(path + "feed.json", json_feed(document))
+    updated = max((d.updated for d in digest), default=now)
+    put("digest.xml", env.get_template("digest.xml").render(
+        context, site=settings, entries=[d.xml for d in digest], updated=updated,
+        feed_url=settings.base_url + "digest.xml"))
+    put("feeds.opml", write_opml(settings.title, feeds, states, updated))

@@ -1,0 +1,75 @@
+"""The output folder: files written atomically, counted, and stale pages removed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+
+from aggregator.publish.feeds import TagFeed
+
+
+def write_file(path: Path, data: bytes) -> bool:
+    """Write atomically (temp file and rename); leave an identical file untouched."""
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+class Writer:
+    """Counts what a render wrote and what it found already up to date."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.written = 0
+        self.unchanged = 0
+
+    def put(self, relative: str, text: str) -> None:
+        if write_file(self.root / relative, text.encode("utf-8")):
+            self.written += 1
+        else:
+            self.unchanged += 1
+
+
+
+def remove_stale_tags(root: Path, tags: Sequence[TagFeed]) -> None:
+    """Delete the feeds of tags no feed carries any more."""
+    folder = root / "tags"
+    keep = {tag.path.split("/")[1] for tag in tags}
+    if folder.is_dir():
+        for stale in folder.iterdir():
+            if stale.is_dir() and stale.name not in keep:
+                shutil.rmtree(stale)
+
+
+def remove_stale_days(root: Path, days: Sequence[date]) -> None:
+    """Delete day pages whose day no longer has entries (their dates moved)."""
+    keep = {f"{d.isoformat()}.html" for d in days}
+    folder = root / "digest"
+    if folder.is_dir():
+        for page in folder.glob("????-??-??.html"):
+            if page.name not in keep:
+                page.unlink()
+
+
+def remove_days(root: Path, days: Iterable[date]) -> None:
+    """Delete the pages of days that no longer have entries to show."""
+    for day in days:
+        (root / "digest" / f"{day.isoformat()}.html").unlink(missing_ok=True)
+

@@ -1,0 +1,360 @@
+"""The digest pages and merged feeds, rendered again where something changed.
+
+A render builds on the last one: a state file in the output folder says when it
+ran and which days have pages, and only the pages of days whose entries changed
+since (and of their neighbours) are rendered again. The digest feed's entries of
+the other days are those the last render left in a dot folder.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment
+
+from aggregator import PROJECT_URL, __version__
+from aggregator.config.load import FeedConfig, Settings
+from aggregator.models import StoredEntry
+from aggregator.publish import environment
+from aggregator.publish.digest import (
+    RECENT_DAYS,
+    ArchiveMonth,
+    DayPage,
+    build_archive,
+    build_day_page,
+    build_month,
+    day_bounds,
+    day_link,
+    local_days,
+    month_of,
+    stamp,
+)
+from aggregator.publish.feeds import (
+    DIGEST_CHARACTERS,
+    DIGEST_DAYS,
+    DigestDay,
+    DigestEntry,
+    FeedDocument,
+    TagFeed,
+    build_feed,
+    digest_day_id,
+    render_digest_day,
+    tag_feeds,
+    write_feeds,
+)
+from aggregator.publish.filters import EntryFilter
+from aggregator.publish.output import Writer, remove_days, remove_stale_days, remove_stale_tags
+from aggregator.publish.state import (
+    RenderState,
+    previous_render,
+    read_digest_cache,
+    site_stamp,
+    write_digest_cache,
+    write_state,
+)
+from aggregator.store import Store
+
+log = logging.getLogger(__name__)
+
+STYLESHEET = "style.css"
+ARCHIVE_PAGE = "archive.html"
+# Entries stamped up to this long before the last render may have been saved after
+# it: another worker's poll committed late, clocks of two machines apart.
+LATE_SAVES = timedelta(minutes=15)
+# An output folder last rendered longer ago than this is rendered in full, not from
+# the days entries left since (the store's entry_moves): those are forgotten after
+# twice as long, so that another worker's folder rendered a little later still finds
+# every one it needs.
+MOVES_KEPT = timedelta(days=7)
+# An incremental render keeps the entries of the days it looks at first, so each
+# is read once; past this many days (a first poll of old archives) it reads them
+# again rather than hold them all: memory stays that of one day at a time.
+KEEP_DAYS = 31
+
+
+@dataclass(frozen=True)
+class RenderReport:
+    """What a render wrote: files changed, files left as they were, day pages in all,
+    day pages rendered this time, and whether every page was (a full render)."""
+
+    written: int
+    unchanged: int
+    days: int
+    entries_in_feed: int
+    rendered_days: int = 0
+    full: bool = True
+
+
+def render_site(
+    store: Store, settings: Settings, feeds: Sequence[FeedConfig], now: datetime, *,
+    full: bool = False,
+) -> RenderReport:
+    """Write the day pages, the index, the archive, the merged, per-tag and digest feeds
+    and the OPML list.
+
+    Day pages are rendered again only where something changed since the last render
+    of the output folder; every one of them is with `full`, on a first render, or
+    when something every page shows changed (see site_stamp). Processes sharing
+    the database (workers, a `render` beside the daemon) take turns.
+    """
+    with store.render_lock():
+        try:
+            return _render_site(store, settings, feeds, now, full)
+        except _StaleState as stale:
+            # A day of the last render lost all its entries unseen (pruned by another
+            # process): the state cannot be trusted.
+            log.warning("%s has no entries left; rendering every page", stale)
+            return _render_site(store, settings, feeds, now, True)
+
+
+class _StaleState(Exception):
+    """The last render's state no longer matches the database."""
+
+
+def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
+                 now: datetime, full: bool) -> RenderReport:
+    env = environment.make_environment(language=settings.language)
+    writer = Writer(settings.output_dir)
+    rules = EntryFilter(settings.filters, feeds)
+    day_entries = _DayEntries(store, rules, ZoneInfo(settings.timezone))
+    states = store.feed_states(count_entries=False)
+    site = site_stamp(settings, feeds, states)
+    last, days, wanted = _days_to_render(store, day_entries, settings.output_dir, site, now,
+                                         full)
+    tags = tag_feeds(feeds)
+    common = _common_context(settings, tags)
+    digested = {} if last is None else read_digest_cache(settings.output_dir, last)
+    latest, digest = _render_days(env, writer, settings, day_entries, days, wanted, common,
+                                  digested)
+    _write_index(env, writer, settings, common, days, latest, now)
+    if last is None or last.days != tuple(days):
+        _write_archive(env, writer, settings, common, days)
+    documents = _feed_documents(store, rules, settings, feeds, tags, now)
+    write_feeds(env, writer.put, settings, feeds, states, documents, digest, now)
+    remove_stale_tags(settings.output_dir, tags)
+    writer.put(STYLESHEET, (environment.templates_dir() / "static" / STYLESHEET).read_text("utf-8"))
+    state = RenderState(site, now, tuple(days))
+    # The cache before the state: a render stopped between the two leaves an index
+    # that does not match the state, and the next render ignores the cache. Stopped
+    # before its index, it may have rewritten day files, but only with what those
+    # days hold now.
+    write_digest_cache(settings.output_dir, state, digest)
+    write_state(settings.output_dir, state)
+    store.forget_moves(now - 2 * MOVES_KEPT)
+    return RenderReport(writer.written, writer.unchanged, len(days),
+                        len(documents[0][1].items), rendered_days=len(wanted),
+                        full=last is None)
+
+
+def _days_to_render(store: Store, day_entries: _DayEntries, root: Path, site: str,
+                    now: datetime, full: bool
+                    ) -> tuple[RenderState | None, list[date], set[date]]:
+    """The last render to build on (None: render every page), the days that have a
+    page, and those whose page is rendered this time; pages of days gone are removed."""
+    last = None if full else previous_render(root, site)
+    if last is not None and last.rendered_at < now - MOVES_KEPT:
+        last = None
+    if last is None:
+        days = _all_days(store, day_entries)
+        remove_stale_days(root, days)
+        return None, days, set(days)
+    days, wanted = _changed_days(store, day_entries, last, now)
+    remove_days(root, set(last.days) - set(days))
+    return last, days, wanted
+
+
+class _DayEntries:
+    """The entries each day shows, filters applied; the days an incremental render
+    looks at first are kept, so each is read once."""
+
+    def __init__(self, store: Store, rules: EntryFilter, tz: ZoneInfo) -> None:
+        self.store, self.rules, self.tz = store, rules, tz
+        self._kept: dict[date, list[StoredEntry]] = {}
+
+    def get(self, day: date, *, keep: bool = False) -> list[StoredEntry]:
+        found = self._kept.get(day)
+        if found is None:
+            found = self.rules.shown(self.store.entries_between(*day_bounds(day, self.tz)))
+            if keep:
+                self._kept[day] = found
+        return found
+
+
+def _all_days(store: Store, day_entries: _DayEntries) -> list[date]:
+    """Every day that has a page, newest first: a full render reads every entry's date."""
+    days = local_days(store.entry_dates(), day_entries.tz)
+    if day_entries.rules:  # a day whose every entry is filtered out gets no page
+        days = [d for d in days if day_entries.get(d)]
+    return days
+
+
+def _changed_days(store: Store, day_entries: _DayEntries, last: RenderState,
+                  now: datetime) -> tuple[list[date], set[date]]:
+    """The days that have a page now, and those whose page must be rendered again:
+    the days entries changed on since the last render, and the days whose previous
+    day, next day or month changed with them."""
+    since = min(last.rendered_at, now) - LATE_SAVES
+    touched = set(local_days(store.changed_dates(since), day_entries.tz))
+    keep = len(touched) <= KEEP_DAYS
+    shown = {day for day in touched if day_entries.get(day, keep=keep)}
+    days = sorted((set(last.days) - touched) | shown, reverse=True)
+    return days, shown | _moved_surroundings(last.days, days)
+
+
+def _moved_surroundings(before: Sequence[date], after: Sequence[date]) -> set[date]:
+    """The days of `after` whose neighbours or month's days are not those of `before`."""
+    old, new = _surroundings(before), _surroundings(after)
+    return {day for day in after if old.get(day) != new[day]}
+
+
+def _surroundings(days: Sequence[date]) -> dict[date, tuple[object, ...]]:
+    """What a day page shows of the other days: the day before, the day after, its month."""
+    months: dict[date, list[date]] = {}
+    for day in days:
+        months.setdefault(month_of(day), []).append(day)
+    return {
+        day: (days[i + 1] if i + 1 < len(days) else None, days[i - 1] if i else None,
+              tuple(months[month_of(day)]))
+        for i, day in enumerate(days)
+    }
+
+
+def _render_days(
+    env: Environment, writer: Writer, settings: Settings, day_entries: _DayEntries,
+    days: Sequence[date], wanted: set[date], common: dict[str, Any],
+    digested: Mapping[date, DigestEntry],
+) -> tuple[DayPage | None, list[DigestEntry]]:
+    """Write the pages of the `wanted` days; return the latest day's page, for the
+    index, and the digest feed's newest days (DIGEST_DAYS, DIGEST_CHARACTERS).
+
+    A day not wanted has not changed since the last render: its digest entry is
+    taken from `digested` (that render's) when there, not built again.
+    """
+    months = _MonthLinks(days, settings.language)
+    latest: DayPage | None = None
+    digest: list[DigestEntry] = []
+    for index, day in enumerate(days):
+        in_digest = (index < DIGEST_DAYS
+                     and sum(len(entry.xml) for entry in digest) < DIGEST_CHARACTERS)
+        kept = None if day in wanted or not in_digest else digested.get(day)
+        if kept is not None:
+            digest.append(kept)
+        if index and day not in wanted and (kept is not None or not in_digest):
+            continue  # nothing to build; the latest day's page always is, for the index
+        entries = day_entries.get(day)
+        if not entries:
+            raise _StaleState(day)
+        page = build_day_page(
+            day, entries, settings,
+            previous=days[index + 1] if index + 1 < len(days) else None,
+            following=days[index - 1] if index > 0 else None,
+        )
+        if day in wanted:
+            writer.put(page.link.path, render_day_page(env, page, common, months.get(day)))
+        if not index:
+            latest = page
+        if in_digest and kept is None:
+            changed = max(max(e.dated, e.changed) for e in entries)
+            digest.append(_digest_day(env, page, changed, settings, common))
+    return latest, digest
+
+
+class _MonthLinks:
+    """Each month's archive links, built when a page of that month is rendered."""
+
+    def __init__(self, days: Sequence[date], language: str) -> None:
+        self.language = language
+        self._days: dict[date, list[date]] = {}
+        for day in days:
+            self._days.setdefault(month_of(day), []).append(day)
+        self._built: dict[date, ArchiveMonth] = {}
+
+    def get(self, day: date) -> ArchiveMonth:
+        month = month_of(day)
+        if month not in self._built:
+            self._built[month] = build_month(month, self._days[month], self.language)
+        return self._built[month]
+
+
+def _write_index(
+    env: Environment, writer: Writer, settings: Settings, common: dict[str, Any],
+    days: Sequence[date], latest: DayPage | None, now: datetime,
+) -> None:
+    """The latest day, links to the days before it, and when the site was generated."""
+    # A month has at most 31 days: the latest month's are among the first 31.
+    month = _MonthLinks(days[:31], settings.language).get(days[0]) if days else None
+    # Only the index says when it was generated, so unchanged day pages keep
+    # their bytes (and their ETags for readers and caches).
+    writer.put("index.html", env.get_template("index.html").render(
+        common, page=latest, root="", month=month, generated=stamp(now, settings),
+        recent=[day_link(d, settings.language) for d in days[:RECENT_DAYS]]))
+
+
+def _write_archive(env: Environment, writer: Writer, settings: Settings,
+                   common: dict[str, Any], days: Sequence[date]) -> None:
+    """Every month and its days, on one page."""
+    writer.put(ARCHIVE_PAGE, env.get_template(ARCHIVE_PAGE).render(
+        common, page=None, root="", month=None, day_count=len(days),
+        archive=build_archive(days, settings.language)))
+
+
+def _feed_documents(
+    store: Store, rules: EntryFilter, settings: Settings, feeds: Sequence[FeedConfig],
+    tags: Sequence[TagFeed], now: datetime,
+) -> list[tuple[str, FeedDocument]]:
+    """The merged feed, then one feed per tag, each with its folder."""
+    documents = [("", build_feed(_latest(store, rules, settings.feed_entries), settings, now))]
+    for tag in tags:
+        names = [f.name for f in feeds if tag.tag in f.tags]
+        entries = _latest(store, rules, settings.feed_entries, names)
+        documents.append((tag.path, build_feed(entries, settings, now, path=tag.path,
+                                               title=f"{settings.title} — {tag.tag}")))
+    return documents
+
+
+def _latest(store: Store, rules: EntryFilter, limit: int,
+            feeds: Sequence[str] | None = None) -> list[StoredEntry]:
+    """The `limit` newest articles the filters let through."""
+    wanted = limit
+    while True:
+        entries = store.latest_entries(wanted, feeds)
+        shown = rules.shown(entries)
+        if len(shown) >= limit or len(entries) < wanted:
+            return shown[:limit]
+        wanted *= 2
+
+
+def _digest_day(env: Environment, page: DayPage, changed: datetime, settings: Settings,
+                common: dict[str, Any]) -> DigestEntry:
+    """One entry of the digest feed: the day's digest, its links absolute."""
+    content = env.get_template("digest_entry.html").render(
+        common, page=page, root=settings.base_url)
+    return render_digest_day(env, DigestDay(
+        day=page.link.day, id=digest_day_id(settings, page.link.day),
+        heading=page.link.heading, count=page.count,
+        link=settings.base_url + page.link.path, updated=changed, content_html=content))
+
+
+def render_day_page(env: Environment, page: DayPage, common: dict[str, Any],
+                    month: ArchiveMonth | None = None) -> str:
+    """The HTML of one day's page (`common`: the context every page shares; `month`:
+    the days of its month, listed beside it)."""
+    return env.get_template("day.html").render(common, page=page, root="../", month=month)
+
+
+def _common_context(settings: Settings, tags: Sequence[TagFeed] = ()) -> dict[str, Any]:
+    # Nothing here may depend on other days: every page would change with them.
+    return {
+        "site": settings,
+        "tag_feeds": tags,
+        "version": __version__,
+        "project_url": PROJECT_URL,
+    }
+
+

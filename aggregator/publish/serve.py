@@ -1,0 +1,185 @@
+"""A local HTTP server for the output folder (and the demo's sample feeds)."""
+
+from __future__ import annotations
+
+import email.utils
+import gzip
+import hashlib
+import logging
+import re
+import threading
+import urllib.parse
+from functools import partial
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from aggregator.publish.health import Monitor
+
+log = logging.getLogger(__name__)
+
+# Text compresses well; images and audio are compressed already.
+_COMPRESSIBLE = re.compile(
+    r"^(text/|application/(atom\+xml|rss\+xml|rdf\+xml|xml|json|feed\+json))")
+
+# Feed formats by file name first, then by extension. XML types carry no charset:
+# the XML declaration inside the file is what names its encoding.
+CONTENT_TYPES_BY_NAME = {
+    "atom.xml": "application/atom+xml",
+    "rss.xml": "application/rss+xml",
+    "feed.json": "application/feed+json; charset=utf-8",
+}
+CONTENT_TYPES_BY_SUFFIX = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".atom": "application/atom+xml",
+    ".rss": "application/rss+xml",
+    ".rdf": "application/rdf+xml",
+    ".xml": "application/xml",
+    ".opml": "text/x-opml",
+    ".json": "application/json; charset=utf-8",
+}
+
+
+class StaticHandler(SimpleHTTPRequestHandler):
+    """Serves files with feed content types, ETag and Last-Modified, and 304 answers."""
+
+    server_version = "cm-aggregator"
+    monitor: Monitor | None = None
+
+    def do_GET(self) -> None:
+        if not self._monitoring(send_body=True):
+            super().do_GET()
+
+    def do_HEAD(self) -> None:
+        if not self._monitoring(send_body=False):
+            super().do_HEAD()
+
+    def _monitoring(self, *, send_body: bool) -> bool:
+        """Answer /healthz or /metrics when there is a monitor; False for any other path."""
+        route = self.path.split("?", 1)[0]
+        if self.monitor is None or route not in ("/healthz", "/metrics"):
+            return False
+        if route == "/healthz":
+            body, kind = self.monitor.health_json(), "application/json; charset=utf-8"
+        else:
+            body, kind = self.monitor.metrics(), "text/plain; version=0.0.4; charset=utf-8"
+        data = body.encode("utf-8")
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if send_body:
+            self.wfile.write(data)
+        return True
+
+    def guess_type(self, path: Any) -> str:
+        name = Path(str(path))
+        return (CONTENT_TYPES_BY_NAME.get(name.name)
+                or CONTENT_TYPES_BY_SUFFIX.get(name.suffix.lower())
+                or super().guess_type(path))
+
+    def send_head(self) -> Any:
+        if _hidden(self.path):
+            # The render's state file and half-written temporary files are not pages.
+            self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+            return None
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            path = path / "index.html"
+        if not path.is_file():
+            return super().send_head()
+        body = path.read_bytes()
+        kind = self.guess_type(str(path))
+        digest = hashlib.sha256(body).hexdigest()[:32]
+        zipped = _COMPRESSIBLE.match(kind) and "gzip" in self.headers.get("Accept-Encoding", "")
+        etag = f'"{digest}-gz"' if zipped else f'"{digest}"'
+        mtime = int(path.stat().st_mtime)
+        if self._fresh(etag, mtime):
+            self.send_response(HTTPStatus.NOT_MODIFIED)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return None
+        if zipped:
+            body = gzip.compress(body, 6, mtime=0)
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("ETag", etag)
+        self.send_header("Last-Modified", email.utils.formatdate(mtime, usegmt=True))
+        self.send_header("Vary", "Accept-Encoding")
+        if zipped:
+            self.send_header("Content-Encoding", "gzip")
+        self.end_headers()
+        return _BytesBody(body)
+
+    def _fresh(self, etag: str, mtime: int) -> bool:
+        """Whether the client's copy is current: If-None-Match, else If-Modified-Since."""
+        if "If-None-Match" in self.headers:
+            return etag in self.headers["If-None-Match"]
+        since = self.headers.get("If-Modified-Since")
+        if not since:
+            return False
+        try:
+            return mtime <= email.utils.parsedate_to_datetime(since).timestamp()
+        except (TypeError, ValueError):
+            return False
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s %s", self.address_string(), format % args)
+
+
+def _hidden(url_path: str) -> bool:
+    """Whether a request path names a dotfile or goes through a dot folder."""
+    route = urllib.parse.unquote(url_path.split("?", 1)[0].split("#", 1)[0])
+    return any(part.startswith(".") for part in route.split("/"))
+
+
+class _BytesBody:
+    """The file-like object SimpleHTTPRequestHandler copies to the client."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data: bytes | None = data
+
+    def read(self, _size: int = -1) -> bytes:
+        data, self._data = self._data or b"", None
+        return data
+
+    def close(self) -> None:
+        self._data = None
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """`HOST:PORT` (or `:PORT`, or `PORT`) to a host and a port number."""
+    host, _, port = text.rpartition(":")
+    if not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"expected HOST:PORT, e.g. 127.0.0.1:8080, got {text!r}")
+    return (host.strip("[]") or "127.0.0.1"), int(port)
+
+
+def make_server(directory: Path, host: str, port: int,
+                monitor: Monitor | None = None) -> ThreadingHTTPServer:
+    """A threaded server for `directory` (port 0 picks a free port).
+
+    With a `monitor`, /healthz and /metrics answer beside the files.
+    """
+    handler = partial(type("Handler", (StaticHandler,), {"monitor": monitor}),
+                      directory=str(directory))
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
+
+
+def start_server(server: ThreadingHTTPServer) -> threading.Thread:
+    """Serve in a background thread; stop it with `server.shutdown()`."""
+    thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
+    thread.start()
+    return thread
+
+
+def server_url(server: ThreadingHTTPServer) -> str:
+    """The base URL a server answers on."""
+    host, port = server.server_address[:2]
+    return f"http://{host!s}:{port}/"

@@ -1,0 +1,116 @@
+"""Every feed's health in words, for `aggregator status`: pure, from the stored states."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo
+
+from aggregator.config.load import FeedConfig
+from aggregator.models import FeedState, StoredEntry
+
+if TYPE_CHECKING:
+    # Only a type here: filters loads nh3, which the CLI's process leaves to the workers.
+    from aggregator.publish.filters import EntryFilter
+
+Health = Literal["disabled", "never polled", "retired", "failing", "moved", "ok"]
+
+
+def local_time(moment: datetime | None, tz: ZoneInfo) -> str:
+    """A moment to the minute in the configured time zone; a dash for none."""
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def feed_health(enabled: bool, state: FeedState | None) -> Health:
+    """A feed's health in a word or two."""
+    if not enabled:
+        return "disabled"
+    if state is None or state.last_polled is None:
+        return "never polled"
+    if state.gone_at:
+        return "retired"
+    if state.failures:
+        return "failing"
+    return "moved" if state.moved_to else "ok"
+
+
+def explain_state(enabled: bool, state: FeedState | None, tz: ZoneInfo) -> str:
+    """What happened to a feed, in plain words: what, when, and what comes next."""
+    if not enabled:
+        return "disabled in feeds.yaml: not polled, its entries are kept"
+    if state is None or state.last_polled is None:
+        return "not polled yet"
+    if state.gone_at:
+        return (f"retired on {local_time(state.gone_at, tz)}: {state.last_error}. It is not "
+                "polled any more; edit its entry in feeds.yaml to try again.")
+    parts = []
+    if state.failures:
+        attempts = "attempt" if state.failures == 1 else "attempts in a row"
+        parts.append(
+            f"failing since {local_time(state.failing_since or state.last_polled, tz)} "
+            f"({state.failures} {attempts}): {state.last_error}. "
+            f"Next try {local_time(state.next_poll, tz)}; it is never dropped.")
+    if state.moved_to:
+        parts.append(f"moved permanently to {state.moved_to} on "
+                     f"{local_time(state.moved_at, tz)}: polled there now; "
+                     "put the new address in feeds.yaml.")
+    return " ".join(parts) or f"ok: last polled {local_time(state.last_polled, tz)}"
+
+
+@dataclass(frozen=True)
+class StatusLine:
+    """One feed's line of the status table, in words."""
+
+    name: str
+    health: Health
+    last_success: str
+    next_poll: str
+    entries: str
+    what_happened: str
+
+
+def status_line(feed: FeedConfig, state: FeedState | None, filtered_out: int,
+                tz: ZoneInfo) -> StatusLine:
+    """A feed's line of the status table; a retired feed has no next poll."""
+    health = feed_health(feed.enabled, state)
+    entries = str(state.entry_count if state else 0)
+    return StatusLine(
+        name=feed.name,
+        health=health,
+        last_success=local_time(state.last_success if state else None, tz),
+        next_poll=local_time(state.next_poll if state and health != "retired" else None, tz),
+        entries=entries + (f" ({filtered_out} filtered out)" if filtered_out else ""),
+        what_happened=explain_state(feed.enabled, state, tz),
+    )
+
+
+def status_record(feed: FeedConfig, state: FeedState | None, filtered_out: int,
+                  tz: ZoneInfo) -> dict[str, object]:
+    """A feed's status for `status --json`: ISO 8601 times, None where unknown."""
+    def iso(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment else None
+
+    return {
+        "name": feed.name,
+        "state": feed_health(feed.enabled, state),
+        "url": state.url if state else None,
+        "moved_to": state.moved_to if state else None,
+        "last_polled": iso(state.last_polled if state else None),
+        "last_success": iso(state.last_success if state else None),
+        "last_error": state.last_error if state else None,
+        "last_status": state.last_status if state else None,
+        "failing_since": iso(state.failing_since if state else None),
+        "failures": state.failures if state else 0,
+        "retired_at": iso(state.gone_at if state else None),
+        "next_poll": iso(state.next_poll if state and not state.gone_at else None),
+        "entries": state.entry_count if state else 0,
+        "what_happened": explain_state(feed.enabled, state, tz),
+        "filtered_out": filtered_out,
+    }
+
+
+def count_filtered_out(rules: EntryFilter, entries: Iterable[StoredEntry]) -> int:
+    """How many of a feed's stored entries the filters keep out of pages and feeds."""
+    return sum(not rules.judge(entry).shown for entry in entries)
