@@ -262,6 +262,15 @@ def test_entries_are_fingerprinted_again_with_word_hashed_shingles(database_url:
     assert keys == {*found.sketch[:16], *kept}
 
 
+def _insert_bare_entry(connection: sa.Connection, entry_id: int) -> None:
+    """An entry of the blog with only what the schema requires, titled "Revue"."""
+    connection.execute(sa.text(
+        "INSERT INTO entries (id, feed_id, identity, signature, title, first_seen, "
+        "dated, changed, content, summary, excerpt, is_canonical, shingle_count) "
+        "VALUES (:i, 1, :identity, 'sig', 'Revue', :t, :t, :t, '', '', '', :yes, 0)"),
+        {"i": entry_id, "identity": f"id:{entry_id}", "t": datetime(2024, 1, 1), "yes": True})
+
+
 def test_full_lists_are_marked_common(database_url: str) -> None:
     # 0010: the keys filed under POSTINGS_PER_KEY entries are marked, the others not.
     engine = sa.create_engine(database_url)
@@ -269,12 +278,7 @@ def test_full_lists_are_marked_common(database_url: str) -> None:
     with engine.begin() as connection:
         _insert_blog(connection)
         for entry_id in range(1, POSTINGS_PER_KEY + 1):
-            connection.execute(sa.text(
-                "INSERT INTO entries (id, feed_id, identity, signature, title, first_seen, "
-                "dated, changed, content, summary, excerpt, is_canonical, shingle_count) "
-                "VALUES (:i, 1, :identity, 'sig', 'Revue', :t, :t, :t, '', '', '', :yes, 0)"),
-                {"i": entry_id, "identity": f"id:{entry_id}", "t": datetime(2024, 1, 1),
-                 "yes": True})
+            _insert_bare_entry(connection, entry_id)
             keys = [hash64("title:revue"), 5] if entry_id < POSTINGS_PER_KEY else [
                 hash64("title:revue")]
             for key in keys:
@@ -295,12 +299,7 @@ def test_entry_keys_are_clustered_by_key_and_lose_repeats(database_url: str) -> 
     with engine.begin() as connection:
         _insert_blog(connection)
         for entry_id in (1, 2):
-            connection.execute(sa.text(
-                "INSERT INTO entries (id, feed_id, identity, signature, title, first_seen, "
-                "dated, changed, content, summary, excerpt, is_canonical, shingle_count) "
-                "VALUES (:i, 1, :identity, 'sig', 'Revue', :t, :t, :t, '', '', '', :yes, 0)"),
-                {"i": entry_id, "identity": f"id:{entry_id}", "t": datetime(2024, 1, 1),
-                 "yes": True})
+            _insert_bare_entry(connection, entry_id)
         for entry_id, key in [(1, 5), (1, 5), (1, -2**63), (2, 5), (2, 2**63 - 1)]:
             connection.execute(sa.text("INSERT INTO entry_keys (entry_id, key) VALUES (:i, :k)"),
                                {"i": entry_id, "k": key})
