@@ -103,13 +103,21 @@ class FeedServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            counted = False  # this request is counted in server.in_flight
+
             def do_GET(self) -> None:
                 with server._count_lock:
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                self.counted = True
                 try:
                     self._answer()
                 finally:
+                    self._done()
+
+            def _done(self) -> None:
+                if self.counted:
+                    self.counted = False
                     with server._count_lock:
                         server.in_flight -= 1
 
@@ -152,6 +160,11 @@ class FeedServer:
                 for index, byte in enumerate(route.body):
                     if index:
                         time.sleep(route.drip)
+                    if index == len(route.body) - 1:
+                        # The client may free its slot as soon as the last byte arrives:
+                        # counted until after it, a loaded machine's delay before the
+                        # count drops would count the client's next request as one more.
+                        self._done()
                     try:
                         self.wfile.write(bytes([byte]))
                         self.wfile.flush()
