@@ -192,3 +192,43 @@ def test_tags_alike_as_folders_each_get_their_own(feed_server: FeedServer,
             assert all(e.link.startswith("https://podcast.example/") == (blog == "Podcast CM")
                        for e in parsed.entries)
     assert advertised[f"{config.settings.title} — Соцсети"] == "tags/соцсети/atom.xml"
+
+
+MARKUP_AS_TEXT = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>
+<title>&lt;script&gt;alert(1)&lt;/script&gt; Le blog</title><link>https://piege.example/</link>
+<language>fran\xc3\xa7ais</language>
+<item><title>&lt;script&gt;alert(2)&lt;/script&gt; Astuces</title><guid>a1</guid>
+<link>https://piege.example/a1</link><pubDate>Tue, 05 Nov 2024 10:00:00 +0100</pubDate>
+<dc:creator>&lt;img src=x onerror=alert(3)&gt; Isa</dc:creator>
+<description>Un billet.</description>
+<enclosure url="https://piege.example/a.mp3" length="3" type="audio mpeg"/></item>
+</channel></rss>"""
+
+
+def test_markup_written_as_text_is_never_published_as_markup(
+    feed_server: FeedServer, make_config: Any
+) -> None:
+    config = make_config([{"name": "Piège", "url": feed_server.set("/p.rss", MARKUP_AS_TEXT)}])
+    store = Store.open(config.settings.database)
+    try:
+        update_feeds(store, make_session(), config, SITE_NOW)
+        render_site(store, config.settings, config.feeds, SITE_NOW)
+    finally:
+        store.close()
+    root = config.settings.output_dir
+    item = etree.parse(str(root / "rss.xml")).find("channel/item")
+    assert item is not None
+    texts = [item.findtext("title"), item.findtext("source"),
+             item.findtext("{http://purl.org/dc/elements/1.1/}creator")]
+    assert texts == ["alert(2) Astuces", "alert(1) Le blog", "Isa"]
+    assert item.find("enclosure").get("type") == "application/octet-stream"  # type: ignore[union-attr]
+    entry = json.loads((root / "feed.json").read_text("utf-8"))["items"][0]
+    assert (entry["title"], entry["authors"], entry["_source"]["title"]) == (
+        "alert(2) Astuces", [{"name": "Isa"}], "alert(1) Le blog")
+    assert "language" not in entry  # "français" is not a language tag
+    # Atom says type="text": the title is published exactly, as text.
+    atom = valid_atom(root / "atom.xml")
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    assert atom.findtext("a:entry/a:title", namespaces=ns) == "<script>alert(2)</script> Astuces"
+    assert atom.find("a:entry/a:link[@rel='enclosure']", ns).get("type") is None  # type: ignore[union-attr]

@@ -120,7 +120,10 @@ def tag_feeds(feeds: Sequence[FeedConfig]) -> list[TagFeed]:
 
 def entry_id(feed_name: str, identity: str) -> str:
     """A stable, globally unique id for an entry of a published feed."""
-    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, feed_name + chr(10) + identity)}"
+    name = feed_name + chr(10) + identity
+    if not name.isascii():  # uuid5 cannot encode a lone surrogate; the same id otherwise
+        name = name.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
 
 
 def build_feed(
