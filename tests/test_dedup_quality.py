@@ -45,7 +45,7 @@ KNOWN_MISSES: list[dict[str, Any]] = json.loads(
 CASES = {
     "comments", "footer", "boilerplate", "generic-title", "series", "tracking-link",
     "new-guid", "site-title", "markup", "french-text", "id-change",
-    "template-job-ad", "template-weekly", "press-release",
+    "template-job-ad", "template-weekly", "press-release", "disguised",
 }
 Prediction = tuple[dict[str, Any], str, str | None]
 

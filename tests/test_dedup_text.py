@@ -12,6 +12,7 @@ from aggregator.dedup.text import (
     _WORD_BYTES,
     _WORD_OR_SEPARATOR_BYTES,
     FOLDED_PUNCTUATION,
+    LOOK_ALIKES,
     _fold,
     _lower,
     _unaccent,
@@ -128,9 +129,25 @@ def _normalize_by_definition(text: str) -> str:
     for letter, spelled in (("œ", "oe"), ("æ", "ae"), ("ß", "ss"), ("ø", "o"), ("ł", "l"),
                             ("đ", "d")):
         folded = folded.replace(letter, spelled)
-    folded = unicodedata.normalize("NFKD", folded)
+    # Invisible characters (format characters, variation selectors) removed.
+    visible = "".join(c for c in folded if not _is_invisible(c))
+    folded = unicodedata.normalize("NFKD", visible)
     bare = "".join(c for c in folded if not unicodedata.combining(c))
+    # Look-alike letters made Latin in words that hold a Latin letter.
+    bare = re.sub(r"\w+", lambda m: m.group().translate(str.maketrans(LOOK_ALIKES))
+                  if re.search("[a-z]", m.group()) else m.group(), bare)
     return re.sub(r"[^0-9a-z]+", " ", bare).strip()
+
+
+def _is_invisible(character: str) -> bool:
+    """Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt): the format
+    characters but those that show (Arabic number signs, ...), and a few others."""
+    code = ord(character)
+    if unicodedata.category(character) == "Cf":
+        return not (0x600 <= code <= 0x6ff or 0x110bd <= code <= 0x110cd
+                    or 0xfff9 <= code <= 0xfffb)
+    return (0xfe00 <= code <= 0xfe0f or 0x180b <= code <= 0x180f
+            or code in (0x34f, 0x115f, 0x1160, 0x17b4, 0x17b5, 0x3164, 0xffa0))
 
 
 def test_normalize_text_agrees_with_its_definition_on_real_text() -> None:
@@ -176,3 +193,26 @@ def test_paragraphs_agree_block_by_block() -> None:
     assert paragraphs(html) == expected
     assert paragraphs(html.replace("\x00", "")) == [
         "l ete deja", "oeuvre n 3", "ab", "titre sous titre", "fin"]
+
+
+# --- what hides a word from the comparison, undone ------------------------------------
+
+
+@pytest.mark.parametrize(("disguised", "plain"), [
+    ("com\u200bmunity ma\u00adna\u00adger", "community manager"),
+    ("ré\u200dseaux\u2060 so\ufeffciaux\u200e", "reseaux sociaux"),
+    ("Сommunity mаnаgеr", "community manager"),  # Cyrillic С, а, е
+    ("ΡΑRΙS", "paris"),  # Greek Ρ, Α, Ι
+    ("ｃｏｍｍｕｎｉｔｙ", "community"),  # full width, through NFKD
+    ("ﬁdèle vıdéo", "fidele video"),
+])
+def test_invisible_characters_and_look_alikes_fold_away(disguised: str, plain: str) -> None:
+    assert normalize_text(disguised) == plain
+    assert paragraphs(f"<p>{disguised}</p><p>{disguised}</p>") == [plain, plain]
+
+
+def test_words_all_in_another_script_are_not_made_latin() -> None:
+    # "сор" and "рос" are Russian words: only words mixing scripts are disguises.
+    assert normalize_text("сор рос мир") == ""
+    assert normalize_text("Ελληνικά") == ""
+    assert normalize_text("un mot en сор") == "un mot en"

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import feedparser
 import jsonschema
-import pytest
 from lxml import etree
 
 from aggregator.poll.fetch import make_session
 from aggregator.poll.run import update_feeds
-from aggregator.publish.feeds import tag_slug
 from aggregator.publish.render import render_site
 from aggregator.store import Store
 from tests.conftest import DATA, SITE_NOW, FeedServer, Site
@@ -29,14 +29,6 @@ def valid_atom(path: Path) -> Any:
     document = etree.parse(str(path))
     assert ATOM.validate(document), ATOM.error_log
     return document
-
-
-@pytest.mark.parametrize(("tag", "expected"), [
-    ("réseaux sociaux", "reseaux-sociaux"), ("Community Management", "community-management"),
-    ("cœur & âme", "coeur-ame"), ("  ", "tag"), ("SEO/SEA", "seo-sea"),
-])
-def test_tag_slug(tag: str, expected: str) -> None:
-    assert tag_slug(tag) == expected
 
 
 def test_per_tag_feeds_hold_only_their_blogs(site: Site) -> None:
@@ -164,3 +156,79 @@ def test_filters_keep_entries_out_of_pages_and_feeds_until_the_rule_changes(
         assert (root / "digest" / "2024-11-06.html").is_file()
     finally:
         store.close()
+
+
+def test_tags_alike_as_folders_each_get_their_own(feed_server: FeedServer,
+                                                  make_config: Any) -> None:
+    # "C++" and "C#" slug alike, a 300-letter tag is longer than a file name may be,
+    # and a Cyrillic one has no Latin letter: each gets its folder, its feed, its link.
+    long_tag = "veille " * 43
+    tags = {"Podcast CM": ("C++", long_tag), "Vis ma vie": ("C#", "Соцсети")}
+    config = make_config([
+        {"name": "Podcast CM", "url": feed_server.set("/podcast.rss", PODCAST)},
+        {"name": "Vis ma vie", "url": feed_server.serve_file("vis-ma-vie.atom")}])
+    feeds = [replace(feed, tags=tags[feed.name]) for feed in config.feeds]
+    store = Store.open(config.settings.database)
+    try:
+        update_feeds(store, make_session(), config, SITE_NOW)
+        render_site(store, config.settings, feeds, SITE_NOW)
+    finally:
+        store.close()
+    root = config.settings.output_dir
+    index = root.joinpath("index.html").read_text("utf-8")
+    advertised = {html.unescape(title): href for title, href in re.findall(
+        r'<link rel="alternate" type="application/atom\+xml" title="([^"]+)" '
+        r'href="(tags/[^"]+)"', index)}
+    assert len(advertised) == len(set(advertised.values())) == 4
+    for blog, blog_tags in tags.items():
+        for tag in blog_tags:
+            title = f"{config.settings.title} — {tag}"
+            folder = root / advertised[title].removesuffix("atom.xml")
+            assert len(folder.name.encode("utf-8")) <= 100
+            valid_atom(folder / "atom.xml")
+            parsed = feedparser.parse((folder / "atom.xml").read_bytes())
+            assert parsed.feed.title == title.strip()
+            assert parsed.entries
+            assert all(e.link.startswith("https://podcast.example/") == (blog == "Podcast CM")
+                       for e in parsed.entries)
+    assert advertised[f"{config.settings.title} — Соцсети"] == "tags/соцсети/atom.xml"
+
+
+MARKUP_AS_TEXT = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>
+<title>&lt;script&gt;alert(1)&lt;/script&gt; Le blog</title><link>https://piege.example/</link>
+<language>fran\xc3\xa7ais</language>
+<item><title>&lt;script&gt;alert(2)&lt;/script&gt; Astuces</title><guid>a1</guid>
+<link>https://piege.example/a1</link><pubDate>Tue, 05 Nov 2024 10:00:00 +0100</pubDate>
+<dc:creator>&lt;img src=x onerror=alert(3)&gt; Isa</dc:creator>
+<description>Un billet.</description>
+<enclosure url="https://piege.example/a.mp3" length="3" type="audio mpeg"/></item>
+</channel></rss>"""
+
+
+def test_markup_written_as_text_is_never_published_as_markup(
+    feed_server: FeedServer, make_config: Any
+) -> None:
+    config = make_config([{"name": "Piège", "url": feed_server.set("/p.rss", MARKUP_AS_TEXT)}])
+    store = Store.open(config.settings.database)
+    try:
+        update_feeds(store, make_session(), config, SITE_NOW)
+        render_site(store, config.settings, config.feeds, SITE_NOW)
+    finally:
+        store.close()
+    root = config.settings.output_dir
+    item = etree.parse(str(root / "rss.xml")).find("channel/item")
+    assert item is not None
+    texts = [item.findtext("title"), item.findtext("source"),
+             item.findtext("{http://purl.org/dc/elements/1.1/}creator")]
+    assert texts == ["alert(2) Astuces", "alert(1) Le blog", "Isa"]
+    assert item.find("enclosure").get("type") == "application/octet-stream"  # type: ignore[union-attr]
+    entry = json.loads((root / "feed.json").read_text("utf-8"))["items"][0]
+    assert (entry["title"], entry["authors"], entry["_source"]["title"]) == (
+        "alert(2) Astuces", [{"name": "Isa"}], "alert(1) Le blog")
+    assert "language" not in entry  # "français" is not a language tag
+    # Atom says type="text": the title is published exactly, as text.
+    atom = valid_atom(root / "atom.xml")
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    assert atom.findtext("a:entry/a:title", namespaces=ns) == "<script>alert(2)</script> Astuces"
+    assert atom.find("a:entry/a:link[@rel='enclosure']", ns).get("type") is None  # type: ignore[union-attr]

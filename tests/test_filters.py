@@ -44,6 +44,15 @@ def test_rules_match_fields(rule: FilterRule, expected: bool) -> None:
     assert matches(rule, fields) is expected
 
 
+def test_keywords_match_through_invisible_characters_and_look_alikes() -> None:
+    # A sponsored post that hides its keyword from filters: a zero-width space, a soft
+    # hyphen, a Cyrillic "о" inside the word. Readers see "sponsorisé" all the same.
+    for hidden in ("spon\u200bsorisé", "spon\u00adso\u00adri\u00adsé", "spоnsorisé"):
+        entry = replace(ENTRY, content=f"<p>Un article {hidden} sur les réseaux.</p>")
+        verdict = judge(entry, Filters(exclude=(FilterRule("sponsorise"),)))
+        assert verdict.shown is False, hidden
+
+
 def test_exclude_wins_and_include_narrows() -> None:
     exclude = Filters(exclude=(FilterRule("partenariat", fields=("category",)),))
     assert judge(ENTRY, exclude).reason == "excluded by keyword 'partenariat' in category"

@@ -1,5 +1,6 @@
-"""Text folded for comparison: case, accents and punctuation gone, HTML split in blocks,
-titles without the site name around them."""
+"""Text folded for comparison: case, accents and punctuation gone, invisible characters
+and look-alike letters of other scripts undone, HTML split in blocks, titles without the
+site name around them."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ _WORD_OR_SEPARATOR_BYTES = b"\x00" + _WORD_BYTES[1:]
 
 
 def normalize_text(text: str) -> str:
-    """Text folded for comparison: case, accents, œ/æ, quotes and punctuation gone."""
+    """Text folded for comparison: case, accents, œ/æ, quotes and punctuation gone,
+    invisible characters removed and look-alike letters in Latin words made Latin."""
     return " ".join(_fold(text).split())
 
 
@@ -44,16 +46,55 @@ def _lower(text: str) -> str:
 
 
 def _unaccent(folded: str, table: bytes) -> str:
-    """Accents dropped, through NFKD; any other character left outside ASCII (other
-    scripts, quotes, emoji) encoded as "?", then made a space with the rest by one
-    bytes.translate, much faster than a regular expression."""
-    bare = _ACCENTS.sub("", unicodedata.normalize("NFKD", folded))
+    """Invisible characters removed, compatibility forms (ｆｕｌｌ ｗｉｄｔｈ, ligatures) and
+    accents dropped through NFKD, look-alike letters of other scripts in Latin words
+    made Latin; any other character left outside ASCII (other scripts, quotes, emoji)
+    encoded as "?", then made a space with the rest by one bytes.translate, much
+    faster than a regular expression."""
+    bare = _ACCENTS.sub("", unicodedata.normalize("NFKD", _INVISIBLE.sub("", folded)))
+    if _LOOK_ALIKE.search(bare):
+        bare = _WORD.sub(_latin_word, bare)
     return bare.encode("ascii", "replace").translate(table).decode("ascii")
+
+
+# Characters that show nothing between two letters (soft hyphen, zero-width spaces and
+# joiners, direction marks, variation selectors, tags: Unicode's default-ignorable
+# code points): removed, so that "com\u00admu\u200bnity" is one word again, as
+# readers see it. Not spaces: a zero-width space splits no word in French or English.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U0001d173-\U0001d17a"
+    "\U000e0000-\U000e0fff]")
+# Letters of the Cyrillic and Greek scripts drawn like a Latin letter (after casefold:
+# "К" is "к" here), from Unicode's confusables.txt, for those a reader cannot tell
+# apart in running text. Only words that mix them with Latin letters are mapped: a
+# word all in Cyrillic or Greek is real text of that script and is left alone.
+LOOK_ALIKES = {
+    # Cyrillic
+    "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
+    "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ј": "j", "ԁ": "d",
+    "һ": "h", "ӏ": "l", "ԛ": "q", "ԝ": "w", "ү": "y",
+    # Greek
+    "α": "a", "β": "b", "ε": "e", "ζ": "z", "η": "h", "ι": "i", "κ": "k", "μ": "m",
+    "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "γ": "y", "ϲ": "c",
+    "ϳ": "j",
+    # Latin letters NFKD leaves apart
+    "ı": "i", "ɑ": "a", "ɡ": "g",
+}
+_TO_LATIN = str.maketrans(LOOK_ALIKES)
+_LOOK_ALIKE = re.compile("[" + "".join(LOOK_ALIKES) + "]")
+_WORD = re.compile(r"\w+")
+_LATIN_LETTER = re.compile("[a-z]")
+
+
+def _latin_word(match: re.Match[str]) -> str:
+    word = match.group()
+    return word.translate(_TO_LATIN) if _LATIN_LETTER.search(word) else word
 
 
 # Punctuation French text uses beyond Latin-1, each only spaces once folded ("?" once
 # encoded to Latin-1): tests/test_dedup_text.py checks it.
-FOLDED_PUNCTUATION = "‘’‚“”„‹›‐‑‒–—―…•€™\u2009\u200a\u200b\u202f\u2060"
+FOLDED_PUNCTUATION = "‘’‚“”„‹›‐‑‒–—―…•€™\u2009\u200a\u202f"
 # What _unaccent makes of each Latin-1 character beyond ASCII alone (é → e, « → space);
 # the same with either table, which differ only at NUL.
 _LATIN_1_ALONE = [_unaccent(_lower(chr(code)), _WORD_BYTES) for code in range(128, 256)]
@@ -62,7 +103,7 @@ _LATIN_1_ALONE = [_unaccent(_lower(chr(code)), _WORD_BYTES) for code in range(12
 _LATIN_1 = {table: table[:128] + bytes(ord(a) if len(a) == 1 else 32 for a in _LATIN_1_ALONE)
             for table in (_WORD_BYTES, _WORD_OR_SEPARATOR_BYTES)}
 # What takes the general path: characters beyond Latin-1 but that punctuation, and
-# those of Latin-1 that fold to several (½ → "1 2", ¼, ¾).
+# those of Latin-1 that fold to several (½ → "1 2", ¼, ¾) or to none (the soft hyphen).
 _SEVERAL = "".join(chr(code) for code, alone in enumerate(_LATIN_1_ALONE, 128) if len(alone) != 1)
 # One set, not an alternation of two: the search then skips from one such character
 # to the next in C, where the alternation was tried at every place of the text.

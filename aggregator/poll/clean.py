@@ -13,6 +13,7 @@ import nh3
 
 from aggregator.dedup import entry_identity, entry_signature
 from aggregator.models import CleanEntry, ParsedEntry
+from aggregator.xmlchars import strip_forbidden_chars
 
 EXCERPT_WORDS = 60
 # A few words over is kept whole: an ellipsis hiding one word helps nobody.
@@ -47,8 +48,6 @@ _URL_ATTRIBUTES = {"href", "src", "cite"}
 # Nearly every link of a feed is one; urljoin costs a fifth of cleaning an entry.
 _PLAIN_ABSOLUTE = re.compile(
     r"https?://[^\s/?#;\[\]\\]+(?:/[^\s?#;\[\]\\]*)?(?:\?[^\s#;\[\]\\]+)?(?:#[^\s\[\]\\]+)?")
-# Code points XML 1.0 forbids; a feed that carries them must not break ours.
-_XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _BLOCK_TAG = re.compile(
     r"<(/?(?:p|div|br|li|ul|ol|h[1-6]|blockquote|tr|td|th|pre|figure|figcaption|hr|dd|dt)\b)",
     re.IGNORECASE,
@@ -60,11 +59,6 @@ _SPACES = re.compile(r"[ \t\n\r\f\v]+")
 # The runs of _SPACES that are not already one plain space: folding only these gives
 # the same text, without replacing each space of a paragraph by itself.
 _SPACES_TO_FOLD = re.compile(r"[\t\n\r\f\v][ \t\n\r\f\v]*| [ \t\n\r\f\v]+")
-
-
-def strip_forbidden_chars(text: str) -> str:
-    """Remove the characters that XML 1.0 forbids (control codes, lone surrogates)."""
-    return _XML_FORBIDDEN.sub("", text)
 
 
 def sanitize_html(fragment: str, base_url: str | None) -> str:

@@ -8,9 +8,10 @@ from typing import Any, cast
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from aggregator.poll.clean import strip_forbidden_chars
 from aggregator.publish.feeds import XmlFragment, rfc822, rfc3339
 from aggregator.publish.i18n import load_translations
+from aggregator.publish.safe import plain_text
+from aggregator.xmlchars import strip_forbidden_chars
 
 
 def templates_dir() -> Path:
@@ -40,6 +41,7 @@ def make_environment(directory: Path | None = None, language: str = "fr") -> Env
     cast(Any, env).install_gettext_translations(load_translations(language), newstyle=True)
     env.filters["rfc3339"] = rfc3339
     env.filters["rfc822"] = rfc822
+    env.filters["plain"] = plain_text  # RSS's text fields, which readers may take for HTML
     return env
 
 

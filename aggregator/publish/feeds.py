@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from email.utils import format_datetime
 
@@ -18,6 +16,9 @@ from aggregator import PROJECT_URL, USER_AGENT, __version__
 from aggregator.config.load import FeedConfig, Settings
 from aggregator.config.opml import write_opml
 from aggregator.models import Copy, Enclosure, FeedState, StoredEntry
+from aggregator.publish.safe import language_tag, media_type, plain_text, web_url
+from aggregator.publish.slugs import tag_slugs
+from aggregator.xmlchars import strip_forbidden_chars
 
 DIGEST_DAYS = 30  # days the digest feed keeps, at most
 # ...and no day more once its entries reach this many characters (the newest day is
@@ -110,22 +111,19 @@ def rfc822(moment: datetime) -> str:
     return format_datetime(moment.astimezone(UTC), usegmt=True)
 
 
-def tag_slug(tag: str) -> str:
-    """A tag as a folder name: "réseaux sociaux" → "reseaux-sociaux"."""
-    folded = unicodedata.normalize("NFKD", tag.casefold().replace("œ", "oe").replace("æ", "ae"))
-    ascii_only = "".join(c for c in folded if not unicodedata.combining(c))
-    return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-") or "tag"
-
-
 def tag_feeds(feeds: Sequence[FeedConfig]) -> list[TagFeed]:
-    """Every tag of feeds.yaml once, in order of first use, with its folder."""
+    """Every tag of feeds.yaml once, in order of first use, with its own folder."""
     tags = dict.fromkeys(tag for feed in feeds for tag in feed.tags)
-    return [TagFeed(tag, f"tags/{tag_slug(tag)}/") for tag in tags]
+    slugs = tag_slugs(tags)
+    return [TagFeed(tag, f"tags/{slugs[tag]}/") for tag in tags]
 
 
 def entry_id(feed_name: str, identity: str) -> str:
     """A stable, globally unique id for an entry of a published feed."""
-    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, feed_name + chr(10) + identity)}"
+    name = feed_name + chr(10) + identity
+    if not name.isascii():  # uuid5 cannot encode a lone surrogate; the same id otherwise
+        name = name.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
 
 
 def build_feed(
@@ -158,34 +156,40 @@ def _feed_item(entry: StoredEntry) -> FeedItem:
         id=entry_id(entry.article_feed or entry.feed_name,
                     entry.article_identity or entry.identity),
         title=entry.title,
-        link=entry.link,
+        link=web_url(entry.link),
         content_html=entry.content or entry.summary,
         summary=entry.excerpt,
         author=entry.author,
         published=published,
         updated=updated,
         source_title=entry.feed_title,
-        source_url=entry.site_url or entry.feed_url,
+        source_url=web_url(entry.site_url) or entry.feed_url,
         source_feed=entry.feed_url,
         tags=entry.tags,
-        copies=entry.copies,
-        language=entry.language,
-        enclosures=entry.enclosures,
-        thumbnail=entry.thumbnail,
+        copies=tuple(replace(c, link=web_url(c.link)) for c in entry.copies),
+        language=language_tag(entry.language),
+        enclosures=tuple(replace(e, type=media_type(e.type)) for e in entry.enclosures
+                         if web_url(e.url)),
+        thumbnail=web_url(entry.thumbnail),
     )
 
 
 def json_feed(feed: FeedDocument) -> str:
-    """A feed as JSON Feed 1.1, the blog credited in a `_source` extension."""
+    """A feed as JSON Feed 1.1, the blog credited in a `_source` extension.
+
+    Its plain-text fields go through plain_text (see publish/safe.py), and it keeps
+    to the characters the XML feeds keep to: JSON would escape the controls, but a
+    lone surrogate cannot be written in UTF-8 at all.
+    """
     document = {
         "version": "https://jsonfeed.org/version/1.1",
-        "title": feed.title,
+        "title": plain_text(feed.title),
         "home_page_url": feed.home_url,
         "feed_url": feed.json_url,
         "language": feed.language,
         "items": [_json_item(item) for item in feed.items],
     }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    return strip_forbidden_chars(json.dumps(document, ensure_ascii=False, indent=2)) + "\n"
 
 
 def _json_item(item: FeedItem) -> dict[str, object]:
@@ -193,9 +197,9 @@ def _json_item(item: FeedItem) -> dict[str, object]:
     if item.link:
         extra["url"] = item.link
     if item.author:
-        extra["authors"] = [{"name": item.author}]
+        extra["authors"] = [{"name": plain_text(item.author)}]
     if item.tags:
-        extra["tags"] = list(item.tags)
+        extra["tags"] = [plain_text(tag) for tag in item.tags]
     if item.language:
         extra["language"] = item.language
     if item.thumbnail:
@@ -209,17 +213,17 @@ def _json_item(item: FeedItem) -> dict[str, object]:
     if item.copies:
         extra["_also_published_on"] = {
             "about": JSON_FEED_EXTENSION,
-            "copies": [{"title": c.feed_title, "url": c.link,
+            "copies": [{"title": plain_text(c.feed_title), "url": c.link,
                         "date_published": rfc3339(c.dated)} for c in item.copies],
         }
     return {
         "id": item.id,
-        "title": item.title,
+        "title": plain_text(item.title),
         "content_html": item.content_html or item.summary,
-        "summary": item.summary,
+        "summary": plain_text(item.summary),
         "date_published": rfc3339(item.published),
         "date_modified": rfc3339(item.updated),
-        "_source": {"about": JSON_FEED_EXTENSION, "title": item.source_title,
+        "_source": {"about": JSON_FEED_EXTENSION, "title": plain_text(item.source_title),
                     "home_page_url": item.source_url, "feed_url": item.source_feed},
         **extra,
     }
