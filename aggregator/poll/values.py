@@ -43,11 +43,13 @@ _BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
 # Invisible characters that join or break nothing a title needs: zero-width space,
 # word joiner and invisible operators, BOM, Mongolian vowel separator.
 _INVISIBLE = "\u200b\u2060-\u2064\ufeff\u180e"
-# The joiners (ZWNJ, ZWJ) are kept one at a time inside a word (Persian, emoji
-# sequences); anywhere else they only hide emptiness.
-_HIDDEN = re.compile(f"[{_BIDI_CONTROLS}{_INVISIBLE}]+"
-                     r"|(?<!\S)[\u200c\u200d]+|[\u200c\u200d]+(?!\S)|[\u200c\u200d]{2,}")
-_DISPLAY_SUSPECTS = re.compile(f"[{_BIDI_CONTROLS}{_INVISIBLE}\u200c\u200d]")
+_HIDDEN = re.compile(f"[{_BIDI_CONTROLS}{_INVISIBLE}]+")
+# The joiners (ZWNJ, ZWJ) are kept one at a time between two visible characters
+# (Persian words, emoji sequences); anywhere else they only hide emptiness.
+_JOINERS = "\u200c\u200d"
+_STRAY_JOINERS = re.compile(f"(?<![^\\s{_JOINERS}])[{_JOINERS}]+"
+                            f"|[{_JOINERS}]+(?![^\\s{_JOINERS}])|[{_JOINERS}]{{2,}}")
+_DISPLAY_SUSPECTS = re.compile(f"[{_BIDI_CONTROLS}{_INVISIBLE}{_JOINERS}]")
 _DIGITS = re.compile("[0-9]+")
 
 
@@ -60,7 +62,7 @@ def display_text(text: str) -> str:
     """A title or name as shown: without bidi controls and zero-width runs."""
     if not _DISPLAY_SUSPECTS.search(text):  # nearly every title: one scan, nothing made
         return text
-    return _HIDDEN.sub("", text)
+    return _STRAY_JOINERS.sub("", _HIDDEN.sub("", text))
 
 
 def cap_text(text: str, limit: int) -> str:
