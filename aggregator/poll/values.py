@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aggregator.models import Enclosure, ParsedEntry, ParsedFeed
 
@@ -143,8 +144,8 @@ class Repairs(Counter[tuple[str, str]]):
 
 def repair_entry(entry: ParsedEntry, repairs: Repairs) -> ParsedEntry:
     """`entry` with every field valid and within its cap; `repairs` counts what changed."""
-    return replace(
-        entry,
+    noted = repairs.total()
+    fixed: dict[str, Any] = dict(
         guid=_short(entry.guid, "id", None, repairs),
         link=_link(entry.link, "link", repairs),
         title=_short(entry.title, "title", MAX_TITLE, repairs) or "",
@@ -156,6 +157,8 @@ def repair_entry(entry: ParsedEntry, repairs: Repairs) -> ParsedEntry:
         enclosures=_enclosures(entry.enclosures, repairs),
         categories=_categories(entry.categories, repairs),
     )
+    # Nearly every entry needs nothing: the same object, without copying it.
+    return entry if repairs.total() == noted else replace(entry, **fixed)
 
 
 def repair_feed(feed: ParsedFeed, repairs: Repairs) -> ParsedFeed:
