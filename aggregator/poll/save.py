@@ -106,6 +106,7 @@ def _plausible_dates(name: str, entries: Sequence[CleanEntry], now: datetime
                      ) -> Sequence[CleanEntry]:
     """`entries` with their absurd dates (values.plausible_date) taken as absent."""
     kept: list[CleanEntry] = []
+    absurd = 0
     for entry in entries:
         published = plausible_date(entry.published, now)
         updated = plausible_date(entry.updated, now)
@@ -113,7 +114,8 @@ def _plausible_dates(name: str, entries: Sequence[CleanEntry], now: datetime
             kept.append(entry)
         else:
             kept.append(replace(entry, published=published, updated=updated))
-    if absurd := sum(new is not old for new, old in zip(kept, entries, strict=True)):
+            absurd += 1
+    if absurd:
         log.warning("%s: %d entries dated before %s or over %d days after the poll: "
                     "taken as undated", name, absurd, MIN_DATE.date(), MAX_AHEAD.days)
     return kept
