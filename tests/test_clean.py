@@ -27,9 +27,10 @@ from aggregator.poll.clean import (
     make_excerpt,
     repair_text,
     sanitize_html,
-    strip_forbidden_chars,
 )
 from aggregator.poll.parse import parse_feed
+from aggregator.poll.values import MAX_EXCERPT
+from aggregator.xmlchars import strip_forbidden_chars
 
 DATA = Path(__file__).parent / "data"
 BASE = "https://blog.example/2013/12/billet.html"
@@ -402,3 +403,28 @@ def test_everyday_french_is_plain(text: str) -> None:
 def test_mojibake_is_not_plain_and_is_repaired(text: str) -> None:
     assert not is_plain_french(text)
     assert repair_text(text) == ftfy.fix_encoding(text)
+
+
+@pytest.mark.parametrize("title, is_html, shown", [
+    ("\u202eevil\u202c title", False, "evil title"),
+    ("&#x202E;evil&#x202C; <b>title</b>", True, "evil title"),
+    ("\u2066isolé\u2069\u200b", False, "isolé"),
+    ("\u200b \u2060\ufeff", False, ""),
+    ("👩\u200d💻 CM", False, "👩\u200d💻 CM"),
+])
+def test_clean_title_drops_bidi_controls_and_zero_width_runs(title: str, is_html: bool,
+                                                             shown: str) -> None:
+    assert clean_title(title, is_html) == shown
+
+
+def test_a_title_of_zero_width_characters_gets_the_usual_fallback() -> None:
+    entry = clean_entry(parsed(guid="g", title="\u200b\u200d\u2060", author="\u202e\u200b",
+                               categories=("\u2066\u2069", "cm\u200b"),
+                               summary="<p>Le titre était invisible</p>"), None)
+    assert (entry.title, entry.author, entry.categories) == (
+        "Le titre était invisible", None, ("cm",))
+
+
+def test_an_excerpt_of_absurdly_long_words_is_bounded() -> None:
+    excerpt = make_excerpt("x" * 9_000_000 + " fin")
+    assert len(excerpt) == MAX_EXCERPT and excerpt.endswith("…")

@@ -186,6 +186,28 @@ ROWS = {
         state(boilerplate=frozenset(range(MAX_BOILERPLATE - 1))), answer(200), jittered(HOUR),
         {"boilerplate": frozenset(range(MAX_BOILERPLATE - 1)) | {5000}},
         parsed=document(boilerplate=frozenset({1, 5000, 5001}))),
+    "503 with a Retry-After of 401 digits: a day, no OverflowError": Row(
+        state(), answer(503, {"Retry-After": str(10**400)}), exactly(DAY),
+        {"failures": 1, "error": f"HTTP 503 Service Unavailable {RETRY} {10**400})"}),
+    "429 with a Retry-After of 5,000 digits (more than int() converts): a day, its words cut":
+    Row(state(), answer(429, {"Retry-After": "9" * 5000}), exactly(DAY),
+        {"failures": 1, "error": f"HTTP 429 Too Many Requests {RETRY} {'9' * 5000}"[:499] + "…"}),
+    "503 with a Retry-After dated year 9999: a day": Row(
+        state(), answer(503, {"Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"}), exactly(DAY),
+        {"failures": 1}),
+    "a max-age of 401 digits: a hint of a day, no OverflowError": Row(
+        state(), answer(200, {"Cache-Control": f"max-age={10**400}"}), jittered(DAY),
+        {"interval_hint": DAY}, parsed=document()),
+    "validators with a NUL or of 2,000 characters are not kept: ours stay": Row(
+        state(etag='"e1"', last_modified="LM"),
+        answer(200, etag='"e\x002"', last_modified="L" * 2000), jittered(HOUR),
+        {"etag": '"e1"', "last_modified": "LM"}, parsed=document()),
+    "an error quoting a lone surrogate and a NUL is stored without them": Row(
+        state(), answer(None, error="connection failed: \ud800\x00bad"), jittered(HOUR),
+        {"error": "connection failed: bad"}),
+    "a move to an address with a NUL is not remembered": Row(
+        state(), answer(200, permanent_url="https://new.example/\x00"), jittered(HOUR),
+        {"moved_to": None, "moved_at": None}, parsed=document()),
     "polled late in a cycle: stamped and counted from its own moment": Row(
         state(), answer(304), jittered(HOUR),
         {"polled_at": NOW + HOUR, "last_success": NOW + HOUR}, now=NOW + HOUR),

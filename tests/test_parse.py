@@ -7,7 +7,7 @@ import json
 import re
 import xml.sax
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from xml.sax.expatreader import ExpatParser
@@ -403,3 +403,83 @@ def test_a_reduced_document_parses_its_entries_as_the_whole_one_does() -> None:
         assert reduced == replace(whole, entries=whole.entries[::2]), path
         compared += 1
     assert compared > 900
+
+
+def _rss_item(link: str, title: str = "Un lien") -> str:
+    return f"<item><title>{title}</title><link>{link}</link><description>x</description></item>"
+
+
+@pytest.mark.parametrize("reference", ["&#xD800;", "&#55296;", "&#xDFFF;", "&#x110000;",
+                                       "&#99999999;", "&#" + "9" * 5000 + ";"])
+def test_a_reference_to_no_character_costs_only_itself(reference: str) -> None:
+    # Issue 20: it ended feedparser's parse of the whole document (UnicodeEncodeError,
+    # ValueError); the item's link loses the reference, and the feed keeps its items.
+    body = ("<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>"
+            + _rss_item(f"https://blog.example/a{reference}b")
+            + _rss_item("https://blog.example/c", f"Titre{reference}")
+            + "</channel></rss>").encode()
+    feed = parse_feed(body, {"content-type": "application/rss+xml"}, "https://blog.example/")
+    assert [(e.link, e.title) for e in feed.entries] == [
+        ("https://blog.example/ab", "Un lien"), ("https://blog.example/c", "Titre")]
+
+
+def test_valid_character_references_still_come_out() -> None:
+    body = ("<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>"
+            + _rss_item("https://blog.example/", "&#xE9;t&#233; &#x1F642; &#xD800;")
+            + "</channel></rss>").encode()  # the bad one makes feedparser's loose parser run
+    [entry] = parse_feed(body, {}, "https://blog.example/").entries
+    assert entry.title == "été 🙂"
+
+
+def test_json_feed_values_are_repaired_and_said_in_the_warning() -> None:
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "Blog\ud800",
+                       "items": [{"id": "1\x00", "url": "https://blog.example/\udc00",
+                                  "title": "T" * 400, "tags": 5, "attachments": {}}]}).encode()
+    feed = parse_feed(body, {"content-type": "application/feed+json"}, "https://blog.example/")
+    [entry] = feed.entries
+    assert (feed.title, entry.guid, entry.link) == ("Blog", "1", "https://blog.example/")
+    assert len(entry.title) == 300 and entry.categories == () and entry.enclosures == ()
+    assert feed.warning == ("values repaired (cut to 300 characters: title ×1; invalid "
+                            "characters removed: feed title ×1, id ×1, link ×1)")
+
+
+@pytest.mark.parametrize("body, reason", [
+    (b'{"version": "https://jsonfeed.org/version/1.1", "items": [], "n": ' + b"9" * 5000 + b"}",
+     "Exceeds the limit"),
+    (b'{"version": "https://jsonfeed.org/version/1.1", "items": ' + b"[" * 100_000
+     + b"]" * 100_000 + b"}", "maximum recursion depth"),
+])
+def test_json_that_python_cannot_hold_is_not_a_feed(body: bytes, reason: str) -> None:
+    with pytest.raises(ParseError, match=f"not a feed: invalid JSON: .*{reason}"):
+        parse_feed(body, {"content-type": "application/json"}, "https://blog.example/")
+
+
+@pytest.mark.parametrize("value, date", [
+    ("2026-11-20T10:00:00+01:00", datetime(2026, 11, 20, 9, tzinfo=UTC)),
+    ("0001-01-01T00:30:00+01:00", None),  # before year 1 in UTC: OverflowError
+    ("9999-12-31T23:59:59-01:00", None),
+    ("0001-01-01T00:00:00Z", datetime(1, 1, 1, tzinfo=UTC)),  # a date: save.py judges it
+])
+def test_json_feed_dates_out_of_range(value: str, date: datetime | None) -> None:
+    body = json.dumps({"version": "https://jsonfeed.org/version/1", "items": [
+        {"id": "1", "date_published": value}]}).encode()
+    [entry] = parse_feed(body, {"content-type": "application/json"}, "https://b.example/").entries
+    assert entry.published == date
+
+
+@pytest.mark.parametrize("length, kept", [("12345", 12345), ("9" * 5000, None), ("²", None),
+                                          ("-1", None), ("", None)])
+def test_rss_enclosure_length_is_range_checked(length: str, kept: int | None) -> None:
+    enclosure = f"<enclosure url='https://b.example/a.mp3' type='audio/mpeg' length='{length}'/>"
+    body = ("<?xml version='1.0'?><rss version='2.0'><channel><title>t</title><item>"
+            f"<title>a</title><link>https://b.example/a</link>{enclosure}</item></channel></rss>")
+    [entry] = parse_feed(body.encode(), {}, "https://b.example/").entries
+    assert [e.length for e in entry.enclosures] == [kept]
+
+
+@pytest.mark.parametrize("ttl, minutes", [("60", 60), ("10080", 10080), ("10081", None),
+                                          ("9" * 5000, None), ("0", None), ("¹", None)])
+def test_rss_ttl_is_range_checked(ttl: str, minutes: int | None) -> None:
+    body = f"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title><ttl>{ttl}</ttl>"
+    feed = parse_feed((body + "</channel></rss>").encode(), {}, "https://b.example/")
+    assert feed.ttl == (timedelta(minutes=minutes) if minutes else None)

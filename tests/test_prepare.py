@@ -201,3 +201,28 @@ def test_new_entries_sharing_the_guid_of_one_left_out_are_read_in_the_whole_docu
     assert parsed == [2, 3]
     assert sorted(e.identity for e in second.entries) == [
         f"link:https://blog.example/{n}" for n in "abc"]
+
+
+def test_an_entry_that_cannot_be_cleaned_is_skipped_and_the_others_kept(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 20: a cleaning bug on one hostile entry costs that entry, not its feed.
+    real = aggregator.poll.prepare.clean_entry
+
+    def failing(entry: ParsedEntry, base_url: str | None) -> Any:
+        if entry.title.startswith("Pourquoi"):
+            raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+        return real(entry, base_url)
+
+    monkeypatch.setattr(aggregator.poll.prepare, "clean_entry", failing)
+    body = (DATA / "blog-metier.rss").read_bytes()
+    first = parse_step(body, {}, URL)
+    assert first.error is None and len(first.entries) == 3
+    assert first.feed is not None and "an entry skipped (" in (first.feed.warning or "")
+    # The skipped entry is not remembered as known: the next document cleans it again,
+    # by its bytes (the layout path) as by its parse.
+    assert len(set(first.digests.values())) == 3
+    monkeypatch.setattr(aggregator.poll.prepare, "clean_entry", real)
+    again = parse_step(body, {}, URL, known=first.digests)
+    assert [e.title for e in again.entries] == ["Pourquoi je suis Community Manager ?"]
+    assert len(again.unchanged) == 3

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,11 +16,15 @@ from sqlalchemy.exc import OperationalError
 
 import aggregator.poll.prepare
 import aggregator.store.entries
-from aggregator.config.load import Config
+from aggregator.config.load import Config, FeedConfig
+from aggregator.models import CleanEntry, FetchResult, Parsed, PollRecord
 from aggregator.poll.fetch import make_session
 from aggregator.poll.run import UnknownFeedError, select_feeds, update_feeds
+from aggregator.poll.save import store_polls
+from aggregator.poll.steps import Poll
+from aggregator.poll.values import MAX_TITLE, MIN_DATE, valid_text
 from aggregator.store import Store
-from tests.conftest import DATA, FeedServer
+from tests.conftest import DATA, FeedServer, write_config
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
@@ -344,3 +352,118 @@ def test_enclosures_thumbnail_and_language_are_kept(
         ("https://podcast.example/audio/ep1.mp3", "audio/mpeg", 12345678, "audio")]
     assert entry.thumbnail == "https://podcast.example/ep1.jpg"
     assert entry.language == "fr-FR"
+
+
+# Issue 20: one run, good feeds beside feeds poisoned every way a value can be.
+HUGE_TITLE = json.dumps({
+    "version": "https://jsonfeed.org/version/1.1", "title": "Titre énorme",
+    "items": [{"id": "huge", "url": "https://huge.example/1", "title": "T" * 9_000_000,
+               "content_text": "Un titre de 9 Mo."},
+              {"id": "normal", "url": "https://huge.example/2", "title": "Un titre normal",
+               "content_text": "Rien à signaler."}]}).encode()
+HOSTILE_COUNTS = {"good-rss": 4, "good-atom": 2, "json": 10, "xml": 4, "huge": 2, "max-age": 1}
+
+
+def serve_hostile_feeds(server: FeedServer) -> list[dict[str, str]]:
+    """Good feeds and poisoned ones on `server`, as feeds.yaml lists them."""
+    return [
+        {"name": "good-rss", "url": server.serve_file("blog-metier.rss")},
+        {"name": "good-atom", "url": server.serve_file("vis-ma-vie.atom")},
+        {"name": "json", "url": server.serve_file("hostile-values.json")},
+        {"name": "xml", "url": server.serve_file("hostile-values.xml")},
+        {"name": "huge", "url": server.set("/huge", HUGE_TITLE,
+                                           content_type="application/feed+json")},
+        {"name": "max-age", "url": server.serve_file(
+            "metier-cp1252.rss", headers={"Cache-Control": f"max-age={10**400}"})},
+        {"name": "retry", "url": server.set("/retry", b"", status=503,
+                                            headers={"Retry-After": str(10**400)})},
+    ]
+
+
+def test_poisoned_values_cost_only_themselves(
+    feed_server: FeedServer, make_config: Any, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = make_config(serve_hostile_feeds(feed_server))
+    outcomes = poll(store, config)
+    assert {name: o.outcome for name, o in outcomes.items()} == {
+        **{name: "new" for name in HOSTILE_COUNTS}, "retry": "error"}
+    assert not [r for r in caplog.records if r.exc_info], "no traceback"
+    states = store.feed_states()
+    assert {name: states[name].entry_count for name in HOSTILE_COUNTS} == HOSTILE_COUNTS
+    assert states["retry"].next_poll == NOW + timedelta(days=1)
+    assert (states["retry"].last_error or "").startswith("HTTP 503 Service Unavailable")
+    assert states["max-age"].interval_hint == timedelta(days=1)
+    assert states["json"].title == "Valeurs hostiles"
+    assert states["xml"].title == "Valeurs hostiles en XML"  # its RLO gone
+    entries = {(e.feed_name, e.identity): e for e in store.latest_entries(100)}
+    for entry in entries.values():
+        for text in (entry.title, entry.link, entry.author, entry.content, entry.summary,
+                     *entry.categories):
+            assert text is None or valid_text(text) == text, (entry.identity, text)
+        assert len(entry.title) <= MAX_TITLE
+        assert entry.published is None or MIN_DATE <= entry.published <= NOW
+    hostile = {identity: e for (feed, identity), e in entries.items() if feed == "json"}
+    assert hostile["id:surrogates-1"].link == "https://hostile-values.example/surrogates"
+    assert hostile["id:nulid"].title == "Titre avecNUL"
+    for absurd in ("id:year-1", "id:year-1-offset", "id:year-9999"):
+        assert (hostile[absurd].published, hostile[absurd].dated) == (None, NOW)
+    assert hostile["id:bidi"].title == "CM de veille isolé"
+    assert hostile["id:zero-width"].title == "Le titre était invisible : voici le texte."
+    assert entries["xml", "id:surrogate-link"].link == (
+        "https://hostile-values.example/lien-surrogate")
+    assert entries["huge", "id:huge"].title == "T" * (MAX_TITLE - 1) + "…"
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert "json: values repaired (invalid characters removed: " in said
+    # (year-1-offset is no date already: moved to UTC, it falls before year 1)
+    assert "json: 2 entries dated before 1970-01-01 or over 366 days after" in said
+
+
+def test_aggregator_fetch_of_poisoned_feeds_exits_0_without_traceback(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, serve_hostile_feeds(feed_server))
+    result = subprocess.run([sys.executable, "-m", "aggregator", "--config", str(config),
+                             "fetch"], capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "7 feeds polled" in result.stdout, result.stdout
+
+
+def _a_poll(name: str, entry: CleanEntry) -> tuple[Poll, PollRecord]:
+    feed = FeedConfig(name=name, url=f"https://{name}.example/feed")
+    fetched = FetchResult(feed.url, feed.url, 200, content=b"<rss/>")
+    return (Poll(feed, fetched, Parsed(entries=(entry,))),
+            PollRecord(polled_at=NOW, next_poll=NOW + timedelta(hours=1), status=200))
+
+
+def _clean(identity: str, title: str) -> CleanEntry:
+    return CleanEntry(identity=identity, signature=identity, title=title, link=None,
+                      author=None, published=None, updated=None, content="<p>x</p>",
+                      summary="", excerpt="x")
+
+
+@pytest.mark.parametrize("field, value", [
+    ("title", "a lone \ud800 surrogate"),  # the driver cannot encode it: SQLite and PostgreSQL
+    ("identity", "id:NUL\x00"),  # PostgreSQL refuses it, through the raw-cursor lookups
+])
+def test_a_group_that_cannot_be_stored_is_stored_feed_by_feed(
+    make_config: Any, store: Store, field: str, value: str
+) -> None:
+    # Values are repaired before they reach the store (poll/values.py); should one slip
+    # through, the group's transaction fails and each feed is stored on its own.
+    if field == "identity" and store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite stores a NUL")
+    names = ["before", "poisoned", "after"]
+    store.sync_feeds(make_config([{"name": n, "url": f"https://{n}.example/feed"}
+                                  for n in names]).feeds)
+    bad = {"identity": "id:bad", "title": "Titre", field: value}
+    polls = [_a_poll("before", _clean("id:b", "Avant")),
+             _a_poll("poisoned", _clean(bad["identity"], bad["title"])),
+             _a_poll("after", _clean("id:a", "Après"))]
+    outcomes = {o.feed: o for o in store_polls(store, polls, store.feed_states())}
+    assert (outcomes["before"].new, outcomes["after"].new) == (1, 1)
+    assert outcomes["poisoned"].outcome == "error"
+    states = store.feed_states()
+    assert [states[n].entry_count for n in names] == [1, 0, 1]
+    assert (states["poisoned"].last_error or "").startswith("could not store entries: ")
+    assert states["poisoned"].failures == 1

@@ -13,7 +13,7 @@ import nh3
 
 from aggregator.dedup import entry_identity, entry_signature
 from aggregator.models import CleanEntry, ParsedEntry
-from aggregator.xmlchars import strip_forbidden_chars
+from aggregator.poll.values import MAX_EXCERPT, cap_text, display_text, valid_text
 
 EXCERPT_WORDS = 60
 # A few words over is kept whole: an ellipsis hiding one word helps nobody.
@@ -65,7 +65,7 @@ def sanitize_html(fragment: str, base_url: str | None) -> str:
     """Keep only allowlisted markup; make every link and image absolute against `base_url`."""
     token = _BASE_URL.set(base_url)
     try:
-        cleaned = _SANITIZER.clean(fix_images(strip_forbidden_chars(fragment)))
+        cleaned = _SANITIZER.clean(fix_images(valid_text(fragment)))
     finally:
         _BASE_URL.reset(token)
     return _EMPTY_PARAGRAPH.sub("", cleaned).strip()
@@ -229,7 +229,7 @@ def excerpt_text(fragment: str) -> str:
 
 def html_to_text(fragment: str) -> str:
     """The readable text of an HTML fragment, on one line, entities decoded."""
-    spaced = _BLOCK_TAG.sub(r" <\1", strip_forbidden_chars(fragment))
+    spaced = _BLOCK_TAG.sub(r" <\1", valid_text(fragment))
     text = _TEXT_ONLY.clean(spaced)
     return _SPACES_TO_FOLD.sub(" ", html.unescape(text)).strip()
 
@@ -243,14 +243,17 @@ def make_excerpt(text: str, words: int = EXCERPT_WORDS) -> str:
     if len(parts) > words + words // 12:  # EXCERPT_SLACK for the usual 60
         parts, elided = parts[:words], 1
     excerpt = " ".join(parts)
+    if len(excerpt) > MAX_EXCERPT:  # words of thousands of letters: a hostile feed's
+        return cap_text(excerpt, MAX_EXCERPT)
     return excerpt.rstrip(",;:.!?-–— ") + "…" if elided and excerpt else excerpt
 
 
 def clean_title(title: str, is_html: bool) -> str:
-    """A title as plain text: markup removed, entities decoded, whitespace folded."""
+    """A title (or a name) as plain text: markup removed, entities decoded, whitespace
+    folded, bidi controls and zero-width runs gone (values.display_text)."""
     if is_html:
-        return html_to_text(title)
-    return _SPACES_TO_FOLD.sub(" ", strip_forbidden_chars(title)).strip()
+        return display_text(html_to_text(title)).strip()
+    return display_text(_SPACES_TO_FOLD.sub(" ", valid_text(title))).strip()
 
 
 def clean_link(link: str | None, base_url: str | None) -> str | None:

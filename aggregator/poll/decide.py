@@ -18,6 +18,15 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from aggregator.models import FeedState, FetchResult, Parsed, PollRecord
+from aggregator.poll.values import (
+    MAX_ERROR,
+    MAX_LINK,
+    MAX_VALIDATOR,
+    bounded_count,
+    cap_text,
+    stored_text,
+    valid_text,
+)
 
 MAX_DELAY = timedelta(hours=24)  # the longest wait between polls (backoff, hints, Retry-After)
 JITTER = 0.1  # polls spread over up to 10% more than their interval
@@ -47,7 +56,7 @@ def decide_poll(state: FeedState, fetched: FetchResult, parsed: Parsed | None,
     next_poll = next_poll_time(poll_interval(interval, hint), failures, now,
                                spread=jitter(state.name, now), retry_after=retry_after)
     record = _unchanged(state, now, next_poll, fetched.status)
-    moved = fetched.permanent_url
+    moved = stored_text(fetched.permanent_url, MAX_LINK)
     if moved and moved != state.moved_to:
         record = replace(record, moved_to=moved, moved_at=now)
     if error:
@@ -55,9 +64,10 @@ def decide_poll(state: FeedState, fetched: FetchResult, parsed: Parsed | None,
     document = parsed.feed if parsed else None
     return replace(
         record, error=None, failures=0, failing_since=None, last_success=now,
-        # A 304 may omit the validators: the ones we have are kept then.
-        etag=fetched.etag or state.etag,
-        last_modified=fetched.last_modified or state.last_modified,
+        # A 304 may omit the validators: the ones we have are kept then (and when
+        # the new ones could not be sent back as they are).
+        etag=stored_text(fetched.etag, MAX_VALIDATOR) or state.etag,
+        last_modified=stored_text(fetched.last_modified, MAX_VALIDATOR) or state.last_modified,
         content_hash=fetched.content_hash or state.content_hash,
         title=(document.title if document else None) or state.title,
         site_url=(document.site_url if document else None) or state.site_url,
@@ -90,7 +100,9 @@ def _unchanged(state: FeedState, polled_at: datetime, next_poll: datetime,
 
 
 def _failed(record: PollRecord, state: FeedState, error: str, *, gone: bool) -> PollRecord:
-    """`record` as a failure: one more in a row; a 410 retires the feed."""
+    """`record` as a failure: one more in a row; a 410 retires the feed. The error is
+    stored valid and bounded: it may quote what a server sent."""
+    error = cap_text(valid_text(error), MAX_ERROR)
     return replace(record, error=error, failures=state.failures + 1,
                    failing_since=state.failing_since or record.polled_at,
                    gone_at=record.polled_at if gone else state.gone_at)
@@ -152,25 +164,31 @@ def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
+    seconds = bounded_count(value, _LONGEST)
+    if seconds is not None:
+        return timedelta(seconds=seconds)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if when.tzinfo is None:
         return None
-    return max(when - now, timedelta(0))
+    return min(max(when - now, timedelta(0)), MAX_DELAY)
 
 
-_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+# Server hints are numbers of any size: longer than a day is a day (MAX_DELAY), which
+# changes no wait (each is capped at a day, or at a longer configured interval, where
+# a longer hint gives way to the interval) and fits any timedelta and any column.
+_LONGEST = int(MAX_DELAY.total_seconds())
+_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?([0-9]+)", re.IGNORECASE)
 
 
 def parse_max_age(headers: Mapping[str, str]) -> timedelta | None:
-    """The `max-age` of a Cache-Control header, if any."""
+    """The `max-age` of a Cache-Control header, if any, up to a day."""
     value = next((v for k, v in headers.items() if k.lower() == "cache-control"), "")
     match = _MAX_AGE.search(value)
-    return timedelta(seconds=int(match.group(1))) if match else None
+    seconds = bounded_count(match.group(1), _LONGEST) if match else None
+    return timedelta(seconds=seconds) if seconds is not None else None
 
 
 def remember_boilerplate(known: frozenset[int], found: frozenset[int]) -> frozenset[int]:

@@ -12,6 +12,7 @@ from html import escape
 from typing import Any
 
 from aggregator.models import Enclosure, ParsedEntry, ParsedFeed
+from aggregator.poll.values import byte_length
 
 VERSIONS = {
     "https://jsonfeed.org/version/1": "json10",
@@ -34,8 +35,10 @@ def parse_json_feed(content: bytes) -> ParsedFeed:
     """Parse a JSON Feed; raise NotJsonFeed with the reason when it is not one."""
     try:
         document = json.loads(content.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise NotJsonFeed(f"invalid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        # ValueError: bad UTF-8, bad JSON, or a number of more digits than Python
+        # converts; RecursionError: arrays nested thousands deep.
+        raise NotJsonFeed(f"invalid JSON: {str(exc).splitlines()[0]}") from None
     if not isinstance(document, dict):
         raise NotJsonFeed("JSON, but not a JSON Feed (no top-level object)")
     # Some publishers wrote the version URL with http://; it names the same version.
@@ -76,21 +79,24 @@ def _entry(item: dict[str, Any], feed_authors: str | None,
         summary=_text(item.get("summary")),
         language=_text(item.get("language")) or language,
         enclosures=_attachments(item),
-        categories=tuple(t.strip() for t in item.get("tags") or []
+        categories=tuple(t.strip() for t in _list(item.get("tags"))
                          if isinstance(t, str) and t.strip()),
         thumbnail=_text(item.get("image")) or _text(item.get("banner_image")),
     )
 
 
 def _attachments(item: dict[str, Any]) -> tuple[Enclosure, ...]:
-    attachments = item.get("attachments")
-    if not isinstance(attachments, list):
-        return ()
     return tuple(
         Enclosure(url=url, type=_text(a.get("mime_type")),
-                  length=a["size_in_bytes"] if isinstance(a.get("size_in_bytes"), int) else None)
-        for a in attachments if isinstance(a, dict) and (url := _text(a.get("url")))
+                  length=byte_length(a.get("size_in_bytes")))
+        for a in _list(item.get("attachments"))
+        if isinstance(a, dict) and (url := _text(a.get("url")))
     )
+
+
+def _list(value: object) -> list[Any]:
+    """A field the spec makes an array, as a list: anything else is no item at all."""
+    return value if isinstance(value, list) else []
 
 
 def _authors(holder: dict[str, Any]) -> str | None:
@@ -108,9 +114,9 @@ def _date(value: object) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved to UTC
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _paragraphs(text: str) -> str:

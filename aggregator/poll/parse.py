@@ -7,13 +7,15 @@ import copy
 import functools
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.sax import expatreader
 
 import feedparser
 import feedparser.api
+import feedparser.html
 import feedparser.mixin
 import feedparser.urls
 from feedparser.util import FeedParserDict
@@ -23,6 +25,7 @@ from aggregator.models import Enclosure, ParsedEntry, ParsedFeed
 from aggregator.poll.dates import feedparser_handler
 from aggregator.poll.jsonfeed import NotJsonFeed, looks_like_json, parse_json_feed
 from aggregator.poll.layout import has_relative_links
+from aggregator.poll.values import Repairs, bounded_count, byte_length, repair_entry, repair_feed
 
 # feedparser flags these as "bozo" too, but the document itself is well-formed.
 _NOT_A_MARKUP_PROBLEM = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
@@ -118,6 +121,31 @@ _IMMUTABLE = frozenset({str, int, bool, type(None)})  # deepcopy gives them back
 
 feedparser.mixin.copy = _ContentParamsCopier
 
+# A character reference to a code point that is no character (&#xD800;, a lone
+# surrogate; &#x110000;; thousands of digits) fails feedparser's chr() or int() with
+# an exception that ends the whole document's parse: such a reference is dropped.
+_CHARACTER_REFERENCE = re.compile("x[0-9a-f]{1,6}|[0-9]{1,7}", re.IGNORECASE)
+
+
+def _is_character(ref: str) -> bool:
+    if not _CHARACTER_REFERENCE.fullmatch(ref):
+        return False
+    code = int(ref[1:], 16) if ref[0] in "xX" else int(ref)
+    return code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF
+
+
+def _characters_only(handle: Callable[[Any, str], None]) -> Callable[[Any, str], None]:
+    def handle_charref(self: Any, ref: str) -> None:
+        if _is_character(ref):
+            handle(self, ref)
+    return handle_charref
+
+
+feedparser.mixin._FeedParserMixin.handle_charref = _characters_only(
+    feedparser.mixin._FeedParserMixin.handle_charref)
+feedparser.html._BaseHTMLProcessor.handle_charref = _characters_only(
+    feedparser.html._BaseHTMLProcessor.handle_charref)
+
 
 def parse_feed(content: bytes, headers: Mapping[str, str], url: str,
                relative_links: bool | None = None) -> ParsedFeed:
@@ -130,7 +158,7 @@ def parse_feed(content: bytes, headers: Mapping[str, str], url: str,
     response_headers = {k.lower(): v for k, v in headers.items()}
     if looks_like_json(content, response_headers.get("content-type", "")):
         try:
-            return parse_json_feed(content)
+            return _repaired(parse_json_feed(content))
         except NotJsonFeed as exc:
             raise ParseError(f"not a feed: {exc}") from None
     # feedparser resolves relative links against Content-Location; without it a
@@ -150,7 +178,7 @@ def parse_feed(content: bytes, headers: Mapping[str, str], url: str,
     if not result.get("version") and not entries:
         raise ParseError(_not_a_feed(content, url, problem))
     feed = result.feed
-    return ParsedFeed(
+    return _repaired(ParsedFeed(
         version=result.get("version") or "unknown",
         title=_text(feed.get("title")),
         site_url=feed.get("link") or None,
@@ -158,7 +186,17 @@ def parse_feed(content: bytes, headers: Mapping[str, str], url: str,
         entries=entries,
         warning=f"feed is not well-formed, read what could be: {problem}" if problem else None,
         ttl=_ttl(feed.get("ttl")),
-    )
+    ))
+
+
+def _repaired(feed: ParsedFeed) -> ParsedFeed:
+    """`feed` with every value valid and within its cap (values.py); the repairs are
+    added to its warning, which the run logs under the feed's name."""
+    repairs = Repairs()
+    entries = tuple(repair_entry(entry, repairs) for entry in feed.entries)
+    fixed = repair_feed(replace(feed, entries=entries), repairs)
+    said = "; ".join(filter(None, (feed.warning, repairs.describe())))
+    return replace(fixed, warning=said or None)
 
 
 def _not_a_feed(content: bytes, url: str, problem: object) -> str:
@@ -181,9 +219,8 @@ def _enclosures(entry: Any) -> tuple[Enclosure, ...]:
     for item in candidates:
         url = _text(item.get("href") or item.get("url"))
         if url and url not in found:
-            length = str(item.get("length") or item.get("filesize") or "")
             found[url] = Enclosure(url=url, type=_text(item.get("type")),
-                                   length=int(length) if length.isdigit() else None)
+                                   length=byte_length(item.get("length") or item.get("filesize")))
     return tuple(found.values())
 
 
@@ -255,11 +292,9 @@ def _datetime(value: time.struct_time | None) -> datetime | None:
 
 def _ttl(value: object) -> timedelta | None:
     """RSS <ttl>: minutes the feed may be cached; ignored unless a sane whole number."""
-    if isinstance(value, str) and value.strip().isdigit():
-        minutes = int(value.strip())
-        if 0 < minutes <= 7 * 24 * 60:
-            return timedelta(minutes=minutes)
-    return None
+    week = 7 * 24 * 60
+    minutes = bounded_count(value.strip(), week + 1) if isinstance(value, str) else None
+    return timedelta(minutes=minutes) if minutes and minutes <= week else None
 
 
 def _text(value: object) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 # Part of every entry digest: a release that cleans or fingerprints differently
 # bumps it, and stored entries are cleaned again at their feed's next change.
-PREPARE_VERSION = "1"
+PREPARE_VERSION = "2"  # 2: values.py repairs, titles without bidi controls
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,9 @@ class Sorted:
     cleaned: list[CleanEntry]
     unchanged: list[str]
     digests: dict[str, str]  # {digest or key: identity}, to know them next time
-    identities: list[str] = field(default_factory=list)  # each entry's, in document order
+    # Each entry's, in document order; None for an entry that could not be cleaned.
+    identities: list[str | None] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # why each of those was skipped
 
 
 def digest_entry(entry: ParsedEntry, base_url: str) -> str:
@@ -62,9 +64,11 @@ def sort_entries(entries: Sequence[ParsedEntry], base_url: str,
     seen: set[str] = set()
     for entry in distrust_shared_guids(entries):
         digest = digest_entry(entry, base_url)
-        cleaned = None if digest in known else clean_entry(entry, base_url)
-        identity = cleaned.identity if cleaned else known[digest]
+        cleaned = None if digest in known else _clean_or_skip(entry, base_url, found)
+        identity = cleaned.identity if cleaned else known.get(digest)
         found.identities.append(identity)
+        if identity is None:
+            continue
         if identity in seen:
             continue
         seen.add(identity)
@@ -74,6 +78,16 @@ def sort_entries(entries: Sequence[ParsedEntry], base_url: str,
         else:
             found.unchanged.append(identity)
     return found
+
+
+def _clean_or_skip(entry: ParsedEntry, base_url: str, found: Sorted) -> CleanEntry | None:
+    """clean_entry, or None when it fails on this entry: the others are kept."""
+    try:
+        return clean_entry(entry, base_url)
+    except Exception as exc:  # a cleaning bug on one hostile entry must cost only it
+        log.exception("could not clean an entry of %s", base_url)
+        found.skipped.append(f"an entry skipped ({entry.link or entry.guid}): {exc!r}"[:300])
+        return None
 
 
 # The response headers feedparser reads: they decide how every entry parses.
@@ -120,14 +134,19 @@ def read_entries(content: bytes, headers: Mapping[str, str], url: str,
                 parts = _sort_rest(feed, [known[keys[i]] for i in seen], url, known)
         if parts is not None:
             rest = iter(parts.identities)
-            parts.digests.update(
-                (key, known[key] if key in known else next(rest)) for key in keys)
+            _remember(parts, ((key, known[key] if key in known else next(rest))
+                              for key in keys))
             return feed, parts
     feed = parse_feed(content, headers, url)
     parts = sort_entries(feed.entries, feed.site_url or url, known)
     if len(keys) == len(feed.entries):  # else feedparser found entries elsewhere
-        parts.digests.update(zip(keys, parts.identities, strict=True))
+        _remember(parts, zip(keys, parts.identities, strict=True))
     return feed, parts
+
+
+def _remember(parts: Sorted, keys: Iterable[tuple[str, str | None]]) -> None:
+    """Add the entries' byte keys to the digests, but those of entries skipped."""
+    parts.digests.update((key, identity) for key, identity in keys if identity is not None)
 
 
 def _sort_rest(feed: ParsedFeed, unchanged: list[str], url: str,
@@ -152,7 +171,7 @@ def _sort_rest(feed: ParsedFeed, unchanged: list[str], url: str,
     kept = set(left_out)
     digests = {key: identity for key, identity in known.items() if identity in kept}
     return Sorted(parts.cleaned, left_out + parts.unchanged, digests | parts.digests,
-                  parts.identities)
+                  parts.identities, parts.skipped)
 
 
 def parse_step(content: bytes, headers: Mapping[str, str], url: str,
@@ -177,8 +196,9 @@ def parse_step(content: bytes, headers: Mapping[str, str], url: str,
     )
     # The raw entries stay behind: only what the store needs crosses the process boundary.
     title = clean_title(repair_text(feed.title), False) if feed.title else None
+    warning = "; ".join(filter(None, (feed.warning, *parts.skipped)))
     summary = ParsedFeed(feed.version, title or None, clean_link(feed.site_url, url),
-                         feed.language, (), feed.warning, feed.ttl)
+                         feed.language, (), warning or None, feed.ttl)
     return Parsed(summary, entries, boilerplate=frozenset(learned),
                   unchanged=tuple(parts.unchanged), digests=parts.digests)
 

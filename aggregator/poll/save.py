@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from aggregator.models import (
     CleanEntry,
@@ -19,6 +20,7 @@ from aggregator.models import (
 from aggregator.poll.decide import decide_unstored
 from aggregator.poll.steps import Poll
 from aggregator.poll.summary import has_failed
+from aggregator.poll.values import MAX_AHEAD, MIN_DATE, plausible_date
 from aggregator.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -83,7 +85,7 @@ def store_polls(store: Store, polls: Sequence[tuple[Poll, PollRecord]],
         if len(polls) > 1:
             return [outcome for one in polls for outcome in store_polls(store, [one], states)]
         poll, record = polls[0]
-        log.exception("%s: could not store entries", poll.feed.name)
+        log.error("%s: %s", poll.feed.name, exc)  # its own words, on one line
         error = f"could not store entries: {exc.kind}"
         store.save_poll(poll.feed.name, decide_unstored(states[poll.feed.name], record, error))
         return [UpdateOutcome(poll.feed.name, "error", error=error,
@@ -95,7 +97,28 @@ def store_polls(store: Store, polls: Sequence[tuple[Poll, PollRecord]],
 def _entries_to_save(poll: Poll, record: PollRecord
                      ) -> tuple[Sequence[CleanEntry], Sequence[str]]:
     parsed = poll.parsed if poll.parsed and not record.error else None
-    return (parsed.entries, parsed.unchanged) if parsed else ((), ())
+    if not parsed:
+        return (), ()
+    return _plausible_dates(poll.feed.name, parsed.entries, record.polled_at), parsed.unchanged
+
+
+def _plausible_dates(name: str, entries: Sequence[CleanEntry], now: datetime
+                     ) -> Sequence[CleanEntry]:
+    """`entries` with their absurd dates (values.plausible_date) taken as absent."""
+    kept: list[CleanEntry] = []
+    absurd = 0
+    for entry in entries:
+        published = plausible_date(entry.published, now)
+        updated = plausible_date(entry.updated, now)
+        if published is entry.published and updated is entry.updated:
+            kept.append(entry)
+        else:
+            kept.append(replace(entry, published=published, updated=updated))
+            absurd += 1
+    if absurd:
+        log.warning("%s: %d entries dated before %s or over %d days after the poll: "
+                    "taken as undated", name, absurd, MIN_DATE.date(), MAX_AHEAD.days)
+    return kept
 
 
 def _report(poll: Poll, record: PollRecord, counts: SaveCounts) -> UpdateOutcome:

@@ -9,7 +9,7 @@ from typing import Any, Self, TypeVar, cast
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.store.schema import (
@@ -51,7 +51,9 @@ def wrap_errors(action: str) -> Iterator[None]:
     """
     try:
         yield
-    except SQLAlchemyError as error:
+    except (SQLAlchemyError, UnicodeEncodeError) as error:
+        # UnicodeEncodeError: a value the driver cannot send (a lone surrogate), which
+        # it raises as it is, before the database sees anything.
         kind = type(error).__name__
         # A DBAPI error's own words: SQLAlchemy's add the statement and a link.
         reason = f"{kind}: {getattr(error, 'orig', None) or error}"
@@ -96,13 +98,17 @@ def _rows_among(session: Session, query: str, values: Sequence[int | str],
     """
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
+    driver_error = connection.dialect.loaded_dbapi.Error
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         for chunk in _chunks(values, 500):
-            if postgres:
-                cursor.execute(f"{query} = ANY(%s::{sql_type}[])", (list(chunk),))
-            else:
-                cursor.execute(f"{query} IN ({','.join('?' * len(chunk))})", tuple(chunk))
+            try:
+                if postgres:
+                    cursor.execute(f"{query} = ANY(%s::{sql_type}[])", (list(chunk),))
+                else:
+                    cursor.execute(f"{query} IN ({','.join('?' * len(chunk))})", tuple(chunk))
+            except driver_error as error:  # as SQLAlchemy would raise it: see wrap_errors
+                raise DBAPIError.instance(query, None, error, driver_error) from error
             yield from cursor.fetchall()
     finally:
         cursor.close()
