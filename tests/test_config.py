@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from datetime import timedelta
 from pathlib import Path
@@ -344,3 +345,80 @@ def test_config_error_message_is_its_description(tmp_path: Path) -> None:
         "feeds.yaml:3:5: feeds[0].url: missing (required)\nfeeds.yaml:1:1: file not found"
     )
     assert str(error) == error.describe()
+
+
+# --- limits and names -----------------------------------------------------------------
+
+
+def _limited() -> list[tuple[str, object, object]]:
+    from aggregator.config.settings import SETTINGS
+
+    return [(key.name, *key.limits) for key in SETTINGS if key.limits is not None]
+
+
+@pytest.mark.parametrize(("key", "least", "most"), _limited(), ids=lambda v: str(v))
+def test_every_limit_is_inclusive_and_checked_with_its_place(
+        tmp_path: Path, key: str, least: object, most: object) -> None:
+    for edge in (least, most):
+        assert load_config(write(tmp_path, f"settings:\n  {key}: {edge}\n"))
+    number, unit = re.fullmatch(r"(\d+)(\D*)", str(most)).groups()  # type: ignore[union-attr]
+    too_big: object = f"{int(number) * 10}{unit}" if unit else int(number) * 10
+    path = write(tmp_path, f"settings:\n  title: t\n  {key}: {too_big}\n")
+    assert describe(path) == (f"{path}:3:3: settings.{key}: expected between {least} and "
+                              f"{most}, got {too_big!r}")
+
+
+@pytest.mark.parametrize("value", [10**30, "1" * 400, 10**9 * 86400])
+def test_a_duration_beyond_any_date_is_a_located_error(tmp_path: Path, value: object) -> None:
+    path = write(tmp_path, f"settings:\n  poll_interval: {value}\n")
+    assert describe(path).startswith(
+        f"{path}:2:3: settings.poll_interval: expected a duration like 30m, 2h or 1d, got ")
+
+
+def test_the_limits_are_in_the_json_schema() -> None:
+    from aggregator.config.schema import json_schema
+
+    settings = json_schema()["properties"]["settings"]["properties"]
+    assert (settings["poll_interval"]["minimum"], settings["poll_interval"]["maximum"]) == (
+        1, 365 * 86400)
+    assert (settings["feed_entries"]["minimum"], settings["feed_entries"]["maximum"]) == (
+        1, 10_000)
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("n" * 201, "expected at most 200 characters, got 201"),
+    ('"a\\tb"', "contains the invisible character U+0009 (a control character): 'a\\tb'"),
+    ('"a\\u200bb"', "contains the invisible character U+200B (ZERO WIDTH SPACE): 'a\\u200bb'"),
+    ('"a\\u2028b"', "contains the invisible character U+2028 (LINE SEPARATOR): 'a\\u2028b'"),
+    ('"  "', "expected a non-empty string, got '  '"),
+])
+def test_feed_names_are_checked(tmp_path: Path, name: str, message: str) -> None:
+    path = write(tmp_path, f"feeds:\n  - name: {name}\n    url: https://a.example/\n")
+    assert problems_of(path) == [Problem(2, 5, "feeds[0].name", message)]
+
+
+def test_names_with_joiners_and_accents_are_fine(tmp_path: Path) -> None:
+    name = "La veille 👩\u200d💻 de Zoé " + "x" * 170
+    path = write(tmp_path, f'feeds:\n  - name: "{name}"\n    url: https://a.example/\n')
+    assert load_config(path).feeds[0].name == name
+
+
+def test_the_name_limit_is_the_store_column() -> None:
+    from aggregator.config.parsers import NAME_LENGTH
+    from aggregator.store.schema import FeedRow
+
+    assert FeedRow.__table__.c.name.type.length == NAME_LENGTH
+
+
+def test_a_raw_control_character_is_located(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_bytes(b"settings:\n  title: Veille\x1b\n")
+    assert problems_of(path) == [
+        Problem(2, 16, "", "the character U+001B is not allowed in YAML (remove it)")]
+
+
+def test_a_file_not_utf8_is_located(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_bytes("settings:\n  title: Veillée\n".encode("cp1252"))
+    assert problems_of(path) == [
+        Problem(2, 15, "", "not UTF-8: byte 0xe9 (save the file as UTF-8)")]

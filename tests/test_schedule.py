@@ -138,7 +138,8 @@ def test_sigterm_lets_polls_under_way_finish_then_exits_cleanly(
     asked = len(feed_server.requests)
     assert asked < 24  # no new poll started after the signal
     log = log_path.read_text()
-    assert "SIGTERM: finishing the polls under way, then stopping" in log and "stopped" in log
+    assert ("SIGTERM: stopping, waiting for the polls under way to be stored (at most 2 s); "
+            "SIGTERM again exits at once") in log and "stopped" in log
     with sqlite3.connect(tmp_path / "daemon.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         per_feed = [n for (n,) in db.execute("SELECT count(*) FROM entries GROUP BY feed_id")]

@@ -7,6 +7,7 @@ import functools
 import json
 import logging
 import sys
+import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,9 +19,37 @@ from aggregator import __version__
 from aggregator.config.load import DEFAULT_CONFIG, Config, ConfigError, load_config
 from aggregator.config.settings import settings_help
 from aggregator.store import Store, StoreError
+from aggregator.store.schema import describe_database
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+class TextFormatter(logging.Formatter):
+    """One line a record: an exception logged with it is named at the end of the line, its
+    traceback shown only with --debug."""
+
+    def __init__(self, debug: bool) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.debug = debug
+
+    def format(self, record: logging.LogRecord) -> str:
+        if self.debug or not record.exc_info:
+            return super().format(record)
+        error = record.exc_info[1]
+        saved = record.exc_info, record.exc_text
+        record.exc_info = record.exc_text = None
+        try:
+            line = super().format(record)
+        finally:
+            record.exc_info, record.exc_text = saved
+        return f"{line} ({first_line(error)})" if error else line
+
+
+def first_line(error: BaseException | str) -> str:
+    """An error in one line: the first of its own words, or its type when it has none."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 class JsonFormatter(logging.Formatter):
@@ -50,7 +79,43 @@ def _settings_epilog() -> str:
     return "\b\nSettings (under `settings:` in feeds.yaml):\n" + "\n".join(rows)
 
 
-@click.group(epilog=_settings_epilog())
+class AggregatorGroup(click.Group):
+    """The command group; whatever stops a command is told in one line, naming the file or
+    database it was about (a traceback with --debug)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        debug = bool(ctx.params.get("debug"))
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as error:
+            # Our one-line errors stand for the error they caught: --debug shows where.
+            if debug and error.__context__ is not None:
+                traceback.print_exception(error.__context__)
+            raise
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:
+            if debug:
+                raise
+            raise click.ClickException(describe_failure(error, ctx.meta)) from None
+
+
+def describe_failure(error: Exception, meta: dict[str, object]) -> str:
+    """The one line that tells a user what failed and where."""
+    if isinstance(error, OSError):
+        where = f"{error.filename}: " if error.filename else ""
+        return f"{where}{error.strerror or first_line(error)}"
+    if isinstance(error, StoreError):
+        return f"{first_line(error)} (database: {meta.get(DATABASE, 'unknown')})"
+    return (f"internal error: {type(error).__name__}: {first_line(error)} "
+            "(run again with --debug to see where)")
+
+
+# Where ctx.meta keeps the database the command opened, to name it in an error.
+DATABASE = "aggregator.database"
+
+
+@click.group(cls=AggregatorGroup, epilog=_settings_epilog())
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
               envvar="AGGREGATOR_CONFIG", default=DEFAULT_CONFIG, show_default=True,
               help="The feeds.yaml to use (or $AGGREGATOR_CONFIG).")
@@ -58,15 +123,16 @@ def _settings_epilog() -> str:
 @click.option("-q", "--quiet", is_flag=True, help="Log warnings and errors only.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json: one object a line, for log collectors.")
+@click.option("--debug", is_flag=True,
+              help="Show the traceback of an error, not only its one line.")
 @click.version_option(__version__, prog_name="aggregator")
 @click.pass_context
 def main(ctx: click.Context, config_path: Path, verbose: bool, quiet: bool,
-         log_format: str) -> None:
+         log_format: str, debug: bool) -> None:
     """Poll community-management blogs, keep each post once, publish a digest and a feed."""
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(
-        "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter(debug))
     logging.basicConfig(level=level, handlers=[handler])
     # Per-request lines from urllib3 and APScheduler drown ours out at INFO.
     for noisy in ("urllib3", "apscheduler", "alembic"):
@@ -79,7 +145,7 @@ def read_config(path: Path) -> Config:
     try:
         return load_config(path)
     except ConfigError as exc:
-        raise click.ClickException(f"invalid configuration:\n{exc.describe()}") from None
+        raise click.ClickException(exc.describe()) from None
 
 
 def open_store(config: Config) -> Store:
@@ -89,8 +155,9 @@ def open_store(config: Config) -> Store:
     except StoreError as exc:
         raise click.ClickException(
             f"cannot open the database named in {config.path} (settings.database): "
-            f"{exc.reason}"
+            f"{first_line(exc.reason)}"
         ) from None
+    click.get_current_context().meta[DATABASE] = describe_database(config.settings.database)
     click.get_current_context().call_on_close(store.close)
     return store
 

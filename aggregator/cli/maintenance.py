@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +13,7 @@ from aggregator.cli.app import open_store, pass_config, pass_store
 from aggregator.cli.output import console
 from aggregator.cli.site import render_site
 from aggregator.config.load import Config
+from aggregator.publish.output import OutputError, replacing
 from aggregator.store import Store, StoreError
 from aggregator.store.backup import BackupError, export_lines, import_lines
 from aggregator.store.schema import database_file, describe_database
@@ -51,14 +51,21 @@ def prune(config: Config, dry_run: bool) -> None:
 @pass_store
 def export_command(_config: Config, store: Store, format_: str, output: Path | None) -> None:
     """Dump every stored entry, for a backup or a move to another database."""
-    count = 0
-    with (output.open("w", encoding="utf-8") if output
-          else contextlib.nullcontext(sys.stdout)) as handle:
+    if output is None:
         for line in export_lines(store):
-            handle.write(line)
-            count += 1
-    if output:
-        console.print(f"Exported {count} entries to {output}.", markup=False)
+            sys.stdout.write(line)
+        return
+    count = 0
+    try:
+        # Into a new file that replaces the old one once complete: a failed export
+        # leaves the previous backup whole.
+        with replacing(output) as handle:
+            for line in export_lines(store):
+                handle.write(line.encode("utf-8"))
+                count += 1
+    except OutputError as exc:
+        raise click.ClickException(f"{exc}; nothing was exported") from None
+    console.print(f"Exported {count} entries to {output}.", markup=False)
 
 
 @click.command("import")
@@ -66,6 +73,7 @@ def export_command(_config: Config, store: Store, format_: str, output: Path | N
 @pass_store
 def import_command(config: Config, store: Store, file: Path) -> None:
     """Load entries from an `aggregator export` file into this database."""
+    check_utf8(file)
     try:
         with file.open(encoding="utf-8") as handle:
             counts = import_lines(store, handle)
@@ -76,6 +84,19 @@ def import_command(config: Config, store: Store, file: Path) -> None:
     render_site(store, config.settings, config.feeds, datetime.now(UTC), full=True)
     console.print(f"Imported from {file}: {counts.new} entries, {counts.duplicates} copies "
                   f"of articles from other feeds, {counts.updated} updated.", markup=False)
+
+
+def check_utf8(file: Path) -> None:
+    """End the command, before anything is stored, if `file` is not UTF-8 text."""
+    with file.open("rb") as handle:
+        for number, line in enumerate(handle, 1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise click.ClickException(
+                    f"{file}:{number}: not UTF-8 (byte 0x{line[exc.start]:02x} at column "
+                    f"{exc.start + 1}); is it an `aggregator export` file? Nothing was imported"
+                ) from None
 
 
 @click.command()

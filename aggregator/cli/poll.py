@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import click
@@ -16,7 +23,7 @@ from aggregator.models import UpdateOutcome
 from aggregator.poll.fetch import make_session
 from aggregator.poll.memory import hold_less_memory
 from aggregator.poll.pool import start_parse_server
-from aggregator.poll.run import UnknownFeedError, select_feeds, update_feeds
+from aggregator.poll.run import STOP_GRACE, UnknownFeedError, select_feeds, update_feeds
 from aggregator.poll.runlock import AlreadyRunning, exclusive_run
 from aggregator.publish.health import Monitor, PollCounters
 from aggregator.publish.serve import server_url, start_server
@@ -28,42 +35,117 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# The exit status of a command a signal stopped: 128 + SIGINT's number, as shells give it;
+# a service manager's SIGTERM is a normal end (exit 0), as for the daemon.
+STOPPED_STATUS = {signal.SIGINT: 130, signal.SIGTERM: 0}
+
+
+class Stop(threading.Event):
+    """Set by the first SIGINT or SIGTERM, which it names; a second one exits at once."""
+
+    signal: signal.Signals | None = None
+
+    def on_signal(self, number: int, _frame: object) -> None:
+        if self.is_set():
+            os.write(2, b"Stopped at once: the polls under way are abandoned.\n")
+            os._exit(STOPPED_STATUS[signal.SIGINT])
+        self.signal = signal.Signals(number)
+        self.set()
+
+
+@contextmanager
+def stopping_on_signals() -> Iterator[Stop]:
+    """SIGINT and SIGTERM set the Stop handed out, instead of killing the command."""
+    stop = Stop()
+    previous = {number: signal.signal(number, stop.on_signal) for number in STOPPED_STATUS}
+    try:
+        yield stop
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def exit_abandoning(status: int) -> None:
+    """End the command now: the store closed, the output flushed, the fetches a stop
+    abandoned not waited for (the interpreter would wait for their threads to end)."""
+    click.get_current_context().close()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
 @click.command()
 @click.option("--force", is_flag=True, help="Poll every enabled feed, due or not.")
 @click.option("--feed", "only", metavar="NAME", help="Poll only the feed called NAME.")
 @pass_config
 def fetch(config: Config, force: bool, only: str | None) -> None:
-    """Poll the feeds that are due and store new entries."""
+    """Poll the feeds that are due and store new entries (Ctrl-C stores what is fetched)."""
     hold_less_memory()  # before the fetch threads start
     # Its imports run while the store opens and the first feeds are fetched.
     start_parse_server(len(config.feeds))
     store = open_store(config)
     started = time.monotonic()
-    try:
-        outcomes = poll_with_progress(store, config, force=force, only=only)
-    except UnknownFeedError:
-        names = ", ".join(f.name for f in config.feeds) or "none"
-        raise click.ClickException(f"no feed named {only!r} in {config.path} "
-                                   f"(feeds: {names})") from None
+    with stopping_on_signals() as stop:
+        try:
+            outcomes = poll_with_progress(store, config, force=force, only=only, stop=stop)
+        except UnknownFeedError:
+            names = ", ".join(f.name for f in config.feeds) or "none"
+            raise click.ClickException(f"no feed named {only!r} in {config.path} "
+                                       f"(feeds: {names})") from None
     print_outcomes(outcomes, time.monotonic() - started)
+    if stop.signal is not None:
+        console.print(f"Stopped by {stop.signal.name}: the {len(outcomes)} polls finished "
+                      "are stored; the feeds not polled wait for the next fetch.",
+                      style="yellow", markup=False)
+        exit_abandoning(STOPPED_STATUS[stop.signal])
 
 
 def poll_with_progress(store: Store, config: Config, *, force: bool = False,
-                       only: str | None = None) -> list[UpdateOutcome]:
+                       only: str | None = None, stop: Stop | None = None
+                       ) -> list[UpdateOutcome]:
     """update_feeds, with a progress bar when a person is watching."""
     now = utc_now()
-    if not console.is_terminal:
-        return update_feeds(store, make_session(), config, now, force=force, only=only,
-                            clock=utc_now)
-    columns = [TextColumn("Polling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("poll", total=None)
-        states = store.feed_states(count_entries=False)
-        progress.update(task, total=len(select_feeds(config, states, now, force=force,
-                                                     only=only)))
-        return update_feeds(store, make_session(), config, now, force=force, only=only,
-                            on_outcome=lambda _outcome: progress.advance(task),
-                            clock=utc_now)
+    with _telling_stop(stop):
+        if not console.is_terminal:
+            return update_feeds(store, make_session(), config, now, force=force, only=only,
+                                clock=utc_now, stop=stop)
+        columns = [TextColumn("Polling"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn()]
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task("poll", total=None)
+            states = store.feed_states(count_entries=False)
+            progress.update(task, total=len(select_feeds(config, states, now, force=force,
+                                                         only=only)))
+            return update_feeds(store, make_session(), config, now, force=force, only=only,
+                                on_outcome=lambda _outcome: progress.advance(task),
+                                clock=utc_now, stop=stop)
+
+
+@contextmanager
+def _telling_stop(stop: Stop | None) -> Iterator[None]:
+    """Say, as soon as a signal comes, what the polls do about it (from a thread: a signal
+    handler must not print while the progress bar may be drawing)."""
+    if stop is None:
+        yield
+        return
+    done = threading.Event()
+
+    def tell() -> None:
+        while not (stop.wait(0.1) or done.is_set()):
+            pass
+        if stop.signal is not None and not done.is_set():
+            console.print(f"{stop.signal.name}: storing the polls fetched; those under way "
+                          f"get {STOP_GRACE:g} s. Ctrl-C again quits at once.",
+                          style="yellow", markup=False)
+
+    teller = threading.Thread(target=tell, name="stop-teller", daemon=True)
+    teller.start()
+    try:
+        yield
+    finally:
+        done.set()
+        teller.join()
 
 
 @click.command()
@@ -99,6 +181,7 @@ def poll_on_schedule(config: Config, address: tuple[str, int] | None,
     console.print(f"Polling {len(config.feeds)} feeds from {config.path}; Ctrl-C stops.",
                   markup=False)
     schedule.run_daemon(config, store, tick, counters=counters)
+    exit_abandoning(0)  # a poll the stop abandoned must not hold the exit
 
 
 def _serve_beside(config: Config, address: tuple[str, int], counters: PollCounters) -> None:

@@ -26,9 +26,14 @@ def render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
                 now: datetime, *, full: bool = False) -> RenderReport:
     """render_site, imported by the commands that render: Jinja2 and Babel (4 MB) stay
     out of fetch, status and the others, whose process polls beside the parse workers."""
+    from aggregator.publish.output import OutputError
     from aggregator.publish.render import render_site
 
-    return render_site(store, settings, feeds, now, full=full)
+    try:
+        return render_site(store, settings, feeds, now, full=full)
+    except OutputError as exc:
+        raise click.ClickException(f"{exc} (in settings.output_dir, {settings.output_dir}); "
+                                   "the database is unchanged") from None
 
 
 def parse_address_option(_ctx: click.Context, _param: click.Parameter, value: str | None

@@ -12,6 +12,7 @@ from aggregator.config.parsers import (
     DURATION_PATTERN,
     FILTER_FIELDS,
     LANGUAGES,
+    NAME_LENGTH,
     SIZE_PATTERN,
     parse_base_url,
     parse_bool,
@@ -19,6 +20,7 @@ from aggregator.config.parsers import (
     parse_duration,
     parse_filters,
     parse_language,
+    parse_name,
     parse_positive_int,
     parse_rule,
     parse_seconds,
@@ -58,6 +60,13 @@ _DURATION: Schema = {
 _FIELDS: Schema = {"enum": list(FILTER_FIELDS)}
 
 TEXT = Kind("text", parse_text, _TEXT)
+NAME = Kind("name", parse_name, {
+    "type": "string", "maxLength": NAME_LENGTH,
+    # Something visible, and none of the controls and separators parse_name refuses (the
+    # format characters it refuses too cannot all be listed in an ECMA-262 class).
+    "allOf": [{"pattern": r"\S"},
+              {"pattern": r"^[^\u0000-\u001F\u007F-\u009F\u2028\u2029]*$"}],
+})
 TIMEZONE = Kind("time zone", parse_timezone, _TEXT)
 LANGUAGE = Kind("language", parse_language, {"enum": list(LANGUAGES)})
 URL = Kind("url", parse_url, _URL, shared=True)

@@ -11,6 +11,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.reader import ReaderError
 
 from aggregator.config.parsers import FilterRule, Filters, parse_duration, parse_size
 from aggregator.config.settings import (
@@ -102,7 +103,7 @@ class _Checker:
         for key in keys:
             if key.name in node:
                 try:
-                    out[key.name] = key.kind.parse(node[key.name])
+                    out[key.name] = key.parse(node[key.name])
                 except ValueError as exc:
                     self.add(node, key.name, f"{prefix}{key.name}", str(exc))
         return out
@@ -126,11 +127,18 @@ def load_config(path: Path | str) -> Config:
     """Read and validate feeds.yaml; raise ConfigError listing every problem."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(path, [Problem(1, 1, "", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, [Problem(1, 1, "", f"cannot read the file: {exc}")]) from None
+    except OSError as exc:
+        raise ConfigError(path, [Problem(1, 1, "", "cannot read the file: "
+                                         f"{exc.strerror or exc}")]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _place(data[:exc.start].decode("utf-8"), exc.start)
+        message = f"not UTF-8: byte 0x{data[exc.start]:02x} (save the file as UTF-8)"
+        raise ConfigError(path, [Problem(line, col, "", message)]) from None
     try:
         document = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
@@ -138,7 +146,17 @@ def load_config(path: Path | str) -> Config:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = f"YAML syntax error: {exc.problem or exc.context}"
         raise ConfigError(path, [Problem(line, col, "", message)]) from None
+    except ReaderError as exc:  # a character YAML refuses anywhere: a raw control character
+        line, col = _place(text, exc.position)
+        message = f"the character U+{exc.character:04X} is not allowed in YAML (remove it)"
+        raise ConfigError(path, [Problem(line, col, "", message)]) from None
     return _validate(path, document)
+
+
+def _place(text: str, position: int) -> tuple[int, int]:
+    """The 1-based line and column of character `position` of `text`."""
+    before = text[:position]
+    return before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1
 
 
 def _validate(path: Path, document: Any) -> Config:

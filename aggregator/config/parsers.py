@@ -4,6 +4,7 @@ ValueError with a message for the user."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import time, timedelta
 from urllib.parse import urlsplit
@@ -17,6 +18,15 @@ LANGUAGES = ("fr", "en")
 DURATION_PATTERN = r"^\s*(\d+(?:\.\d+)?)\s*([sSmMhHdDwW])?\s*$"
 SIZE_PATTERN = r"^\s*(\d+(?:\.\d+)?)\s*([bB]|[kKmMgG][bB]|[kKmMgG][iI][bB])?\s*$"
 CLOCK_PATTERN = r"^\s*([01]?\d|2[0-3])[:h]([0-5]\d)\s*$"
+
+# The longest feed name: the store's column holds this many characters (PostgreSQL refuses
+# more, and every command would fail on syncing the feeds).
+NAME_LENGTH = 200
+# Control (Cc), format (Cf: zero-width spaces, bidi overrides) and line or paragraph
+# separators: in a name or a title they break the one-line outputs (logs, OPML, XML) or hide
+# what it says. The zero-width joiners stay: emoji and several scripts are written with them.
+_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp"})
+_JOINERS = frozenset({"\u200c", "\u200d"})
 
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SIZE_UNITS = {
@@ -52,6 +62,12 @@ class Filters:
         return bool(self.include or self.exclude)
 
 
+def shown(value: object) -> str:
+    """A value as a message quotes it: its repr, cut short when long."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def parse_duration(value: object) -> timedelta:
     """`90`, `30s`, `30m`, `2h`, `1d`, `1w` to a timedelta (a bare number is seconds)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
@@ -62,7 +78,11 @@ def parse_duration(value: object) -> timedelta:
     seconds = float(match.group(1)) * _DURATION_UNITS[(match.group(2) or "s").lower()]
     if seconds <= 0:
         raise ValueError(f"expected a positive duration, got {value!r}")
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:  # beyond timedelta's 999,999,999 days, or infinite
+        raise ValueError(f"expected a duration like 30m, 2h or 1d, got {shown(value)}, "
+                         "far too long") from None
 
 
 def parse_seconds(value: object) -> float:
@@ -99,10 +119,24 @@ def parse_base_url(value: object) -> str:
 
 
 def parse_text(value: object) -> str:
-    """A string with something in it, stripped."""
+    """A string with something in it, stripped, without control characters."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"expected a non-empty string, got {value!r}")
-    return value.strip()
+    text = value.strip()
+    hidden = next((c for c in text
+                   if unicodedata.category(c) in _HIDDEN and c not in _JOINERS), None)
+    if hidden is not None:
+        raise ValueError(f"contains the invisible character U+{ord(hidden):04X} "
+                         f"({unicodedata.name(hidden, 'a control character')}): {shown(text)}")
+    return text
+
+
+def parse_name(value: object) -> str:
+    """A feed's name: text of at most NAME_LENGTH characters, on one line."""
+    name = parse_text(value)
+    if len(name) > NAME_LENGTH:
+        raise ValueError(f"expected at most {NAME_LENGTH} characters, got {len(name)}")
+    return name
 
 
 def parse_timezone(value: object) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,22 @@ def _mapping(keys: tuple[Key, ...]) -> dict[str, Any]:
 
 def _property(key: Key) -> dict[str, Any]:
     written = {} if key.default is None else {"default": key.default}
-    return {**key.kind.reference(), "description": key.help, **written}
+    return {**key.kind.reference(), "description": key.help, **written, **_bounds(key)}
+
+
+def _bounds(key: Key) -> dict[str, float]:
+    """A key's limits as numbers, which JSON Schema checks on numbers only: a duration or a
+    size written with its unit is checked by the loader alone."""
+    if key.limits is None:
+        return {}
+    least, most = (_number(key.kind.parse(limit)) for limit in key.limits)
+    return {"minimum": least, "maximum": most}
+
+
+def _number(value: object) -> float:
+    """A parsed limit as feeds.yaml writes it bare: seconds for a duration."""
+    number = value.total_seconds() if isinstance(value, timedelta) else float(str(value))
+    return int(number) if number.is_integer() else number
 
 
 def _definitions(kinds: Iterable[Kind[Any]]) -> dict[str, Schema]:

@@ -20,6 +20,7 @@ from aggregator.config.kinds import (
     DURATION,
     FILTERS,
     LANGUAGE,
+    NAME,
     SECONDS,
     SIZE,
     TAGS,
@@ -28,19 +29,35 @@ from aggregator.config.kinds import (
     URL,
     Kind,
 )
-from aggregator.config.parsers import Filters
+from aggregator.config.parsers import Filters, shown
 
 
 @dataclass(frozen=True)
 class Key:
     """One key of feeds.yaml: what it holds, its default as feeds.yaml would write it (None:
-    unset), and what it does."""
+    unset), what it does, and the least and most it may be, written the same way."""
 
     name: str
     kind: Kind[Any]
     default: object
     help: str
     required: bool = False
+    limits: tuple[object, object] | None = None
+
+    def parse(self, value: object) -> Any:
+        """`value` as the key's kind reads it, within its limits; ValueError otherwise."""
+        parsed = self.kind.parse(value)
+        if self.limits is not None:
+            least, most = (self.kind.parse(limit) for limit in self.limits)
+            if not least <= parsed <= most:
+                raise ValueError(f"expected between {self.limits[0]} and {self.limits[1]}, "
+                                 f"got {shown(value)}")
+        return parsed
+
+
+# The limits are wide: they refuse what is surely a typo (a poll every 0 s, a 10**30-byte
+# feed), which would otherwise fail far from feeds.yaml (in a date sum, in the database).
+_INTERVAL = ("1s", "365d")
 
 
 # In the order the loader reads them, which is the order of their problems in a report.
@@ -55,36 +72,44 @@ SETTINGS: tuple[Key, ...] = (
         "The public address of output_dir, used in the feeds' links."),
     Key("language", LANGUAGE, "fr", "The language of the pages: fr or en."),
     Key("poll_interval", DURATION, "1h",
-        "How often a feed is polled, unless the feed sets its own poll_interval."),
+        "How often a feed is polled, unless the feed sets its own poll_interval.",
+        limits=_INTERVAL),
     Key("timeout", SECONDS, "30s",
-        "How long one feed's download may take in all, slow servers included."),
-    Key("max_size", SIZE, "10MB", "The largest feed downloaded, counted once inflated."),
-    Key("feed_entries", COUNT, 50, "How many entries the merged feed and tag feeds hold."),
-    Key("concurrency", COUNT, 8, "How many feeds are downloaded at once."),
-    Key("per_host", COUNT, 2, "How many requests go to one host at once."),
+        "How long one feed's download may take in all, slow servers included.",
+        limits=("1s", "1h")),
+    Key("max_size", SIZE, "10MB", "The largest feed downloaded, counted once inflated.",
+        limits=("1KB", "1GiB")),
+    Key("feed_entries", COUNT, 50, "How many entries the merged feed and tag feeds hold.",
+        limits=(1, 10_000)),
+    Key("concurrency", COUNT, 8, "How many feeds are downloaded at once.", limits=(1, 256)),
+    Key("per_host", COUNT, 2, "How many requests go to one host at once.", limits=(1, 64)),
     Key("filters", FILTERS, {}, "Include and exclude rules for every feed's entries."),
     Key("digest_time", CLOCK, "07:00", "The local time of the daily render."),
     Key("retention", DURATION, None,
         "Entries older than this are pruned daily, except each feed's newest keep_per_feed; "
-        "unset, all are kept."),
-    Key("keep_per_feed", COUNT, 50, "The newest entries of each feed that pruning keeps."),
+        "unset, all are kept.", limits=("1h", "36500d")),
+    Key("keep_per_feed", COUNT, 50, "The newest entries of each feed that pruning keeps.",
+        limits=(1, 1_000_000)),
     Key("claim_lease", DURATION, "5m",
         "How long a worker's claim on a feed holds: a worker that dies mid-poll leaves "
-        "its feeds to the others after this long (see docs/scaling.md)."),
+        "its feeds to the others after this long (see docs/scaling.md).",
+        limits=("1s", "1d")),
 )
 
 FEED_KEYS: tuple[Key, ...] = (
-    Key("name", TEXT, None, "Shown in the digest; the feed's identity.", required=True),
+    Key("name", NAME, None, "Shown in the digest; the feed's identity (at most 200 "
+        "characters, on one line).", required=True),
     Key("url", URL, None, "The RSS, Atom or JSON Feed address.", required=True),
     Key("tags", TAGS, [], "A tag or a list of tags the pages group the feed under."),
-    Key("poll_interval", DURATION, None, "Overrides settings.poll_interval for this feed."),
+    Key("poll_interval", DURATION, None, "Overrides settings.poll_interval for this feed.",
+        limits=_INTERVAL),
     Key("enabled", BOOLEAN, True, "false stops polling the feed and keeps its entries."),
     Key("filters", FILTERS, {}, "Include and exclude rules for this feed's entries."),
 )
 
 
 def _parsed_defaults(keys: tuple[Key, ...]) -> Mapping[str, Any]:
-    return {key.name: None if key.default is None else key.kind.parse(key.default)
+    return {key.name: None if key.default is None else key.parse(key.default)
             for key in keys}
 
 

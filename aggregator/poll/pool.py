@@ -35,10 +35,15 @@ def parse_pool(feed_count: int) -> Iterator[Executor]:
         with _InlineExecutor() as inline:
             yield inline
         return
-    with ProcessPoolExecutor(os.cpu_count(), mp_context=_pool_context(),
-                             initializer=start_worker,
-                             initargs=(os.getpid(),)) as pool:
+    pool = ProcessPoolExecutor(os.cpu_count(), mp_context=_pool_context(),
+                               initializer=start_worker, initargs=(os.getpid(),))
+    try:
         yield pool
+    except BaseException:
+        # A stop or an error leaves the parses under way: they are not waited for.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _parses_inline(feed_count: int) -> bool:

@@ -8,7 +8,9 @@ of polls (see save.py).
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -26,6 +28,14 @@ from aggregator.poll.pool import in_flight_limit, parse_pool
 from aggregator.poll.save import Saver
 from aggregator.poll.steps import Poll, needs_parse, safe_fetch, submit_parse
 from aggregator.store import Store
+
+log = logging.getLogger(__name__)
+
+# Once `stop` is set, the fetches and parses under way get this long to finish and be
+# stored; then they are abandoned (a fetch could take settings.timeout, 30 s by default).
+STOP_GRACE = 2.0
+# How often a batch waiting for its polls looks whether `stop` is set.
+STOP_CHECK = 0.25
 
 
 class UnknownFeedError(KeyError):
@@ -61,8 +71,9 @@ def update_feeds(
     several workers sharing one database never poll the same feed. With a
     `clock`, each feed's poll is stamped (and its next poll counted) from when
     it happened, not from `now`: a feed polled late in a long cycle is not due
-    again at once. Once `stop` is set no new fetch starts; those under way
-    finish and are stored.
+    again at once. Once `stop` is set no new fetch starts; the polls under way
+    get STOP_GRACE seconds to finish and be stored, and are then abandoned (their
+    claims released).
     """
     store.sync_feeds(config.feeds)
     release_dead_claims(store)
@@ -75,11 +86,16 @@ def update_feeds(
     claims = Claims(store, worker or worker_name(), batch.moment, config.settings.claim_lease,
                     due_only=not (force or only), states=states)
     waiting = claims.take(feeds, CLAIM_ROUNDS * workers)
+    abandoned: set[str] = set()
     try:
-        _run_batch(batch, session, waiting, workers, len(feeds), stop)
+        abandoned = _run_batch(batch, session, waiting, workers, len(feeds), stop)
     finally:
         batch.saver.flush()  # what was fetched is stored, even when the run stops on an error
+        claims.unused |= abandoned
         claims.release_unused()
+    if abandoned:
+        log.info("stopped: %d polls under way abandoned: %s", len(abandoned),
+                 ", ".join(sorted(abandoned)))
     return batch.saver.outcomes
 
 
@@ -118,8 +134,12 @@ class _InFlight:
     fetchers: Executor
     parsers: Executor
     workers: int
-    fetching: set[Future[Poll]] = field(default_factory=set)
+    fetching: dict[Future[Poll], str] = field(default_factory=dict)  # to the feed's name
     parsing: dict[Future[Parsed], Poll] = field(default_factory=dict)
+
+    def feeds(self) -> set[str]:
+        """The feeds under way: being fetched or parsed."""
+        return {*self.fetching.values(), *(poll.feed.name for poll in self.parsing.values())}
 
     def start(self, waiting: Iterator[FeedConfig], stop: threading.Event | None) -> None:
         """Start fetches while threads are free and the hand-offs have room."""
@@ -131,8 +151,9 @@ class _InFlight:
             if feed is None:
                 return
             state = self.batch.states.get(feed.name)
-            self.fetching.add(self.fetchers.submit(safe_fetch, self.session, self.limiter,
-                                                   feed, state, self.batch.settings))
+            future = self.fetchers.submit(safe_fetch, self.session, self.limiter, feed, state,
+                                          self.batch.settings)
+            self.fetching[future] = feed.name
 
     def settle(self, future: Future[Any]) -> None:
         """A fetch done goes to the parsers if its body is new; a finished poll is decided."""
@@ -140,7 +161,7 @@ class _InFlight:
             poll = self.parsing.pop(future)
             self.batch.finish(replace(poll, parsed=future.result()))
             return
-        self.fetching.discard(future)
+        del self.fetching[future]
         fetched: Poll = future.result()
         if not needs_parse(fetched):
             self.batch.finish(fetched)
@@ -149,21 +170,60 @@ class _InFlight:
         self.parsing[submit_parse(self.parsers, fetched, state)] = fetched
 
 
+class _Abandoned(Exception):
+    """Leaves the parse pool's block without waiting for the parses a stop abandoned."""
+
+
 def _run_batch(batch: _Batch, session: requests.Session, waiting: Iterator[FeedConfig],
-               workers: int, feed_count: int, stop: threading.Event | None) -> None:
-    """Fetch in threads, parse in processes, store here, until `waiting` runs dry."""
+               workers: int, feed_count: int, stop: threading.Event | None) -> set[str]:
+    """Fetch in threads, parse in processes, store here, until `waiting` runs dry or a
+    stop's grace is over; returns the feeds then abandoned under way."""
     limiter = HostLimiter(batch.settings.per_host)
-    with ThreadPoolExecutor(workers, "fetch") as fetchers, \
-            parse_pool(feed_count) as parsers:
-        flight = _InFlight(batch, session, limiter, fetchers, parsers, workers)
-        saver = batch.saver
-        while True:
-            flight.start(waiting, stop)
-            running: set[Future[Any]] = {*flight.fetching, *flight.parsing}
-            if not running:
-                return
-            done = wait(running, saver.flush_wait(), return_when=FIRST_COMPLETED).done
-            if not done or saver.flush_wait() == 0:
-                saver.flush()
-            for future in done:
-                flight.settle(future)
+    fetchers = ThreadPoolExecutor(workers, "fetch")
+    abandoned: set[str] = set()
+    try:
+        with parse_pool(feed_count) as parsers:
+            flight = _InFlight(batch, session, limiter, fetchers, parsers, workers)
+            if not _settle_all(flight, waiting, stop):
+                abandoned = flight.feeds()
+                raise _Abandoned
+    except _Abandoned:
+        pass
+    finally:
+        # An abandoned fetch may run on until settings.timeout: it is not waited for.
+        fetchers.shutdown(wait=not abandoned, cancel_futures=True)
+    return abandoned
+
+
+def _settle_all(flight: _InFlight, waiting: Iterator[FeedConfig],
+                stop: threading.Event | None) -> bool:
+    """Start and settle polls until none is left (True) or a stop's grace is over (False)."""
+    saver = flight.batch.saver
+    deadline: float | None = None
+    while True:
+        flight.start(waiting, stop)
+        running: set[Future[Any]] = {*flight.fetching, *flight.parsing}
+        if not running:
+            return True
+        if stop is not None and stop.is_set():
+            deadline = deadline or time.monotonic() + STOP_GRACE
+            if time.monotonic() >= deadline:
+                return False
+        timeout = _wait_timeout(saver.flush_wait(), stop, deadline)
+        done = wait(running, timeout, return_when=FIRST_COMPLETED).done
+        if saver.flush_wait() == 0:
+            saver.flush()
+        for future in done:
+            flight.settle(future)
+
+
+def _wait_timeout(flush_wait: float | None, stop: threading.Event | None,
+                  deadline: float | None) -> float | None:
+    """How long to wait for a poll: until the group is due, and, when a stop may come,
+    not past STOP_CHECK or the stop's deadline."""
+    if stop is None:
+        return flush_wait
+    limits = [STOP_CHECK, flush_wait if flush_wait is not None else STOP_CHECK]
+    if deadline is not None:
+        limits.append(max(0.0, deadline - time.monotonic()))
+    return min(limits)

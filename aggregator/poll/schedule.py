@@ -18,7 +18,7 @@ from aggregator.config.load import TICK_SECONDS, Config, ConfigError, load_confi
 from aggregator.poll.fetch import make_session
 from aggregator.poll.memory import hold_less_memory, return_free_memory
 from aggregator.poll.pool import start_parse_server
-from aggregator.poll.run import update_feeds
+from aggregator.poll.run import STOP_GRACE, update_feeds
 from aggregator.poll.save import describe_outcome
 from aggregator.publish.health import PollCounters
 from aggregator.publish.render import render_site
@@ -26,7 +26,7 @@ from aggregator.store import Store
 
 log = logging.getLogger(__name__)
 
-SHUTDOWN_GRACE = 30.0  # seconds the polls under way get to finish on SIGTERM
+SHUTDOWN_GRACE = 30.0  # seconds a render under way gets to finish on SIGTERM
 
 
 @dataclass
@@ -43,6 +43,7 @@ class Daemon:
     stopping: threading.Event = field(default_factory=threading.Event)
     idle: threading.Event = field(default_factory=threading.Event)
     counters: PollCounters = field(default_factory=PollCounters)
+    doing: str = ""  # what a tick or the digest job is busy with, for the stop message
 
     def tick(self) -> None:
         """One scheduler tick: reload the config if edited, poll what is due, render."""
@@ -53,11 +54,13 @@ class Daemon:
             self._tick()
         finally:
             return_free_memory()
+            self.doing = ""
             self.idle.set()
 
     def _tick(self) -> None:
         now = datetime.now(UTC)
         changed = self.reload_config()
+        self.doing = f"the polls under way to be stored (at most {STOP_GRACE:g} s)"
         outcomes = update_feeds(self.store, self.session, self.config, now, stop=self.stopping,
                                 clock=_utc_now)
         self.counters.record(outcomes, datetime.now(UTC))
@@ -68,7 +71,10 @@ class Daemon:
                 "updated": outcome.updated, "duplicates": outcome.duplicates,
                 "elapsed": round(outcome.elapsed, 3), "error": outcome.error})
         stored = sum(o.new + o.updated for o in outcomes)
+        if self.stopping.is_set():
+            return  # the next start renders what was stored (its first tick always renders)
         if stored or changed or not self.rendered:
+            self.doing = f"the render under way (at most {SHUTDOWN_GRACE:g} s)"
             report = render_site(self.store, self.config.settings, self.config.feeds, now)
             self.rendered = True
             log.info("rendered %d of %d day pages, %d files written", report.rendered_days,
@@ -105,6 +111,13 @@ class Daemon:
         """The morning job: prune what retention says, then render the day complete."""
         if self.stopping.is_set():
             return
+        self.doing = f"the daily render under way (at most {SHUTDOWN_GRACE:g} s)"
+        try:
+            self._render_digest()
+        finally:
+            self.doing = ""
+
+    def _render_digest(self) -> None:
         now = datetime.now(UTC)
         settings = self.config.settings
         if settings.retention is not None:
@@ -160,8 +173,9 @@ def run_daemon(config: Config, store: Store, tick_seconds: float = TICK_SECONDS,
                grace: float = SHUTDOWN_GRACE, counters: PollCounters | None = None) -> None:
     """Poll and render on schedule until SIGTERM or SIGINT.
 
-    The first signal starts no new poll and waits up to `grace` seconds for the one
-    under way (each feed is stored whole or not at all); a second one exits at once.
+    The first signal starts no new poll, stores the polls fetched (those still under
+    way get STOP_GRACE seconds) and waits up to `grace` seconds for a render under way;
+    it says what it waits for. A second one exits at once.
     """
     daemon = Daemon(config=config, store=store, counters=counters or PollCounters())
     daemon.idle.set()
@@ -175,8 +189,10 @@ def run_daemon(config: Config, store: Store, tick_seconds: float = TICK_SECONDS,
         if daemon.stopping.is_set():
             log.warning("second %s: exiting now", signal.Signals(number).name)
             os._exit(1)
-        log.info("%s: finishing the polls under way, then stopping",
-                 signal.Signals(number).name)
+        name = signal.Signals(number).name
+        log.warning("%s: stopping%s; %s again exits at once", name,
+                    f", waiting for {daemon.doing}" if daemon.doing else "",
+                    "Ctrl-C" if number == signal.SIGINT else name)
         daemon.stopping.set()
 
     start_parse_server(len(config.feeds))

@@ -5,31 +5,64 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
-from aggregator.publish.feeds import TagFeed
+if TYPE_CHECKING:  # the CLI's export writes through this module without the renderers
+    from aggregator.publish.feeds import TagFeed
+
+
+class OutputError(OSError):
+    """A file could not be written (a page, an export); the message names it and why."""
+
+    def __init__(self, path: Path, error: OSError) -> None:
+        super().__init__(error.errno, error.strerror or str(error), str(path))
+
+    def __str__(self) -> str:
+        return f"cannot write {self.filename}: {self.strerror}"
 
 
 def write_file(path: Path, data: bytes) -> bool:
-    """Write atomically (temp file and rename); leave an identical file untouched."""
+    """Write atomically (temp file and rename); leave an identical file untouched.
+
+    A failure (a folder that is a file or read-only, a full disk) raises OutputError and
+    leaves the file as it was, with no temporary file behind.
+    """
     try:
         if path.read_bytes() == data:
             return False
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:  # a folder on the way is a file, or may not be read
+        raise OutputError(path, error) from error
+    with replacing(path) as handle:
+        handle.write(data)
+    return True
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[BinaryIO]:
+    """A new file, written beside `path`, that takes its place once complete: readers see
+    the old file or the new one, never a part; on failure the old one stays, no temporary
+    file is left behind, and OutputError says why."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise OutputError(path, error) from error
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
         os.chmod(temp, 0o644)
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as error:
         Path(temp).unlink(missing_ok=True)
+        if isinstance(error, OSError) and not isinstance(error, OutputError):
+            raise OutputError(path, error) from error
         raise
-    return True
 
 
 class Writer:

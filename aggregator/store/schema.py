@@ -25,6 +25,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -204,6 +205,23 @@ SQLITE_CACHED_STATEMENTS = 32
 def make_engine(url: str, *, upgrade: bool = True) -> Engine:
     """An engine for `url`, with SQLite tuned for one writer and concurrent readers;
     its schema brought up to date unless `upgrade` is False."""
+    try:
+        engine = _create_engine(url)
+    except ImportError as exc:  # SQLAlchemy imports the driver when it makes the engine
+        raise NoSuchModuleError(_missing_driver(url, exc)) from exc
+    if upgrade:
+        migrate(engine)
+    return engine
+
+
+def _missing_driver(url: str, error: ImportError) -> str:
+    driver = make_url(url).get_driver_name()
+    extra = (" (pip install 'cm-aggregator[postgres]')"
+             if make_url(url).get_backend_name() == "postgresql" else "")
+    return f"the database driver {driver} is not installed: {error}{extra}"
+
+
+def _create_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         # LIFO: the connection just returned serves again, so a connection opened for
         # a moment of concurrency idles instead of taking turns with it, each filling
@@ -213,8 +231,6 @@ def make_engine(url: str, *, upgrade: bool = True) -> Engine:
         event.listen(engine, "connect", _configure_sqlite)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    if upgrade:
-        migrate(engine)
     return engine
 
 
