@@ -25,7 +25,8 @@ NAME_LENGTH = 200
 # Control (Cc), format (Cf: zero-width spaces, bidi overrides) and line or paragraph
 # separators: in a name or a title they break the one-line outputs (logs, OPML, XML) or hide
 # what it says. The zero-width joiners stay: emoji and several scripts are written with them.
-_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp"})
+# Lone surrogates (Cs, which YAML's "\ud800" escapes make) no file or database can encode.
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _JOINERS = frozenset({"\u200c", "\u200d"})
 
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -126,8 +127,10 @@ def parse_text(value: object) -> str:
     hidden = next((c for c in text
                    if unicodedata.category(c) in _HIDDEN and c not in _JOINERS), None)
     if hidden is not None:
-        raise ValueError(f"contains the invisible character U+{ord(hidden):04X} "
-                         f"({unicodedata.name(hidden, 'a control character')}): {shown(text)}")
+        what = unicodedata.name(hidden, "a lone surrogate" if unicodedata.category(hidden) == "Cs"
+                                else "a control character")
+        raise ValueError(f"contains the invisible character U+{ord(hidden):04X} ({what}): "
+                         f"{shown(text)}")
     return text
 
 
@@ -172,15 +175,13 @@ def parse_bool(value: object) -> bool:
 
 
 def parse_tags(value: object) -> tuple[str, ...]:
-    """A tag or a list of tags, stripped, each once."""
+    """A tag or a list of tags, stripped, each once, each a name (parse_name)."""
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
         raise ValueError(f"expected a list of tags, got {value!r}")
-    bad = [t for t in value if not isinstance(t, str) or not t.strip()]
-    if bad:
-        raise ValueError(f"every tag must be a non-empty string, got {bad[0]!r}")
-    return tuple(dict.fromkeys(t.strip() for t in value))
+    # Each checked as a name is: a tag names pages, folders and feeds.
+    return tuple(dict.fromkeys(parse_name(tag) for tag in value))
 
 
 def parse_clock(value: object) -> time:
