@@ -13,6 +13,7 @@ import nh3
 
 from aggregator.dedup import entry_identity, entry_signature
 from aggregator.models import CleanEntry, ParsedEntry
+from aggregator.poll.depth import bound_depth
 
 EXCERPT_WORDS = 60
 # A few words over is kept whole: an ellipsis hiding one word helps nobody.
@@ -71,7 +72,7 @@ def sanitize_html(fragment: str, base_url: str | None) -> str:
     """Keep only allowlisted markup; make every link and image absolute against `base_url`."""
     token = _BASE_URL.set(base_url)
     try:
-        cleaned = _SANITIZER.clean(fix_images(strip_forbidden_chars(fragment)))
+        cleaned = _SANITIZER.clean(bound_depth(fix_images(strip_forbidden_chars(fragment))))
     finally:
         _BASE_URL.reset(token)
     return _EMPTY_PARAGRAPH.sub("", cleaned).strip()
