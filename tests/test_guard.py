@@ -52,18 +52,26 @@ def test_a_task_over_the_limit_is_answered_and_its_worker_replaced(pool: Guarded
     assert not _alive(slow_pid)
 
 
-def test_tasks_in_the_broken_pool_are_sent_again(pool: GuardedPool, tmp_path: Path) -> None:
+def test_tasks_in_the_broken_pool_are_sent_again(tmp_path: Path) -> None:
     # Both workers busy when one is killed: the other's task is lost with the pool,
     # and done again by the next one.
-    slow = pool.submit(_mark_then_sleep, tmp_path / "slow", 120)
-    _wait_for(tmp_path / "slow")
-    time.sleep(0.5)  # the other task starts well after the slow one: under the limit
-    other = pool.submit(_wait_for, tmp_path / "go", tmp_path / "runs")
-    assert slow.result(timeout=30).startswith("failed: ")
-    (tmp_path / "go").touch()
-    assert other.result(timeout=30) == "go"
-    runs = (tmp_path / "runs").read_text().split()
-    assert len(runs) == 2 and runs[0] != runs[1]  # lost with its worker, run by another
+    pool = GuardedPool(2, get_context("forkserver"), start_worker, (os.getpid(),), failed,
+                       limit=5)
+    try:
+        for warm in [pool.submit(time.sleep, 1) for _ in range(2)]:
+            warm.result(timeout=60)  # both workers started: no spawn delay below
+        slow = pool.submit(_mark_then_sleep, tmp_path / "slow", 120)
+        _wait_for(tmp_path / "slow")
+        time.sleep(3)  # rounds of the watchdog apart: the other task is not over time too
+        other = pool.submit(_wait_for, tmp_path / "go", tmp_path / "runs")
+        _wait_for(tmp_path / "runs")
+        assert slow.result(timeout=30).startswith("failed: ")
+        (tmp_path / "go").touch()
+        assert other.result(timeout=30) == "go"
+        runs = (tmp_path / "runs").read_text().split()
+        assert len(runs) == 2 and runs[0] != runs[1]  # lost with its worker, run by another
+    finally:
+        pool.shutdown()
 
 
 def test_a_task_that_kills_its_worker_is_given_up(pool: GuardedPool) -> None:
