@@ -92,9 +92,9 @@ class GuardedPool(Executor):
     def _new_pool(self) -> tuple[ProcessPoolExecutor, Any]:
         self._generation += 1
         table = self._context.Array("d", _FIELDS * self._workers)
+        initargs: tuple[Any, ...] = (table, self._start[0], *self._start[1])
         pool = ProcessPoolExecutor(self._workers, mp_context=self._context,
-                                   initializer=_start_watched,
-                                   initargs=(table, self._start[0], *self._start[1]))
+                                   initializer=_start_watched, initargs=initargs)
         return pool, table
 
     def _send(self, number: int, task: _Task) -> None:
