@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from aggregator.config.discover import find_feed_links
-from tests.conftest import DATA
+import socket
+
+import pytest
+
+from aggregator.config.discover import MAX_CANDIDATES, feed_candidates, find_feed_links
+from aggregator.config.edit import SubscriptionError, discover_feed
+from aggregator.poll.addresses import AddressPolicy
+from aggregator.poll.fetch import make_session
+from tests.conftest import DATA, FeedServer
 
 
 def test_fixture_page_advertises_its_feed() -> None:
@@ -30,3 +37,53 @@ def test_types_rel_and_base_are_honoured() -> None:
 
 def test_page_without_feed_links() -> None:
     assert find_feed_links(b"<html><body>rien</body></html>", "https://x.example/") == []
+
+
+def test_candidates_are_bounded_same_site_first() -> None:
+    advertised = [f"http://10.0.0.{n % 250}:{8000 + n}/feed" for n in range(1000)]
+    advertised.insert(500, "https://blog.example/feed/")
+    guesses = ["https://blog.example/rss", "https://blog.example/feed/"]
+    candidates = feed_candidates("https://blog.example/", advertised, guesses)
+    assert len(candidates) == MAX_CANDIDATES == 10
+    assert candidates[:2] == ["https://blog.example/feed/", "http://10.0.0.0:8000/feed"]
+    assert "https://blog.example/rss" not in candidates  # the page's own links came first
+
+
+def test_candidates_end_with_the_guesses() -> None:
+    candidates = feed_candidates("https://blog.example/a", ["https://feeds.example/x"],
+                                 ["https://blog.example/rss", "https://blog.example/feed/"])
+    assert candidates == ["https://feeds.example/x", "https://blog.example/rss",
+                          "https://blog.example/feed/"]
+
+
+def test_a_page_with_a_thousand_feed_links_costs_ten_requests(
+    feed_server: FeedServer
+) -> None:
+    links = "".join(f'<link rel="alternate" type="application/rss+xml" href="/f{n}.xml">'
+                    for n in range(1000))
+    page = feed_server.set("/", f"<html><head>{links}</head></html>".encode(),
+                           content_type="text/html; charset=utf-8")
+    with pytest.raises(SubscriptionError, match="advertises no feed"):
+        discover_feed(make_session(), page, timeout=5)
+    assert len(feed_server.requests) == 1 + MAX_CANDIDATES
+
+
+def test_a_public_page_cannot_lead_to_a_private_feed(
+    feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: real(
+        "127.0.0.1" if host == "blog.public.example" else host, *a, **k))
+    inside = feed_server.serve_file("blog-metier.rss", "/admin/feed")
+    page = feed_server.set("/", f'<link rel="alternate" type="application/rss+xml" '
+                                f'href="{inside}">'.encode(), content_type="text/html")
+    public_page = page.replace("127.0.0.1", "blog.public.example")
+
+    def resolve(host: str, port: int) -> list[str]:
+        return ["93.184.216.34"] if host == "blog.public.example" else [host]
+
+    with pytest.raises(SubscriptionError):
+        discover_feed(make_session(), public_page, 5, AddressPolicy(resolve=resolve))
+    assert feed_server.hits("/admin/feed") == []
+    found = discover_feed(make_session(), public_page, 5, AddressPolicy(True, resolve))
+    assert found.url == inside

@@ -56,6 +56,26 @@ def test_permanent_move_is_remembered_and_polled_directly(
     assert (state.url, state.moved_to, state.entry_count) == (new, None, 4)
 
 
+@pytest.mark.parametrize("answer", [
+    {"body": b"<html><body>Parked domain</body></html>", "content_type": "text/html"},
+    {"body": b"", "status": 404},
+])
+def test_a_move_to_another_host_without_a_feed_there_is_not_remembered(
+    feed_server: FeedServer, make_config: Any, store: Store, answer: dict[str, Any]
+) -> None:
+    other = FeedServer()
+    try:
+        elsewhere = other.set("/feed", **answer)
+        old = feed_server.set("/old-feed", b"", status=301, headers={"Location": elsewhere})
+        config = make_config([{"name": "blog", "url": old}])
+        assert poll(store, config)["blog"].error
+        assert store.feed_states()["blog"].moved_to is None
+        poll(store, config, now=NOW + 4 * HOUR)
+        assert len(feed_server.hits("/old-feed")) == 2  # the listed address, again
+    finally:
+        other.close()
+
+
 def test_temporary_move_is_followed_but_not_remembered(
     feed_server: FeedServer, make_config: Any, store: Store
 ) -> None:

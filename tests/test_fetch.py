@@ -18,8 +18,10 @@ import pytest
 import requests
 
 import aggregator
+from aggregator.poll.addresses import AddressPolicy
 from aggregator.poll.decide import parse_max_age, parse_retry_after
 from aggregator.poll.fetch import fetch_feed, make_session
+from tests.conftest import FeedServer
 
 DATA = Path(__file__).parent / "data"
 LAST_MODIFIED = "Thu, 12 Dec 2013 09:00:00 GMT"  # what the feed_server fixture sends
@@ -461,3 +463,110 @@ def test_proxies_from_the_environment_are_used_per_host(
     finally:
         proxy.shutdown()
         proxy.server_close()
+
+
+# --- where a fetch may go ---------------------------------------------------------------
+
+PUBLIC = "93.184.216.34"  # a global address: what the test name resolves to for the policy
+
+
+def names(table: dict[str, list[str]]) -> Any:
+    """A resolver for AddressPolicy: the names of `table`, and IP literals as they are."""
+
+    def resolve(host: str, port: int) -> list[str]:
+        return table.get(host) or [r[4][0] for r in socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)]
+
+    return resolve
+
+
+@pytest.fixture
+def public_name(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A host name the connection reaches on loopback, and the policy sees as public."""
+    real = socket.getaddrinfo
+
+    def connect_to_loopback(host: Any, *args: Any, **kwargs: Any) -> Any:
+        return real("127.0.0.1" if host == "feeds.public.example" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", connect_to_loopback)
+    return "feeds.public.example"
+
+
+@pytest.mark.parametrize("url", [
+    "http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/latest/",
+    "http://[::ffff:169.254.169.254]/", "http://[fe80::1]:8080/feed",
+    "http://metadata.example/computeMetadata/v1/",
+])
+def test_link_local_and_metadata_addresses_are_never_fetched(
+    session: requests.Session, url: str
+) -> None:
+    policy = AddressPolicy(allow_private=True,
+                           resolve=names({"metadata.example": ["169.254.169.254"]}))
+    started = time.monotonic()
+    result = fetch_feed(session, url, timeout=5, addresses=policy)
+    assert result.error is not None
+    assert result.error.startswith("refused: ") and "link-local or cloud metadata" in result.error
+    assert time.monotonic() - started < 1  # refused before any connection
+
+
+def test_a_redirect_to_link_local_is_refused(feed_server: Any, session: requests.Session) -> None:
+    old = feed_server.set("/old", b"", status=302,
+                          headers={"Location": "http://169.254.169.254/latest/meta-data/"})
+    result = fetch_feed(session, old, timeout=5)
+    assert result.error == ("refused: 169.254.169.254 is a link-local or cloud metadata "
+                            "address (169.254.169.254)")
+
+
+def test_a_public_server_cannot_redirect_to_a_private_address(
+    feed_server: Any, session: requests.Session, public_name: str
+) -> None:
+    inside = feed_server.serve_file("blog-metier.rss", "/admin")
+    feed_server.set("/feed", b"", status=301, headers={"Location": inside})
+    url = feed_server.url("/feed").replace("127.0.0.1", public_name)
+    policy = AddressPolicy(resolve=names({public_name: [PUBLIC]}))
+    result = fetch_feed(session, url, addresses=policy)
+    assert result.error == (
+        f"refused: {public_name}, a public address, leads to 127.0.0.1, a private one "
+        "(127.0.0.1); settings.allow_private_networks: true allows it")
+    assert result.permanent_url is None
+    assert feed_server.hits("/admin") == []
+
+    allowed = fetch_feed(session, url, addresses=AddressPolicy(True, policy.resolve))
+    assert allowed.error is None and allowed.content
+    assert len(feed_server.hits("/admin")) == 1
+
+
+def test_a_page_link_counts_as_a_redirect(
+    feed_server: Any, session: requests.Session, public_name: str
+) -> None:
+    inside = feed_server.serve_file("blog-metier.rss", "/admin")
+    policy = AddressPolicy(resolve=names({public_name: [PUBLIC]}))
+    page = f"http://{public_name}/blog/"
+    assert fetch_feed(session, inside, addresses=policy, origin=page).error is not None
+    assert fetch_feed(session, inside, addresses=policy).error is None  # listed directly
+
+
+def test_a_private_server_may_redirect_to_another_private_address(
+    feed_server: Any, session: requests.Session
+) -> None:
+    other = FeedServer()
+    try:
+        new = other.serve_file("blog-metier.rss", "/feed")
+        old = feed_server.set("/old", b"", status=302, headers={"Location": new})
+        assert fetch_feed(session, old).error is None
+    finally:
+        other.close()
+
+
+@pytest.mark.parametrize(("status", "remembered"), [(200, True), (404, False), (500, False)])
+def test_a_move_to_another_host_is_remembered_only_when_it_answers(
+    feed_server: Any, session: requests.Session, status: int, remembered: bool
+) -> None:
+    other = FeedServer()
+    try:
+        new = other.set("/feed", (DATA / "blog-metier.rss").read_bytes(), status=status)
+        old = feed_server.set("/old", b"", status=301, headers={"Location": new})
+        result = fetch_feed(session, old)
+        assert result.permanent_url == (new if remembered else None)
+    finally:
+        other.close()

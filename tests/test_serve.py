@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -230,3 +234,88 @@ def test_dotfiles_are_not_served(base: str, http: requests.Session, path: str) -
     assert http.get(base + path).status_code == 404
     assert http.head(base + path).status_code == 404
     assert http.get(base + "digest/2013-12-12.html").status_code == 200
+
+
+# --- hostile clients --------------------------------------------------------------------
+
+
+def _raw(base: str, request: bytes, wait: float = 10) -> bytes:
+    """What the server answers to `request` sent as is, until it closes the connection."""
+    host, port = base.removeprefix("http://").rstrip("/").split(":")
+    with socket.create_connection((host, int(port)), timeout=wait) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize("path", ["/%00", "/index.html%00.txt", "/%ff", "/a%0Ab",
+                                  "index.html", "http://127.0.0.1/index.html"])
+def test_malformed_paths_get_400(base: str, path: str,
+                                 caplog: pytest.LogCaptureFixture) -> None:
+    for method in (b"GET", b"HEAD"):
+        answer = _raw(base, method + b" " + path.encode() + b" HTTP/1.0\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.0 400 "), answer[:80]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert _raw(base, b"GET /index.html HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.0 200 ")
+
+
+@pytest.fixture
+def strict(site: Path) -> Iterator[str]:
+    """A server that closes idle connections after 0.5 s and serves 4 at a time."""
+    server = make_server(site, "127.0.0.1", 0, idle_timeout=0.5, max_connections=4)
+    thread = start_server(server)
+    yield server_url(server)
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def test_idle_connections_are_closed(strict: str) -> None:
+    host, port = strict.removeprefix("http://").rstrip("/").split(":")
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        assert sock.recv(1024) == b""  # closed by the server, without a word
+    assert time.monotonic() - started < 5
+
+
+def test_connections_over_the_bound_get_503_and_no_thread(strict: str) -> None:
+    host, port = strict.removeprefix("http://").rstrip("/").split(":")
+    threads = threading.active_count()
+    idle = [socket.create_connection((host, int(port)), timeout=10) for _ in range(4)]
+    try:
+        time.sleep(0.2)  # accepted, each in its thread
+        extra = [_raw(strict, b"") for _ in range(20)]  # sends nothing, reads the answer
+        assert all(a.startswith(b"HTTP/1.0 503 Service Unavailable\r\n") for a in extra)
+        assert threading.active_count() <= threads + 4
+    finally:
+        for sock in idle:
+            sock.close()
+    time.sleep(0.7)  # the idle ones timed out: room again
+    assert _raw(strict, b"GET /index.html HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.0 200 ")
+
+
+def test_symbolic_links_are_followed_only_to_files_inside(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_bytes(b"secret")
+    public = tmp_path / "public"
+    public.mkdir()
+    (public / "page.html").write_bytes(b"<p>page</p>")
+    (public / "alias.html").symlink_to(public / "page.html")
+    (public / "secret.txt").symlink_to(outside / "secret.txt")
+    (public / "away").symlink_to(outside)
+    (public / "dangling.html").symlink_to(tmp_path / "nowhere.html")
+    server = make_server(public, "127.0.0.1", 0)
+    start_server(server)
+    base = server_url(server)
+    try:
+        assert requests.get(base + "alias.html", timeout=5).content == b"<p>page</p>"
+        for path in ("secret.txt", "away/", "away", "away/secret.txt", "dangling.html"):
+            answer = requests.get(base + path, timeout=5)
+            assert answer.status_code == 404, path
+            assert b"secret" not in answer.content
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -22,6 +22,7 @@ from aggregator.config.edit import (
 )
 from aggregator.config.load import Config, FeedConfig
 from aggregator.config.opml import OpmlError, read_opml, write_opml
+from aggregator.poll.addresses import AddressPolicy
 from aggregator.poll.check import check_feeds
 from aggregator.poll.fetch import make_session
 from aggregator.store import Store
@@ -69,7 +70,8 @@ def feeds_add(config: Config, address: str, name: str | None, tags: tuple[str, .
         raise click.ClickException(f"{address} is already in {config.path} as "
                                    f"{duplicate.name!r} ({duplicate.url})")
     try:
-        found = discover_feed(make_session(), address, config.settings.timeout)
+        found = discover_feed(make_session(), address, config.settings.timeout,
+                              AddressPolicy(config.settings.allow_private_networks))
     except SubscriptionError as exc:
         raise click.ClickException(str(exc)) from None
     duplicate = find_duplicate(config, found.url)

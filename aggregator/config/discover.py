@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
+# Addresses tried for one page at most: a page listing 1,000 "feeds" made 1,000 requests.
+MAX_CANDIDATES = 10
 FEED_TYPES = {
     "application/rss+xml", "application/atom+xml", "application/rdf+xml",
     "application/feed+json", "application/json", "application/xml", "text/xml",
@@ -35,3 +37,12 @@ def find_feed_links(page: bytes | str, page_url: str) -> list[str]:
     finder.close()
     base = urljoin(page_url, finder.base) if finder.base else page_url
     return list(dict.fromkeys(urljoin(base, link) for link in finder.links))
+
+
+def feed_candidates(page_url: str, advertised: list[str], guesses: list[str],
+                    limit: int = MAX_CANDIDATES) -> list[str]:
+    """The addresses worth trying for a page's feed, at most `limit`: those it advertises on
+    its own host, then elsewhere, then the `guesses`; each once."""
+    host = urlsplit(page_url).hostname
+    ordered = sorted(advertised, key=lambda link: urlsplit(link).hostname != host)
+    return list(dict.fromkeys([*ordered, *guesses]))[:limit]

@@ -12,10 +12,11 @@ import requests
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from aggregator.config.discover import find_feed_links
+from aggregator.config.discover import feed_candidates, find_feed_links
 from aggregator.config.load import Config, FeedConfig, load_config
 from aggregator.dedup import canonical_link
 from aggregator.models import FetchResult
+from aggregator.poll.addresses import PRIVATE_FROM_PUBLIC_REFUSED, AddressPolicy
 from aggregator.poll.fetch import fetch_feed
 
 # Where blogs keep their feed when their pages do not say (WordPress, Blogger, Ghost, Hugo…).
@@ -36,9 +37,10 @@ class Found:
     entries: int
 
 
-def discover_feed(session: requests.Session, address: str, timeout: float = 30.0) -> Found:
+def discover_feed(session: requests.Session, address: str, timeout: float = 30.0,
+                  addresses: AddressPolicy = PRIVATE_FROM_PUBLIC_REFUSED) -> Found:
     """The feed at `address`, or the one its page advertises, or one at a common path."""
-    fetched = fetch_feed(session, address, timeout=timeout)
+    fetched = fetch_feed(session, address, timeout=timeout, addresses=addresses)
     if fetched.error or fetched.content is None:
         raise SubscriptionError(f"cannot fetch {address}: {fetched.error or 'empty answer'}")
     found = _read_feed(fetched, address)
@@ -46,8 +48,8 @@ def discover_feed(session: requests.Session, address: str, timeout: float = 30.0
         return found
     advertised = find_feed_links(fetched.content, fetched.final_url)
     guesses = [urljoin(fetched.final_url, path) for path in COMMON_FEED_PATHS]
-    for candidate in [*advertised, *guesses]:
-        found = _try_feed(session, candidate, timeout)
+    for candidate in feed_candidates(fetched.final_url, advertised, guesses):
+        found = _try_feed(session, candidate, timeout, addresses, address)
         if found:
             return found
     raise SubscriptionError(
@@ -55,8 +57,9 @@ def discover_feed(session: requests.Session, address: str, timeout: float = 30.0
         f"{', '.join(COMMON_FEED_PATHS)}; give the feed's own address")
 
 
-def _try_feed(session: requests.Session, url: str, timeout: float) -> Found | None:
-    fetched = fetch_feed(session, url, timeout=timeout)
+def _try_feed(session: requests.Session, url: str, timeout: float, addresses: AddressPolicy,
+              page: str) -> Found | None:
+    fetched = fetch_feed(session, url, timeout=timeout, addresses=addresses, origin=page)
     if fetched.error or fetched.content is None:
         return None
     return _read_feed(fetched, url)

@@ -94,6 +94,9 @@ SETTINGS: tuple[Key, ...] = (
         "How long a worker's claim on a feed holds: a worker that dies mid-poll leaves "
         "its feeds to the others after this long (see docs/scaling.md).",
         limits=("1s", "1d")),
+    Key("allow_private_networks", BOOLEAN, False,
+        "true lets a feed at a public address redirect (or a page link) to a loopback or "
+        "private one; feeds listed at such addresses are fetched either way."),
 )
 
 FEED_KEYS: tuple[Key, ...] = (
@@ -140,6 +143,7 @@ class Settings:
     retention: timedelta | None = SETTING_DEFAULTS["retention"]
     keep_per_feed: int = SETTING_DEFAULTS["keep_per_feed"]
     claim_lease: timedelta = SETTING_DEFAULTS["claim_lease"]
+    allow_private_networks: bool = SETTING_DEFAULTS["allow_private_networks"]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import nh3
 
 from aggregator.dedup import entry_identity, entry_signature
 from aggregator.models import CleanEntry, ParsedEntry
+from aggregator.poll.depth import bound_depth
 from aggregator.poll.values import MAX_EXCERPT, cap_text, display_text, valid_text
 
 EXCERPT_WORDS = 60
@@ -65,7 +66,7 @@ def sanitize_html(fragment: str, base_url: str | None) -> str:
     """Keep only allowlisted markup; make every link and image absolute against `base_url`."""
     token = _BASE_URL.set(base_url)
     try:
-        cleaned = _SANITIZER.clean(fix_images(valid_text(fragment)))
+        cleaned = _SANITIZER.clean(bound_depth(fix_images(valid_text(fragment))))
     finally:
         _BASE_URL.reset(token)
     return _EMPTY_PARAGRAPH.sub("", cleaned).strip()

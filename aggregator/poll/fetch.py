@@ -15,6 +15,8 @@ import urllib3
 
 from aggregator import USER_AGENT
 from aggregator.models import FetchResult
+from aggregator.poll.addresses import PRIVATE_FROM_PUBLIC_REFUSED, AddressPolicy
+from aggregator.poll.hosts import same_host
 
 ACCEPT = (
     "application/atom+xml, application/rss+xml, application/rdf+xml, "
@@ -79,8 +81,14 @@ def fetch_feed(
     last_modified: str | None = None,
     timeout: float = 30.0,
     max_size: int = 10_000_000,
+    addresses: AddressPolicy = PRIVATE_FROM_PUBLIC_REFUSED,
+    origin: str | None = None,
 ) -> FetchResult:
-    """GET `url` conditionally within a total deadline; any failure comes back as `error`."""
+    """GET `url` conditionally within a total deadline; any failure comes back as `error`.
+
+    `addresses` says where the request and its redirects may go; `origin` is the page
+    that led to `url`, when not the user (see AddressPolicy.refusal).
+    """
     started = time.monotonic()
     deadline = started + timeout
     headers = {}
@@ -90,7 +98,7 @@ def fetch_feed(
         headers["If-Modified-Since"] = last_modified
     permanent: str | None = None
     try:
-        response, permanent = _follow(session, url, headers, deadline)
+        response, permanent = _follow(session, url, headers, deadline, addresses, origin)
         with response:
             return _read_response(response, url, permanent, started, deadline, max_size)
     except FetchError as exc:
@@ -108,16 +116,20 @@ def fetch_feed(
 
 
 def _follow(
-    session: requests.Session, url: str, headers: dict[str, str], deadline: float
+    session: requests.Session, url: str, headers: dict[str, str], deadline: float,
+    addresses: AddressPolicy, origin: str | None,
 ) -> tuple[requests.Response, str | None]:
-    """GET `url`, following up to MAX_REDIRECTS redirects.
+    """GET `url`, following up to MAX_REDIRECTS redirects where `addresses` allows.
 
-    Returns the final response and, when every hop was a 301/308, the address
-    the feed has permanently moved to.
+    Returns the final response and, when every hop was a 301/308 (and another host
+    answered 2xx), the address the feed has permanently moved to.
     """
     seen = {url}
     current, permanent, all_permanent = url, None, True
-    for _hop in range(MAX_REDIRECTS + 1):
+    for hop in range(MAX_REDIRECTS + 1):
+        refusal = addresses.refusal(current, origin if hop == 0 else origin or url)
+        if refusal:
+            raise FetchError(refusal)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise FetchError("no answer within the time limit")
@@ -127,6 +139,8 @@ def _follow(
         )
         location = response.headers.get("Location")
         if not response.is_redirect or not location:
+            if permanent and not same_host(url, permanent) and response.status_code // 100 != 2:
+                permanent = None  # another host that answers no body: not moved there
             return response, permanent
         response.close()
         target = urljoin(current, location.strip())

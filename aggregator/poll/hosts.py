@@ -16,6 +16,16 @@ def host_key(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
+def same_host(url: str, other: str) -> bool:
+    """Whether two URLs are on one host and port; http moving to https counts as one."""
+    first, second = urlsplit(url), urlsplit(other)
+    if (first.hostname or "").lower() != (second.hostname or "").lower():
+        return False
+    defaults = {"http": 80, "https": 443}
+    return (first.port or defaults.get(first.scheme)) == (second.port or defaults.get(
+        second.scheme)) or (first.port is None and second.port is None)
+
+
 class HostLimiter:
     """At most `per_host` requests at a time to any one host."""
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from multiprocessing import forkserver, get_context
 from multiprocessing.context import BaseContext
 
+from aggregator.models import Parsed
+from aggregator.poll.guard import GuardedPool
 from aggregator.poll.workers import STOP_SIGNALS, start_worker
 
 # Below this many feeds, starting worker processes costs more than it saves.
@@ -35,8 +37,8 @@ def parse_pool(feed_count: int) -> Iterator[Executor]:
         with _InlineExecutor() as inline:
             yield inline
         return
-    pool = ProcessPoolExecutor(os.cpu_count(), mp_context=_pool_context(),
-                               initializer=start_worker, initargs=(os.getpid(),))
+    pool = GuardedPool(os.cpu_count() or 1, _pool_context(), start_worker, (os.getpid(),),
+                       failed=lambda error: Parsed(error=error))
     try:
         yield pool
     except BaseException:

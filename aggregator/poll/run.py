@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ from aggregator.poll.decide import decide_poll, is_due, is_retired
 from aggregator.poll.hosts import HostLimiter, interleave_hosts
 from aggregator.poll.pool import in_flight_limit, parse_pool
 from aggregator.poll.save import Saver
-from aggregator.poll.steps import Poll, needs_parse, safe_fetch, submit_parse
+from aggregator.poll.steps import Poll, needs_parse, safe_fetch, submit_parse, with_parse
 from aggregator.store import Store
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ class _InFlight:
         """A fetch done goes to the parsers if its body is new; a finished poll is decided."""
         if future in self.parsing:
             poll = self.parsing.pop(future)
-            self.batch.finish(replace(poll, parsed=future.result()))
+            self.batch.finish(with_parse(poll, future.result()))
             return
         del self.fetching[future]
         fetched: Poll = future.result()

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import requests
 
 from aggregator.config.load import FeedConfig, Settings
 from aggregator.models import FeedState, FetchResult, Parsed
+from aggregator.poll.addresses import AddressPolicy
 from aggregator.poll.fetch import fetch_feed
-from aggregator.poll.hosts import HostLimiter
+from aggregator.poll.hosts import HostLimiter, same_host
 from aggregator.poll.workers import parse_body
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ def fetch_step(
             etag=state.etag if state else None,
             last_modified=state.last_modified if state else None,
             timeout=settings.timeout, max_size=settings.max_size,
+            addresses=AddressPolicy(settings.allow_private_networks),
         )
     same_body = (state is not None and fetched.content_hash is not None
                  and fetched.content_hash == state.content_hash)
@@ -54,6 +56,14 @@ def safe_fetch(session: requests.Session, limiter: HostLimiter, feed: FeedConfig
         log.exception("%s: unexpected error while fetching", feed.name)
         return Poll(feed, FetchResult(feed.url, feed.url, None,
                                       error=f"internal error: {exc!r}"))
+
+
+def with_parse(poll: Poll, parsed: Parsed) -> Poll:
+    """`poll` with its parse; a move to another host is kept only when it gave a feed."""
+    moved = poll.fetched.permanent_url
+    if parsed.error and moved and not same_host(poll.fetched.url, moved):
+        return Poll(poll.feed, replace(poll.fetched, permanent_url=None), parsed)
+    return replace(poll, parsed=parsed)
 
 
 def needs_parse(poll: Poll) -> bool:

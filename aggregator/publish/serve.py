@@ -6,7 +6,10 @@ import email.utils
 import gzip
 import hashlib
 import logging
+import os
 import re
+import socket
+import sys
 import threading
 import urllib.parse
 from functools import partial
@@ -42,11 +45,29 @@ CONTENT_TYPES_BY_SUFFIX = {
 }
 
 
+# A connection that sends nothing for this long is closed: idle ones held a thread each.
+IDLE_TIMEOUT = 10.0
+# Connections served at once; more are answered 503 and closed (a browser opens about 6).
+MAX_CONNECTIONS = 64
+# Control characters and a NUL have no place in a file name we write.
+_MALFORMED = re.compile(r"[\x00-\x1f\x7f]")
+
+
 class StaticHandler(SimpleHTTPRequestHandler):
     """Serves files with feed content types, ETag and Last-Modified, and 304 answers."""
 
     server_version = "cm-aggregator"
     monitor: Monitor | None = None
+    timeout = IDLE_TIMEOUT  # socketserver sets it on each connection's socket
+
+    def parse_request(self) -> bool:
+        """The request line and headers, and a 400 for a path that names no file."""
+        if not super().parse_request():
+            return False
+        if _malformed(self.path):
+            self.send_error(HTTPStatus.BAD_REQUEST, "Malformed path")
+            return False
+        return True
 
     def do_GET(self) -> None:
         if not self._monitoring(send_body=True):
@@ -87,9 +108,13 @@ class StaticHandler(SimpleHTTPRequestHandler):
             self.send_error(HTTPStatus.NOT_FOUND, "File not found")
             return None
         path = Path(self.translate_path(self.path))
+        if not self._inside(path):
+            # A symbolic link out of the folder, or to something other than a file.
+            self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+            return None
         if path.is_dir():
             path = path / "index.html"
-        if not path.is_file():
+        if not path.is_file() or not self._inside(path):
             return super().send_head()
         body = path.read_bytes()
         kind = self.guess_type(str(path))
@@ -127,8 +152,31 @@ class StaticHandler(SimpleHTTPRequestHandler):
         except (TypeError, ValueError):
             return False
 
+    def _inside(self, path: Path) -> bool:
+        """Whether `path` is the folder, a folder in it or a regular file in it, once every
+        symbolic link is followed; a path that does not exist yet is left to a 404."""
+        root = os.path.realpath(self.directory)
+        real = os.path.realpath(path)
+        if not os.path.lexists(path):
+            return True
+        inside = real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+        return inside and (os.path.isfile(real) or os.path.isdir(real))
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
+
+
+def _malformed(url_path: str) -> bool:
+    """Whether a request path cannot name a file: not absolute, or with a NUL, a control
+    character or bytes that are not UTF-8 once decoded."""
+    route = url_path.split("?", 1)[0].split("#", 1)[0]
+    if not route.startswith("/"):
+        return True
+    try:
+        decoded = urllib.parse.unquote(route, errors="strict")
+    except UnicodeDecodeError:
+        return True
+    return bool(_MALFORMED.search(decoded))
 
 
 def _hidden(url_path: str) -> bool:
@@ -159,17 +207,64 @@ def parse_address(text: str) -> tuple[str, int]:
     return (host.strip("[]") or "127.0.0.1"), int(port)
 
 
-def make_server(directory: Path, host: str, port: int,
-                monitor: Monitor | None = None) -> ThreadingHTTPServer:
+class BoundedServer(ThreadingHTTPServer):
+    """A thread per connection, up to `max_connections`; the ones over are answered 503."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: Any, max_connections: int) -> None:
+        super().__init__(address, handler)
+        self._slots = threading.BoundedSemaphore(max_connections)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            _refuse(request)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # no thread started: the slot is free again
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # One line, not socketserver's traceback on stderr: a client that hangs up is
+        # no error of ours, and anything else is logged with its cause.
+        log.warning("request from %s failed: %r", client_address[0], sys.exc_info()[1],
+                    exc_info=log.isEnabledFor(logging.DEBUG))
+
+
+def _refuse(request: socket.socket) -> None:
+    """Answer 503 on a connection over the limit; sent at once, so never blocking."""
+    body = b"Too many connections\n"
+    answer = (b"HTTP/1.0 503 Service Unavailable\r\nRetry-After: 1\r\n"
+              b"Content-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+              % len(body)) + body
+    try:
+        request.setblocking(False)
+        request.send(answer)
+    except OSError:  # gone already, or its buffer full: it is closed either way
+        pass
+
+
+def make_server(directory: Path, host: str, port: int, monitor: Monitor | None = None, *,
+                idle_timeout: float = IDLE_TIMEOUT,
+                max_connections: int = MAX_CONNECTIONS) -> ThreadingHTTPServer:
     """A threaded server for `directory` (port 0 picks a free port).
 
-    With a `monitor`, /healthz and /metrics answer beside the files.
+    With a `monitor`, /healthz and /metrics answer beside the files. A connection idle
+    for `idle_timeout` seconds is closed; at most `max_connections` are served at once.
     """
-    handler = partial(type("Handler", (StaticHandler,), {"monitor": monitor}),
+    handler = partial(type("Handler", (StaticHandler,),
+                           {"monitor": monitor, "timeout": idle_timeout}),
                       directory=str(directory))
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+    return BoundedServer((host, port), handler, max_connections)
 
 
 def start_server(server: ThreadingHTTPServer) -> threading.Thread:
