@@ -422,3 +422,12 @@ def test_a_file_not_utf8_is_located(tmp_path: Path) -> None:
     path.write_bytes("settings:\n  title: Veillée\n".encode("cp1252"))
     assert problems_of(path) == [
         Problem(2, 15, "", "not UTF-8: byte 0xe9 (save the file as UTF-8)")]
+
+
+def test_tag_with_a_lone_surrogate_or_a_control_character(tmp_path: Path) -> None:
+    # YAML's escapes make characters no file or database can take: refused where written.
+    path = write(tmp_path, MINIMAL + '    tags: [cm, "a\\ud800b"]\n')
+    assert describe(path) == (f"{path}:4:5: feeds[0].tags: contains the invisible character "
+                              "U+D800 (a lone surrogate): 'a\\ud800b'")
+    path = write(tmp_path, MINIMAL + '    tags: ["x\\u0007"]\n')
+    assert "U+0007" in describe(path)

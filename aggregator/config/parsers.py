@@ -180,6 +180,9 @@ def parse_tags(value: object) -> tuple[str, ...]:
         value = [value]
     if not isinstance(value, list):
         raise ValueError(f"expected a list of tags, got {value!r}")
+    bad = [t for t in value if not isinstance(t, str) or not t.strip()]
+    if bad:
+        raise ValueError(f"every tag must be a non-empty string, got {bad[0]!r}")
     # Each checked as a name is: a tag names pages, folders and feeds.
     return tuple(dict.fromkeys(parse_name(tag) for tag in value))
 
