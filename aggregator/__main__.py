@@ -9,8 +9,10 @@ of CPU and 39 MB each).
 
 def main() -> None:
     """Run the CLI (aggregator.cli.main), imported only now."""
-    from aggregator.cli import main as cli
-
+    try:
+        from aggregator.cli import main as cli
+    except KeyboardInterrupt:  # Ctrl-C while importing: before the CLI can answer it
+        raise SystemExit(130) from None
     cli()
 
 

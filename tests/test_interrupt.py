@@ -125,3 +125,20 @@ def test_run_says_what_it_waits_for_and_stops_within_seconds(
     stored = _stored(tmp_path / "test.db")
     assert [stored[f"rapide {n}"] for n in range(FAST)] == [(4, True, None)] * FAST
     assert [stored[f"lent {n}"] for n in range(SLOW)] == [(0, False, None)] * SLOW
+
+
+def test_ctrl_c_while_the_command_starts_exits_130_without_a_traceback() -> None:
+    # The signal lands while the CLI's modules load (half a second): a hook makes it land
+    # there every time.
+    code = ("import sys\n"
+            "class Interrupt:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name == 'aggregator.cli':\n"
+            "            raise KeyboardInterrupt\n"
+            "sys.meta_path.insert(0, Interrupt())\n"
+            "from aggregator.__main__ import main\n"
+            "main()\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=False, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 130, result.stderr
+    assert "Traceback" not in result.stderr
