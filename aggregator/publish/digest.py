@@ -225,7 +225,9 @@ def build_pager(day: date, totals: DayTotals) -> Pager | None:
     if totals.pages == 1:
         return None
     number, count = totals.number, totals.pages
-    shown = sorted({1, count} | set(range(max(1, number - 2), min(count, number + 2) + 1)))
+    near = {1, count} | set(range(max(1, number - 2), min(count, number + 2) + 1))
+    # A gap of one page shows that page: "…" would take as much room.
+    shown = sorted(near | {page + 1 for page in near if page + 2 in near})
     links: list[PageLink | None] = []
     for index, page in enumerate(shown):
         if index and page - shown[index - 1] > 1:
