@@ -74,8 +74,10 @@ def list_day(store: Store, rules: EntryFilter,
         refs = _shown(store, rules, refs)
     if not refs:
         return None
-    # Stable: the store's order (filing date, then id) stays within each blog.
-    refs.sort(key=lambda ref: blog_order(ref.blog.tags, ref.blog.name))
+    # Each blog's place computed once, not once an article (it folds accents). The
+    # sort is stable: the store's order (filing date, then id) stays within a blog.
+    places = {blog: blog_order(blog.tags, blog.name) for blog in {ref.blog for ref in refs}}
+    refs.sort(key=lambda ref: places[ref.blog])
     return DayListing(
         ids=tuple(ref.id for ref in refs),
         blogs=len({ref.blog.name for ref in refs}),
