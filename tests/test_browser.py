@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from aggregator.config.load import Settings
-from aggregator.publish.digest import build_day_page, build_month
+from aggregator.publish.digest import DayTotals, build_day_page, build_month
 from aggregator.publish.environment import make_environment
 from aggregator.publish.render import _common_context, render_day_page, render_site
 from aggregator.publish.serve import make_server, server_url, start_server
@@ -59,6 +59,10 @@ function measure(doc, win) {{
     var box = e.getBoundingClientRect();
     return box.width > 0 && box.height > 0 && box.left >= 0 && box.right <= root.clientWidth;
   }});
+  var pageLinks = Array.from(doc.querySelectorAll(".pages a")).filter(function (a) {{
+    var box = a.getBoundingClientRect();
+    return box.width > 0 && box.left >= 0 && box.right <= root.clientWidth;
+  }});
   var excerpt = doc.querySelector(".excerpt");
   var link = doc.querySelector("article.entry h4 a");
   win.focus();
@@ -69,6 +73,7 @@ function measure(doc, win) {{
     bodyScrollWidth: doc.body.scrollWidth,
     entries: entries.length, visible: visible.length,
     titles: visible.map(function (e) {{ return e.querySelector("h4").textContent.trim(); }}),
+    pageLinks: pageLinks.map(function (a) {{ return a.textContent.trim(); }}),
     dark: win.matchMedia("(prefers-color-scheme: dark)").matches,
     background: win.getComputedStyle(doc.body).backgroundColor,
     excerptPx: excerpt ? parseFloat(win.getComputedStyle(excerpt).fontSize) : null,
@@ -162,15 +167,16 @@ def serve() -> Iterator[Any]:
         server.server_close()
 
 
-def render_sample_day(site: Site) -> tuple[str, list[str]]:
-    """Every real fixture entry filed on one day page, to see many at once."""
+def render_sample_day(site: Site, totals: DayTotals | None = None) -> tuple[str, list[str]]:
+    """Every real fixture entry filed on one day page, to see many at once; with
+    `totals`, as one page of a crowded day."""
     entries = site.store.latest_entries(50)
     day = date(2013, 12, 12)
     settings = site.config.settings
     page = build_day_page(day, entries, settings, previous=date(2013, 2, 5),
-                          following=date(2016, 6, 9))
+                          following=date(2016, 6, 9), totals=totals)
     month = build_month(day.replace(day=1), [day, date(2013, 12, 2)], settings.language)
-    path = "digest/sample.html"
+    path = f"digest/sample-{totals.number}.html" if totals else "digest/sample.html"
     (site.root / path).write_text(
         render_day_page(make_environment(language=settings.language), page,
                         _common_context(settings), month),
@@ -181,6 +187,13 @@ def render_sample_day(site: Site) -> tuple[str, list[str]]:
 @pytest.fixture
 def sample_day(site: Site, serve: Any) -> Served:
     path, titles = render_sample_day(site)
+    return serve(site.root, path, titles)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def paged_day(site: Site, serve: Any) -> Served:
+    """Page 12 of a day of 2,950 articles in 30 pages."""
+    path, titles = render_sample_day(site, DayTotals(2950, 40, 12, 30))
     return serve(site.root, path, titles)  # type: ignore[no-any-return]
 
 
@@ -243,6 +256,20 @@ def test_a_busy_day_fits_the_screen(
     screenshot(busy_day, tmp_path, width, theme, "busy-day")
 
 
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("width", [360, 1440])
+def test_the_pages_of_a_crowded_day_fit_the_screen(
+    paged_day: Served, width: int, theme: str, tmp_path: Path
+) -> None:
+    measured = run_harness(paged_day, tmp_path, width, theme, "measure")
+    assert_fits(measured, width, theme)
+    assert measured["entries"] == measured["visible"] == 9
+    # Above and below the entries: previous, 1, 10 to 14, 30, next.
+    links = ["← Page précédente", "1", "10", "11", "12", "13", "14", "30", "Page suivante →"]
+    assert measured["pageLinks"] == links * 2
+    screenshot(paged_day, tmp_path, width, theme, "paged-day")
+
+
 def audit(served: Served, axe_script: Path, tmp_path: Path, width: int, theme: str) -> None:
     shutil.copyfile(axe_script, served.root / "axe.min.js")
     result = run_harness(served, tmp_path, width, theme, "audit")
@@ -277,6 +304,13 @@ def test_archive_passes_axe(
     site: Site, serve: Any, axe_script: Path, width: int, theme: str, tmp_path: Path
 ) -> None:
     audit(serve(site.root, "archive.html", []), axe_script, tmp_path, width, theme)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_paged_day_passes_axe(
+    paged_day: Served, axe_script: Path, theme: str, tmp_path: Path
+) -> None:
+    audit(paged_day, axe_script, tmp_path, 375, theme)
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])

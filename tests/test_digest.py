@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from aggregator.config.load import Settings
 from aggregator.models import Copy, StoredEntry
 from aggregator.poll.fetch import make_session
 from aggregator.poll.run import update_feeds
 from aggregator.publish.digest import (
+    PAGE_SIZE,
+    DayTotals,
     build_archive,
     build_day_page,
     build_month,
+    build_pager,
+    day_bounds,
     day_link,
+    local_day,
+    local_days,
+    page_count,
+    page_path,
     reading_minutes,
     stamp,
 )
@@ -244,3 +256,85 @@ def test_an_entry_in_another_language_says_so() -> None:
     assert '<h4 lang="en-US"><a href=' in html
     assert '<p class="excerpt" lang="en-US">Some text.</p>' in html
     assert html.count(' lang="') == 3  # <html>, and the English entry's title and excerpt
+
+
+# The edges of the calendar: a feed's "0001-01-01" or "9999-12-31" stored by an older
+# version must never stop a render.
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
+ZONES = ["Europe/Paris", "America/Los_Angeles", "Pacific/Kiritimati", "UTC"]
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_days_at_the_edges_of_the_calendar_have_no_page(zone: str) -> None:
+    tz = ZoneInfo(zone)
+    assert local_day(EARLIEST, tz) is None and local_day(LATEST, tz) is None
+    # Near the edges, a moment is on no page, or on a day whose bounds exist and hold it.
+    near = [EARLIEST + timedelta(hours=h) for h in range(0, 72, 1)]
+    near += [LATEST - timedelta(hours=h) for h in range(0, 72, 1)]
+    days = set()
+    for moment in near:
+        day = local_day(moment, tz)
+        if day is not None:
+            start, end = day_bounds(day, tz)
+            assert start <= moment < end, (moment, day)
+            days.add(day)
+    assert {date(1, 1, 2), date(9999, 12, 30)} <= days
+
+
+def test_local_days_leave_out_the_edges_and_say_so(caplog: pytest.LogCaptureFixture) -> None:
+    paris = ZoneInfo("Europe/Paris")
+    with caplog.at_level(logging.WARNING, logger="aggregator.publish.digest"):
+        days = local_days([EARLIEST, NOON, LATEST, NOON + timedelta(days=1)], paris)
+    assert days == [DAY + timedelta(days=1), DAY]
+    [record] = caplog.records
+    assert record.getMessage().startswith("2 entries are filed at the edge of the calendar")
+    caplog.clear()
+    assert local_days([NOON], paris) == [DAY] and not caplog.records
+
+
+def test_a_copy_dated_at_the_edge_of_the_calendar_is_labelled_in_utc() -> None:
+    copies = (Copy("Vieux", "Vieux", None, EARLIEST), Copy("Futur", "Futur", None, LATEST))
+    page = build_day_page(DAY, [stored("T", "B", copies=copies)],
+                          replace(settings(), timezone="America/Los_Angeles"), None, None)
+    [view] = page.groups[0].blogs[0].entries
+    assert [c.date_label for c in view.also] == ["1 janv. 1", "31 déc. 9999"]
+
+
+def test_a_crowded_day_is_cut_in_pages_linked_around_the_current_one() -> None:
+    assert [page_count(n) for n in (0, 1, PAGE_SIZE, PAGE_SIZE + 1, 30 * PAGE_SIZE)] == [
+        1, 1, 1, 2, 30]
+    assert page_path(DAY, 1) == "digest/2013-12-12.html" == day_link(DAY, "fr").path
+    assert page_path(DAY, 12) == "digest/2013-12-12-12.html"
+    assert build_pager(DAY, DayTotals(PAGE_SIZE, 1)) is None
+    total = 30 * PAGE_SIZE - 7
+
+    def numbers(number: int) -> list[int | None]:
+        pager = build_pager(DAY, DayTotals(total, 3, number, 30))
+        assert pager is not None
+        return [link.number if link else None for link in pager.links]
+
+    assert numbers(1) == [1, 2, 3, None, 30]
+    assert numbers(5) == [1, 2, 3, 4, 5, 6, 7, None, 30]
+    assert numbers(15) == [1, None, 13, 14, 15, 16, 17, None, 30]
+    assert numbers(30) == [1, None, 28, 29, 30]
+    last = build_pager(DAY, DayTotals(total, 3, 30, 30))
+    assert last is not None and last.next is None
+    assert (last.first, last.last) == (29 * PAGE_SIZE + 1, total)
+    assert last.previous and last.previous.path == "digest/2013-12-12-29.html"
+
+
+def test_a_page_of_a_crowded_day_shows_its_entries_and_the_day_s_totals() -> None:
+    entries = [stored(f"Billet {n}", "Blog", ("tag",), minute=n) for n in range(3)]
+    page = build_day_page(DAY, entries, settings(), None, None,
+                          totals=DayTotals(count=250, blogs=4, number=2, pages=3))
+    assert (page.count, page.blog_count, page.path) == (250, 4, "digest/2013-12-12-2.html")
+    assert page.groups[0].count == 3
+    html = render_day_page(make_environment(), page, _common_context(settings()))
+    assert '<p class="summary">250 articles, 4 blogs</p>' in html
+    assert "<title>Jeudi 12 décembre 2013 · page 2 · " in html
+    assert html.count("Page 2 sur 3\xa0: articles 101 à 200") == 2  # above and below
+    assert html.count('<nav class="pages" aria-label="Pages du jour">') == 1
+    assert '<a href="../digest/2013-12-12.html">← Page précédente</a>' in html
+    assert '<a href="../digest/2013-12-12-3.html">Page suivante →</a>' in html
+    assert '<a href="../digest/2013-12-12-2.html" aria-current="page">2</a>' in html

@@ -29,6 +29,7 @@ from aggregator.publish.output import write_file
 from aggregator.publish.render import RenderReport, render_site
 from aggregator.publish.state import DIGEST_CACHE
 from aggregator.store import Store
+from aggregator.store.schema import EntryRow, FeedRow
 from tests.conftest import DATA, FeedServer, Site, poll_and_render
 from tests.conftest import SITE_NOW as NOW
 from tests.conftest import SITE_SOURCES as SOURCES
@@ -581,5 +582,104 @@ def test_digest_feed_reuses_the_entries_of_unchanged_days(
             built.clear()
             report = scenario.step(store)
             assert not report.full and len(built) == 2 * report.days  # with the full render's
+    finally:
+        scenario.close()
+
+
+# Dates at the edges of the calendar, as an older version stored them from feeds that
+# said "0001-01-01" or "9999-12-31": written straight into the database.
+
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+def _insert_entries(store: Store, rows: list[dict[str, Any]]) -> None:
+    with store.engine.begin() as connection:
+        feed_id = connection.execute(sa.select(FeedRow.id).where(
+            FeedRow.name == "Hostile")).scalar_one()
+        connection.execute(sa.insert(EntryRow), [
+            {"feed_id": feed_id, "identity": row["title"], "signature": "s", "link": None,
+             "article_id": None,
+             "first_seen": NOW, "changed": NOW, "content": "", "summary": "",
+             "excerpt": "", "is_canonical": True, "shingle_count": 0, **row}
+            for row in rows])
+
+
+def test_entries_at_the_edges_of_the_calendar_never_stop_a_render(
+    site: Site, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with site.store.engine.connect() as connection:
+        article = connection.execute(sa.select(EntryRow.id, EntryRow.article_id).where(
+            EntryRow.title == "Vis ma Vie de Community Manager #2")).one()
+    _insert_entries(site.store, [
+        {"title": "An un", "dated": EARLIEST},
+        {"title": "Fin des temps", "dated": LATEST},
+        {"title": "Presque an un", "dated": datetime(1, 6, 15, 10, tzinfo=UTC)},
+        {"title": "Presque la fin", "dated": datetime(9999, 12, 30, 12, tzinfo=UTC)},
+        {"title": "Copie d’avant les temps", "dated": EARLIEST, "is_canonical": False,
+         "article_id": article.article_id or article.id, "link": "https://vieux.example/"},
+    ])
+    with caplog.at_level("WARNING", logger="aggregator.publish.digest"):
+        assert not site.render().full  # the rows changed now: an incremental render
+        render_site(site.store, site.config.settings, site.config.feeds, NOW, full=True)
+    assert any("2 entries are filed at the edge of the calendar" in r.getMessage()
+               for r in caplog.records)
+    digest = site.root / "digest"
+    assert "Presque an un" in (digest / "0001-06-15.html").read_text("utf-8")
+    assert "Presque la fin" in (digest / "9999-12-30.html").read_text("utf-8")
+    assert sorted(p.name for p in digest.iterdir())[0] == "0001-06-15.html"
+    pages = "".join(p.read_text("utf-8") for p in digest.iterdir())
+    assert "An un<" not in pages and "Fin des temps" not in pages
+    # The copy dated at the edge is listed under its article, dated in UTC.
+    assert re.search(r'<a href="https://vieux.example/">Hostile</a> '
+                     r'<span class="when">\(1 janv\. 1\)</span>',
+                     site.text("digest/2013-12-12.html"))
+    # In a zone west of UTC the first moment has no local time at all.
+    west = replace(site.config.settings, timezone="America/Los_Angeles",
+                   output_dir=tmp_path / "west")
+    report = render_site(site.store, west, site.config.feeds, NOW)
+    assert report.full and (west.output_dir / "digest" / "9999-12-30.html").is_file()
+
+
+def test_a_crowded_day_is_shown_in_pages_and_every_entry_is_on_one(
+    feed_server: FeedServer, make_config: Any, tmp_path: Path
+) -> None:
+    carnet = {f"c{n}": _post(f"c{n}", f"Carnet numéro {n}", JUNE + timedelta(minutes=n),
+                             _text(n)) for n in range(250)}
+    miroir = {f"m{n}": _post(f"m{n}", f"Miroir numéro {n}", JUNE + timedelta(minutes=n),
+                             _text(1000 + n)) for n in range(30)}
+    scenario = Scenario(feed_server, make_config, tmp_path, carnet, miroir)
+    store = scenario.open()
+    day = "2016-06-20"
+
+    def titles(page: str) -> list[str]:
+        return re.findall(r'<h4><a href="[^"]+">((?:Carnet|Miroir) numéro \d+)</a>', page)
+
+    try:
+        scenario.step(store)  # and the full render of the same database: the same files
+        pages = [scenario.page(name) for name in (day, f"{day}-2", f"{day}-3")]
+        assert not scenario.has_page(f"{day}-4")
+        # Tagged blogs first, each in time order, untagged last; each entry on one page.
+        expected = ([f"Carnet numéro {n}" for n in range(250)]
+                    + [f"Miroir numéro {n}" for n in range(30)])
+        assert [title for page in pages for title in titles(page)] == expected
+        assert [len(titles(page)) for page in pages] == [100, 100, 80]
+        assert all('<p class="summary">280 articles, 2 blogs</p>' in page for page in pages)
+        assert "Page 3 sur 3\xa0: articles 201 à 280" in pages[2]
+        assert f'<a href="../digest/{day}-2.html">← Page précédente</a>' in pages[2]
+        assert f'<a href="../digest/{day}-2.html">Page suivante →</a>' in pages[0]
+        index = (tmp_path / "public" / "index.html").read_text("utf-8")
+        assert titles(index) == expected[:100]
+        assert f'<a href="digest/{day}-3.html">3</a>' in index
+        # A hundred entries move to the day before (their feed corrects their dates):
+        # the day's third page goes.
+        for n in range(100):
+            carnet[f"c{n}"] = _post(f"c{n}", f"Carnet numéro {n}",
+                                    JUNE - timedelta(days=1, minutes=-n), _text(n))
+        assert not scenario.step(store).full
+        assert not scenario.has_page(f"{day}-3") and not scenario.has_page("2016-06-19-2")
+        left = titles(scenario.page(day)) + titles(scenario.page(f"{day}-2"))
+        assert left == expected[100:]
+        assert titles(scenario.page("2016-06-19")) == expected[:100]
     finally:
         scenario.close()

@@ -1,4 +1,5 @@
-"""Every feed's health in words (aggregator.publish.status), from hand-made states."""
+"""Every feed's health in words (aggregator.publish.status), from hand-made states; what
+the filters keep out, counted from a real store."""
 
 from __future__ import annotations
 
@@ -8,8 +9,18 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from aggregator.config.load import FeedConfig
+from aggregator.config.parsers import parse_filters
 from aggregator.models import FeedState
-from aggregator.publish.status import explain_state, status_line, status_record
+from aggregator.publish.filters import EntryFilter
+from aggregator.publish.status import (
+    count_filtered_out,
+    explain_state,
+    status_line,
+    status_record,
+)
+from aggregator.store import Store
+from aggregator.store.reads import CHUNK
+from tests.test_reads import URL, save_undated
 
 PARIS = ZoneInfo("Europe/Paris")
 POLLED = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
@@ -55,3 +66,17 @@ def test_a_feed_never_polled() -> None:
     line = status_line(FeedConfig("f", "u"), None, 0, PARIS)
     assert (line.health, line.last_success, line.entries) == ("never polled", "—", "0")
     assert status_record(FeedConfig("f", "u"), None, 0, PARIS)["failures"] == 0
+
+
+def test_what_the_filters_keep_out_is_counted_a_chunk_at_a_time(database_url: str) -> None:
+    # Through the store's stream, as `status` does: every article judged, none held.
+    store = Store.open(database_url)
+    try:
+        save_undated(store, "Le fil", CHUNK + 50)
+        rules = EntryFilter(parse_filters({"exclude": [{"regex": r"fil \d*7$", "in": "title"}]}),
+                            [FeedConfig("Le fil", URL)])
+        stream = store.each_feed_entry("Le fil")
+        assert count_filtered_out(rules, stream) == (CHUNK + 50) // 10
+        assert next(stream, None) is None  # the count read it to the end
+    finally:
+        store.close()

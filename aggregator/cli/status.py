@@ -53,5 +53,5 @@ def _filtered_out(config: Config, store: Store) -> dict[str, int]:
     rules = EntryFilter(config.settings.filters, config.feeds)
     if not rules:
         return {}
-    return {feed.name: count_filtered_out(rules, store.feed_entries(feed.name))
+    return {feed.name: count_filtered_out(rules, store.each_feed_entry(feed.name))
             for feed in config.feeds}

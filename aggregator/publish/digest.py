@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -16,7 +17,16 @@ from aggregator.config.load import Settings
 from aggregator.models import Enclosure, StoredEntry
 from aggregator.poll.clean import html_to_text
 
+log = logging.getLogger(__name__)
+
 RECENT_DAYS = 14
+# The articles a day page shows at most: a day with more is cut in pages of this many
+# (see docs/scaling.md), each one read, built and written on its own.
+PAGE_SIZE = 100
+# The days whose bounds exist in every time zone: an offset from UTC is under a day,
+# so they start and end within the years datetime holds (1 to 9999). An entry filed
+# at the very edges of the calendar (a feed's "0001-01-01") shows on no day page.
+FIRST_DAY, LAST_DAY = date(1, 1, 2), date(9999, 12, 30)
 WORDS_PER_MINUTE = 230  # an adult's silent reading speed, for the reading-time estimate
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 
@@ -100,8 +110,46 @@ class ArchiveMonth:
 
 
 @dataclass(frozen=True)
+class PageLink:
+    """One of a day's pages, as a link target (`path` is relative to the output root)."""
+
+    number: int
+    path: str
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Where one page of a day stands among the day's pages.
+
+    `links` are the first and last pages and those around this one; None stands
+    for the pages left out between them. `first` and `last` count the day's
+    articles this page shows, from 1.
+    """
+
+    number: int
+    count: int
+    first: int
+    last: int
+    previous: PageLink | None
+    next: PageLink | None
+    links: tuple[PageLink | None, ...]
+
+
+@dataclass(frozen=True)
+class DayTotals:
+    """What a page of a day shows of the whole day: its articles and blogs, and the
+    page's number among its pages."""
+
+    count: int
+    blogs: int
+    number: int = 1
+    pages: int = 1
+
+
+@dataclass(frozen=True)
 class DayPage:
-    """Everything a day's digest page shows."""
+    """Everything a day's digest page shows (one page of it when the day has several:
+    `count` and `blog_count` are the whole day's)."""
 
     link: DayLink
     groups: tuple[TagGroup, ...]
@@ -109,6 +157,12 @@ class DayPage:
     blog_count: int
     previous: DayLink | None
     next: DayLink | None
+    pager: Pager | None = None  # None: the day fits on one page
+
+    @property
+    def path(self) -> str:
+        """Where this page is written, relative to the output root."""
+        return page_path(self.link.day, self.pager.number if self.pager else 1)
 
 
 def babel_locale(language: str) -> str:
@@ -116,9 +170,36 @@ def babel_locale(language: str) -> str:
     return {"fr": "fr_FR", "en": "en_US"}.get(language, language)
 
 
+def local_time(moment: datetime, tz: ZoneInfo) -> datetime:
+    """`moment` in the time zone `tz`; left in UTC at the edges of the calendar, where
+    `tz` would take it out of the years datetime holds."""
+    try:
+        return moment.astimezone(tz)
+    except OverflowError:
+        return moment
+
+
+def local_day(moment: datetime, tz: ZoneInfo) -> date | None:
+    """The local day `moment` is filed on in `tz`; None at the edges of the calendar,
+    where a day has no bounds (see FIRST_DAY)."""
+    day = local_time(moment, tz).date()
+    return day if FIRST_DAY <= day <= LAST_DAY else None
+
+
 def local_days(dates: Iterable[datetime], tz: ZoneInfo) -> list[date]:
-    """The distinct local days of `dates` in the time zone `tz`, newest first."""
-    return sorted({d.astimezone(tz).date() for d in dates}, reverse=True)
+    """The distinct local days of `dates` in the time zone `tz`, newest first; those at
+    the edges of the calendar are left out, with a warning."""
+    days, left_out = set(), 0
+    for moment in dates:
+        day = local_day(moment, tz)
+        if day is None:
+            left_out += 1
+        else:
+            days.add(day)
+    if left_out:
+        log.warning("%d entries are filed at the edge of the calendar (year 1 or 9999, a "
+                    "wrong date in their feed): no day page shows them", left_out)
+    return sorted(days, reverse=True)
 
 
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -126,6 +207,40 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(), tzinfo=tz)
     end = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz)
     return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def page_path(day: date, number: int) -> str:
+    """Where page `number` of `day` is written: the first at the day's own address."""
+    suffix = f"-{number}" if number > 1 else ""
+    return f"digest/{day.isoformat()}{suffix}.html"
+
+
+def page_count(entries: int) -> int:
+    """How many pages a day of `entries` articles takes (PAGE_SIZE a page)."""
+    return max(1, -(-entries // PAGE_SIZE))
+
+
+def build_pager(day: date, totals: DayTotals) -> Pager | None:
+    """Links from one of a day's pages to the others; None for a day on one page."""
+    if totals.pages == 1:
+        return None
+    number, count = totals.number, totals.pages
+    near = {1, count} | set(range(max(1, number - 2), min(count, number + 2) + 1))
+    # A gap of one page shows that page: "…" would take as much room.
+    shown = sorted(near | {page + 1 for page in near if page + 2 in near})
+    links: list[PageLink | None] = []
+    for index, page in enumerate(shown):
+        if index and page - shown[index - 1] > 1:
+            links.append(None)
+        links.append(PageLink(page, page_path(day, page)))
+    first = (number - 1) * PAGE_SIZE + 1
+    return Pager(
+        number=number, count=count, first=first,
+        last=min(totals.count, number * PAGE_SIZE),
+        previous=PageLink(number - 1, page_path(day, number - 1)) if number > 1 else None,
+        next=PageLink(number + 1, page_path(day, number + 1)) if number < count else None,
+        links=tuple(links),
+    )
 
 
 def upper_first(text: str) -> str:
@@ -139,7 +254,7 @@ def day_link(day: date, language: str) -> DayLink:
     label = format_date(day, format="full", locale=locale)
     return DayLink(day=day, label=label, heading=upper_first(label),
                    short=format_date(day, format="EEEE d", locale=locale),
-                   path=f"digest/{day.isoformat()}.html")
+                   path=page_path(day, 1))
 
 
 def stamp(moment: datetime, settings: Settings) -> Stamp:
@@ -173,32 +288,41 @@ def month_of(day: date) -> date:
 
 def build_day_page(
     day: date, entries: Sequence[StoredEntry], settings: Settings,
-    previous: date | None, following: date | None,
+    previous: date | None, following: date | None, totals: DayTotals | None = None,
 ) -> DayPage:
-    """A day's entries grouped by their blog's first tag, then by blog, then by time."""
+    """A day's entries grouped by their blog's first tag, then by blog, then by time.
+
+    With `totals`, `entries` are one page of a day whose pages the totals count.
+    """
     tz = ZoneInfo(settings.timezone)
-    views = [_entry_view(e, tz, settings.language) for e in entries]
+    ordered = sorted(entries, key=lambda e: (blog_order(e.tags, e.feed_name), e.dated))
+    views = [_entry_view(e, tz, settings.language) for e in ordered]
+    totals = totals or DayTotals(len(views), len({v.blog for v in views}))
     return DayPage(
         link=day_link(day, settings.language),
         groups=group_by_tag(views),
-        count=len(views),
-        blog_count=len({v.blog for v in views}),
+        count=totals.count,
+        blog_count=totals.blogs,
         previous=day_link(previous, settings.language) if previous else None,
         next=day_link(following, settings.language) if following else None,
+        pager=build_pager(day, totals),
     )
 
 
+def blog_order(tags: Sequence[str], blog: str) -> tuple[bool, str, str, str, str]:
+    """Where a blog's entries go on a day page: under its first tag (so none shows
+    twice), tags in alphabetical order, untagged last; then by blog name."""
+    tag = tags[0] if tags else ""
+    return (not tag, _sort_key(tag), tag, _sort_key(blog), blog)
+
+
 def group_by_tag(views: Iterable[EntryView]) -> tuple[TagGroup, ...]:
-    """Entries under their blog's first tag (so none shows twice), untagged ones last."""
+    """Entries in blog_order (see build_day_page) under their blog's first tag."""
     def first_tag(view: EntryView) -> str | None:
         return view.tags[0] if view.tags else None
 
-    def order(view: EntryView) -> tuple[bool, str, str, str, str, str]:
-        tag = first_tag(view) or ""
-        return (not tag, _sort_key(tag), tag, _sort_key(view.blog), view.blog, view.iso_time)
-
     groups = []
-    for tag, in_tag in groupby(sorted(views, key=order), key=first_tag):
+    for tag, in_tag in groupby(views, key=first_tag):
         blogs = tuple(group_by_blog(in_tag))
         groups.append(TagGroup(tag=tag, blogs=blogs,
                                count=sum(len(b.entries) for b in blogs)))
@@ -232,7 +356,7 @@ def _sort_key(text: str) -> str:
 
 
 def _entry_view(entry: StoredEntry, tz: ZoneInfo, language: str) -> EntryView:
-    local = entry.dated.astimezone(tz)
+    local = local_time(entry.dated, tz)
     return EntryView(
         title=entry.title,
         link=entry.link,
@@ -248,7 +372,7 @@ def _entry_view(entry: StoredEntry, tz: ZoneInfo, language: str) -> EntryView:
         media=entry.enclosures,
         also=tuple(
             CopyView(copy.feed_name, copy.link,
-                     format_date(copy.dated.astimezone(tz), format="medium",
+                     format_date(local_time(copy.dated, tz), format="medium",
                                  locale=babel_locale(language)))
             for copy in entry.copies
         ),

@@ -93,11 +93,11 @@ def remove_stale_tags(root: Path, tags: Sequence[TagFeed]) -> None:
 
 def remove_stale_days(root: Path, days: Sequence[date]) -> None:
     """Delete day pages whose day no longer has entries (their dates moved)."""
-    keep = {f"{d.isoformat()}.html" for d in days}
+    keep = {d.isoformat() for d in days}
     folder = root / "digest"
     if folder.is_dir():
-        for page in folder.glob("????-??-??.html"):
-            if page.name not in keep:
+        for page in [*folder.glob("????-??-??.html"), *folder.glob("????-??-??-*.html")]:
+            if page.name[:10] not in keep:
                 page.unlink()
 
 
@@ -105,4 +105,13 @@ def remove_days(root: Path, days: Iterable[date]) -> None:
     """Delete the pages of days that no longer have entries to show."""
     for day in days:
         (root / "digest" / f"{day.isoformat()}.html").unlink(missing_ok=True)
+        remove_later_pages(root, day, 1)
+
+
+def remove_later_pages(root: Path, day: date, keep: int) -> None:
+    """Delete the files of `day`'s pages after its first `keep` (digest/DAY-N.html)."""
+    for page in (root / "digest").glob(f"{day.isoformat()}-*.html"):
+        number = page.stem.rsplit("-", 1)[1]
+        if number.isdigit() and int(number) > keep:
+            page.unlink()
 

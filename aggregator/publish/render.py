@@ -29,7 +29,6 @@ from aggregator.publish.digest import (
     build_archive,
     build_day_page,
     build_month,
-    day_bounds,
     day_link,
     local_days,
     month_of,
@@ -49,7 +48,14 @@ from aggregator.publish.feeds import (
     write_feeds,
 )
 from aggregator.publish.filters import EntryFilter
-from aggregator.publish.output import Writer, remove_days, remove_stale_days, remove_stale_tags
+from aggregator.publish.output import (
+    Writer,
+    remove_days,
+    remove_later_pages,
+    remove_stale_days,
+    remove_stale_tags,
+)
+from aggregator.publish.pages import DayEntries, DayListing
 from aggregator.publish.state import (
     RenderState,
     previous_render,
@@ -72,7 +78,7 @@ LATE_SAVES = timedelta(minutes=15)
 # twice as long, so that another worker's folder rendered a little later still finds
 # every one it needs.
 MOVES_KEPT = timedelta(days=7)
-# An incremental render keeps the entries of the days it looks at first, so each
+# An incremental render keeps the listings of the days it looks at first, so each
 # is read once; past this many days (a first poll of old archives) it reads them
 # again rather than hold them all: memory stays that of one day at a time.
 KEEP_DAYS = 31
@@ -122,7 +128,7 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
     env = environment.make_environment(language=settings.language)
     writer = Writer(settings.output_dir)
     rules = EntryFilter(settings.filters, feeds)
-    day_entries = _DayEntries(store, rules, ZoneInfo(settings.timezone))
+    day_entries = DayEntries(store, rules, ZoneInfo(settings.timezone))
     states = store.feed_states(count_entries=False)
     site = site_stamp(settings, feeds, states)
     last, days, wanted = _days_to_render(store, day_entries, settings.output_dir, site, now,
@@ -152,7 +158,7 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
                         full=last is None)
 
 
-def _days_to_render(store: Store, day_entries: _DayEntries, root: Path, site: str,
+def _days_to_render(store: Store, day_entries: DayEntries, root: Path, site: str,
                     now: datetime, full: bool
                     ) -> tuple[RenderState | None, list[date], set[date]]:
     """The last render to build on (None: render every page), the days that have a
@@ -169,32 +175,15 @@ def _days_to_render(store: Store, day_entries: _DayEntries, root: Path, site: st
     return last, days, wanted
 
 
-class _DayEntries:
-    """The entries each day shows, filters applied; the days an incremental render
-    looks at first are kept, so each is read once."""
-
-    def __init__(self, store: Store, rules: EntryFilter, tz: ZoneInfo) -> None:
-        self.store, self.rules, self.tz = store, rules, tz
-        self._kept: dict[date, list[StoredEntry]] = {}
-
-    def get(self, day: date, *, keep: bool = False) -> list[StoredEntry]:
-        found = self._kept.get(day)
-        if found is None:
-            found = self.rules.shown(self.store.entries_between(*day_bounds(day, self.tz)))
-            if keep:
-                self._kept[day] = found
-        return found
-
-
-def _all_days(store: Store, day_entries: _DayEntries) -> list[date]:
+def _all_days(store: Store, day_entries: DayEntries) -> list[date]:
     """Every day that has a page, newest first: a full render reads every entry's date."""
     days = local_days(store.entry_dates(), day_entries.tz)
     if day_entries.rules:  # a day whose every entry is filtered out gets no page
-        days = [d for d in days if day_entries.get(d)]
+        days = [d for d in days if day_entries.get(d) is not None]
     return days
 
 
-def _changed_days(store: Store, day_entries: _DayEntries, last: RenderState,
+def _changed_days(store: Store, day_entries: DayEntries, last: RenderState,
                   now: datetime) -> tuple[list[date], set[date]]:
     """The days that have a page now, and those whose page must be rendered again:
     the days entries changed on since the last render, and the days whose previous
@@ -202,7 +191,7 @@ def _changed_days(store: Store, day_entries: _DayEntries, last: RenderState,
     since = min(last.rendered_at, now) - LATE_SAVES
     touched = set(local_days(store.changed_dates(since), day_entries.tz))
     keep = len(touched) <= KEEP_DAYS
-    shown = {day for day in touched if day_entries.get(day, keep=keep)}
+    shown = {day for day in touched if day_entries.get(day, keep=keep) is not None}
     days = sorted((set(last.days) - touched) | shown, reverse=True)
     return days, shown | _moved_surroundings(last.days, days)
 
@@ -226,7 +215,7 @@ def _surroundings(days: Sequence[date]) -> dict[date, tuple[object, ...]]:
 
 
 def _render_days(
-    env: Environment, writer: Writer, settings: Settings, day_entries: _DayEntries,
+    env: Environment, writer: Writer, settings: Settings, day_entries: DayEntries,
     days: Sequence[date], wanted: set[date], common: dict[str, Any],
     digested: Mapping[date, DigestEntry],
 ) -> tuple[DayPage | None, list[DigestEntry]]:
@@ -247,22 +236,41 @@ def _render_days(
             digest.append(kept)
         if index and day not in wanted and (kept is not None or not in_digest):
             continue  # nothing to build; the latest day's page always is, for the index
-        entries = day_entries.get(day)
-        if not entries:
+        listing = day_entries.get(day)
+        if listing is None:
             raise _StaleState(day)
-        page = build_day_page(
-            day, entries, settings,
-            previous=days[index + 1] if index + 1 < len(days) else None,
-            following=days[index - 1] if index > 0 else None,
-        )
-        if day in wanted:
-            writer.put(page.link.path, render_day_page(env, page, common, months.get(day)))
+        neighbours = (days[index + 1] if index + 1 < len(days) else None,
+                      days[index - 1] if index > 0 else None)
+        month = months.get(day) if day in wanted else None
+        page = _day_pages(env, writer, settings, day_entries, listing, day, neighbours,
+                          common, month)
         if not index:
             latest = page
         if in_digest and kept is None:
-            changed = max(max(e.dated, e.changed) for e in entries)
-            digest.append(_digest_day(env, page, changed, settings, common))
+            digest.append(_digest_day(env, page, listing.updated, settings, common))
     return latest, digest
+
+
+def _day_pages(
+    env: Environment, writer: Writer, settings: Settings, day_entries: DayEntries,
+    listing: DayListing, day: date, neighbours: tuple[date | None, date | None],
+    common: dict[str, Any], month: ArchiveMonth | None,
+) -> DayPage:
+    """A day's first page; with `month` (the days listed beside it), every page of the
+    day is built and written, one at a time, and the files of pages it lost removed."""
+    def build(number: int) -> DayPage:
+        return build_day_page(day, day_entries.page(listing, number), settings, *neighbours,
+                              totals=listing.totals(number))
+
+    first = build(1)
+    if month is None:
+        return first
+    writer.put(first.path, render_day_page(env, first, common, month))
+    for number in range(2, listing.pages + 1):
+        page = build(number)
+        writer.put(page.path, render_day_page(env, page, common, month))
+    remove_later_pages(writer.root, day, listing.pages)
+    return first
 
 
 class _MonthLinks:

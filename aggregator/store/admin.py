@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, text
 
@@ -15,6 +16,7 @@ from aggregator.store.base import PRUNE_LOCK, StoreBase, _chunks, wrap_errors
 from aggregator.store.copies import _elect_canonicals
 from aggregator.store.entries import _lock_filing, _save_entries
 from aggregator.store.feeds import _feed_row
+from aggregator.store.reads import CHUNK, SHOWN, Blog, _blogs
 from aggregator.store.schema import EntryKeyRow, EntryRow, FeedRow
 
 
@@ -71,12 +73,13 @@ class AdminMixin(StoreBase):
 
     def export_entries(self) -> Iterator[dict[str, object]]:
         """Every stored entry with its feed, as plain JSON-able data, oldest first."""
-        query = (select(EntryRow, FeedRow).join(FeedRow, EntryRow.feed_id == FeedRow.id)
-                 .order_by(EntryRow.id).execution_options(yield_per=500))
+        query = select(*SHOWN).order_by(EntryRow.id).execution_options(yield_per=CHUNK)
         # A generator: a decorator would return before it runs.
         with wrap_errors("export the entries"), self._session() as session:
-            for entry, feed in session.execute(query):
-                yield _exported(entry, feed)
+            # Each feed once: its row holds its polling state (see reads.SHOWN).
+            blogs = _blogs(session, session.scalars(select(FeedRow.id)))
+            for row in session.execute(query):
+                yield _exported(row, blogs[row.feed_id])
 
     @wrap_errors("add an imported feed")
     def ensure_feed(self, feed: FeedConfig) -> None:
@@ -140,12 +143,12 @@ class AdminMixin(StoreBase):
         return Health(feeds, failing, retired, entries, last_polled)
 
 
-def _exported(entry: EntryRow, feed: FeedRow) -> dict[str, object]:
+def _exported(entry: Any, feed: Blog) -> dict[str, object]:
     def stamp(moment: datetime | None) -> str | None:
         return moment.isoformat() if moment else None
 
     return {
-        "feed": {"name": feed.name, "url": feed.url, "tags": list(feed.tags or [])},
+        "feed": {"name": feed.name, "url": feed.url, "tags": list(feed.tags)},
         "identity": entry.identity, "title": entry.title, "link": entry.link,
         "author": entry.author, "published": stamp(entry.published),
         "updated": stamp(entry.updated), "first_seen": stamp(entry.first_seen),
