@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from babel.dates import format_date, format_time
 from aggregator.config.load import Settings
 from aggregator.models import Enclosure, StoredEntry
 from aggregator.poll.clean import html_to_text
+from aggregator.publish.safe import language_tag
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,6 @@ PAGE_SIZE = 100
 # at the very edges of the calendar (a feed's "0001-01-01") shows on no day page.
 FIRST_DAY, LAST_DAY = date(1, 1, 2), date(9999, 12, 30)
 WORDS_PER_MINUTE = 230  # an adult's silent reading speed, for the reading-time estimate
-_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 
 
 @dataclass(frozen=True)
@@ -344,7 +343,8 @@ def reading_minutes(entry: StoredEntry) -> int:
 
 def foreign_language(tag: str | None, page_language: str) -> str | None:
     """`tag` when it names another language than the page's, so screen readers switch voice."""
-    if not tag or not _LANGUAGE_TAG.fullmatch(tag):
+    tag = language_tag(tag)
+    if tag is None:
         return None
     return None if tag.split("-")[0].lower() == page_language else tag
 
