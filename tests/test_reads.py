@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.sax.saxutils import escape
@@ -113,3 +114,12 @@ def test_a_feed_s_entries_stream_in_chunks_oldest_first(crowded: Store) -> None:
     stored = [r["title"] for r in crowded.export_entries() if r["feed"]["name"] == "Le fil"]
     assert titles == stored  # the export's order: the order they were stored in
     assert list(crowded.each_feed_entry("Personne")) == []
+
+
+def test_feed_states_without_layout_leave_the_last_document_unread(crowded: Store) -> None:
+    full = crowded.feed_states()["Le fil"]
+    with statements(crowded) as seen:
+        light = crowded.feed_states(layout=False)["Le fil"]
+    assert full.entry_digests and not light.entry_digests and not light.boilerplate
+    assert replace(full, entry_digests={}, boilerplate=frozenset()) == light
+    assert not any("entry_digests" in statement for statement in seen)

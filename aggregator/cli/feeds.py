@@ -183,5 +183,5 @@ def opml_import(config: Config, file: Path) -> None:
 def opml_export(config: Config, store: Store) -> None:
     """Print feeds.yaml as OPML (the same list as feeds.opml in the output folder)."""
     store.sync_feeds(config.feeds)
-    click.echo(write_opml(config.settings.title, config.feeds, store.feed_states(),
+    click.echo(write_opml(config.settings.title, config.feeds, store.feed_states(layout=False),
                           datetime.now(UTC)), nl=False)

@@ -114,7 +114,7 @@ def poll_with_progress(store: Store, config: Config, *, force: bool = False,
                    TimeElapsedColumn()]
         with Progress(*columns, console=console, transient=True) as progress:
             task = progress.add_task("poll", total=None)
-            states = store.feed_states(count_entries=False)
+            states = store.feed_states(count_entries=False, layout=False)
             progress.update(task, total=len(select_feeds(config, states, now, force=force,
                                                          only=only)))
             return update_feeds(store, make_session(), config, now, force=force, only=only,

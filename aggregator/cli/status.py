@@ -24,7 +24,7 @@ COLOURS = {"ok": "green", "failing": "red", "retired": "red", "moved": "yellow"}
 def status(config: Config, store: Store, as_json: bool) -> None:
     """Show every feed's health: last success, last error, failures, next poll, entries."""
     store.sync_feeds(config.feeds)
-    states = store.feed_states()
+    states = store.feed_states(layout=False)
     filtered_out = _filtered_out(config, store)
     tz = ZoneInfo(config.settings.timezone)
     if as_json:

@@ -129,7 +129,7 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
     writer = Writer(settings.output_dir)
     rules = EntryFilter(settings.filters, feeds)
     day_entries = DayEntries(store, rules, ZoneInfo(settings.timezone))
-    states = store.feed_states(count_entries=False)
+    states = store.feed_states(count_entries=False, layout=False)
     site = site_stamp(settings, feeds, states)
     last, days, wanted = _days_to_render(store, day_entries, settings.output_dir, site, now,
                                          full)
