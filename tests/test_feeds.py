@@ -17,7 +17,7 @@ from aggregator.poll.fetch import make_session
 from aggregator.poll.run import update_feeds
 from aggregator.publish.render import render_site
 from aggregator.store import Store
-from tests.conftest import DATA, SITE_NOW, FeedServer, Site
+from tests.conftest import DATA, SITE_NOW, FeedServer, Site, poll_and_render
 
 ATOM = etree.RelaxNG(etree.parse(str(DATA / "schemas" / "atom-rfc4287.rng")))
 JSON_FEED = json.loads((DATA / "schemas" / "jsonfeed-1.1.schema.json").read_text("utf-8"))
@@ -210,13 +210,7 @@ def test_markup_written_as_text_is_never_published_as_markup(
     feed_server: FeedServer, make_config: Any
 ) -> None:
     config = make_config([{"name": "Piège", "url": feed_server.set("/p.rss", MARKUP_AS_TEXT)}])
-    store = Store.open(config.settings.database)
-    try:
-        update_feeds(store, make_session(), config, SITE_NOW)
-        render_site(store, config.settings, config.feeds, SITE_NOW)
-    finally:
-        store.close()
-    root = config.settings.output_dir
+    root = poll_and_render(config)
     item = etree.parse(str(root / "rss.xml")).find("channel/item")
     assert item is not None
     texts = [item.findtext("title"), item.findtext("source"),

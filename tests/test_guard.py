@@ -66,6 +66,11 @@ def test_tasks_in_the_broken_pool_are_sent_again(tmp_path: Path) -> None:
         other = pool.submit(_wait_for, tmp_path / "go", tmp_path / "runs")
         _wait_for(tmp_path / "runs")
         assert slow.result(timeout=30).startswith("failed: ")
+        # Sent again once the broken pool is replaced: "go" only then, or the first run
+        # could finish before the pool noticed its killed worker.
+        deadline = time.monotonic() + 30
+        while len((tmp_path / "runs").read_text().split()) < 2 < deadline - time.monotonic():
+            time.sleep(0.05)
         (tmp_path / "go").touch()
         assert other.result(timeout=30) == "go"
         runs = (tmp_path / "runs").read_text().split()
