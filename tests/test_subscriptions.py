@@ -266,3 +266,40 @@ def test_running_daemon_reloads_an_edited_file(config: Path, feed_server: FeedSe
     finally:
         daemon.terminate()
         daemon.wait(timeout=20)
+
+
+SECTIONS = """\
+feeds:
+  # --- Français ---
+  - name: A
+    url: https://a.example/feed/   # a eol
+    tags: [x]   # une série
+
+  # --- English ---
+  - name: Buffer  # b eol
+    # inside b
+    url: https://buffer.example/rss/
+  # --- Trailing ---
+  - name: C
+    url: https://c.example/feed/
+  # fin du fichier
+"""
+
+
+@pytest.mark.parametrize("name, gone", [
+    ("A", ["name: A", "# a eol", "# une série"]),
+    ("Buffer", ["Buffer", "# b eol", "# inside b"]),
+    ("C", ["name: C"]),
+])
+def test_remove_keeps_the_section_comments(tmp_path: Path, name: str, gone: list[str]) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(SECTIONS, "utf-8")
+    result = invoke(path, "feeds", "remove", name)
+    assert result.exit_code == 0, result.output
+    text = path.read_text("utf-8")
+    for comment in ("  # --- Français ---", "  # --- English ---", "  # --- Trailing ---",
+                    "  # fin du fichier"):
+        assert comment in text.splitlines()
+    assert not any(g in text for g in gone)
+    assert [f.name for f in load_config(path).feeds] == [n for n in ("A", "Buffer", "C")
+                                                        if n != name]

@@ -11,6 +11,8 @@ from urllib.parse import urljoin
 import requests
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import CommentMark
+from ruamel.yaml.tokens import CommentToken
 
 from aggregator.config.discover import feed_candidates, find_feed_links
 from aggregator.config.load import Config, FeedConfig, load_config
@@ -142,8 +144,69 @@ def remove_feed(config: Config, name: str) -> None:
     if index is None:
         known = ", ".join(f.name for f in config.feeds) or "none"
         raise SubscriptionError(f"no feed named {name!r} in {config.path} (feeds: {known})")
-    del items[index]
+    _delete_keeping_comments(items, index)
     _save(config.path, yaml, document)
+
+
+def _delete_keeping_comments(items: CommentedSeq, index: int) -> None:
+    """Delete one item of a block sequence; the comment lines around it that head a
+    section stay, a comment on the item's own lines goes with it.
+
+    ruamel.yaml files the lines above an item either in the sequence's slot for that
+    item or, when the item before ends with a comment, in that comment's token; and
+    the lines after an item's last value in the token of its own end-of-line comment.
+    Deleting the item would take its slot and that token with it.
+    """
+    slot = items.ca.items.get(index)
+    above = "".join(" " * t.column + t.value for t in (slot[1] or [])) if slot else ""
+    holder, key = _last_comment(items[index])
+    token = holder.get(key, [None] * 4)[2 if isinstance(key, str) else 0] if holder else None
+    # The token's first line is the item's own end-of-line comment (or empty).
+    below = token.value.partition("\n")[2] if token else ""
+    del items[index]
+    kept = above + below
+    if not kept:
+        return
+    if index < len(items):
+        before = _comment_tokens(kept)
+        following = items.ca.items.setdefault(index, [None, None, None, None])
+        following[1] = before + list(following[1] or [])
+    elif items:
+        _append_after(items[-1], kept)
+
+
+def _last_comment(node: object) -> tuple[dict[object, list[CommentToken | None]] | None, object]:
+    """Where the end-of-line comment of a node's last line is filed: the comment
+    attributes of its innermost last block collection, and the key or index there."""
+    while isinstance(node, (CommentedMap, CommentedSeq)) and node:
+        key: object = next(reversed(node)) if isinstance(node, CommentedMap) else len(node) - 1
+        value = node[key]
+        if (isinstance(value, (CommentedMap, CommentedSeq)) and value
+                and not value.fa.flow_style()):
+            node = value
+            continue
+        return node.ca.items, key
+    return None, None
+
+
+def _append_after(node: object, text: str) -> None:
+    """Write comment lines after a node's last line, after its own end-of-line comment."""
+    holder, key = _last_comment(node)
+    if holder is None:
+        return
+    at = 2 if isinstance(key, str) else 0
+    slot = holder.setdefault(key, [None, None, None, None])
+    token = slot[at]
+    if token is None:
+        slot[at] = CommentToken("\n" + text, CommentMark(0))
+    else:
+        token.value = token.value + text
+
+
+def _comment_tokens(text: str) -> list[CommentToken]:
+    """Comment lines as the tokens ruamel.yaml files above a sequence item."""
+    return [CommentToken(line.strip() + "\n", CommentMark(len(line) - len(line.lstrip())))
+            for line in text.splitlines()]
 
 
 def name_for(title: str | None, url: str) -> str:

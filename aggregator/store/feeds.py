@@ -3,10 +3,10 @@ leases on them, and the render lock."""
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, defer
 from aggregator.config.load import FeedConfig
 from aggregator.models import FeedState, PollRecord
 from aggregator.store.base import RENDER_LOCK, StoreBase, wrap_errors
+from aggregator.store.lockfile import RENDER_LOCK_SUFFIX, locked_file
 from aggregator.store.schema import EntryRow, FeedRow
 
 
@@ -141,7 +142,8 @@ class FeedsMixin(StoreBase):
 
         PostgreSQL: a session advisory lock on a connection of its own (autocommit,
         so no transaction stays open while pages are written). SQLite: a lock file
-        beside the database. An in-memory database has one process by nature.
+        beside the database, removed when the block ends. An in-memory database has
+        one process by nature.
         """
         if self.engine.dialect.name == "postgresql":
             # A generator: a decorator would return before it runs.
@@ -158,12 +160,8 @@ class FeedsMixin(StoreBase):
         if not database or database == ":memory:":
             yield
             return
-        with open(database + ".render.lock", "a", encoding="utf-8") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with locked_file(Path(database + RENDER_LOCK_SUFFIX)):
+            yield
 
 
 def _apply_record(row: FeedRow, record: PollRecord) -> None:
