@@ -303,3 +303,15 @@ def test_remove_keeps_the_section_comments(tmp_path: Path, name: str, gone: list
     assert not any(g in text for g in gone)
     assert [f.name for f in load_config(path).feeds] == [n for n in ("A", "Buffer", "C")
                                                         if n != name]
+
+
+def test_an_edit_that_would_not_load_leaves_feeds_yaml_unchanged(config: Path) -> None:
+    from aggregator.config.edit import SubscriptionError, add_feeds
+    from aggregator.config.load import FeedConfig
+
+    before = config.read_text("utf-8")
+    # A name feeds.yaml refuses (a control character): the file written must not load.
+    with pytest.raises(SubscriptionError, match="left unchanged: the edit would make it invalid"):
+        add_feeds(load_config(config), [FeedConfig(name="Bip\x07", url="https://b.example/")])
+    assert config.read_text("utf-8") == before
+    assert not list(config.parent.glob(".*.tmp"))

@@ -15,7 +15,7 @@ from ruamel.yaml.error import CommentMark
 from ruamel.yaml.tokens import CommentToken
 
 from aggregator.config.discover import feed_candidates, find_feed_links
-from aggregator.config.load import Config, FeedConfig, load_config
+from aggregator.config.load import Config, ConfigError, FeedConfig, load_config
 from aggregator.dedup import canonical_link
 from aggregator.models import FetchResult
 from aggregator.poll.addresses import PRIVATE_FROM_PUBLIC_REFUSED, AddressPolicy
@@ -92,12 +92,19 @@ def _load(path: Path) -> tuple[YAML, CommentedMap]:
 
 
 def _save(path: Path, yaml: YAML, document: CommentedMap) -> None:
-    # Written beside the file and renamed over it: a crash never leaves half a feeds.yaml.
+    """Write feeds.yaml beside itself, check that it loads, and only then rename it over
+    the old one: neither a crash nor an edit that would not load leaves a broken file."""
     temporary = path.with_name(f".{path.name}.tmp")
     with temporary.open("w", encoding="utf-8") as handle:
         yaml.dump(document, handle)
+    try:
+        load_config(temporary)
+    except ConfigError as error:
+        temporary.unlink()
+        first = error.problems[0]
+        raise SubscriptionError(f"{path} left unchanged: the edit would make it invalid "
+                                f"({first.key or 'the file'}: {first.message})") from None
     temporary.replace(path)
-    load_config(path)  # what we wrote must load, or say why
 
 
 def add_feeds(config: Config, feeds: Sequence[FeedConfig]) -> tuple[list[str], list[str]]:
