@@ -54,6 +54,7 @@ ARTICLES = 9
 
 def test_output_folder_has_every_file(site: Site) -> None:
     for name in ("index.html", "atom.xml", "rss.xml", "feed.json", "feeds.opml", "style.css",
+                 "favicon.svg", "404.html",
                  "digest/2013-12-12.html", "digest/2012-07-13.html", "digest/2016-06-09.html"):
         assert (site.root / name).is_file(), name
 
@@ -214,8 +215,27 @@ def test_pages_link_the_merged_feeds_and_need_nothing_external(site: Site) -> No
         assert f'href="{prefix}rss.xml"' in page
         assert f'href="{prefix}feed.json"' in page
         assert f'<link rel="stylesheet" href="{prefix}style.css">' in page
+        assert f'<link rel="icon" type="image/svg+xml" href="{prefix}favicon.svg">' in page
         assert "<script" not in page
         assert not re.search(r'<(link|img|script)[^>]+(href|src)="https?://', page)
+
+
+def test_the_404_page_is_in_the_sites_language_with_links_from_its_root_path(
+    site: Site, feed_server: FeedServer, make_config: Any
+) -> None:
+    page = site.text("404.html")
+    assert '<html lang="fr">' in page and "<h1>Page introuvable</h1>" in page
+    assert '<link rel="stylesheet" href="/style.css">' in page
+    assert '<link rel="icon" type="image/svg+xml" href="/favicon.svg">' in page
+    assert 'href="/archive.html"' in page
+    assert 'class="archive"' not in page  # no month beside it: it belongs to no day
+    # Published under a path, in English: its links start there.
+    feeds = [{"name": "Vis ma vie de CM", "url": feed_server.serve_file("vis-ma-vie.atom")}]
+    config = make_config(feeds, base_url="https://example.org/veille/", language="en",
+                         output_dir=str(site.root.parent / "english"))
+    english = (poll_and_render(config) / "404.html").read_text("utf-8")
+    assert "<h1>Page not found</h1>" in english
+    assert '<link rel="stylesheet" href="/veille/style.css">' in english
 
 
 def test_index_shows_latest_day_and_navigation(site: Site) -> None:
@@ -244,14 +264,14 @@ def test_render_twice_writes_nothing_new(site: Site) -> None:
     report = site.render()
     assert report.written == 0
     # The entries were saved within LATE_SAVES of the last render, so their days are
-    # rendered again; and the index, style, atom/rss/json, digest.xml, feeds.opml and
-    # 3 tags × 3 feeds, all the same.
+    # rendered again; and the index, style, favicon, 404 page, atom/rss/json, digest.xml,
+    # feeds.opml and 3 tags × 3 feeds, all the same.
     assert (report.full, report.rendered_days, report.days) == (False, 8, 8)
-    assert report.unchanged == report.rendered_days + 7 + 3 * 3
+    assert report.unchanged == report.rendered_days + 9 + 3 * 3
     assert site.text("atom.xml") == atom
     full = render_site(site.store, site.config.settings, site.config.feeds, NOW, full=True)
     assert (full.full, full.rendered_days, full.written) == (True, 8, 0)
-    assert full.unchanged == full.days + 8 + 3 * 3  # and archive.html
+    assert full.unchanged == full.days + 10 + 3 * 3  # and archive.html
 
 
 def test_opml_lists_every_feed(site: Site) -> None:

@@ -9,11 +9,13 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
 from aggregator.publish.serve import make_server, parse_address, server_url, start_server
+from tests.conftest import SITE_SOURCES, FeedServer, poll_and_render
 
 FILES = {
     "index.html": b"<!doctype html><title>Veille</title>",
@@ -319,3 +321,76 @@ def test_symbolic_links_are_followed_only_to_files_inside(tmp_path: Path) -> Non
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- the rendered site: its 404 page, its folders, its favicon --------------------------
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only: what is served is files; the store is tested elsewhere."""
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def rendered(feed_server: FeedServer, make_config: Any) -> Iterator[str]:
+    """The sample feeds polled, rendered in French and served."""
+    feeds = [{"name": name, "url": feed_server.serve_file(file), "tags": tags}
+             for name, (file, tags) in SITE_SOURCES.items()]
+    server = make_server(poll_and_render(make_config(feeds)), "127.0.0.1", 0)
+    thread = start_server(server)
+    yield server_url(server)
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def _is_404_page(answer: requests.Response) -> bool:
+    return (answer.status_code == 404
+            and answer.headers["Content-Type"] == "text/html; charset=utf-8"
+            and "<h1>Page introuvable</h1>" in answer.text)
+
+
+@pytest.mark.parametrize("path", ["nowhere.html", "digest/1999-01-01.html", "a/b/c/",
+                                  "%2e%2e/secret.txt", ".render-state.json"])
+def test_a_missing_address_gets_the_sites_french_404_page(
+    rendered: str, http: requests.Session, path: str
+) -> None:
+    answer = http.get(rendered + path)
+    assert _is_404_page(answer), (answer.status_code, answer.text[:200])
+    assert '<html lang="fr">' in answer.text
+    # Links from the root path: they work at any depth.
+    assert '<link rel="stylesheet" href="/style.css">' in answer.text
+    style = http.get(rendered + "style.css")
+    assert style.status_code == 200 and "--accent" in style.text
+    head = http.head(rendered + path)
+    assert head.status_code == 404 and head.content == b""
+
+
+@pytest.mark.parametrize("path", ["digest/", "digest", "tags/", "tags", "tags/humour/"])
+def test_folders_give_their_index_or_the_404_page_never_a_listing(
+    rendered: str, http: requests.Session, path: str
+) -> None:
+    answer = http.get(rendered + path)
+    assert "Directory listing" not in answer.text
+    assert _is_404_page(answer), (answer.status_code, answer.text[:200])
+    assert http.get(rendered).text == http.get(rendered + "index.html").text
+
+
+def test_the_favicon_is_served_and_linked(rendered: str, http: requests.Session) -> None:
+    icon = http.get(rendered + "favicon.svg")
+    assert icon.status_code == 200
+    assert icon.headers["Content-Type"] == "image/svg+xml"
+    assert icon.content.startswith(b"<svg ")
+    assert '<link rel="icon" type="image/svg+xml" href="favicon.svg">' in http.get(rendered).text
+    missing = http.get(rendered + "missing.html").text
+    assert '<link rel="icon" type="image/svg+xml" href="/favicon.svg">' in missing
+
+
+def test_a_folder_never_rendered_gets_a_plain_404_and_no_listing(
+    base: str, http: requests.Session
+) -> None:
+    answer = http.get(base + "digest/")
+    assert answer.status_code == 404
+    assert "Directory listing" not in answer.text
+    assert "2013-12-12" not in answer.text

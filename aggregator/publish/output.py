@@ -15,6 +15,10 @@ if TYPE_CHECKING:  # the CLI's export writes through this module without the ren
     from aggregator.publish.feeds import TagFeed
 
 
+# The page of an output folder any web server can answer a missing address with.
+NOT_FOUND_PAGE = "404.html"
+
+
 class OutputError(OSError):
     """A file could not be written (a page, an export); the message names it and why."""
 

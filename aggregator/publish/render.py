@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
@@ -49,6 +50,7 @@ from aggregator.publish.feeds import (
 )
 from aggregator.publish.filters import EntryFilter
 from aggregator.publish.output import (
+    NOT_FOUND_PAGE,
     Writer,
     remove_days,
     remove_later_pages,
@@ -68,7 +70,8 @@ from aggregator.store import Store
 
 log = logging.getLogger(__name__)
 
-STYLESHEET = "style.css"
+# Copied as they are from templates/static/.
+STATIC_FILES = ("style.css", "favicon.svg")
 ARCHIVE_PAGE = "archive.html"
 # Entries stamped up to this long before the last render may have been saved after
 # it: another worker's poll committed late, clocks of two machines apart.
@@ -144,7 +147,7 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
     documents = _feed_documents(store, rules, settings, feeds, tags, now)
     write_feeds(env, writer.put, settings, feeds, states, documents, digest, now)
     remove_stale_tags(settings.output_dir, tags)
-    writer.put(STYLESHEET, (environment.templates_dir() / "static" / STYLESHEET).read_text("utf-8"))
+    _write_static(env, writer, settings, common)
     state = RenderState(site, now, tuple(days))
     # The cache before the state: a render stopped between the two leaves an index
     # that does not match the state, and the next render ignores the cache. Stopped
@@ -310,6 +313,16 @@ def _write_archive(env: Environment, writer: Writer, settings: Settings,
     writer.put(ARCHIVE_PAGE, env.get_template(ARCHIVE_PAGE).render(
         common, page=None, root="", month=None, day_count=len(days),
         archive=build_archive(days, settings.language)))
+
+
+def _write_static(env: Environment, writer: Writer, settings: Settings,
+                  common: dict[str, Any]) -> None:
+    """The stylesheet, the favicon and the page any web server can answer a 404 with."""
+    for name in STATIC_FILES:
+        writer.put(name, (environment.templates_dir() / "static" / name).read_text("utf-8"))
+    # Shown at any depth, so its links start at the site's root path, not at "../".
+    writer.put(NOT_FOUND_PAGE, env.get_template(NOT_FOUND_PAGE).render(
+        common, page=None, root=urlsplit(settings.base_url).path or "/", month=None))
 
 
 def _feed_documents(

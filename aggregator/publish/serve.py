@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from aggregator.publish.health import Monitor
+from aggregator.publish.output import NOT_FOUND_PAGE
 
 log = logging.getLogger(__name__)
 
 # Text compresses well; images and audio are compressed already.
 _COMPRESSIBLE = re.compile(
-    r"^(text/|application/(atom\+xml|rss\+xml|rdf\+xml|xml|json|feed\+json))")
+    r"^(text/|image/svg\+xml|application/(atom\+xml|rss\+xml|rdf\+xml|xml|json|feed\+json))")
 
 # Feed formats by file name first, then by extension. XML types carry no charset:
 # the XML declaration inside the file is what names its encoding.
@@ -36,6 +37,7 @@ CONTENT_TYPES_BY_NAME = {
 CONTENT_TYPES_BY_SUFFIX = {
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
     ".atom": "application/atom+xml",
     ".rss": "application/rss+xml",
     ".rdf": "application/rdf+xml",
@@ -139,6 +141,28 @@ class StaticHandler(SimpleHTTPRequestHandler):
             self.send_header("Content-Encoding", "gzip")
         self.end_headers()
         return _BytesBody(body)
+
+    def list_directory(self, path: Any) -> None:
+        """A folder without an index.html: no listing of its files, the 404 page."""
+        self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+
+    def send_error(self, code: int, message: str | None = None,
+                   explain: str | None = None) -> None:
+        """A 404 with the site's own page (404.html, in its language and style) when the
+        render wrote one; any other error, or a folder never rendered, gets the plain one."""
+        page = Path(self.directory) / NOT_FOUND_PAGE
+        if code != HTTPStatus.NOT_FOUND or not (page.is_file() and self._inside(page)):
+            super().send_error(code, message, explain)
+            return
+        body = page.read_bytes()
+        self.log_error("code %d, message %s", code, message)
+        self.send_response(code, message)
+        self.send_header("Content-Type", CONTENT_TYPES_BY_SUFFIX[".html"])
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def _fresh(self, etag: str, mtime: int) -> bool:
         """Whether the client's copy is current: If-None-Match, else If-Modified-Since."""
