@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -106,6 +107,48 @@ def test_fetch_unknown_feed_is_an_error(config_path: Path) -> None:
     assert result.exit_code != 0
     assert "no feed named 'Inconnu'" in result.output
     assert "Vis ma vie" in result.output
+
+
+def test_feeds_failing_alike_get_one_hint_and_an_empty_page_that_says_so(
+        tmp_path: Path, refused_url: str) -> None:
+    feeds = [{"name": f"Sans nom {n}", "url": f"http://veille-{n}.invalid/feed.xml"}
+             for n in (1, 2)] + [{"name": "Refusé", "url": refused_url}]
+    path = write_config(tmp_path, feeds)
+    fetched = invoke(path, "fetch")
+    assert fetched.exit_code == 0, fetched.output
+    assert ("2 of 3 feeds failed because their host names could not be resolved: is this "
+            "machine offline, or its DNS down? `make demo` works offline.") in fetched.output
+
+    assert invoke(path, "render").exit_code == 0
+    index = (tmp_path / "public" / "index.html").read_text("utf-8")
+    assert ("Les flux ont été interrogés, mais aucun article n’est encore enregistré\u00a0: "
+            "3 flux sur 3 en échec. Lancez <code>aggregator status</code> pour savoir "
+            "pourquoi.") in index
+    assert "aggregator fetch" not in index
+
+
+def test_refused_connections_get_one_hint(tmp_path: Path, refused_url: str) -> None:
+    path = write_config(tmp_path, [{"name": f"Refusé {n}", "url": f"{refused_url}?{n}"}
+                                   for n in (1, 2)])
+    fetched = invoke(path, "fetch")
+    assert fetched.exit_code == 0, fetched.output
+    assert "2 of 2 feeds failed because their connections were refused" in fetched.output
+
+
+def test_a_busy_port_names_the_option_that_picks_another(tmp_path: Path) -> None:
+    path = write_config(tmp_path, [])
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        served = invoke(path, "serve", "--bind", f"127.0.0.1:{port}")
+        ran = invoke(path, "run", "--serve", f"127.0.0.1:{port}")
+    assert served.exit_code == 1 and ran.exit_code == 1
+    assert (f"cannot listen on 127.0.0.1:{port}: Address already in use; another program "
+            "listens there: pick another port with --bind 127.0.0.1:9000") in served.output
+    assert "make" not in served.output
+    assert ("pick another port with --serve 127.0.0.1:9000 (with make: make run PORT=9000)"
+            in ran.output)
 
 
 def test_invalid_config_names_file_line_and_key(tmp_path: Path) -> None:

@@ -703,3 +703,28 @@ def test_a_crowded_day_is_shown_in_pages_and_every_entry_is_on_one(
         assert titles(scenario.page("2016-06-19")) == expected[:100]
     finally:
         scenario.close()
+
+
+def test_empty_home_page_says_whether_the_feeds_were_polled(
+    feed_server: FeedServer, make_config: Any, refused_url: str
+) -> None:
+    empty = feed_server.set("/empty.rss", b'<?xml version="1.0"?><rss version="2.0"><channel>'
+                            b"<title>Vide</title><link>http://x.test/</link></channel></rss>",
+                            content_type="application/rss+xml")
+    config = make_config([{"name": "vide", "url": empty}, {"name": "refus", "url": refused_url}],
+                         language="en")
+    index = config.settings.output_dir / "index.html"
+    store = Store.open(config.settings.database)
+    try:
+        store.sync_feeds(config.feeds)
+        render_site(store, config.settings, config.feeds, NOW)
+    finally:
+        store.close()
+    assert "No article has been fetched yet. Run <code>aggregator fetch</code>" in (
+        index.read_text("utf-8"))
+
+    poll_and_render(config)
+    page = index.read_text("utf-8")
+    assert ("The feeds have been polled but no article is stored yet: 1 of 2 feeds failed. "
+            "Run <code>aggregator status</code> to see why.") in page
+    assert "aggregator fetch" not in page

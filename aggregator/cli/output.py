@@ -33,6 +33,8 @@ def print_outcomes(outcomes: Sequence[UpdateOutcome], elapsed: float) -> None:
         f"{total.updated} updated, {total.not_modified} not modified, "
         f"{total.unchanged} unchanged, {total.failed} failed.",
         markup=False)
+    if total.common_failure:
+        console.print(total.common_failure, style="yellow", markup=False)
     if total.polled > 1:
         console.print("Slowest: " + ", ".join(f"{o.feed} ({o.elapsed:.2f} s)"
                                               for o in total.slowest), markup=False)

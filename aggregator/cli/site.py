@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
@@ -47,14 +48,22 @@ def parse_address_option(_ctx: click.Context, _param: click.Parameter, value: st
         raise click.BadParameter(str(exc)) from None
 
 
-def bind(directory: Path, address: tuple[str, int],
-         monitor: Monitor | None = None) -> ThreadingHTTPServer:
-    """A server for `directory` listening on `address`; a clear error if it cannot."""
+def bind(directory: Path, address: tuple[str, int], monitor: Monitor | None = None, *,
+         option: str = "--serve") -> ThreadingHTTPServer:
+    """A server for `directory` listening on `address`; a clear error if it cannot, and
+    for a port in use, how to pick another (`option` is the command's HOST:PORT option)."""
     try:
         return make_server(directory, *address, monitor=monitor)
     except OSError as exc:
+        way_out = ""
+        if exc.errno == errno.EADDRINUSE:
+            port = 9001 if address[1] == 9000 else 9000
+            way_out = (f"; another program listens there: pick another port with "
+                       f"{option} {address[0]}:{port}")
+            if option == "--serve":  # `run` and `demo`, which make starts
+                way_out += f" (with make: make run PORT={port})"
         raise click.ClickException(f"cannot listen on {address[0]}:{address[1]}: "
-                                   f"{exc.strerror or exc}") from None
+                                   f"{exc.strerror or exc}{way_out}") from None
 
 
 @click.command()
@@ -79,7 +88,7 @@ def render(config: Config, store: Store, full: bool) -> None:
 @pass_store
 def serve(config: Config, store: Store, address: tuple[str, int]) -> None:
     """Preview the output folder over HTTP."""
-    server = bind(config.settings.output_dir, address, Monitor(store))
+    server = bind(config.settings.output_dir, address, Monitor(store), option="--bind")
     console.print(f"Serving {config.settings.output_dir} at {server_url(server)}; "
                   "Ctrl-C stops.", markup=False)
     with server, contextlib.suppress(KeyboardInterrupt):

@@ -20,6 +20,7 @@ from aggregator.poll.memory import hold_less_memory, return_free_memory
 from aggregator.poll.pool import start_parse_server
 from aggregator.poll.run import STOP_GRACE, update_feeds
 from aggregator.poll.save import describe_outcome
+from aggregator.poll.summary import common_failure
 from aggregator.publish.health import PollCounters
 from aggregator.publish.render import render_site
 from aggregator.store import Store
@@ -83,6 +84,9 @@ class Daemon:
             failed = sum(o.outcome == "error" for o in outcomes)
             log.info("polled %d feeds: %d entries stored, %d failed",
                      len(outcomes), stored, failed)
+            cause = common_failure(outcomes)
+            if cause:
+                log.warning("%s", cause)
 
     def reload_config(self) -> bool:
         """Re-read feeds.yaml when its file changed; a broken edit keeps the last good one."""

@@ -10,6 +10,17 @@ from aggregator.models import UpdateOutcome
 
 SLOWEST = 3  # feeds named as the slowest of a batch
 
+# Failures that, shared by most feeds of a batch, point at this machine rather than at
+# the feeds: the words fetch.py's errors say them with, and what to tell the person.
+COMMON_CAUSES = (
+    ("cannot resolve the host name",
+     "their host names could not be resolved: is this machine offline, or its DNS down?"),
+    ("connection refused",
+     "their connections were refused: is this machine offline, or a firewall or proxy "
+     "in the way?"),
+)
+OFFLINE_HINT = "`make demo` works offline."
+
 
 def has_failed(outcome: UpdateOutcome) -> bool:
     """Whether a poll failed: an error, or the feed gone for good."""
@@ -28,6 +39,7 @@ class PollSummary:
     unchanged: int
     failed: int
     slowest: tuple[UpdateOutcome, ...]
+    common_failure: str | None = None  # one line when most feeds failed the same way
 
 
 def summarize_outcomes(outcomes: Sequence[UpdateOutcome]) -> PollSummary:
@@ -42,4 +54,15 @@ def summarize_outcomes(outcomes: Sequence[UpdateOutcome]) -> PollSummary:
         unchanged=kinds["unchanged"],
         failed=sum(has_failed(o) for o in outcomes),
         slowest=tuple(sorted(outcomes, key=lambda o: o.elapsed, reverse=True)[:SLOWEST]),
+        common_failure=common_failure(outcomes),
     )
+
+
+def common_failure(outcomes: Sequence[UpdateOutcome]) -> str | None:
+    """One line naming the cause most of the batch's feeds (and two at least) failed for,
+    with its likely reason; None when the failures are the feeds' own."""
+    for words, reason in COMMON_CAUSES:
+        count = sum(has_failed(o) and words in (o.error or "") for o in outcomes)
+        if count >= 2 and count * 2 > len(outcomes):
+            return f"{count} of {len(outcomes)} feeds failed because {reason} {OFFLINE_HINT}"
+    return None

@@ -21,7 +21,7 @@ from jinja2 import Environment
 
 from aggregator import PROJECT_URL, __version__
 from aggregator.config.load import FeedConfig, Settings
-from aggregator.models import StoredEntry
+from aggregator.models import FeedState, StoredEntry
 from aggregator.publish import environment
 from aggregator.publish.digest import (
     RECENT_DAYS,
@@ -141,7 +141,8 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
     digested = {} if last is None else read_digest_cache(settings.output_dir, last)
     latest, digest = _render_days(env, writer, settings, day_entries, days, wanted, common,
                                   digested)
-    _write_index(env, writer, settings, common, days, latest, now)
+    _write_index(env, writer, settings, common, days, latest, now,
+                 [states[feed.name] for feed in feeds if feed.name in states])
     if last is None or last.days != tuple(days):
         _write_archive(env, writer, settings, common, days)
     documents = _feed_documents(store, rules, settings, feeds, tags, now)
@@ -295,16 +296,19 @@ class _MonthLinks:
 
 def _write_index(
     env: Environment, writer: Writer, settings: Settings, common: dict[str, Any],
-    days: Sequence[date], latest: DayPage | None, now: datetime,
+    days: Sequence[date], latest: DayPage | None, now: datetime, states: Sequence[FeedState],
 ) -> None:
-    """The latest day, links to the days before it, and when the site was generated."""
+    """The latest day, links to the days before it, and when the site was generated;
+    with no day yet, how many feeds were polled and how many of them failed."""
     # A month has at most 31 days: the latest month's are among the first 31.
     month = _MonthLinks(days[:31], settings.language).get(days[0]) if days else None
     # Only the index says when it was generated, so unchanged day pages keep
     # their bytes (and their ETags for readers and caches).
     writer.put("index.html", env.get_template("index.html").render(
         common, page=latest, root="", month=month, generated=stamp(now, settings),
-        recent=[day_link(d, settings.language) for d in days[:RECENT_DAYS]]))
+        recent=[day_link(d, settings.language) for d in days[:RECENT_DAYS]],
+        polled=sum(s.last_polled is not None for s in states),
+        failing=sum(s.last_error is not None for s in states)))
 
 
 def _write_archive(env: Environment, writer: Writer, settings: Settings,
