@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 
 from aggregator import USER_AGENT
 from aggregator.cli import main
+from aggregator.cli.output import shorten_url
 from tests.conftest import FeedServer, write_config
 
 ROOT = Path(__file__).parent.parent
@@ -341,3 +342,56 @@ def test_help_lists_every_setting_with_its_default() -> None:
     for setting in settings_help():
         default = setting.default if setting.default is not None else "no default"
         assert f"{setting.name} ({default}): " in result.output
+
+
+LONG_URL = "https://www.exemple.fr/blog/categorie/community-management/2026/flux/feed.xml"
+
+
+def _at_width(config: Path, width: int, *args: str) -> list[str]:
+    """The command's lines in a terminal of `width` columns, each checked to fit but the
+    title, whose path to feeds.yaml stays whole however deep pytest's folder is."""
+    result = CliRunner(env={"COLUMNS": str(width)}).invoke(main, ["--config", str(config), *args])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].endswith(f" feeds in {config}")
+    assert max(len(line) for line in lines[1:]) <= width, result.output
+    return lines
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_feeds_list_fits_the_terminal_and_keeps_addresses_whole(tmp_path: Path,
+                                                                width: int) -> None:
+    config = write_config(tmp_path, [
+        {"name": "Le blog du community manager de la région", "url": LONG_URL,
+         "tags": ["métier", "réseaux sociaux", "veille"]},
+        {"name": "Court", "url": "https://court.example/feed"}])
+    lines = _at_width(config, width, "feeds", "list")
+    shown = [re.search(r"https://\S+", line) for line in lines]
+    urls = [match.group() for match in shown if match]
+    # Each address on one line, its middle cut; a short one as it is.
+    assert urls == [shorten_url(LONG_URL, len(urls[0])), "https://court.example/feed"]
+    assert urls[0].startswith("https://www.exemple.fr") and urls[0].endswith("/feed.xml")
+    assert "…" in urls[0]
+    wide = CliRunner(env={"COLUMNS": str(width)}).invoke(
+        main, ["--config", str(config), "feeds", "list", "--wide"])
+    url_cells = [line.split("│")[2].strip() for line in wide.output.splitlines()
+                 if line.startswith("│")]
+    assert LONG_URL in "".join(url_cells)  # whole, folded over lines if need be
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_status_fits_the_terminal_one_line_a_feed(config_path: Path, width: int) -> None:
+    invoke(config_path, "fetch")
+    lines = _at_width(config_path, width, "status")
+    rows = [line for line in lines if re.match(r"│ (Vis ma vie|Isabelle|En panne) ", line)]
+    assert len(rows) == 3  # every name fits one line, so each feed takes one
+    failing = next(line for line in rows if line.startswith("│ En panne"))
+    assert "failing since" in failing and failing.rstrip(" │").endswith("…")
+    assert ("last success" in lines[2]) == (width >= 120)  # the header
+    # --wide and --json give the whole sentence.
+    sentence = json.loads(invoke(config_path, "status", "--json").output)[2]["what_happened"]
+    wide = CliRunner(env={"COLUMNS": str(width)}).invoke(
+        main, ["--config", str(config_path), "status", "--wide"])
+    cells = [line.split("│")[-2].strip() for line in wide.output.splitlines()
+             if line.startswith("│")]
+    assert sentence.replace(" ", "") in "".join(cells).replace(" ", "")  # folded, none left out

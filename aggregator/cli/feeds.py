@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from aggregator.cli.app import open_store, pass_config, pass_store
-from aggregator.cli.output import console
+from aggregator.cli.output import console, natural_width, shorten_url, width_left
 from aggregator.config.edit import (
     SubscriptionError,
     add_feeds,
@@ -27,6 +27,9 @@ from aggregator.poll.check import check_feeds
 from aggregator.poll.fetch import make_session
 from aggregator.store import Store
 
+# Below this an address says too little; names and tags wrap narrower instead.
+URL_MIN_WIDTH = 32
+
 
 @click.group()
 def feeds() -> None:
@@ -34,17 +37,28 @@ def feeds() -> None:
 
 
 @feeds.command("list")
+@click.option("--wide", is_flag=True, help="Show every address whole, however long.")
 @pass_config
-def feeds_list(config: Config) -> None:
-    """The feeds of feeds.yaml, as a table."""
+def feeds_list(config: Config, wide: bool) -> None:
+    """The feeds of feeds.yaml, as a table that fits the terminal."""
+    rows = [(feed.name, feed.url, ", ".join(feed.tags),
+             _duration(feed.poll_interval or config.settings.poll_interval),
+             "yes" if feed.enabled else "no") for feed in config.feeds]
+    headers = ("name", "url", "tags", "every", "enabled")
+    # Names and tags wrap within these widths; the address keeps one line, its middle cut.
+    caps = {"name": None if wide else 20, "tags": None if wide else 16}
+    others = [natural_width(header, (row[i] for row in rows), caps.get(header))
+              for i, header in enumerate(headers) if header != "url"]
+    url_width = max(URL_MIN_WIDTH, width_left(console.width, others))
     table = Table(title=f"{len(config.feeds)} feeds in {config.path}")
-    for column in ("name", "url", "tags", "every", "enabled"):
-        table.add_column(column, overflow="fold")
-    for feed in config.feeds:
-        every = feed.poll_interval or config.settings.poll_interval
-        table.add_row(escape(feed.name), escape(feed.url), escape(", ".join(feed.tags)),
-                      _duration(every),
-                      "yes" if feed.enabled else "no")
+    for header in headers:
+        if header == "url":
+            table.add_column(header, no_wrap=not wide, overflow="fold" if wide else "ellipsis")
+        else:
+            table.add_column(header, overflow="fold", max_width=caps.get(header))
+    for name, url, tags, every, enabled in rows:
+        table.add_row(escape(name), escape(url if wide else shorten_url(url, url_width)),
+                      escape(tags), every, enabled)
     console.print(table)
 
 

@@ -1,9 +1,11 @@
-"""The console every command prints to, and the poll report that fetch and demo share."""
+"""The console every command prints to, the poll report that fetch and demo share, and how
+a table's cells are made to fit the terminal."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+from rich.cells import cell_len
 from rich.console import Console
 
 from aggregator.models import UpdateOutcome
@@ -38,3 +40,37 @@ def print_outcomes(outcomes: Sequence[UpdateOutcome], elapsed: float) -> None:
     if total.polled > 1:
         console.print("Slowest: " + ", ".join(f"{o.feed} ({o.elapsed:.2f} s)"
                                               for o in total.slowest), markup=False)
+
+
+def natural_width(header: str, cells: Iterable[str], cap: int | None = None) -> int:
+    """The cells a table column takes to show its header and its values unwrapped, at most `cap`."""
+    width = max((cell_len(cell) for cell in cells), default=0)
+    width = max(width, cell_len(header))
+    return width if cap is None else min(width, cap)
+
+
+def width_left(total: int, widths: Sequence[int]) -> int:
+    """The cells left for one more column of a boxed table whose other columns take `widths`:
+    each column adds a cell of padding either side and a border."""
+    return total - sum(widths) - 3 * len(widths) - 4
+
+
+def shorten_url(url: str, width: int) -> str:
+    """`url` whole if it fits `width` characters; else its site, an ellipsis and the last
+    whole path segments that fit (https://www.exemple.fr/…/feed.xml); else its two ends."""
+    if len(url) <= width:
+        return url
+    host_end = url.find("/", url.find("://") + 3 if "://" in url else 0)
+    if host_end > 0:
+        head, segments = url[:host_end + 1], url[host_end + 1:].split("/")
+        # Longest tail first: as much of the path as fits, one segment at least left out.
+        for start in range(1, len(segments)):
+            shortened = head + "…/" + "/".join(segments[start:])
+            if len(shortened) <= width:
+                return shortened
+    if width < 2:
+        return "…"[:width]
+    # The file name whole when it leaves half the room to the site, else half of each end.
+    last = url[url.rfind("/"):]
+    end = len(last) if len(last) <= width // 2 else (width - 1) // 2
+    return url[:width - 1 - end] + "…" + (url[-end:] if end else "")

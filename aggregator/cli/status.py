@@ -10,18 +10,30 @@ from rich.markup import escape
 from rich.table import Table
 
 from aggregator.cli.app import pass_store
-from aggregator.cli.output import console
+from aggregator.cli.output import console, natural_width, width_left
 from aggregator.config.load import Config
-from aggregator.publish.status import count_filtered_out, status_line, status_record
+from aggregator.publish.status import (
+    StatusLine,
+    count_filtered_out,
+    status_line,
+    status_record,
+)
 from aggregator.store import Store
 
 COLOURS = {"ok": "green", "failing": "red", "retired": "red", "moved": "yellow"}
+# Narrow, no column is wider than this (names wrap) and what happened keeps at least
+# SENTENCE_WIDTH cells: last success, then next poll make way for it.
+NAME_WIDTH = 20
+SENTENCE_WIDTH = 30
+MAKE_WAY = ("last success", "next poll")
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts and monitoring.")
+@click.option("--wide", is_flag=True,
+              help="Show every column and what happened in full, over several lines if need be.")
 @pass_store
-def status(config: Config, store: Store, as_json: bool) -> None:
+def status(config: Config, store: Store, as_json: bool, wide: bool) -> None:
     """Show every feed's health: last success, last error, failures, next poll, entries."""
     store.sync_feeds(config.feeds)
     states = store.feed_states(layout=False)
@@ -32,17 +44,40 @@ def status(config: Config, store: Store, as_json: bool) -> None:
                 for f in config.feeds]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"{len(config.feeds)} feeds in {config.path}")
-    for column in ("feed", "state", "last success", "next poll", "entries"):
-        table.add_column(column, no_wrap=column in ("feed", "state"))
-    table.add_column("what happened", overflow="fold", ratio=1)
-    for feed in config.feeds:
-        line = status_line(feed, states.get(feed.name), filtered_out.get(feed.name, 0), tz)
+    lines = [status_line(f, states.get(f.name), filtered_out.get(f.name, 0), tz)
+             for f in config.feeds]
+    columns = _columns(lines, console.width, wide)
+    # Narrow, the table fills the terminal and what happened gets one line, cut with "…".
+    table = Table(title=f"{len(config.feeds)} feeds in {config.path}", expand=not wide)
+    for column in columns:
+        table.add_column(column, no_wrap=column == "state",
+                         max_width=None if wide else NAME_WIDTH)
+    table.add_column("what happened", ratio=1, no_wrap=not wide,
+                     overflow="fold" if wide else "ellipsis")
+    for line in lines:
         colour = COLOURS.get(line.health, "default")
-        table.add_row(escape(line.name), f"[{colour}]{line.health}[/{colour}]",
-                      line.last_success, line.next_poll, line.entries,
-                      escape(line.what_happened))
+        cells = {"feed": escape(line.name), "state": f"[{colour}]{line.health}[/{colour}]",
+                 "last success": line.last_success, "next poll": line.next_poll,
+                 "entries": line.entries}
+        table.add_row(*(cells[column] for column in columns), escape(line.what_happened))
     console.print(table)
+
+
+def _columns(lines: list[StatusLine], width: int, wide: bool) -> list[str]:
+    """The columns before what happened: all of them when wide, else without those of
+    MAKE_WAY that what happened needs (the sentence tells their times in words)."""
+    values: dict[str, list[str]] = {
+        "feed": [line.name for line in lines], "state": [line.health for line in lines],
+        "last success": [line.last_success for line in lines],
+        "next poll": [line.next_poll for line in lines],
+        "entries": [line.entries for line in lines]}
+    widths = {column: natural_width(column, cells, NAME_WIDTH) for column, cells in values.items()}
+    columns = list(values)
+    for column in MAKE_WAY:
+        if wide or width_left(width, [widths[c] for c in columns]) >= SENTENCE_WIDTH:
+            break
+        columns.remove(column)
+    return columns
 
 
 def _filtered_out(config: Config, store: Store) -> dict[str, int]:
