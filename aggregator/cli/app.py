@@ -46,6 +46,15 @@ class TextFormatter(logging.Formatter):
         return f"{line} ({first_line(error)})" if error else line
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes each line to sys.stderr as it is then: while a progress bar runs, rich's
+    stand-in for it, which prints the line above the bar instead of into it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr  # Handler.handle holds the handler's lock around emit
+        super().emit(record)
+
+
 def first_line(error: BaseException | str) -> str:
     """An error in one line: the first of its own words, or its type when it has none."""
     lines = str(error).strip().splitlines()
@@ -131,7 +140,7 @@ def main(ctx: click.Context, config_path: Path, verbose: bool, quiet: bool,
          log_format: str, debug: bool) -> None:
     """Poll community-management blogs, keep each post once, publish a digest and a feed."""
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter(debug))
     logging.basicConfig(level=level, handlers=[handler])
     # Per-request lines from urllib3 and APScheduler drown ours out at INFO.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -11,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from aggregator.cli.app import open_store, pass_config, pass_store
-from aggregator.cli.output import console, natural_width, shorten_url, width_left
+from aggregator.cli.output import console, natural_width, progress_bar, shorten_url, width_left
 from aggregator.config.edit import (
     SubscriptionError,
     add_feeds,
@@ -23,7 +24,7 @@ from aggregator.config.edit import (
 from aggregator.config.load import Config, FeedConfig
 from aggregator.config.opml import OpmlError, read_opml, write_opml
 from aggregator.poll.addresses import AddressPolicy
-from aggregator.poll.check import check_feeds
+from aggregator.poll.check import CheckResult, check_feeds
 from aggregator.poll.fetch import make_session
 from aggregator.store import Store
 
@@ -125,7 +126,7 @@ def feeds_check(config: Config, show_filters: bool, recent: int) -> None:
     if show_filters:
         _check_filters(config, recent)
         return
-    results = check_feeds(make_session(), config)
+    results = _check_with_progress(config)
     table = Table(title=f"{len(results)} feeds in {config.path} tried once")
     for column in ("feed", "result", "entries"):
         table.add_column(column, no_wrap=column != "entries")
@@ -147,6 +148,23 @@ def feeds_check(config: Config, show_filters: bool, recent: int) -> None:
     console.print(f"{len(results) - failed} ok, {failed} failed.")
     if failed:
         click.get_current_context().exit(1)
+
+
+def _check_with_progress(config: Config) -> list[CheckResult]:
+    """check_feeds, with a progress bar when a person is watching, else a line a feed on
+    stderr (stdout keeps only the table, for scripts)."""
+    total = len(config.feeds)
+    if not console.is_terminal:
+        done = itertools.count(1)
+
+        def tell(result: CheckResult) -> None:
+            click.echo(f"checked {next(done)}/{total}: {result.feed} "
+                       f"({'failed' if result.error else 'ok'})", err=True)
+
+        return check_feeds(make_session(), config, tell)
+    with progress_bar("Checking") as progress:
+        task = progress.add_task("check", total=total)
+        return check_feeds(make_session(), config, lambda _result: progress.advance(task))
 
 
 def _check_filters(config: Config, recent: int) -> None:

@@ -1,12 +1,15 @@
-"""The console every command prints to, the poll report that fetch and demo share, and how
-a table's cells are made to fit the terminal."""
+"""The console every command prints to, the progress bar of fetch and feeds check, the
+poll report that fetch and demo share, and how a table's cells are made to fit the
+terminal."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
 
 from rich.cells import cell_len
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from aggregator.models import UpdateOutcome
 from aggregator.poll.save import describe_outcome
@@ -14,6 +17,19 @@ from aggregator.poll.summary import has_failed, summarize_outcomes
 
 # soft_wrap: long paths and URLs stay on one line, for people and for scripts reading them.
 console = Console(highlight=False, soft_wrap=True)
+
+
+def progress_bar(label: str) -> Progress:
+    """A bar on the console, gone once done, for a person watching a long command.
+
+    While it runs, rich stands in for sys.stderr and prints what is written there above
+    the bar (the log handler writes to sys.stderr as it is at each line): written past
+    rich, a log line landed in the bar and the bar's redraws then went astray. Only when
+    stderr is the terminal too: a redirected stderr keeps its log lines.
+    """
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=True, redirect_stdout=False,
+                    redirect_stderr=sys.stderr.isatty())
 
 
 def print_outcomes(outcomes: Sequence[UpdateOutcome], elapsed: float) -> None:

@@ -13,10 +13,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from aggregator.cli.app import open_store, pass_config
-from aggregator.cli.output import console, print_outcomes
+from aggregator.cli.output import console, print_outcomes, progress_bar
 from aggregator.cli.site import bind, parse_address_option
 from aggregator.config.load import TICK_SECONDS, Config
 from aggregator.models import UpdateOutcome
@@ -110,9 +109,7 @@ def poll_with_progress(store: Store, config: Config, *, force: bool = False,
         if not console.is_terminal:
             return update_feeds(store, make_session(), config, now, force=force, only=only,
                                 clock=utc_now, stop=stop)
-        columns = [TextColumn("Polling"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn()]
-        with Progress(*columns, console=console, transient=True) as progress:
+        with progress_bar("Polling") as progress:
             task = progress.add_task("poll", total=None)
             states = store.feed_states(count_entries=False, layout=False)
             progress.update(task, total=len(select_feeds(config, states, now, force=force,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import requests
 
-from aggregator.config.load import Config
+from aggregator.config.load import Config, FeedConfig
 from aggregator.poll.hosts import HostLimiter, interleave_hosts
 from aggregator.poll.steps import Poll, needs_parse, safe_fetch
 from aggregator.poll.workers import parse_body
@@ -27,16 +28,23 @@ class CheckResult:
     elapsed: float = 0.0
 
 
-def check_feeds(session: requests.Session, config: Config) -> list[CheckResult]:
-    """Fetch and parse every feed of `config` once, without conditions and without storing."""
+def check_feeds(session: requests.Session, config: Config,
+                on_result: Callable[[CheckResult], None] = lambda _result: None
+                ) -> list[CheckResult]:
+    """Fetch and parse every feed of `config` once, without conditions and without storing;
+    `on_result` hears of each feed as soon as it is tried (from the fetch threads)."""
     limiter = HostLimiter(config.settings.per_host)
     feeds = interleave_hosts(config.feeds)
     if not feeds:
         return []
+
+    def check(feed: FeedConfig) -> CheckResult:
+        result = _check(safe_fetch(session, limiter, feed, None, config.settings))
+        on_result(result)
+        return result
+
     with ThreadPoolExecutor(min(config.settings.concurrency, len(feeds)), "check") as pool:
-        polls = pool.map(lambda f: safe_fetch(session, limiter, f, None, config.settings),
-                         feeds)
-        return [_check(poll) for poll in polls]
+        return list(pool.map(check, feeds))
 
 
 def _check(poll: Poll) -> CheckResult:

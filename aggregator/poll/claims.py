@@ -29,11 +29,15 @@ def release_dead_claims(store: Store) -> None:
     """Free the leases of workers on this host that no longer run (killed, crashed),
     rather than leave their feeds unpolled until the leases run out."""
     host = socket.gethostname()
+    released = 0
     for holder in store.claim_holders():
         name, _, pid = holder.rpartition(":")
         if name == host and pid.isdigit() and not _process_exists(int(pid)):
-            log.info("releasing the feeds of %s, which no longer runs", holder)
-            store.release_feeds(None, holder)
+            # The worker's name (host:pid) is for whoever debugs; INFO tells the user.
+            log.debug("releasing the feeds of %s, which no longer runs", holder)
+            released += store.release_feeds(None, holder)
+    if released:
+        log.info("%d feeds left by an interrupted run are polled again", released)
 
 
 def _process_exists(pid: int) -> bool:

@@ -118,15 +118,16 @@ class FeedsMixin(StoreBase):
             return {row.name: _feed_state(row, 0) for row in rows}
 
     @wrap_errors("release feeds")
-    def release_feeds(self, names: Collection[str] | None, worker: str) -> None:
-        """Give back the leases `worker` holds on `names` (None: on every feed)."""
+    def release_feeds(self, names: Collection[str] | None, worker: str) -> int:
+        """Give back the leases `worker` holds on `names` (None: on every feed); how many."""
         with self._session.begin() as session:
             query = update(FeedRow).where(FeedRow.claimed_by == worker)
             if names is not None:
                 if not names:
-                    return
+                    return 0
                 query = query.where(FeedRow.name.in_(list(names)))
-            session.execute(query.values(claimed_by=None, claimed_until=None))
+            result = session.execute(query.values(claimed_by=None, claimed_until=None))
+            return int(getattr(result, "rowcount", 0))
 
     @wrap_errors("read the claims on feeds")
     def claim_holders(self) -> set[str]:
