@@ -36,9 +36,6 @@ MIN_DATE = datetime(1970, 1, 1, tzinfo=UTC)  # an entry dated before is undated
 MAX_AHEAD = timedelta(days=366)  # an entry dated further after its poll is undated
 
 ELLIPSIS = "…"
-# Code points XML 1.0 forbids (C0 controls but tab and line breaks, lone surrogates,
-# U+FFFE and U+FFFF): no database, page or feed of ours can hold them all.
-_INVALID = XML_FORBIDDEN
 # Bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): in a title
 # they turn the text around it, the page's included.
 _BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
@@ -55,7 +52,8 @@ _DISPLAY_SUSPECTS = re.compile(f"[{_BIDI_CONTROLS}{_INVISIBLE}{_JOINERS}]")
 _DIGITS = re.compile("[0-9]+")
 
 
-# `text` without the code points XML 1.0 forbids (NUL, controls, lone surrogates).
+# `text` without the code points XML 1.0 forbids (NUL, controls, lone surrogates): no
+# database, page or feed of ours can hold them all.
 valid_text = strip_forbidden_chars
 
 
@@ -119,7 +117,7 @@ def stored_text(value: str | None, limit: int) -> str | None:
     For what must be sent back unchanged (ETag, Last-Modified) or shown whole: a
     repaired copy would be another value.
     """
-    if value is None or len(value) > limit or _INVALID.search(value):
+    if value is None or len(value) > limit or XML_FORBIDDEN.search(value):
         return None
     return value
 

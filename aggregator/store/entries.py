@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, load_only
 from aggregator.dedup import Postings, pack_sketch
 from aggregator.models import CleanEntry, FeedPoll, Fingerprint, PollRecord, SaveCounts
 from aggregator.poll.decide import filing_date, is_redated
+from aggregator.poll.values import MAX_LANGUAGE
 from aggregator.store.base import ENTRIES, FILING_LOCK, StoreBase, _rows_among, wrap_errors
 from aggregator.store.copies import (
     _Candidate,
@@ -249,7 +250,7 @@ def _set_media(row: EntryRow, entry: CleanEntry) -> None:
 
 def _media_values(entry: CleanEntry) -> dict[str, object]:
     return {
-        "language": entry.language[:35] if entry.language else None,
+        "language": entry.language[:MAX_LANGUAGE] if entry.language else None,
         "enclosures": [{"url": e.url, "type": e.type, "length": e.length}
                        for e in entry.enclosures] or None,
         "thumbnail": entry.thumbnail,
