@@ -14,6 +14,7 @@ from aggregator.cli.output import console
 from aggregator.cli.site import render_site
 from aggregator.config.load import Config
 from aggregator.publish.output import OutputError, replacing
+from aggregator.publish.status import local_time, zone_name
 from aggregator.store import Store, StoreError
 from aggregator.store.backup import BackupError, export_lines, import_lines
 from aggregator.store.schema import database_file, describe_database
@@ -38,8 +39,9 @@ def prune(config: Config, dry_run: bool) -> None:
     for name, count in sorted(removed.items()):
         console.print(f"{name}: {count}", markup=False)
     verb = "Would remove" if dry_run else "Removed"
+    tz = ZoneInfo(settings.timezone)
     console.print(f"{verb} {sum(removed.values())} entries filed before "
-                  f"{before.astimezone(ZoneInfo(settings.timezone)):%Y-%m-%d %H:%M} "
+                  f"{local_time(before, tz)}, {zone_name(tz, before)} "
                   f"(each feed keeps its newest {settings.keep_per_feed}).", markup=False)
 
 
