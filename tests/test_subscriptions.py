@@ -90,6 +90,22 @@ def test_add_says_when_nothing_is_a_feed(config: Path, feed_server: FeedServer) 
     assert "is a web page that advertises no feed" in result.output
 
 
+def test_add_says_why_each_advertised_feed_was_refused(config: Path,
+                                                       feed_server: FeedServer) -> None:
+    html = b"<html><body>pas un flux</body></html>"
+    feed_server.set("/blog/feed", html, content_type="text/html")
+    gone = feed_server.url("/blog/gone.xml")
+    page = feed_server.set("/blog/", b'<link rel="alternate" type="application/rss+xml" '
+                           b'href="feed"><link rel="alternate" type="application/rss+xml" '
+                           b'href="gone.xml">', content_type="text/html")
+    result = invoke(config, "feeds", "add", page)
+    assert result.exit_code == 1
+    assert f"{page} advertises 2 feeds, but none is one:" in result.output
+    assert (f"{feed_server.url('/blog/feed')}: advertised, but answers text/html, "
+            "not a feed") in result.output
+    assert f"{gone}: advertised, but cannot be fetched: HTTP 404" in result.output
+
+
 def test_remove_keeps_the_rest_of_the_file(config: Path, feed_server: FeedServer) -> None:
     feed_server.serve_file("blog-metier.rss", "/feed/")
     invoke(config, "feeds", "add", feed_server.url("/feed/"))
