@@ -387,7 +387,7 @@ def test_status_fits_the_terminal_one_line_a_feed(config_path: Path, width: int)
     assert len(rows) == 3  # every name fits one line, so each feed takes one
     failing = next(line for line in rows if line.startswith("│ En panne"))
     assert "failing since" in failing and failing.rstrip(" │").endswith("…")
-    assert ("last success" in lines[2]) == (width >= 120)  # the header
+    assert ("last success" in lines[3]) == (width >= 120)  # the header, under the zone
     # --wide and --json give the whole sentence.
     sentence = json.loads(invoke(config_path, "status", "--json").output)[2]["what_happened"]
     wide = CliRunner(env={"COLUMNS": str(width)}).invoke(

@@ -6,7 +6,13 @@ import socket
 
 import pytest
 
-from aggregator.config.discover import MAX_CANDIDATES, feed_candidates, find_feed_links
+from aggregator.config.discover import (
+    MAX_CANDIDATES,
+    describe_no_feed,
+    feed_candidates,
+    find_feed_links,
+    why_refused,
+)
 from aggregator.config.edit import SubscriptionError, discover_feed
 from aggregator.poll.addresses import AddressPolicy
 from aggregator.poll.fetch import make_session
@@ -63,9 +69,48 @@ def test_a_page_with_a_thousand_feed_links_costs_ten_requests(
                     for n in range(1000))
     page = feed_server.set("/", f"<html><head>{links}</head></html>".encode(),
                            content_type="text/html; charset=utf-8")
-    with pytest.raises(SubscriptionError, match="advertises no feed"):
+    with pytest.raises(SubscriptionError, match="advertises 1000 feeds, but none is one") as error:
         discover_feed(make_session(), page, timeout=5)
     assert len(feed_server.requests) == 1 + MAX_CANDIDATES
+    lines = str(error.value).splitlines()
+    assert len(lines) == 1 + MAX_CANDIDATES + 2  # the page, each tried, the rest, the end
+    assert lines[-2] == f"  ({1000 - MAX_CANDIDATES} more advertised, not tried)"
+    assert lines[-1] == "and no common path was tried; give the feed's own address"
+
+
+def test_a_page_whose_advertised_feeds_are_pages_says_why_each_was_refused(
+    feed_server: FeedServer
+) -> None:
+    html = b"<html><body>Pas un flux</body></html>"
+    first = feed_server.set("/feed", html, content_type="text/html; charset=utf-8")
+    second = feed_server.set("/comments/feed", html, content_type="text/html")
+    page = feed_server.set("/", b'''<html><head>
+        <link rel="alternate" type="application/rss+xml" href="/feed">
+        <link rel="alternate" type="application/atom+xml" href="/comments/feed">
+        </head></html>''', content_type="text/html")
+    with pytest.raises(SubscriptionError) as error:
+        discover_feed(make_session(), page, timeout=5)
+    lines = str(error.value).splitlines()
+    assert lines[:3] == [f"{page} advertises 2 feeds, but none is one:",
+                         f"  {first}: advertised, but answers text/html, not a feed",
+                         f"  {second}: advertised, but answers text/html, not a feed"]
+    assert lines[3].startswith("and none was found at /feed/, /rss, /rss.xml")
+    assert len(lines) == 4
+
+
+def test_why_an_address_is_refused() -> None:
+    assert why_refused("HTTP 404 Not Found", {}) == "cannot be fetched: HTTP 404 Not Found"
+    assert why_refused(None, {"content-type": "TEXT/HTML; charset=utf-8"}) == (
+        "answers text/html, not a feed")
+    assert why_refused(None, {}) == "answers something that is not a feed"
+
+
+def test_a_page_that_advertises_nothing_says_where_else_was_looked() -> None:
+    guesses = ["https://b.example/feed/", "https://b.example/rss"]
+    refused = {url: "cannot be fetched: HTTP 404 Not Found" for url in guesses}
+    assert describe_no_feed("https://b.example/", [], guesses, refused) == (
+        "https://b.example/ is a web page that advertises no feed, and none was found at "
+        "/feed/, /rss; give the feed's own address")
 
 
 def test_a_public_page_cannot_lead_to_a_private_feed(

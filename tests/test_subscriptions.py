@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -18,7 +19,8 @@ from aggregator.cli import main
 from aggregator.config.load import ConfigError, load_config
 from aggregator.config.opml import read_opml
 from aggregator.config.schema import schema_text
-from tests.conftest import DATA, FeedServer
+from tests.conftest import DATA, FeedServer, write_config
+from tests.test_progress import _on_a_terminal
 
 ROOT = Path(__file__).parent.parent
 SCHEMA_FILE = ROOT / "aggregator" / "config" / "feeds.schema.json"
@@ -88,6 +90,22 @@ def test_add_says_when_nothing_is_a_feed(config: Path, feed_server: FeedServer) 
     result = invoke(config, "feeds", "add", page)
     assert result.exit_code == 1
     assert "is a web page that advertises no feed" in result.output
+
+
+def test_add_says_why_each_advertised_feed_was_refused(config: Path,
+                                                       feed_server: FeedServer) -> None:
+    html = b"<html><body>pas un flux</body></html>"
+    feed_server.set("/blog/feed", html, content_type="text/html")
+    gone = feed_server.url("/blog/gone.xml")
+    page = feed_server.set("/blog/", b'<link rel="alternate" type="application/rss+xml" '
+                           b'href="feed"><link rel="alternate" type="application/rss+xml" '
+                           b'href="gone.xml">', content_type="text/html")
+    result = invoke(config, "feeds", "add", page)
+    assert result.exit_code == 1
+    assert f"{page} advertises 2 feeds, but none is one:" in result.output
+    assert (f"{feed_server.url('/blog/feed')}: advertised, but answers text/html, "
+            "not a feed") in result.output
+    assert f"{gone}: advertised, but cannot be fetched: HTTP 404" in result.output
 
 
 def test_remove_keeps_the_rest_of_the_file(config: Path, feed_server: FeedServer) -> None:
@@ -315,3 +333,44 @@ def test_an_edit_that_would_not_load_leaves_feeds_yaml_unchanged(config: Path) -
         add_feeds(load_config(config), [FeedConfig(name="Bip\x07", url="https://b.example/")])
     assert config.read_text("utf-8") == before
     assert not list(config.parent.glob(".*.tmp"))
+
+
+def _opml_of(tmp_path: Path, feeds: dict[str, str]) -> Path:
+    outlines = "".join(f'<outline type="rss" text="{name}" xmlUrl="{url}"/>'
+                       for name, url in feeds.items())
+    source = tmp_path / "list.opml"
+    source.write_text(f'<opml version="2.0"><body>{outlines}</body></opml>', "utf-8")
+    return source
+
+
+def test_opml_import_with_check_leaves_out_what_fails(tmp_path: Path,
+                                                       feed_server: FeedServer) -> None:
+    good = {name: feed_server.serve_file("blog-metier.rss", f"/{name}.rss")
+            for name in ("Un", "Deux")}
+    page = feed_server.set("/page", b"<html><body>pas un flux</body></html>",
+                           content_type="text/html")
+    source = _opml_of(tmp_path, {**good, "Page": page})
+    config = write_config(tmp_path, [])
+    result = CliRunner().invoke(main, ["--config", str(config), "opml", "import", "--check",
+                                       str(source)])
+    assert result.exit_code == 0, result.output
+    assert [feed.name for feed in load_config(config).feeds] == ["Un", "Deux"]
+    assert f"Not added: Page ({page}): not a feed" in result.stdout
+    assert ("Imported 2 feeds from" in result.stdout
+            and "0 already there were skipped, 1 that failed were left out." in result.stdout)
+    # Off a terminal, a plain line a feed tried, on stderr.
+    told = result.stderr.splitlines()
+    assert {line.split(": ", 1)[1] for line in told} == {
+        "Un (ok)", "Deux (ok)", "Page (failed)"}, result.stderr
+    assert len(told) == 3 and told[-1].startswith("checked 3/3: "), result.stderr
+
+
+def test_opml_import_with_check_shows_a_bar_on_a_terminal(tmp_path: Path,
+                                                          feed_server: FeedServer) -> None:
+    source = _opml_of(tmp_path, {f"Blog {n}": feed_server.serve_file(
+        "blog-metier.rss", f"/{n}.rss", delay=0.3) for n in range(3)})
+    status, lines = _on_a_terminal(write_config(tmp_path, []), "opml", "import", "--check",
+                                   str(source))
+    assert status == 0, lines
+    assert any(re.search(r"Checking.*\b3/3\b", line) for line in lines), lines
+    assert not [line for line in lines if line.startswith("checked ")], lines

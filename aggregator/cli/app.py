@@ -9,9 +9,10 @@ import logging
 import sys
 import traceback
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -26,12 +27,17 @@ R = TypeVar("R")
 
 
 class TextFormatter(logging.Formatter):
-    """One line a record: an exception logged with it is named at the end of the line, its
-    traceback shown only with --debug."""
+    """One line a record, its time in `zone` with the offset shown: an exception logged with
+    it is named at the end of the line, its traceback shown only with --debug."""
 
-    def __init__(self, debug: bool) -> None:
+    def __init__(self, debug: bool, zone: tzinfo = UTC) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
         self.debug = debug
+        self.zone = zone
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return datetime.fromtimestamp(record.created, self.zone).isoformat(
+            sep=" ", timespec="seconds")
 
     def format(self, record: logging.LogRecord) -> str:
         if self.debug or not record.exc_info:
@@ -152,9 +158,19 @@ def main(ctx: click.Context, config_path: Path, verbose: bool, quiet: bool,
 def read_config(path: Path) -> Config:
     """The configuration at `path`; its errors, each with file:line:column, end the command."""
     try:
-        return load_config(path)
+        config = load_config(path)
     except ConfigError as exc:
         raise click.ClickException(exc.describe()) from None
+    log_in_zone(ZoneInfo(config.settings.timezone))
+    return config
+
+
+def log_in_zone(zone: tzinfo) -> None:
+    """Give the text log lines the configured time zone: one clock for the log, `status`
+    and the pages (until the configuration is read, they are in UTC, with +00:00)."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler.formatter, TextFormatter):
+            handler.formatter.zone = zone
 
 
 def open_store(config: Config) -> Store:

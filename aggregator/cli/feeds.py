@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -198,16 +199,26 @@ def opml() -> None:
 
 @opml.command("import")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--check", is_flag=True,
+              help="Try each feed once first; add only those that answer with a feed.")
 @pass_config
-def opml_import(config: Config, file: Path) -> None:
+def opml_import(config: Config, file: Path, check: bool) -> None:
     """Add the feeds of an OPML file to feeds.yaml (folders and categories become tags)."""
     try:
         found = read_opml(file.read_bytes())
     except OpmlError as exc:
         raise click.ClickException(f"{file}: {exc}") from None
+    refused: list[CheckResult] = []
+    if check:
+        results = _check_with_progress(replace(config, feeds=tuple(found)))
+        refused = [result for result in results if result.error]
+        found = [feed for feed in found if feed.name not in {r.feed for r in refused}]
     added, skipped = add_feeds(config, found)
+    for result in refused:
+        console.print(f"Not added: {result.feed} ({result.url}): {result.error}", markup=False)
+    left_out = f", {len(refused)} that failed were left out" if check else ""
     console.print(f"Imported {len(added)} feeds from {file} into {config.path}; "
-                  f"{len(skipped)} already there were skipped.", markup=False)
+                  f"{len(skipped)} already there were skipped{left_out}.", markup=False)
 
 
 @opml.command("export")

@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 import click
 
 from aggregator.cli.app import open_store, pass_config, pass_store
-from aggregator.cli.output import console
+from aggregator.cli.output import console, progress_reporter
 from aggregator.cli.site import render_site
 from aggregator.config.load import Config
 from aggregator.publish.output import OutputError, replacing
+from aggregator.publish.status import local_time, zone_name
 from aggregator.store import Store, StoreError
 from aggregator.store.backup import BackupError, export_lines, import_lines
 from aggregator.store.schema import database_file, describe_database
@@ -32,14 +33,17 @@ def prune(config: Config, dry_run: bool) -> None:
     now = datetime.now(UTC)
     before = now - settings.retention
     store = open_store(config)
-    removed = store.prune(before, settings.keep_per_feed, dry_run=dry_run)
+    with progress_reporter("Pruning") as tell:
+        removed = store.prune(before, settings.keep_per_feed, dry_run=dry_run, on_progress=tell)
     if removed and not dry_run:
-        render_site(store, settings, config.feeds, now, full=True)
+        with progress_reporter("Rendering") as tell:
+            render_site(store, settings, config.feeds, now, full=True, on_progress=tell)
     for name, count in sorted(removed.items()):
         console.print(f"{name}: {count}", markup=False)
     verb = "Would remove" if dry_run else "Removed"
+    tz = ZoneInfo(settings.timezone)
     console.print(f"{verb} {sum(removed.values())} entries filed before "
-                  f"{before.astimezone(ZoneInfo(settings.timezone)):%Y-%m-%d %H:%M} "
+                  f"{local_time(before, tz)}, {zone_name(tz, before)} "
                   f"(each feed keeps its newest {settings.keep_per_feed}).", markup=False)
 
 
@@ -73,30 +77,35 @@ def export_command(_config: Config, store: Store, format_: str, output: Path | N
 @pass_store
 def import_command(config: Config, store: Store, file: Path) -> None:
     """Load entries from an `aggregator export` file into this database."""
-    check_utf8(file)
+    total = check_utf8(file)
     try:
-        with file.open(encoding="utf-8") as handle:
-            counts = import_lines(store, handle)
+        with file.open(encoding="utf-8") as handle, progress_reporter("Importing") as tell:
+            counts = import_lines(store, handle, lambda done: tell(done, total))
     except BackupError as exc:
         raise click.ClickException(f"{file}: {exc}") from None
     store.sync_feeds(config.feeds)
     # Imported entries keep their own change times: only a full render finds them.
-    render_site(store, config.settings, config.feeds, datetime.now(UTC), full=True)
+    with progress_reporter("Rendering") as tell:
+        render_site(store, config.settings, config.feeds, datetime.now(UTC), full=True,
+                    on_progress=tell)
     console.print(f"Imported from {file}: {counts.new} entries, {counts.duplicates} copies "
                   f"of articles from other feeds, {counts.updated} updated.", markup=False)
 
 
-def check_utf8(file: Path) -> None:
-    """End the command, before anything is stored, if `file` is not UTF-8 text."""
+def check_utf8(file: Path) -> int:
+    """End the command, before anything is stored, if `file` is not UTF-8 text; else its
+    number of lines that are not blank (the entries to import, for the progress)."""
+    entries = 0
     with file.open("rb") as handle:
         for number, line in enumerate(handle, 1):
             try:
-                line.decode("utf-8")
+                entries += bool(line.decode("utf-8").strip())
             except UnicodeDecodeError as exc:
                 raise click.ClickException(
                     f"{file}:{number}: not UTF-8 (byte 0x{line[exc.start]:02x} at column "
                     f"{exc.start + 1}); is it an `aggregator export` file? Nothing was imported"
                 ) from None
+    return entries
 
 
 @click.command()

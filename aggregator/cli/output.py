@@ -5,8 +5,10 @@ terminal."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
+import click
 from rich.cells import cell_len
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -30,6 +32,28 @@ def progress_bar(label: str) -> Progress:
     return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=console, transient=True, redirect_stdout=False,
                     redirect_stderr=sys.stderr.isatty())
+
+
+@contextmanager
+def progress_reporter(label: str) -> Iterator[Callable[[int, int], None]]:
+    """An `on_progress(done, total)` for long work: a bar on a terminal, else a plain line
+    on stderr at each tenth of the way, none at its start (stdout keeps only the command's
+    report)."""
+    if not console.is_terminal:
+        told = 0
+
+        def tell(done: int, total: int) -> None:
+            nonlocal told
+            tenth = done * 10 // total if total else 10
+            if tenth > told:
+                told = tenth
+                click.echo(f"{label}: {done}/{total}", err=True)
+
+        yield tell
+        return
+    with progress_bar(label) as progress:
+        task = progress.add_task(label, total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)
 
 
 def print_outcomes(outcomes: Sequence[UpdateOutcome], elapsed: float) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from aggregator.cli.app import pass_store
-from aggregator.cli.output import console
+from aggregator.cli.output import console, progress_reporter
 from aggregator.config.load import Config, FeedConfig, Settings
 from aggregator.publish.health import Monitor
 from aggregator.publish.serve import make_server, parse_address, server_url
@@ -24,14 +24,15 @@ if TYPE_CHECKING:
 
 
 def render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
-                now: datetime, *, full: bool = False) -> RenderReport:
+                now: datetime, *, full: bool = False,
+                on_progress: Callable[[int, int], None] | None = None) -> RenderReport:
     """render_site, imported by the commands that render: Jinja2 and Babel (4 MB) stay
     out of fetch, status and the others, whose process polls beside the parse workers."""
     from aggregator.publish.output import OutputError
     from aggregator.publish.render import render_site
 
     try:
-        return render_site(store, settings, feeds, now, full=full)
+        return render_site(store, settings, feeds, now, full=full, on_progress=on_progress)
     except OutputError as exc:
         raise click.ClickException(f"{exc} (in settings.output_dir, {settings.output_dir}); "
                                    "the database is unchanged") from None
@@ -73,7 +74,10 @@ def bind(directory: Path, address: tuple[str, int], monitor: Monitor | None = No
 def render(config: Config, store: Store, full: bool) -> None:
     """Write the output folder (digest pages and merged feeds) from the database."""
     store.sync_feeds(config.feeds)
-    report = render_site(store, config.settings, config.feeds, datetime.now(UTC), full=full)
+    # Only a full render goes through every page; an incremental one is over at once.
+    with (progress_reporter("Rendering") if full else contextlib.nullcontext(None)) as tell:
+        report = render_site(store, config.settings, config.feeds, datetime.now(UTC),
+                             full=full, on_progress=tell)
     pages = (f"{report.days} day pages" if report.full
              else f"{report.rendered_days} of {report.days} day pages")
     console.print(

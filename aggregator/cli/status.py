@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import click
@@ -17,6 +18,7 @@ from aggregator.publish.status import (
     count_filtered_out,
     status_line,
     status_record,
+    zone_name,
 )
 from aggregator.store import Store
 
@@ -48,7 +50,8 @@ def status(config: Config, store: Store, as_json: bool, wide: bool) -> None:
              for f in config.feeds]
     columns = _columns(lines, console.width, wide)
     # Narrow, the table fills the terminal and what happened gets one line, cut with "…".
-    table = Table(title=f"{len(config.feeds)} feeds in {config.path}", expand=not wide)
+    table = Table(title=f"{len(config.feeds)} feeds in {config.path}\n"
+                        f"times in {zone_name(tz, datetime.now(UTC))}", expand=not wide)
     for column in columns:
         table.add_column(column, no_wrap=column == "state",
                          max_width=None if wide else NAME_WIDTH)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
@@ -46,3 +47,37 @@ def feed_candidates(page_url: str, advertised: list[str], guesses: list[str],
     host = urlsplit(page_url).hostname
     ordered = sorted(advertised, key=lambda link: urlsplit(link).hostname != host)
     return list(dict.fromkeys([*ordered, *guesses]))[:limit]
+
+
+def why_refused(error: str | None, headers: Mapping[str, str]) -> str:
+    """Why an address tried for a page's feed is none, from its fetch's error or the type
+    its answer declares."""
+    if error:
+        return f"cannot be fetched: {error}"
+    declared = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    kind = declared.split(";")[0].strip().lower()
+    return f"answers {kind}, not a feed" if kind else "answers something that is not a feed"
+
+
+def describe_no_feed(address: str, advertised: Sequence[str], guesses: Sequence[str],
+                     refused: Mapping[str, str]) -> str:
+    """Why no feed was found from the page at `address`: each advertised address tried, one
+    line each with why it was refused, then the `guesses` tried (`refused` maps every
+    address tried to why)."""
+    looked = [urlsplit(url).path for url in guesses if url in refused and url not in advertised]
+    elsewhere = (f"none was found at {', '.join(looked)}" if looked
+                 else "no common path was tried")
+    if not advertised:
+        return (f"{address} is a web page that advertises no feed, and {elsewhere}; "
+                "give the feed's own address")
+    tried = [url for url in advertised if url in refused]
+    lines = [f"{address} advertises {_feeds(len(advertised))}, but none is one:",
+             *(f"  {url}: advertised, but {refused[url]}" for url in tried)]
+    if len(tried) < len(advertised):
+        lines.append(f"  ({len(advertised) - len(tried)} more advertised, not tried)")
+    lines.append(f"and {elsewhere}; give the feed's own address")
+    return "\n".join(lines)
+
+
+def _feeds(count: int) -> str:
+    return "a feed" if count == 1 else f"{count} feeds"

@@ -14,7 +14,12 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import CommentMark
 from ruamel.yaml.tokens import CommentToken
 
-from aggregator.config.discover import feed_candidates, find_feed_links
+from aggregator.config.discover import (
+    describe_no_feed,
+    feed_candidates,
+    find_feed_links,
+    why_refused,
+)
 from aggregator.config.load import Config, ConfigError, FeedConfig, load_config
 from aggregator.dedup import canonical_link
 from aggregator.models import FetchResult
@@ -50,21 +55,22 @@ def discover_feed(session: requests.Session, address: str, timeout: float = 30.0
         return found
     advertised = find_feed_links(fetched.content, fetched.final_url)
     guesses = [urljoin(fetched.final_url, path) for path in COMMON_FEED_PATHS]
+    refused: dict[str, str] = {}
     for candidate in feed_candidates(fetched.final_url, advertised, guesses):
-        found = _try_feed(session, candidate, timeout, addresses, address)
-        if found:
-            return found
-    raise SubscriptionError(
-        f"{address} is a web page that advertises no feed, and none was found at "
-        f"{', '.join(COMMON_FEED_PATHS)}; give the feed's own address")
+        tried = _try_feed(session, candidate, timeout, addresses, address)
+        if isinstance(tried, Found):
+            return tried
+        refused[candidate] = tried
+    raise SubscriptionError(describe_no_feed(address, advertised, guesses, refused))
 
 
 def _try_feed(session: requests.Session, url: str, timeout: float, addresses: AddressPolicy,
-              page: str) -> Found | None:
+              page: str) -> Found | str:
+    """The feed at `url`, or why it is none."""
     fetched = fetch_feed(session, url, timeout=timeout, addresses=addresses, origin=page)
     if fetched.error or fetched.content is None:
-        return None
-    return _read_feed(fetched, url)
+        return why_refused(fetched.error or "empty answer", fetched.headers)
+    return _read_feed(fetched, url) or why_refused(None, fetched.headers)
 
 
 def _read_feed(fetched: FetchResult, address: str) -> Found | None:

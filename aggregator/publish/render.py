@@ -9,7 +9,7 @@ the other days are those the last render left in a dot folder.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -102,10 +102,10 @@ class RenderReport:
 
 def render_site(
     store: Store, settings: Settings, feeds: Sequence[FeedConfig], now: datetime, *,
-    full: bool = False,
+    full: bool = False, on_progress: Callable[[int, int], None] | None = None,
 ) -> RenderReport:
     """Write the day pages, the index, the archive, the merged, per-tag and digest feeds
-    and the OPML list.
+    and the OPML list; `on_progress(done, total)` is told each day page gone through.
 
     Day pages are rendered again only where something changed since the last render
     of the output folder; every one of them is with `full`, on a first render, or
@@ -114,12 +114,12 @@ def render_site(
     """
     with store.render_lock():
         try:
-            return _render_site(store, settings, feeds, now, full)
+            return _render_site(store, settings, feeds, now, full, on_progress)
         except _StaleState as stale:
             # A day of the last render lost all its entries unseen (pruned by another
             # process): the state cannot be trusted.
             log.warning("%s has no entries left; rendering every page", stale)
-            return _render_site(store, settings, feeds, now, True)
+            return _render_site(store, settings, feeds, now, True, on_progress)
 
 
 class _StaleState(Exception):
@@ -127,7 +127,8 @@ class _StaleState(Exception):
 
 
 def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
-                 now: datetime, full: bool) -> RenderReport:
+                 now: datetime, full: bool,
+                 on_progress: Callable[[int, int], None] | None) -> RenderReport:
     env = environment.make_environment(language=settings.language)
     writer = Writer(settings.output_dir)
     rules = EntryFilter(settings.filters, feeds)
@@ -140,7 +141,7 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
     common = _common_context(settings, tags)
     digested = {} if last is None else read_digest_cache(settings.output_dir, last)
     latest, digest = _render_days(env, writer, settings, day_entries, days, wanted, common,
-                                  digested)
+                                  digested, on_progress)
     _write_index(env, writer, settings, common, days, latest, now,
                  [states[feed.name] for feed in feeds if feed.name in states])
     if last is None or last.days != tuple(days):
@@ -221,7 +222,7 @@ def _surroundings(days: Sequence[date]) -> dict[date, tuple[object, ...]]:
 def _render_days(
     env: Environment, writer: Writer, settings: Settings, day_entries: DayEntries,
     days: Sequence[date], wanted: set[date], common: dict[str, Any],
-    digested: Mapping[date, DigestEntry],
+    digested: Mapping[date, DigestEntry], on_progress: Callable[[int, int], None] | None,
 ) -> tuple[DayPage | None, list[DigestEntry]]:
     """Write the pages of the `wanted` days; return the latest day's page, for the
     index, and the digest feed's newest days (DIGEST_DAYS, DIGEST_CHARACTERS).
@@ -233,6 +234,8 @@ def _render_days(
     latest: DayPage | None = None
     digest: list[DigestEntry] = []
     for index, day in enumerate(days):
+        if on_progress:
+            on_progress(index, len(days))
         in_digest = (index < DIGEST_DAYS
                      and sum(len(entry.xml) for entry in digest) < DIGEST_CHARACTERS)
         kept = None if day in wanted or not in_digest else digested.get(day)
@@ -252,6 +255,8 @@ def _render_days(
             latest = page
         if in_digest and kept is None:
             digest.append(_digest_day(env, page, listing.updated, settings, common))
+    if on_progress:
+        on_progress(len(days), len(days))
     return latest, digest
 
 

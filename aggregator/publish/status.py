@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,15 @@ Health = Literal["disabled", "never polled", "retired", "failing", "moved", "ok"
 def local_time(moment: datetime | None, tz: ZoneInfo) -> str:
     """A moment to the minute in the configured time zone; a dash for none."""
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def zone_name(tz: ZoneInfo, moment: datetime) -> str:
+    """The time zone that local_time uses, named once for a reader: its name and its
+    offset at `moment` (Europe/Paris (UTC+01:00))."""
+    offset = moment.astimezone(tz).utcoffset() or timedelta(0)
+    sign = "-" if offset < timedelta(0) else "+"
+    hours, minutes = divmod(abs(int(offset.total_seconds())) // 60, 60)
+    return f"{tz.key} (UTC{sign}{hours:02d}:{minutes:02d})"
 
 
 def feed_health(enabled: bool, state: FeedState | None) -> Health:

@@ -3,7 +3,7 @@ the counts for monitoring."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -35,12 +35,12 @@ class AdminMixin(StoreBase):
     """The Store's maintenance methods."""
 
     @wrap_errors("prune old entries")
-    def prune(self, before: datetime, keep_per_feed: int, dry_run: bool = False
-              ) -> dict[str, int]:
+    def prune(self, before: datetime, keep_per_feed: int, dry_run: bool = False,
+              on_progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
         """Remove entries filed before `before`, except each feed's newest `keep_per_feed`.
 
-        Returns how many went (or would go) per feed. Articles that lose their
-        shown copy show their next one.
+        Returns how many went (or would go) per feed; `on_progress(done, total)` is told
+        each feed gone through. Articles that lose their shown copy show their next one.
         """
         removed: dict[str, int] = {}
         with self._session.begin() as session:
@@ -50,7 +50,10 @@ class AdminMixin(StoreBase):
                 session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                 {"key": PRUNE_LOCK})
             articles: set[int] = set()
-            for feed in session.scalars(select(FeedRow)):
+            feeds = session.scalars(select(FeedRow)).all()
+            for done, feed in enumerate(feeds):
+                if on_progress:
+                    on_progress(done, len(feeds))
                 beyond_newest = session.execute(
                     select(EntryRow.id, EntryRow.article_id, EntryRow.dated)
                     .where(EntryRow.feed_id == feed.id)
@@ -69,6 +72,8 @@ class AdminMixin(StoreBase):
                             delete(EntryKeyRow).where(EntryKeyRow.entry_id.in_(chunk)))
                         session.execute(delete(EntryRow).where(EntryRow.id.in_(chunk)))
             _elect_canonicals(session, articles)
+        if on_progress:
+            on_progress(len(feeds), len(feeds))
         return removed
 
     def export_entries(self) -> Iterator[dict[str, object]]:

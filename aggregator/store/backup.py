@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -73,18 +73,30 @@ def _imported(record: dict[str, Any]) -> Imported:
     return Imported(config, entry, times)
 
 
-def import_lines(store: Store, lines: Iterable[str]) -> SaveCounts:
-    """Store every exported entry again, feed by feed, in batches."""
+def import_lines(store: Store, lines: Iterable[str],
+                 on_progress: Callable[[int], None] | None = None) -> SaveCounts:
+    """Store every exported entry again, feed by feed, in batches; `on_progress(done)` is
+    told how many entries are stored after each batch."""
     totals = SaveCounts()
+    done = 0
+    for batch in _batches(read_lines(lines)):
+        totals = _add(totals, _store(store, batch))
+        done += len(batch)
+        if on_progress:
+            on_progress(done)
+    return totals
+
+
+def _batches(items: Iterable[Imported]) -> Iterator[list[Imported]]:
+    """Consecutive entries of one feed, BATCH at most together."""
     batch: list[Imported] = []
-    for item in read_lines(lines):
+    for item in items:
         if batch and (item.feed.name != batch[0].feed.name or len(batch) >= BATCH):
-            totals = _add(totals, _store(store, batch))
+            yield batch
             batch = []
         batch.append(item)
     if batch:
-        totals = _add(totals, _store(store, batch))
-    return totals
+        yield batch
 
 
 def _store(store: Store, batch: list[Imported]) -> SaveCounts:
