@@ -92,3 +92,20 @@ def test_fetch_with_nothing_due_imports_no_parser_template_or_server(tmp_path: P
     assert "No feed is due" in text
     # The parse workers alone import the parsers (poll/workers.py).
     assert _imported(modules, (*HEAVY[1:], "http.server", "apscheduler")) == []
+
+
+def test_ctrl_c_while_a_command_loads_exits_130_without_a_traceback(tmp_path: Path) -> None:
+    # Most of a command's start-up is its module's imports: a hook lands the signal there.
+    code = ("import sys\n"
+            "class Interrupt:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name == 'aggregator.cli.status':\n"
+            "            raise KeyboardInterrupt\n"
+            "sys.meta_path.insert(0, Interrupt())\n"
+            "from aggregator.__main__ import main\n"
+            "main()\n")
+    result = subprocess.run([sys.executable, "-c", code, "status"], capture_output=True,
+                            text=True, timeout=60, check=False, cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 130, result.stderr
+    assert result.stderr == ""

@@ -117,10 +117,12 @@ class LazyCommands(MutableMapping[str, click.Command]):
     def __getitem__(self, name: str) -> click.Command:
         if name not in self.loaded:
             module, _, function = self.places[name].partition(":")
-            # __import__, not importlib.import_module: -X importtime reports only the former.
-            command = getattr(__import__(f"aggregator.cli.{module}", fromlist=[function]),
-                              function)
-            self.loaded[name] = command
+            try:
+                # __import__, not importlib.import_module: -X importtime shows only the former.
+                loaded = __import__(f"aggregator.cli.{module}", fromlist=[function])
+            except KeyboardInterrupt:  # Ctrl-C before the command can answer it, which
+                raise SystemExit(130) from None  # click would call an abort (exit 1)
+            self.loaded[name] = getattr(loaded, function)
         return self.loaded[name]
 
     def __setitem__(self, name: str, command: click.Command) -> None:
