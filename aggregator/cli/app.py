@@ -129,10 +129,10 @@ class LazyCommands(MutableMapping[str, click.Command]):
         self.loaded[name] = command
 
     def __delitem__(self, name: str) -> None:
-        if self.places.pop(name, None) is None:
-            del self.loaded[name]
-        else:
-            self.loaded.pop(name, None)
+        if name not in self:
+            raise KeyError(name)
+        self.places.pop(name, None)
+        self.loaded.pop(name, None)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.places.keys() | self.loaded.keys())

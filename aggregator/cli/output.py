@@ -29,7 +29,7 @@ def progress_bar(label: str) -> Progress:
     rich, a log line landed in the bar and the bar's redraws then went astray. Only when
     stderr is the terminal too: a redirected stderr keeps its log lines.
     """
-    # Imported here, as below, so that `status` and the other quick commands never load them.
+    # rich.progress here, poll.save below: `status` prints with this module, and needs neither.
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

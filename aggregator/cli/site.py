@@ -41,10 +41,10 @@ def render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
 def parse_address_option(_ctx: click.Context, _param: click.Parameter, value: str | None
                          ) -> tuple[str, int] | None:
     """The HOST:PORT of a --serve or --bind option, as a click callback."""
-    from aggregator.publish.serve import parse_address
-
     if value is None:
         return None
+    from aggregator.publish.serve import parse_address
+
     try:
         return parse_address(value)
     except ValueError as exc:
