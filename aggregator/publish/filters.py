@@ -30,7 +30,8 @@ SHOWN = Verdict(True)
 
 def entry_fields(entry: StoredEntry) -> dict[str, str]:
     """The text of each field rules look at."""
-    # Imported here: poll.clean loads nh3 and ftfy, which `status` needs only with rules.
+    # Imported here: poll.clean loads nh3 and ftfy, which the polling process leaves to the
+    # parse workers and `status` needs only with rules.
     from aggregator.poll.clean import html_to_text
 
     return {
