@@ -38,6 +38,12 @@ test: $(VENV)/.installed-test
 # reader, in the test extras, runs beside ours on the same corpus.
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench.py --feeds $(N)
+	$(BIN)/python benchmarks/startup.py
+
+# Start-up of --version, --help, status and a fetch with nothing due (issue 21).
+.PHONY: bench-startup
+bench-startup: $(VENV)/.installed
+	$(BIN)/python benchmarks/startup.py
 
 clean:
 	rm -rf $(VENV) public demo-site .pytest_cache .mypy_cache .ruff_cache

@@ -1,5 +1,6 @@
-"""The `aggregator` group (logging, `--config`), and how a command gets its configuration
-and its store: loaded and opened for it, the store closed when the command ends."""
+"""The `aggregator` group (logging, `--config`, its commands, each imported when it runs),
+and how a command gets its configuration and its store: loaded and opened for it, the
+store closed when the command ends."""
 
 from __future__ import annotations
 
@@ -8,19 +9,21 @@ import json
 import logging
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
 
 from aggregator import __version__
-from aggregator.config.load import DEFAULT_CONFIG, Config, ConfigError, load_config
-from aggregator.config.settings import settings_help
-from aggregator.store import Store, StoreError
-from aggregator.store.schema import describe_database
+
+# Each command pays for what this module imports: the configuration loader and the store
+# (SQLAlchemy) are imported by the functions that use them, not by `--help` or `--version`.
+if TYPE_CHECKING:
+    from aggregator.config.load import Config
+    from aggregator.store import Store
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -88,15 +91,94 @@ class JsonFormatter(logging.Formatter):
 
 def _settings_epilog() -> str:
     """The settings of feeds.yaml for `aggregator --help`, from their table."""
+    from aggregator.config.settings import settings_help
+
     rows = [f"  {s.name} ({s.default if s.default is not None else 'no default'}): {s.help}"
             for s in settings_help()]
     # \b: click keeps the lines as they are instead of folding them into one paragraph.
     return "\b\nSettings (under `settings:` in feeds.yaml):\n" + "\n".join(rows)
 
 
+# Every command, as `module:function` in aggregator/cli/: each module is imported when its
+# command runs, so that a command pays only for its own imports.
+COMMANDS = {
+    "fetch": "poll:fetch", "run": "poll:run",
+    "render": "site:render", "serve": "site:serve",
+    "status": "status:status",
+    "feeds": "feeds:feeds", "opml": "feeds:opml",
+    "prune": "maintenance:prune", "export": "maintenance:export_command",
+    "import": "maintenance:import_command", "vacuum": "maintenance:vacuum",
+    "db": "maintenance:db",
+    "demo": "demo:demo",
+}
+
+
+class LazyCommands(MutableMapping[str, click.Command]):
+    """A group's commands by name, each imported from its module when first looked up."""
+
+    def __init__(self, places: Mapping[str, str]) -> None:
+        self.places = dict(places)
+        self.loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self.loaded:
+            module, _, function = self.places[name].partition(":")
+            try:
+                # __import__, not importlib.import_module: -X importtime shows only the former.
+                loaded = __import__(f"aggregator.cli.{module}", fromlist=[function])
+            except KeyboardInterrupt:  # Ctrl-C before the command can answer it, which
+                raise SystemExit(130) from None  # click would call an abort (exit 1)
+            self.loaded[name] = getattr(loaded, function)
+        return self.loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self.loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self:
+            raise KeyError(name)
+        self.places.pop(name, None)
+        self.loaded.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.places.keys() | self.loaded.keys())
+
+    def __len__(self) -> int:
+        return len(self.places.keys() | self.loaded.keys())
+
+    def short_help(self, name: str, limit: int) -> str:
+        """A command's help in a line, read from its docstring if its module is not loaded."""
+        command = self.loaded.get(name) or click.Command(name, help=self._docstring(name))
+        return command.get_short_help_str(limit)
+
+    def _docstring(self, name: str) -> str:
+        # ast costs a few milliseconds; importing the command, up to half a second.
+        import ast
+
+        module, _, function = self.places[name].partition(":")
+        tree = ast.parse(Path(__file__).with_name(f"{module}.py").read_text("utf-8"))
+        return next(ast.get_docstring(node) or "" for node in tree.body
+                    if isinstance(node, ast.FunctionDef) and node.name == function)
+
+
 class AggregatorGroup(click.Group):
-    """The command group; whatever stops a command is told in one line, naming the file or
-    database it was about (a traceback with --debug)."""
+    """The command group, loading each command when it is used; whatever stops a command is
+    told in one line, naming the file or database it was about (a traceback with --debug)."""
+
+    commands: LazyCommands
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands and the first sentence of each one's help, none of them imported."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, self.commands.short_help(name, limit)) for name in names])
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The settings of feeds.yaml, read from their table only when help is shown."""
+        formatter.write_paragraph()
+        with formatter.indentation():
+            formatter.write_text(_settings_epilog())
 
     def invoke(self, ctx: click.Context) -> object:
         debug = bool(ctx.params.get("debug"))
@@ -120,6 +202,8 @@ def describe_failure(error: Exception, meta: dict[str, object]) -> str:
     if isinstance(error, OSError):
         where = f"{error.filename}: " if error.filename else ""
         return f"{where}{error.strerror or first_line(error)}"
+    from aggregator.store import StoreError
+
     if isinstance(error, StoreError):
         return f"{first_line(error)} (database: {meta.get(DATABASE, 'unknown')})"
     return (f"internal error: {type(error).__name__}: {first_line(error)} "
@@ -130,9 +214,9 @@ def describe_failure(error: Exception, meta: dict[str, object]) -> str:
 DATABASE = "aggregator.database"
 
 
-@click.group(cls=AggregatorGroup, epilog=_settings_epilog())
+@click.group(cls=AggregatorGroup, commands=LazyCommands(COMMANDS))
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-              envvar="AGGREGATOR_CONFIG", default=DEFAULT_CONFIG, show_default=True,
+              envvar="AGGREGATOR_CONFIG", default="feeds.yaml", show_default=True,
               help="The feeds.yaml to use (or $AGGREGATOR_CONFIG).")
 @click.option("-v", "--verbose", is_flag=True, help="Log debugging details.")
 @click.option("-q", "--quiet", is_flag=True, help="Log warnings and errors only.")
@@ -157,6 +241,8 @@ def main(ctx: click.Context, config_path: Path, verbose: bool, quiet: bool,
 
 def read_config(path: Path) -> Config:
     """The configuration at `path`; its errors, each with file:line:column, end the command."""
+    from aggregator.config.load import ConfigError, load_config
+
     try:
         config = load_config(path)
     except ConfigError as exc:
@@ -175,6 +261,9 @@ def log_in_zone(zone: tzinfo) -> None:
 
 def open_store(config: Config) -> Store:
     """The database of `config`, open until the running command ends."""
+    from aggregator.store import Store, StoreError
+    from aggregator.store.schema import describe_database
+
     try:
         store = Store.open(config.settings.database)
     except StoreError as exc:

@@ -27,6 +27,7 @@ from aggregator.config.opml import OpmlError, read_opml, write_opml
 from aggregator.poll.addresses import AddressPolicy
 from aggregator.poll.check import CheckResult, check_feeds
 from aggregator.poll.fetch import make_session
+from aggregator.publish.filters import EntryFilter
 from aggregator.store import Store
 
 # Below this an address says too little; names and tags wrap narrower instead.
@@ -169,9 +170,6 @@ def _check_with_progress(config: Config) -> list[CheckResult]:
 
 
 def _check_filters(config: Config, recent: int) -> None:
-    # Imported here: filters loads nh3, which fetch's process leaves to the parse workers.
-    from aggregator.publish.filters import EntryFilter
-
     rules = EntryFilter(config.settings.filters, config.feeds)
     if not rules:
         console.print(f"No filters in {config.path}: every entry is shown.", markup=False)

@@ -7,15 +7,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 from rich.cells import cell_len
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from aggregator.models import UpdateOutcome
-from aggregator.poll.save import describe_outcome
 from aggregator.poll.summary import has_failed, summarize_outcomes
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 # soft_wrap: long paths and URLs stay on one line, for people and for scripts reading them.
 console = Console(highlight=False, soft_wrap=True)
@@ -29,6 +31,9 @@ def progress_bar(label: str) -> Progress:
     rich, a log line landed in the bar and the bar's redraws then went astray. Only when
     stderr is the terminal too: a redirected stderr keeps its log lines.
     """
+    # rich.progress here, poll.save below: `status` prints with this module, and needs neither.
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=console, transient=True, redirect_stdout=False,
                     redirect_stderr=sys.stderr.isatty())
@@ -58,6 +63,8 @@ def progress_reporter(label: str) -> Iterator[Callable[[int, int], None]]:
 
 def print_outcomes(outcomes: Sequence[UpdateOutcome], elapsed: float) -> None:
     """The feeds that failed or moved, then the batch's totals and its slowest feeds."""
+    from aggregator.poll.save import describe_outcome
+
     if not outcomes:
         console.print("No feed is due; use --force to poll them all now.")
         return

@@ -25,7 +25,6 @@ from aggregator.poll.pool import start_parse_server
 from aggregator.poll.run import STOP_GRACE, UnknownFeedError, select_feeds, update_feeds
 from aggregator.poll.runlock import AlreadyRunning, exclusive_run
 from aggregator.publish.health import Monitor, PollCounters
-from aggregator.publish.serve import server_url, start_server
 from aggregator.store import Store
 
 
@@ -183,6 +182,8 @@ def poll_on_schedule(config: Config, address: tuple[str, int] | None,
 
 def _serve_beside(config: Config, address: tuple[str, int], counters: PollCounters) -> None:
     """Serve the output folder, /healthz and /metrics while the daemon polls."""
+    from aggregator.publish.serve import server_url, start_server
+
     ctx = click.get_current_context()
     config.settings.output_dir.mkdir(parents=True, exist_ok=True)
     # /healthz and /metrics get connections of their own: sharing the polls' pool,

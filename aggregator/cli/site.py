@@ -6,7 +6,6 @@ import contextlib
 import errno
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,10 +15,12 @@ from aggregator.cli.app import pass_store
 from aggregator.cli.output import console, progress_reporter
 from aggregator.config.load import Config, FeedConfig, Settings
 from aggregator.publish.health import Monitor
-from aggregator.publish.serve import make_server, parse_address, server_url
 from aggregator.store import Store
 
+# http.server comes with publish.serve, imported by the functions that serve: not by fetch.
 if TYPE_CHECKING:
+    from http.server import ThreadingHTTPServer
+
     from aggregator.publish.render import RenderReport
 
 
@@ -43,6 +44,8 @@ def parse_address_option(_ctx: click.Context, _param: click.Parameter, value: st
     """The HOST:PORT of a --serve or --bind option, as a click callback."""
     if value is None:
         return None
+    from aggregator.publish.serve import parse_address
+
     try:
         return parse_address(value)
     except ValueError as exc:
@@ -53,6 +56,8 @@ def bind(directory: Path, address: tuple[str, int], monitor: Monitor | None = No
          option: str = "--serve") -> ThreadingHTTPServer:
     """A server for `directory` listening on `address`; a clear error if it cannot, and
     for a port in use, how to pick another (`option` is the command's HOST:PORT option)."""
+    from aggregator.publish.serve import make_server
+
     try:
         return make_server(directory, *address, monitor=monitor)
     except OSError as exc:
@@ -92,6 +97,8 @@ def render(config: Config, store: Store, full: bool) -> None:
 @pass_store
 def serve(config: Config, store: Store, address: tuple[str, int]) -> None:
     """Preview the output folder over HTTP."""
+    from aggregator.publish.serve import server_url
+
     server = bind(config.settings.output_dir, address, Monitor(store), option="--bind")
     console.print(f"Serving {config.settings.output_dir} at {server_url(server)}; "
                   "Ctrl-C stops.", markup=False)

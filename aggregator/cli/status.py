@@ -13,6 +13,7 @@ from rich.table import Table
 from aggregator.cli.app import pass_store
 from aggregator.cli.output import console, natural_width, width_left
 from aggregator.config.load import Config
+from aggregator.publish.filters import EntryFilter
 from aggregator.publish.status import (
     StatusLine,
     count_filtered_out,
@@ -85,9 +86,6 @@ def _columns(lines: list[StatusLine], width: int, wide: bool) -> list[str]:
 
 def _filtered_out(config: Config, store: Store) -> dict[str, int]:
     """How many stored entries of each feed the filters keep out of pages and feeds."""
-    # Imported here: filters loads nh3, which fetch's process leaves to the parse workers.
-    from aggregator.publish.filters import EntryFilter
-
     rules = EntryFilter(config.settings.filters, config.feeds)
     if not rules:
         return {}

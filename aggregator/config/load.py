@@ -26,12 +26,11 @@ from aggregator.config.settings import (
 # What the other modules import from here, including the types and parsers that moved to
 # settings.py and parsers.py.
 __all__ = [
-    "DEFAULT_CONFIG", "TICK_SECONDS", "Config", "ConfigError", "FeedConfig", "FilterRule",
-    "Filters", "Problem", "Settings", "load_config", "parse_duration", "parse_size",
+    "TICK_SECONDS", "Config", "ConfigError", "FeedConfig", "FilterRule", "Filters",
+    "Problem", "Settings", "load_config", "parse_duration", "parse_size",
     "resolve_database_url",
 ]
 
-DEFAULT_CONFIG = "feeds.yaml"
 # Seconds between the daemon's looks for due feeds and for an edited feeds.yaml.
 TICK_SECONDS = 60
 

@@ -15,7 +15,6 @@ from functools import lru_cache
 from aggregator.config.load import FeedConfig, FilterRule, Filters
 from aggregator.dedup import normalize_text
 from aggregator.models import StoredEntry
-from aggregator.poll.clean import html_to_text
 
 
 @dataclass(frozen=True)
@@ -31,6 +30,10 @@ SHOWN = Verdict(True)
 
 def entry_fields(entry: StoredEntry) -> dict[str, str]:
     """The text of each field rules look at."""
+    # Imported here: poll.clean loads nh3 and ftfy, which the polling process leaves to the
+    # parse workers and `status` needs only with rules.
+    from aggregator.poll.clean import html_to_text
+
     return {
         "title": entry.title,
         "content": html_to_text(entry.content or entry.summary),

@@ -12,7 +12,6 @@ from aggregator.config.load import FeedConfig
 from aggregator.models import FeedState, StoredEntry
 
 if TYPE_CHECKING:
-    # Only a type here: filters loads nh3, which the CLI's process leaves to the workers.
     from aggregator.publish.filters import EntryFilter
 
 Health = Literal["disabled", "never polled", "retired", "failing", "moved", "ok"]

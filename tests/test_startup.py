@@ -1,0 +1,111 @@
+"""Each command imports what it uses and no more (issue 21, "Quick to start"): what a fresh
+process has imported after a command, not how long it took (benchmarks/startup.py times it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from aggregator.cli import main
+
+ROOT = Path(__file__).parent.parent
+# The SQLite database, the parsers and cleaners of the parse workers, the templates.
+HEAVY = ("sqlalchemy", "feedparser", "nh3", "ftfy", "jinja2", "babel")
+CONFIG = """\
+settings:
+  database: test.db
+feeds:
+- name: Éteint
+  url: http://127.0.0.1:9/feed.rss
+  enabled: false
+"""
+
+
+def _after(code: str, cwd: Path = ROOT) -> tuple[str, set[str]]:
+    """What `code` printed in a fresh process, and the modules it had imported then."""
+    probe = (f"import json, sys\n{code}\n"
+             "print('\\n' + json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=cwd, capture_output=True,
+                            text=True, timeout=60, check=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "80"})
+    return result.stdout, set(json.loads(result.stderr.splitlines()[-1]))
+
+
+def _imported(modules: set[str], packages: tuple[str, ...]) -> list[str]:
+    return sorted(p for p in packages if any(m == p or m.startswith(f"{p}.") for m in modules))
+
+
+def _help(*, loaded: bool) -> tuple[str, set[str]]:
+    load = "for name in list(main.commands): main.commands[name]\n" if loaded else ""
+    return _after("from aggregator.cli import main\n" + load +
+                  "main(['--help'], prog_name='aggregator', standalone_mode=False)")
+
+
+def _listed(help_text: str) -> list[str]:
+    """The commands of the help's Commands section (its wrapped lines are indented more)."""
+    section = help_text.split("\nCommands:\n")[1].split("\n\n")[0]
+    return re.findall(r"^  (\S+)  ", section, re.M)
+
+
+def test_help_and_version_import_no_store_loader_or_parser() -> None:
+    text, modules = _help(loaded=False)
+    assert "Settings (under `settings:` in feeds.yaml)" in text
+    assert _imported(modules, (*HEAVY, "ruamel", "requests", "rich")) == []
+    _, modules = _after("from aggregator.cli import main\n"
+                        "main(['--version'], standalone_mode=False)")
+    assert _imported(modules, (*HEAVY, "ruamel", "requests", "rich", "aggregator.config")) == []
+
+
+def test_help_lists_each_command_as_it_would_once_loaded() -> None:
+    # Unloaded, a command's line comes from its docstring, read without importing it.
+    assert _help(loaded=False)[0] == _help(loaded=True)[0]
+
+
+def test_every_listed_command_loads_and_shows_its_help() -> None:
+    names = _listed(_help(loaded=False)[0])
+    assert names == sorted(main.commands) and len(names) >= 13
+    for name in names:
+        result = CliRunner().invoke(main, [name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
+        assert f"Usage: main {name} " in result.output
+
+
+def test_status_imports_no_parser_template_or_network_code(tmp_path: Path) -> None:
+    (tmp_path / "feeds.yaml").write_text(CONFIG, encoding="utf-8")
+    text, modules = _after("from aggregator.cli import main\n"
+                           "main(['status'], standalone_mode=False)", cwd=tmp_path)
+    assert "Éteint" in text
+    assert "sqlalchemy" in modules  # what it needs, it has
+    assert _imported(modules, (*HEAVY[1:], "requests", "rich.progress", "http.server")) == []
+
+
+def test_fetch_with_nothing_due_imports_no_parser_template_or_server(tmp_path: Path) -> None:
+    (tmp_path / "feeds.yaml").write_text(CONFIG, encoding="utf-8")
+    text, modules = _after("from aggregator.cli import main\n"
+                           "main(['fetch'], standalone_mode=False)", cwd=tmp_path)
+    assert "No feed is due" in text
+    # The parse workers alone import the parsers (poll/workers.py).
+    assert _imported(modules, (*HEAVY[1:], "http.server", "apscheduler")) == []
+
+
+def test_ctrl_c_while_a_command_loads_exits_130_without_a_traceback(tmp_path: Path) -> None:
+    # Most of a command's start-up is its module's imports: a hook lands the signal there.
+    code = ("import sys\n"
+            "class Interrupt:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name == 'aggregator.cli.status':\n"
+            "            raise KeyboardInterrupt\n"
+            "sys.meta_path.insert(0, Interrupt())\n"
+            "from aggregator.__main__ import main\n"
+            "main()\n")
+    result = subprocess.run([sys.executable, "-c", code, "status"], capture_output=True,
+                            text=True, timeout=60, check=False, cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 130, result.stderr
+    assert result.stderr == ""
