@@ -14,7 +14,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from aggregator.publish.environment import make_environment
-from aggregator.publish.i18n import LOCALE_DIR, load_translations, read_catalog
+from aggregator.i18n import LOCALE_DIR, load_translations, read_catalog
 from tests.conftest import SITE_SOURCES, FeedServer, poll_and_render
 
 ROOT = Path(__file__).parent.parent

@@ -18,6 +18,7 @@ import click
 from aggregator import __version__
 from aggregator.config.load import DEFAULT_CONFIG, Config, ConfigError, load_config
 from aggregator.config.settings import settings_help
+from aggregator.i18n import Deferred, _, language_from_environment, translate_log_message, use
 from aggregator.store import Store, StoreError
 from aggregator.store.schema import describe_database
 
@@ -34,6 +35,19 @@ class TextFormatter(logging.Formatter):
         self.debug = debug
 
     def format(self, record: logging.LogRecord) -> str:
+        # The call site's English message and words, in the user's language for this line
+        # only: other handlers (JSON) get the record as it was.
+        saved_message = record.msg, record.args
+        record.msg = translate_log_message(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(a.translated() if isinstance(a, Deferred) else a
+                                for a in record.args)
+        try:
+            return self._format_line(record)
+        finally:
+            record.msg, record.args = saved_message
+
+    def _format_line(self, record: logging.LogRecord) -> str:
         if self.debug or not record.exc_info:
             return super().format(record)
         error = record.exc_info[1]
@@ -115,9 +129,10 @@ def describe_failure(error: Exception, meta: dict[str, object]) -> str:
         where = f"{error.filename}: " if error.filename else ""
         return f"{where}{error.strerror or first_line(error)}"
     if isinstance(error, StoreError):
-        return f"{first_line(error)} (database: {meta.get(DATABASE, 'unknown')})"
-    return (f"internal error: {type(error).__name__}: {first_line(error)} "
-            "(run again with --debug to see where)")
+        return _("%(error)s (database: %(database)s)") % {
+            "error": first_line(error), "database": meta.get(DATABASE, _("unknown"))}
+    return _("internal error: %(type)s: %(error)s (run again with --debug to see where)") % {
+        "type": type(error).__name__, "error": first_line(error)}
 
 
 # Where ctx.meta keeps the database the command opened, to name it in an error.
@@ -139,6 +154,7 @@ DATABASE = "aggregator.database"
 def main(ctx: click.Context, config_path: Path, verbose: bool, quiet: bool,
          log_format: str, debug: bool) -> None:
     """Poll community-management blogs, keep each post once, publish a digest and a feed."""
+    use(language_from_environment())  # until a feeds.yaml names its language
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     handler = StderrHandler()
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter(debug))
@@ -152,9 +168,11 @@ def main(ctx: click.Context, config_path: Path, verbose: bool, quiet: bool,
 def read_config(path: Path) -> Config:
     """The configuration at `path`; its errors, each with file:line:column, end the command."""
     try:
-        return load_config(path)
+        config = load_config(path)
     except ConfigError as exc:
         raise click.ClickException(exc.describe()) from None
+    use(config.settings.language)
+    return config
 
 
 def open_store(config: Config) -> Store:
@@ -163,9 +181,8 @@ def open_store(config: Config) -> Store:
         store = Store.open(config.settings.database)
     except StoreError as exc:
         raise click.ClickException(
-            f"cannot open the database named in {config.path} (settings.database): "
-            f"{first_line(exc.reason)}"
-        ) from None
+            _("cannot open the database named in %(path)s (settings.database): %(error)s")
+            % {"path": config.path, "error": first_line(exc.reason)}) from None
     click.get_current_context().meta[DATABASE] = describe_database(config.settings.database)
     click.get_current_context().call_on_close(store.close)
     return store
