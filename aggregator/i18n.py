@@ -131,10 +131,13 @@ def number(value: float, decimals: int | None = None) -> str:
 
 
 def moment(when: datetime, tz: ZoneInfo) -> str:
-    """A date and time to the minute in `tz`, as the active language writes them."""
-    from babel.dates import format_datetime
+    """A date and time to the minute in `tz`, as the active language writes them, the
+    month in letters and the hours 0 to 23 ("Nov 21, 2026 09:00", "21 nov. 2026 09:00")."""
+    from babel.dates import format_skeleton
 
-    return format_datetime(when, "short", tzinfo=tz, locale=active_language())
+    local, language = when.astimezone(tz), active_language()
+    return (f"{format_skeleton('yMMMd', local, locale=language)} "
+            f"{format_skeleton('Hm', local, locale=language)}")
 
 
 @dataclass(frozen=True)
