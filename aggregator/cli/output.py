@@ -40,8 +40,9 @@ def print_outcomes(outcomes: Sequence[UpdateOutcome], elapsed: float) -> None:
         return
     for outcome in sorted(outcomes, key=lambda o: o.feed.casefold()):
         if has_failed(outcome):
-            console.print(f"{outcome.feed}: {describe_outcome(outcome)}", style="red",
-                          markup=False)
+            console.print(_("%(feed)s: %(outcome)s") % {
+                "feed": outcome.feed, "outcome": describe_outcome(outcome)}, style="red",
+                markup=False)
         elif outcome.moved_to:
             console.print(_("%(feed)s: moved permanently to %(url)s; update feeds.yaml")
                           % {"feed": outcome.feed, "url": outcome.moved_to},
