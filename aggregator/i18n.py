@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gettext
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -140,46 +141,6 @@ def moment(when: datetime, tz: ZoneInfo) -> str:
             f"{format_skeleton('Hm', local, locale=language)}")
 
 
-@dataclass(frozen=True)
-class Plural:
-    """A log message whose words depend on a count: English as a string (what the JSON
-    log shows), translated by the text formatter. Its args are the log call's."""
-
-    singular: str
-    plural: str
-    n: int
-
-    def __str__(self) -> str:
-        return self.translated(SOURCE_LANGUAGE)
-
-    def translated(self, language: str) -> str:
-        """The form for `n` in `language`."""
-        return load_translations(language).ngettext(self.singular, self.plural, self.n)
-
-
-def translate_log_message(message: object) -> str:
-    """A log record's message in the active language: a Plural or a catalog's msgid."""
-    if isinstance(message, Plural):
-        return message.translated(active_language())
-    return _(message) if isinstance(message, str) else str(message)
-
-
-@dataclass(frozen=True)
-class Deferred:
-    """Words for a log line's argument, made when the line is shown: English as a string
-    (what the JSON log shows), in the active language for the text formatter."""
-
-    make: Callable[[], str]
-
-    def __str__(self) -> str:
-        with in_english():
-            return self.make()
-
-    def translated(self) -> str:
-        """The words in the active language."""
-        return self.make()
-
-
 def seconds(value: float, decimals: int | None = None) -> str:
     """A duration in seconds with its unit ("1.5 s", "1,5 s")."""
     return _("%(seconds)s s") % {"seconds": number(value, decimals)}
@@ -189,3 +150,45 @@ def counted(singular: str, plural: str, n: int, **values: object) -> str:
     """A count and its words in the form `n` takes, `n` written as the language writes
     numbers: the messages say it with %(n)s, and the other `values` by their names."""
     return ngettext(singular, plural, n) % {"n": number(n), **values}
+
+
+class Later(ABC):
+    """Words for a log line, made when the line is shown: in English as a string (what
+    the JSON log shows), in the active language for the text formatter."""
+
+    @abstractmethod
+    def translated(self) -> str:
+        """The words in the active language."""
+
+    def __str__(self) -> str:
+        with in_english():
+            return self.translated()
+
+
+@dataclass(frozen=True)
+class Plural(Later):
+    """A log message whose words depend on a count; the log call's args follow it."""
+
+    singular: str
+    plural: str
+    n: int
+
+    def translated(self) -> str:
+        return ngettext(self.singular, self.plural, self.n)
+
+
+@dataclass(frozen=True)
+class Deferred(Later):
+    """A log line's argument in words, made by `make` in the language of the moment."""
+
+    make: Callable[[], str]
+
+    def translated(self) -> str:
+        return self.make()
+
+
+def translate_log_message(message: object) -> str:
+    """A log record's message in the active language: words made later, or a msgid."""
+    if isinstance(message, Later):
+        return message.translated()
+    return _(message) if isinstance(message, str) else str(message)

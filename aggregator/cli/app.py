@@ -18,7 +18,7 @@ import click
 from aggregator import __version__
 from aggregator.config.load import DEFAULT_CONFIG, Config, ConfigError, load_config
 from aggregator.config.settings import settings_help
-from aggregator.i18n import Deferred, _, language_from_environment, translate_log_message, use
+from aggregator.i18n import Later, _, language_from_environment, translate_log_message, use
 from aggregator.store import Store, StoreError
 from aggregator.store.schema import describe_database
 
@@ -27,8 +27,8 @@ R = TypeVar("R")
 
 
 class TextFormatter(logging.Formatter):
-    """One line a record: an exception logged with it is named at the end of the line, its
-    traceback shown only with --debug."""
+    """One line a record, in the user's language: an exception logged with it is named at
+    the end of the line, its traceback shown only with --debug."""
 
     def __init__(self, debug: bool) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -40,7 +40,7 @@ class TextFormatter(logging.Formatter):
         saved_message = record.msg, record.args
         record.msg = translate_log_message(record.msg)
         if isinstance(record.args, tuple):
-            record.args = tuple(a.translated() if isinstance(a, Deferred) else a
+            record.args = tuple(a.translated() if isinstance(a, Later) else a
                                 for a in record.args)
         try:
             return self._format_line(record)

@@ -105,19 +105,21 @@ def fetch_feed(
             return _read_response(response, url, permanent, started, deadline, max_size)
     except FetchError as exc:
         return _failure(url, exc.status, started, str(exc), permanent)
-    except requests.exceptions.Timeout:
-        return _failure(url, None, started,
-                        _("no answer within %(time)s") % {"time": seconds(timeout)}, permanent)
-    except requests.exceptions.SSLError as exc:
-        return _failure(url, None, started,
-                        _("TLS error: %(reason)s") % {"reason": _reason(exc)}, permanent)
-    except requests.exceptions.ConnectionError as exc:
-        host = urlsplit(url).netloc
-        return _failure(url, None, started, _("connection failed: %(host)s: %(reason)s")
-                        % {"host": host, "reason": _reason(exc)}, permanent)
     except requests.exceptions.RequestException as exc:
-        return _failure(url, None, started,
-                        _("request failed: %(reason)s") % {"reason": _reason(exc)}, permanent)
+        return _failure(url, None, started, _request_error(exc, url, timeout), permanent)
+
+
+def _request_error(exc: requests.exceptions.RequestException, url: str, timeout: float
+                   ) -> str:
+    """Why requests failed, in words for `status` (the most precise kind first)."""
+    if isinstance(exc, requests.exceptions.Timeout):
+        return _("no answer within %(time)s") % {"time": seconds(timeout)}
+    if isinstance(exc, requests.exceptions.SSLError):
+        return _("TLS error: %(reason)s") % {"reason": _reason(exc)}
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return _("connection failed: %(host)s: %(reason)s") % {
+            "host": urlsplit(url).netloc, "reason": _reason(exc)}
+    return _("request failed: %(reason)s") % {"reason": _reason(exc)}
 
 
 def _follow(

@@ -116,6 +116,14 @@ class Daemon:
         return True
 
 
+    def tell_stopping(self, signal_name: str, again: str) -> None:
+        """Say the daemon stops, what it waits for first, and what exits at once."""
+        if self.doing:
+            log.warning("%s: stopping, waiting for %s; %s again exits at once", signal_name,
+                        self.doing, again)
+        else:
+            log.warning("%s: stopping; %s again exits at once", signal_name, again)
+
     def render_digest(self) -> None:
         """The morning job: prune what retention says, then render the day complete."""
         if self.stopping.is_set():
@@ -206,12 +214,7 @@ def run_daemon(config: Config, store: Store, tick_seconds: float = TICK_SECONDS,
             log.warning("second %s: exiting now", signal.Signals(number).name)
             os._exit(1)
         name = signal.Signals(number).name
-        again = "Ctrl-C" if number == signal.SIGINT else name
-        if daemon.doing:
-            log.warning("%s: stopping, waiting for %s; %s again exits at once", name,
-                        daemon.doing, again)
-        else:
-            log.warning("%s: stopping; %s again exits at once", name, again)
+        daemon.tell_stopping(name, "Ctrl-C" if number == signal.SIGINT else name)
         daemon.stopping.set()
 
     start_parse_server(len(config.feeds))
