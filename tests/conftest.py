@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from aggregator import i18n
 from aggregator.config.load import Config, load_config
 from aggregator.poll.fetch import make_session
 from aggregator.poll.run import update_feeds
@@ -175,6 +176,15 @@ class FeedServer:
                 pass
 
         return Handler
+
+
+@pytest.fixture(autouse=True)
+def english_messages() -> Iterator[None]:
+    """Each test starts with English messages: a command run in-process (CliRunner) sets
+    the language of the whole process, as it does for the one command of a real run."""
+    i18n.use(i18n.SOURCE_LANGUAGE)
+    yield
+    i18n.use(i18n.SOURCE_LANGUAGE)
 
 
 @pytest.fixture

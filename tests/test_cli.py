@@ -37,7 +37,7 @@ def config_path(tmp_path: Path, feed_server: FeedServer, refused_url: str) -> Pa
         {"name": "Isabelle", "url": feed_server.serve_file("metier-cp1252.rss")},
         {"name": "En panne", "url": refused_url},
     ]
-    return write_config(tmp_path, feeds)
+    return write_config(tmp_path, feeds, language="en")  # English messages and pages
 
 
 def test_fetch_render_status(config_path: Path) -> None:
@@ -67,9 +67,9 @@ def test_fetch_render_status(config_path: Path) -> None:
     assert by_name["En panne"]["failures"] == 1
     assert by_name["En panne"]["last_error"].startswith("connection failed")
     explained = by_name["En panne"]["what_happened"]
-    assert re.fullmatch(r"failing since \d{4}-\d\d-\d\d \d\d:\d\d \(1 attempt\): "
+    assert re.fullmatch(r"failing since \w{3} \d\d?, \d{4} \d\d:\d\d \(1 attempt\): "
                         r"connection failed: 127\.0\.0\.1:\d+: connection refused\. "
-                        r"Next try \d{4}-\d\d-\d\d \d\d:\d\d; it is never dropped\.",
+                        r"Next try \w{3} \d\d?, \d{4} \d\d:\d\d; it is never dropped\.",
                         explained), explained
 
 
@@ -114,11 +114,12 @@ def test_feeds_failing_alike_get_one_hint_and_an_empty_page_that_says_so(
         tmp_path: Path, refused_url: str) -> None:
     feeds = [{"name": f"Sans nom {n}", "url": f"http://veille-{n}.invalid/feed.xml"}
              for n in (1, 2)] + [{"name": "Refusé", "url": refused_url}]
-    path = write_config(tmp_path, feeds)
+    path = write_config(tmp_path, feeds)  # in French, the pages and the messages
     fetched = invoke(path, "fetch")
     assert fetched.exit_code == 0, fetched.output
-    assert ("2 of 3 feeds failed because their host names could not be resolved: is this "
-            "machine offline, or its DNS down? `make demo` works offline.") in fetched.output
+    assert ("2 flux sur 3 ont échoué car leurs noms d’hôte n’ont pas pu être résolus\u00a0: "
+            "cette machine est-elle hors ligne, ou son DNS en panne\u00a0? `make demo` "
+            "fonctionne hors ligne.") in fetched.output
 
     assert invoke(path, "render").exit_code == 0
     index = (tmp_path / "public" / "index.html").read_text("utf-8")
@@ -130,7 +131,7 @@ def test_feeds_failing_alike_get_one_hint_and_an_empty_page_that_says_so(
 
 def test_refused_connections_get_one_hint(tmp_path: Path, refused_url: str) -> None:
     path = write_config(tmp_path, [{"name": f"Refusé {n}", "url": f"{refused_url}?{n}"}
-                                   for n in (1, 2)])
+                                   for n in (1, 2)], language="en")
     fetched = invoke(path, "fetch")
     assert fetched.exit_code == 0, fetched.output
     assert "2 of 2 feeds failed because their connections were refused" in fetched.output
@@ -170,7 +171,8 @@ def test_missing_config_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
-    path = write_config(tmp_path, [], database=str(tmp_path / "no" / "such" / "dir" / "x.db"))
+    path = write_config(tmp_path, [], database=str(tmp_path / "no" / "such" / "dir" / "x.db"),
+                        language="en")
     result = invoke(path, "status")
     assert result.exit_code == 1
     assert "cannot open the database" in result.output
@@ -217,9 +219,10 @@ def test_the_cli_loads_rendering_scheduling_and_parsing_only_to_use_them() -> No
 def test_demo_once_builds_the_site_with_no_network(tmp_path: Path) -> None:
     result = _run("demo", "--once", "--dir", "site", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "4 feeds polled in" in result.stdout
-    assert (": 8 new entries, 3 already published elsewhere, 0 updated, 0 not modified, "
-            "0 unchanged, 0 failed.") in result.stdout
+    # The demo's site is French, and so are its messages.
+    assert "4 flux interrogés en" in result.stdout
+    assert ("\u00a0: 8 nouveaux articles, 3 déjà publiés ailleurs, 0 mis à jour, 0 non modifié, "
+            "0 inchangé, 0 en échec.") in result.stdout
     public = tmp_path / "site" / "public"
     index = (public / "index.html").read_text("utf-8")
     assert "Démo — veille community management" in index
@@ -227,8 +230,8 @@ def test_demo_once_builds_the_site_with_no_network(tmp_path: Path) -> None:
     assert len(items) == 8  # 11 entries, 3 of them copies of articles of the other feeds
     # A second demo run finds the same entries: nothing is stored twice.
     again = _run("demo", "--once", "--dir", "site", cwd=tmp_path)
-    assert (": 0 new entries, 0 already published elsewhere, 0 updated, 0 not modified, "
-            "4 unchanged, 0 failed.") in again.stdout
+    assert ("\u00a0: 0 nouvel article, 0 déjà publié ailleurs, 0 mis à jour, 0 non modifié, "
+            "4 inchangés, 0 en échec.") in again.stdout
 
 
 @pytest.fixture

@@ -47,7 +47,7 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     server = FeedServer()
     try:
         feeds = [{"name": "Gros", "url": server.set("/big.rss", _big_feed())}]
-        config = write_config(folder, feeds)
+        config = write_config(folder, feeds, language="en")  # English messages
         result = CliRunner().invoke(main, ["--config", str(config), "fetch"])
         assert result.exit_code == 0, result.output
     finally:
@@ -210,7 +210,7 @@ def test_a_mistake_is_one_line(name: str, stored: Path, tmp_path: Path) -> None:
     shutil.copytree(stored, folder)
     if case.settings:
         feeds = [{"name": "Gros", "url": "http://127.0.0.1:9/big.rss"}]
-        write_config(folder, feeds, **case.settings)
+        write_config(folder, feeds, **{"language": "en", **case.settings})
     if case.yaml is not None:
         (folder / "feeds.yaml").write_text(case.yaml, encoding="utf-8")
     if case.prepare:

@@ -62,7 +62,8 @@ def test_json_log_lines_stay_in_utc(tmp_path: Path, refused_url: str) -> None:
 
 
 def test_status_names_the_zone_of_its_times_once(tmp_path: Path, refused_url: str) -> None:
-    config = write_config(tmp_path, [{"name": "A", "url": refused_url}], timezone=KOLKATA)
+    config = write_config(tmp_path, [{"name": "A", "url": refused_url}], timezone=KOLKATA,
+                          language="en")
     runner = CliRunner()
     assert runner.invoke(main, ["--config", str(config), "fetch"]).exit_code == 0
     result = runner.invoke(main, ["--config", str(config), "status"])
@@ -71,16 +72,16 @@ def test_status_names_the_zone_of_its_times_once(tmp_path: Path, refused_url: st
     assert result.output.splitlines()[1] == "times in Asia/Kolkata (UTC+05:30)"
     # The failure a moment ago and the next try within hours: 5 h 30 from UTC's times.
     now = datetime.now(ZoneInfo(KOLKATA)).replace(tzinfo=None)
-    shown = [datetime.fromisoformat(t)
-             for t in re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d", result.output)]
+    shown = [datetime.strptime(t, "%b %d, %Y %H:%M")
+             for t in re.findall(r"[A-Z][a-z]{2} \d\d?, \d{4} \d\d:\d\d", result.output)]
     assert shown and all(now - timedelta(minutes=5) <= t <= now + timedelta(hours=3)
                          for t in shown), result.output
 
 
 def test_prune_names_the_zone_of_its_cut(tmp_path: Path) -> None:
-    config = write_config(tmp_path, [], timezone=KOLKATA, retention="30d")
+    config = write_config(tmp_path, [], timezone=KOLKATA, retention="30d", language="en")
     result = CliRunner().invoke(main, ["--config", str(config), "prune", "--dry-run"])
     assert result.exit_code == 0, result.output
     cut = datetime.now(ZoneInfo(KOLKATA)) - timedelta(days=30)
-    assert (f"Would remove 0 entries filed before {cut:%Y-%m-%d %H:%M}, "
+    assert (f"Would remove 0 entries filed before {cut:%b} {cut.day}, {cut:%Y %H:%M}, "
             "Asia/Kolkata (UTC+05:30)") in result.output

@@ -27,7 +27,7 @@ def _feeds(tmp_path: Path, feed_server: FeedServer) -> Path:
     feeds += [{"name": f"lent {n}", "url": feed_server.set(f"/slow{n}", body,
                                                           delay=SLOW_DELAY)}
               for n in range(SLOW)]
-    return write_config(tmp_path, feeds, concurrency=8, per_host=8)
+    return write_config(tmp_path, feeds, concurrency=8, per_host=8, language="en")
 
 
 def _start(config: Path, *args: str) -> subprocess.Popen[str]:

@@ -30,7 +30,7 @@ def _feeds(tmp_path: Path, feed_server: FeedServer) -> Path:
     # Slow enough that the bar is drawn a few times while the feeds are fetched.
     feeds = [{"name": f"blog {n}", "url": feed_server.set(f"/feed{n}", body, delay=0.5)}
              for n in range(FEEDS)]
-    return write_config(tmp_path, feeds, concurrency=2, per_host=2)
+    return write_config(tmp_path, feeds, concurrency=2, per_host=2, language="en")
 
 
 def _on_a_terminal(config: Path, *args: str) -> tuple[int, list[str]]:

@@ -34,7 +34,7 @@ def _touch_later(path: Path) -> None:
 def daemon(tmp_path: Path, feed_server: FeedServer) -> Any:
     path = write_config(tmp_path, [
         {"name": "Vis ma vie", "url": feed_server.serve_file("vis-ma-vie.atom")},
-    ])
+    ], language="en")
     config = load_config(path)
     store = Store.open(config.settings.database)
     daemon = Daemon(config=config, store=store)
@@ -61,7 +61,7 @@ def test_edited_config_is_picked_up_at_the_next_tick(
     write_config(path.parent, [
         {"name": "Vis ma vie", "url": feed_server.serve_file("vis-ma-vie.atom")},
         {"name": "Isabelle", "url": feed_server.serve_file("metier-cp1252.rss")},
-    ])
+    ], language="en")
     _touch_later(path)
     daemon.tick()
     assert [f.name for f in daemon.config.feeds] == ["Vis ma vie", "Isabelle"]
@@ -75,7 +75,7 @@ def test_broken_edit_keeps_the_last_good_config(
 ) -> None:
     path = daemon.config.path
     good = daemon.config
-    write_config(path.parent, [{"name": "sans url"}])
+    write_config(path.parent, [{"name": "sans url"}], language="en")
     _touch_later(path)
     with caplog.at_level(logging.ERROR):
         daemon.tick()
@@ -114,7 +114,8 @@ def _slow_feeds(tmp_path: Path, feed_server: FeedServer, count: int, delay: floa
     body = (DATA / "blog-metier.rss").read_bytes()
     feeds = [{"name": f"lent {n:02}", "url": feed_server.set(f"/slow{n}", body, delay=delay)}
              for n in range(count)]
-    return write_config(tmp_path, feeds, database="daemon.db", concurrency=4, per_host=4)
+    return write_config(tmp_path, feeds, database="daemon.db", concurrency=4, per_host=4,
+                        language="en")
 
 
 def _wait_for_requests(feed_server: FeedServer, count: int) -> None:
@@ -190,7 +191,7 @@ def test_second_signal_exits_at_once(tmp_path: Path, feed_server: FeedServer) ->
 
 
 def _wait_started(process: subprocess.Popen[Any], log_path: Path,
-                  text: str = "running: 1 feeds") -> None:
+                  text: str = "running: 1 feed,") -> None:
     """Until the daemon's log shows `text` (by "running:", its signal handlers are set)."""
     deadline = time.monotonic() + 30
     while text not in log_path.read_text():

@@ -28,19 +28,19 @@ POLLED = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 
 @pytest.mark.parametrize("state, expected", [
     (None, "not polled yet"),
-    (FeedState("f", "u", last_polled=POLLED), "ok: last polled 2026-11-21 09:00"),
+    (FeedState("f", "u", last_polled=POLLED), "ok: last polled Nov 21, 2026 09:00"),
     (FeedState("f", "u", last_polled=POLLED, gone_at=POLLED,
                last_error="HTTP 410 Gone: the server says this feed is gone for good"),
-     "retired on 2026-11-21 09:00: HTTP 410 Gone: the server says this feed is gone for "
+     "retired on Nov 21, 2026 09:00: HTTP 410 Gone: the server says this feed is gone for "
      "good. It is not polled any more; edit its entry in feeds.yaml to try again."),
     (FeedState("f", "u", last_polled=POLLED, failures=3, failing_since=POLLED,
                last_error="HTTP 503 Service Unavailable",
                next_poll=POLLED + timedelta(hours=4)),
-     "failing since 2026-11-21 09:00 (3 attempts in a row): HTTP 503 Service Unavailable. "
-     "Next try 2026-11-21 13:00; it is never dropped."),
+     "failing since Nov 21, 2026 09:00 (3 attempts in a row): HTTP 503 Service Unavailable. "
+     "Next try Nov 21, 2026 13:00; it is never dropped."),
     (FeedState("f", "u", last_polled=POLLED, moved_to="https://new.example/feed",
                moved_at=POLLED),
-     "moved permanently to https://new.example/feed on 2026-11-21 09:00: polled there "
+     "moved permanently to https://new.example/feed on Nov 21, 2026 09:00: polled there "
      "now; put the new address in feeds.yaml."),
 ])
 def test_status_explains_in_plain_words(state: FeedState | None, expected: str) -> None:

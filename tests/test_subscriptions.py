@@ -257,6 +257,8 @@ def _wait(predicate: Any, seconds: float = 30) -> None:
 
 
 def test_running_daemon_reloads_an_edited_file(config: Path, feed_server: FeedServer) -> None:
+    config.write_text(config.read_text("utf-8").replace(  # English log lines
+        "  timezone: Europe/Paris\n", "  timezone: Europe/Paris\n  language: en\n"), "utf-8")
     log_path = config.parent / "daemon.log"
     with log_path.open("w") as log:
         daemon = subprocess.Popen(

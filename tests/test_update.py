@@ -421,7 +421,7 @@ def test_poisoned_values_cost_only_themselves(
 def test_aggregator_fetch_of_poisoned_feeds_exits_0_without_traceback(
     feed_server: FeedServer, tmp_path: Path
 ) -> None:
-    config = write_config(tmp_path, serve_hostile_feeds(feed_server))
+    config = write_config(tmp_path, serve_hostile_feeds(feed_server), language="en")
     result = subprocess.run([sys.executable, "-m", "aggregator", "--config", str(config),
                              "fetch"], capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from aggregator import __version__
+from aggregator.i18n import Later, _, language_from_environment, translate_log_message, use
 
 # Each command pays for what this module imports: the configuration loader and the store
 # (SQLAlchemy) are imported by the functions that use them, not by `--help` or `--version`.
@@ -30,8 +31,9 @@ R = TypeVar("R")
 
 
 class TextFormatter(logging.Formatter):
-    """One line a record, its time in `zone` with the offset shown: an exception logged with
-    it is named at the end of the line, its traceback shown only with --debug."""
+    """One line a record, in the user's language, its time in `zone` with the offset shown:
+    an exception logged with it is named at the end of the line, its traceback shown only
+    with --debug."""
 
     def __init__(self, debug: bool, zone: tzinfo = UTC) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -43,6 +45,19 @@ class TextFormatter(logging.Formatter):
             sep=" ", timespec="seconds")
 
     def format(self, record: logging.LogRecord) -> str:
+        # The call site's English message and words, in the user's language for this line
+        # only: other handlers (JSON) get the record as it was.
+        saved_message = record.msg, record.args
+        record.msg = translate_log_message(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(a.translated() if isinstance(a, Later) else a
+                                for a in record.args)
+        try:
+            return self._format_line(record)
+        finally:
+            record.msg, record.args = saved_message
+
+    def _format_line(self, record: logging.LogRecord) -> str:
         if self.debug or not record.exc_info:
             return super().format(record)
         error = record.exc_info[1]
@@ -205,9 +220,10 @@ def describe_failure(error: Exception, meta: dict[str, object]) -> str:
     from aggregator.store import StoreError
 
     if isinstance(error, StoreError):
-        return f"{first_line(error)} (database: {meta.get(DATABASE, 'unknown')})"
-    return (f"internal error: {type(error).__name__}: {first_line(error)} "
-            "(run again with --debug to see where)")
+        return _("%(error)s (database: %(database)s)") % {
+            "error": first_line(error), "database": meta.get(DATABASE, _("unknown"))}
+    return _("internal error: %(type)s: %(error)s (run again with --debug to see where)") % {
+        "type": type(error).__name__, "error": first_line(error)}
 
 
 # Where ctx.meta keeps the database the command opened, to name it in an error.
@@ -229,6 +245,7 @@ DATABASE = "aggregator.database"
 def main(ctx: click.Context, config_path: Path, verbose: bool, quiet: bool,
          log_format: str, debug: bool) -> None:
     """Poll community-management blogs, keep each post once, publish a digest and a feed."""
+    use(language_from_environment())  # until a feeds.yaml names its language
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     handler = StderrHandler()
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter(debug))
@@ -247,6 +264,7 @@ def read_config(path: Path) -> Config:
         config = load_config(path)
     except ConfigError as exc:
         raise click.ClickException(exc.describe()) from None
+    use(config.settings.language)
     log_in_zone(ZoneInfo(config.settings.timezone))
     return config
 
@@ -268,9 +286,8 @@ def open_store(config: Config) -> Store:
         store = Store.open(config.settings.database)
     except StoreError as exc:
         raise click.ClickException(
-            f"cannot open the database named in {config.path} (settings.database): "
-            f"{first_line(exc.reason)}"
-        ) from None
+            _("cannot open the database named in %(path)s (settings.database): %(error)s")
+            % {"path": config.path, "error": first_line(exc.reason)}) from None
     click.get_current_context().meta[DATABASE] = describe_database(config.settings.database)
     click.get_current_context().call_on_close(store.close)
     return store

@@ -13,6 +13,7 @@ from aggregator.cli.output import console, print_outcomes
 from aggregator.cli.poll import poll_on_schedule, poll_with_progress
 from aggregator.cli.site import parse_address_option, render_site
 from aggregator.demo import start_feed_server, write_demo_config
+from aggregator.i18n import _, counted
 from aggregator.publish.serve import server_url
 
 
@@ -34,8 +35,8 @@ def demo(directory: Path, address: tuple[str, int], once: bool) -> None:
     site_url = f"http://{address[0]}:{address[1]}/"
     path = write_demo_config(directory, server_url(feeds_server), site_url)
     config = read_config(path)
-    console.print(f"Sample feeds served at {server_url(feeds_server)}; "
-                  f"configuration written to {path}", markup=False)
+    console.print(_("Sample feeds served at %(url)s; configuration written to %(path)s")
+                  % {"url": server_url(feeds_server), "path": path}, markup=False)
     if not once:
         poll_on_schedule(config, address)
         return
@@ -44,5 +45,7 @@ def demo(directory: Path, address: tuple[str, int], once: bool) -> None:
     outcomes = poll_with_progress(store, config, force=True)
     print_outcomes(outcomes, time.monotonic() - started)
     report = render_site(store, config.settings, config.feeds, datetime.now(UTC))
-    console.print(f"Wrote {report.days} day pages to {config.settings.output_dir}; "
-                  f"open {config.settings.output_dir / 'index.html'}", markup=False)
+    output = config.settings.output_dir
+    console.print(counted("Wrote %(n)s day page to %(folder)s; open %(index)s",
+                          "Wrote %(n)s day pages to %(folder)s; open %(index)s", report.days,
+                          folder=output, index=output / "index.html"), markup=False)

@@ -13,8 +13,9 @@ import click
 from rich.cells import cell_len
 from rich.console import Console
 
+from aggregator.i18n import _, counted, seconds
 from aggregator.models import UpdateOutcome
-from aggregator.poll.summary import has_failed, summarize_outcomes
+from aggregator.poll.summary import PollSummary, has_failed, summarize_outcomes
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -49,7 +50,7 @@ def progress_reporter(label: str) -> Iterator[Callable[[int, int], None]]:
 
         def tell(done: int, total: int) -> None:
             nonlocal told
-            tenth = done * 10 // total if total else 10
+            tenth = done * 10 // total if total else 0  # nothing to do: nothing to tell
             if tenth > told:
                 told = tenth
                 click.echo(f"{label}: {done}/{total}", err=True)
@@ -66,27 +67,40 @@ def print_outcomes(outcomes: Sequence[UpdateOutcome], elapsed: float) -> None:
     from aggregator.poll.save import describe_outcome
 
     if not outcomes:
-        console.print("No feed is due; use --force to poll them all now.")
+        console.print(_("No feed is due; use --force to poll them all now."))
         return
     for outcome in sorted(outcomes, key=lambda o: o.feed.casefold()):
         if has_failed(outcome):
-            console.print(f"{outcome.feed}: {describe_outcome(outcome)}", style="red",
-                          markup=False)
+            console.print(_("%(feed)s: %(outcome)s") % {
+                "feed": outcome.feed, "outcome": describe_outcome(outcome)}, style="red",
+                markup=False)
         elif outcome.moved_to:
-            console.print(f"{outcome.feed}: moved permanently to {outcome.moved_to}; "
-                          "update feeds.yaml", style="yellow", markup=False)
+            console.print(_("%(feed)s: moved permanently to %(url)s; update feeds.yaml")
+                          % {"feed": outcome.feed, "url": outcome.moved_to},
+                          style="yellow", markup=False)
     total = summarize_outcomes(outcomes)
-    console.print(
-        f"{total.polled} feeds polled in {elapsed:.1f} s: {total.new} new entries, "
-        f"{total.duplicates} already published elsewhere, "
-        f"{total.updated} updated, {total.not_modified} not modified, "
-        f"{total.unchanged} unchanged, {total.failed} failed.",
-        markup=False)
+    console.print(describe_totals(total, elapsed), markup=False)
     if total.common_failure:
         console.print(total.common_failure, style="yellow", markup=False)
     if total.polled > 1:
-        console.print("Slowest: " + ", ".join(f"{o.feed} ({o.elapsed:.2f} s)"
-                                              for o in total.slowest), markup=False)
+        slowest = ", ".join(f"{o.feed} ({seconds(o.elapsed, 2)})" for o in total.slowest)
+        console.print(_("Slowest: %(feeds)s") % {"feeds": slowest}, markup=False)
+
+
+def describe_totals(total: PollSummary, elapsed: float) -> str:
+    """A batch's totals in one sentence, each count with its noun in the right form."""
+    counts = ", ".join([
+        counted("%(n)s new entry", "%(n)s new entries", total.new),
+        counted("%(n)s already published elsewhere", "%(n)s already published elsewhere",
+                total.duplicates),
+        counted("%(n)s updated", "%(n)s updated", total.updated),
+        counted("%(n)s not modified", "%(n)s not modified", total.not_modified),
+        counted("%(n)s unchanged", "%(n)s unchanged", total.unchanged),
+        counted("%(n)s failed", "%(n)s failed", total.failed),
+    ])
+    return _("%(polled)s in %(time)s: %(counts)s.") % {
+        "polled": counted("%(n)s feed polled", "%(n)s feeds polled", total.polled),
+        "time": seconds(elapsed, 1), "counts": counts}
 
 
 def natural_width(header: str, cells: Iterable[str], cap: int | None = None) -> int:

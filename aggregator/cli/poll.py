@@ -18,6 +18,7 @@ from aggregator.cli.app import open_store, pass_config
 from aggregator.cli.output import console, print_outcomes, progress_bar
 from aggregator.cli.site import bind, parse_address_option
 from aggregator.config.load import TICK_SECONDS, Config
+from aggregator.i18n import _, counted, seconds
 from aggregator.models import UpdateOutcome
 from aggregator.poll.fetch import make_session
 from aggregator.poll.memory import hold_less_memory
@@ -45,7 +46,8 @@ class Stop(threading.Event):
 
     def on_signal(self, number: int, _frame: object) -> None:
         if self.is_set():
-            os.write(2, b"Stopped at once: the polls under way are abandoned.\n")
+            message = _("Stopped at once: the polls under way are abandoned.")
+            os.write(2, f"{message}\n".encode())
             os._exit(STOPPED_STATUS[signal.SIGINT])
         self.signal = signal.Signals(number)
         self.set()
@@ -88,14 +90,18 @@ def fetch(config: Config, force: bool, only: str | None) -> None:
         try:
             outcomes = poll_with_progress(store, config, force=force, only=only, stop=stop)
         except UnknownFeedError:
-            names = ", ".join(f.name for f in config.feeds) or "none"
-            raise click.ClickException(f"no feed named {only!r} in {config.path} "
-                                       f"(feeds: {names})") from None
+            names = ", ".join(f.name for f in config.feeds) or _("none")
+            raise click.ClickException(
+                _("no feed named %(name)r in %(path)s (feeds: %(names)s)")
+                % {"name": only, "path": config.path, "names": names}) from None
     print_outcomes(outcomes, time.monotonic() - started)
     if stop.signal is not None:
-        console.print(f"Stopped by {stop.signal.name}: the {len(outcomes)} polls finished "
-                      "are stored; the feeds not polled wait for the next fetch.",
-                      style="yellow", markup=False)
+        console.print(counted(
+            "Stopped by %(signal)s: the %(n)s poll finished is stored; the feeds not polled "
+            "wait for the next fetch.",
+            "Stopped by %(signal)s: the %(n)s polls finished are stored; the feeds not "
+            "polled wait for the next fetch.", len(outcomes), signal=stop.signal.name),
+            style="yellow", markup=False)
         exit_abandoning(STOPPED_STATUS[stop.signal])
 
 
@@ -108,7 +114,7 @@ def poll_with_progress(store: Store, config: Config, *, force: bool = False,
         if not console.is_terminal:
             return update_feeds(store, make_session(), config, now, force=force, only=only,
                                 clock=utc_now, stop=stop)
-        with progress_bar("Polling") as progress:
+        with progress_bar(_("Polling")) as progress:
             task = progress.add_task("poll", total=None)
             states = store.feed_states(count_entries=False, layout=False)
             progress.update(task, total=len(select_feeds(config, states, now, force=force,
@@ -131,8 +137,9 @@ def _telling_stop(stop: Stop | None) -> Iterator[None]:
         while not (stop.wait(0.1) or done.is_set()):
             pass
         if stop.signal is not None and not done.is_set():
-            console.print(f"{stop.signal.name}: storing the polls fetched; those under way "
-                          f"get {STOP_GRACE:g} s. Ctrl-C again quits at once.",
+            console.print(_("%(signal)s: storing the polls fetched; those under way get "
+                            "%(grace)s. Ctrl-C again quits at once.")
+                          % {"signal": stop.signal.name, "grace": seconds(STOP_GRACE)},
                           style="yellow", markup=False)
 
     teller = threading.Thread(target=tell, name="stop-teller", daemon=True)
@@ -174,8 +181,9 @@ def poll_on_schedule(config: Config, address: tuple[str, int] | None,
     counters = PollCounters()
     if address:
         _serve_beside(config, address, counters)
-    console.print(f"Polling {len(config.feeds)} feeds from {config.path}; Ctrl-C stops.",
-                  markup=False)
+    console.print(counted("Polling %(n)s feed from %(path)s; Ctrl-C stops.",
+                          "Polling %(n)s feeds from %(path)s; Ctrl-C stops.",
+                          len(config.feeds), path=config.path), markup=False)
     schedule.run_daemon(config, store, tick, counters=counters)
     exit_abandoning(0)  # a poll the stop abandoned must not hold the exit
 
@@ -194,5 +202,6 @@ def _serve_beside(config: Config, address: tuple[str, int], counters: PollCounte
     server = bind(config.settings.output_dir, address, Monitor(monitor_store, counters))
     start_server(server)
     ctx.call_on_close(server.shutdown)
-    console.print(f"Serving {config.settings.output_dir} at {server_url(server)}",
+    console.print(_("Serving %(folder)s at %(url)s")
+                  % {"folder": config.settings.output_dir, "url": server_url(server)},
                   markup=False)

@@ -13,8 +13,10 @@ from rich.table import Table
 from aggregator.cli.app import pass_store
 from aggregator.cli.output import console, natural_width, width_left
 from aggregator.config.load import Config
+from aggregator.i18n import _, counted
 from aggregator.publish.filters import EntryFilter
 from aggregator.publish.status import (
+    Health,
     StatusLine,
     count_filtered_out,
     status_line,
@@ -51,31 +53,53 @@ def status(config: Config, store: Store, as_json: bool, wide: bool) -> None:
              for f in config.feeds]
     columns = _columns(lines, console.width, wide)
     # Narrow, the table fills the terminal and what happened gets one line, cut with "…".
-    table = Table(title=f"{len(config.feeds)} feeds in {config.path}\n"
-                        f"times in {zone_name(tz, datetime.now(UTC))}", expand=not wide)
+    zone = _("times in %(zone)s") % {"zone": zone_name(tz, datetime.now(UTC))}
+    table = Table(title=counted("%(n)s feed in %(path)s", "%(n)s feeds in %(path)s",
+                                len(config.feeds), path=config.path) + "\n" + zone,
+                  expand=not wide)
+    headers = column_headers()
     for column in columns:
-        table.add_column(column, no_wrap=column == "state",
+        table.add_column(headers[column], no_wrap=column == "state",
                          max_width=None if wide else NAME_WIDTH)
-    table.add_column("what happened", ratio=1, no_wrap=not wide,
+    table.add_column(headers["what happened"], ratio=1, no_wrap=not wide,
                      overflow="fold" if wide else "ellipsis")
     for line in lines:
         colour = COLOURS.get(line.health, "default")
-        cells = {"feed": escape(line.name), "state": f"[{colour}]{line.health}[/{colour}]",
+        state = health_word(line.health)
+        cells = {"feed": escape(line.name), "state": f"[{colour}]{state}[/{colour}]",
                  "last success": line.last_success, "next poll": line.next_poll,
                  "entries": line.entries}
         table.add_row(*(cells[column] for column in columns), escape(line.what_happened))
     console.print(table)
 
 
+def column_headers() -> dict[str, str]:
+    """The status table's columns, by their names in the code, to their headers."""
+    return {"feed": _("feed"), "state": _("state"), "last success": _("last success"),
+            "next poll": _("next poll"), "entries": _("entries"),
+            "what happened": _("what happened")}
+
+
+def health_word(health: Health) -> str:
+    """A feed's health in the user's language (the JSON keeps the English word)."""
+    words: dict[Health, str] = {
+        "disabled": _("disabled"), "never polled": _("never polled"), "retired": _("retired"),
+        "failing": _("failing"), "moved": _("moved"), "ok": _("ok")}
+    return words[health]
+
+
 def _columns(lines: list[StatusLine], width: int, wide: bool) -> list[str]:
     """The columns before what happened: all of them when wide, else without those of
     MAKE_WAY that what happened needs (the sentence tells their times in words)."""
     values: dict[str, list[str]] = {
-        "feed": [line.name for line in lines], "state": [line.health for line in lines],
+        "feed": [line.name for line in lines],
+        "state": [health_word(line.health) for line in lines],
         "last success": [line.last_success for line in lines],
         "next poll": [line.next_poll for line in lines],
         "entries": [line.entries for line in lines]}
-    widths = {column: natural_width(column, cells, NAME_WIDTH) for column, cells in values.items()}
+    headers = column_headers()
+    widths = {column: natural_width(headers[column], cells, NAME_WIDTH)
+              for column, cells in values.items()}
     columns = list(values)
     for column in MAKE_WAY:
         if wide or width_left(width, [widths[c] for c in columns]) >= SENTENCE_WIDTH:

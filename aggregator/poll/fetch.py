@@ -14,9 +14,11 @@ import requests
 import urllib3
 
 from aggregator import USER_AGENT
+from aggregator.i18n import _, counted, number, seconds
 from aggregator.models import FetchResult
 from aggregator.poll.addresses import PRIVATE_FROM_PUBLIC_REFUSED, AddressPolicy
 from aggregator.poll.hosts import same_host
+from aggregator.poll.summary import CANNOT_RESOLVE, REFUSED
 
 ACCEPT = (
     "application/atom+xml, application/rss+xml, application/rdf+xml, "
@@ -103,16 +105,21 @@ def fetch_feed(
             return _read_response(response, url, permanent, started, deadline, max_size)
     except FetchError as exc:
         return _failure(url, exc.status, started, str(exc), permanent)
-    except requests.exceptions.Timeout:
-        return _failure(url, None, started, f"no answer within {timeout:g} s", permanent)
-    except requests.exceptions.SSLError as exc:
-        return _failure(url, None, started, f"TLS error: {_reason(exc)}", permanent)
-    except requests.exceptions.ConnectionError as exc:
-        host = urlsplit(url).netloc
-        return _failure(url, None, started, f"connection failed: {host}: {_reason(exc)}",
-                        permanent)
     except requests.exceptions.RequestException as exc:
-        return _failure(url, None, started, f"request failed: {_reason(exc)}", permanent)
+        return _failure(url, None, started, _request_error(exc, url, timeout), permanent)
+
+
+def _request_error(exc: requests.exceptions.RequestException, url: str, timeout: float
+                   ) -> str:
+    """Why requests failed, in words for `status` (the most precise kind first)."""
+    if isinstance(exc, requests.exceptions.Timeout):
+        return _("no answer within %(time)s") % {"time": seconds(timeout)}
+    if isinstance(exc, requests.exceptions.SSLError):
+        return _("TLS error: %(reason)s") % {"reason": _reason(exc)}
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return _("connection failed: %(host)s: %(reason)s") % {
+            "host": urlsplit(url).netloc, "reason": _reason(exc)}
+    return _("request failed: %(reason)s") % {"reason": _reason(exc)}
 
 
 def _follow(
@@ -132,7 +139,7 @@ def _follow(
             raise FetchError(refusal)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise FetchError("no answer within the time limit")
+            raise FetchError(_("no answer within the time limit"))
         response = session.get(
             current, headers=headers, stream=True, allow_redirects=False,
             timeout=(min(_CONNECT_TIMEOUT, remaining), remaining),
@@ -147,11 +154,12 @@ def _follow(
         all_permanent = all_permanent and response.status_code in PERMANENT_REDIRECTS
         permanent = target if all_permanent else permanent
         if target in seen:
-            raise FetchError(f"redirect loop: {current} sends back to {target}",
-                             response.status_code)
+            raise FetchError(_("redirect loop: %(url)s sends back to %(target)s")
+                             % {"url": current, "target": target}, response.status_code)
         seen.add(target)
         current = target
-    raise FetchError(f"more than {MAX_REDIRECTS} redirects (last one to {current})")
+    raise FetchError(_("more than %(n)s redirects (last one to %(url)s)")
+                     % {"n": MAX_REDIRECTS, "url": current})
 
 
 def _read_response(
@@ -199,21 +207,21 @@ def read_body(
     body = bytearray()
     while True:
         if time.monotonic() > deadline:
-            raise FetchError("download took longer than the time limit")
+            raise FetchError(_("download took longer than the time limit"))
         try:
             chunk = raw.read1(_CHUNK, decode_content=False)
         except urllib3.exceptions.ReadTimeoutError:
-            raise FetchError("the server stopped sending the body") from None
+            raise FetchError(_("the server stopped sending the body")) from None
         except urllib3.exceptions.ProtocolError as exc:
-            raise FetchError(f"body cut short: {_reason(exc)}") from None
+            raise FetchError(_("body cut short: %(reason)s") % {"reason": _reason(exc)}) from None
         if not chunk:
             body += inflater.flush(max_size + 1 - len(body))
             break
         body += inflater.inflate(chunk, max_size + 1 - len(body))
         if len(body) > max_size:
-            raise FetchError(f"body larger than the {_size(max_size)} limit")
+            raise _too_large(max_size)
     if len(body) > max_size:
-        raise FetchError(f"body larger than the {_size(max_size)} limit")
+        raise _too_large(max_size)
     return bytes(body)
 
 
@@ -229,7 +237,8 @@ class _Inflater:
         elif encoding == "deflate":
             self._z = zlib.decompressobj()
         else:
-            raise FetchError(f"unsupported Content-Encoding {encoding!r}")
+            raise FetchError(_("unsupported Content-Encoding %(encoding)r")
+                             % {"encoding": encoding})
         self._first = True
 
     def inflate(self, data: bytes, room: int) -> bytes:
@@ -244,7 +253,8 @@ class _Inflater:
                 self._z = zlib.decompressobj(-zlib.MAX_WBITS)
                 self._first = False
                 return self.inflate(data, room)
-            raise FetchError(f"invalid {self.encoding} body: {exc}") from None
+            raise FetchError(_("invalid %(encoding)s body: %(error)s")
+                             % {"encoding": self.encoding, "error": exc}) from None
         self._first = False
         # Output stops at `room`: a gzip bomb never inflates past the size cap.
         return out
@@ -256,11 +266,15 @@ class _Inflater:
         return self._z.decompress(tail, max(room, 1)) if tail else self._z.flush()
 
 
+def _too_large(max_size: int) -> FetchError:
+    return FetchError(_("body larger than the %(size)s limit") % {"size": _size(max_size)})
+
+
 def _size(count: int) -> str:
     for unit, factor in (("GB", 1000**3), ("MB", 1000**2), ("KB", 1000)):
         if count >= factor and count % factor == 0:
-            return f"{count // factor} {unit}"
-    return f"{count:,} bytes"
+            return f"{number(count // factor)} {unit}"
+    return counted("%(n)s byte", "%(n)s bytes", count)
 
 
 def _failure(
@@ -276,11 +290,12 @@ def _reason(exc: BaseException) -> str:
     """What went wrong underneath requests and urllib3, in a few plain words."""
     for cause in _causes(exc):
         if isinstance(cause, socket.gaierror):
-            return f"cannot resolve the host name ({cause.strerror or cause})"
+            return f"{_(CANNOT_RESOLVE)} ({cause.strerror or cause})"
         if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
+            return _(REFUSED)
         if isinstance(cause, ssl.SSLCertVerificationError):
-            return f"certificate not trusted ({cause.verify_message or cause.reason})"
+            return _("certificate not trusted (%(reason)s)") % {
+                "reason": cause.verify_message or cause.reason}
         if isinstance(cause, ssl.SSLError):
             return f"{cause.reason or cause}"
         if isinstance(cause, OSError) and cause.strerror:

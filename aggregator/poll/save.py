@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from aggregator.i18n import Plural, _, counted, seconds
 from aggregator.models import (
     CleanEntry,
     FeedPoll,
@@ -86,7 +87,7 @@ def store_polls(store: Store, polls: Sequence[tuple[Poll, PollRecord]],
             return [outcome for one in polls for outcome in store_polls(store, [one], states)]
         poll, record = polls[0]
         log.error("%s: %s", poll.feed.name, exc)  # its own words, on one line
-        error = f"could not store entries: {exc.kind}"
+        error = _("could not store entries: %(kind)s") % {"kind": exc.kind}
         store.save_poll(poll.feed.name, decide_unstored(states[poll.feed.name], record, error))
         return [UpdateOutcome(poll.feed.name, "error", error=error,
                               elapsed=poll.fetched.elapsed)]
@@ -116,8 +117,11 @@ def _plausible_dates(name: str, entries: Sequence[CleanEntry], now: datetime
             kept.append(replace(entry, published=published, updated=updated))
             absurd += 1
     if absurd:
-        log.warning("%s: %d entries dated before %s or over %d days after the poll: "
-                    "taken as undated", name, absurd, MIN_DATE.date(), MAX_AHEAD.days)
+        log.warning(Plural("%s: %d entry dated before %s or over %d days after the poll: "
+                           "taken as undated",
+                           "%s: %d entries dated before %s or over %d days after the poll: "
+                           "taken as undated", absurd),
+                    name, absurd, MIN_DATE.date(), MAX_AHEAD.days)
     return kept
 
 
@@ -143,14 +147,22 @@ def _outcome(poll: Poll, record: PollRecord, stored: int) -> Outcome:
 
 
 def describe_outcome(outcome: UpdateOutcome) -> str:
-    """A short human line for logs and the CLI."""
-    moved = f" (moved permanently to {outcome.moved_to})" if outcome.moved_to else ""
+    """A short human line for logs and the CLI, in the active language."""
+    return _describe(outcome) + (_(" (moved permanently to %(url)s)") % {
+        "url": outcome.moved_to} if outcome.moved_to else "")
+
+
+def _describe(outcome: UpdateOutcome) -> str:
+    elapsed = seconds(outcome.elapsed, 2)
     if has_failed(outcome):
-        return f"error: {outcome.error}{moved}"
+        return _("error: %(error)s") % {"error": outcome.error}
     if outcome.outcome == "not_modified":
-        return f"not modified (304) in {outcome.elapsed:.2f} s{moved}"
+        return _("not modified (304) in %(time)s") % {"time": elapsed}
     if outcome.outcome == "unchanged" and not outcome.new:
-        return f"unchanged in {outcome.elapsed:.2f} s{moved}"
-    copies = f", {outcome.duplicates} already published elsewhere" if outcome.duplicates else ""
-    return (f"{outcome.new} new{copies}, {outcome.updated} updated in "
-            f"{outcome.elapsed:.2f} s{moved}")
+        return _("unchanged in %(time)s") % {"time": elapsed}
+    counts = [counted("%(n)s new", "%(n)s new", outcome.new)]
+    if outcome.duplicates:
+        counts.append(counted("%(n)s already published elsewhere",
+                              "%(n)s already published elsewhere", outcome.duplicates))
+    counts.append(counted("%(n)s updated", "%(n)s updated", outcome.updated))
+    return _("%(counts)s in %(time)s") % {"counts": ", ".join(counts), "time": elapsed}

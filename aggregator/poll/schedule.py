@@ -8,6 +8,7 @@ import signal
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import requests
@@ -15,6 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from aggregator.config.load import TICK_SECONDS, Config, ConfigError, load_config
+from aggregator.i18n import N_, Deferred, Plural, _, seconds, use
 from aggregator.poll.fetch import make_session
 from aggregator.poll.memory import hold_less_memory, return_free_memory
 from aggregator.poll.pool import start_parse_server
@@ -44,7 +46,7 @@ class Daemon:
     stopping: threading.Event = field(default_factory=threading.Event)
     idle: threading.Event = field(default_factory=threading.Event)
     counters: PollCounters = field(default_factory=PollCounters)
-    doing: str = ""  # what a tick or the digest job is busy with, for the stop message
+    doing: Deferred | None = None  # what a tick or the digest job is busy with, when stopped
 
     def tick(self) -> None:
         """One scheduler tick: reload the config if edited, poll what is due, render."""
@@ -55,19 +57,20 @@ class Daemon:
             self._tick()
         finally:
             return_free_memory()
-            self.doing = ""
+            self.doing = None
             self.idle.set()
 
     def _tick(self) -> None:
         now = datetime.now(UTC)
         changed = self.reload_config()
-        self.doing = f"the polls under way to be stored (at most {STOP_GRACE:g} s)"
+        self.doing = _busy(N_("the polls under way to be stored (at most %(time)s)"), STOP_GRACE)
         outcomes = update_feeds(self.store, self.session, self.config, now, stop=self.stopping,
                                 clock=_utc_now)
         self.counters.record(outcomes, datetime.now(UTC))
         for outcome in outcomes:
             level = logging.WARNING if outcome.outcome == "error" else logging.INFO
-            log.log(level, "%s: %s", outcome.feed, describe_outcome(outcome), extra={
+            log.log(level, "%s: %s", outcome.feed, Deferred(partial(describe_outcome, outcome)),
+                    extra={
                 "feed": outcome.feed, "outcome": outcome.outcome, "new": outcome.new,
                 "updated": outcome.updated, "duplicates": outcome.duplicates,
                 "elapsed": round(outcome.elapsed, 3), "error": outcome.error})
@@ -75,18 +78,18 @@ class Daemon:
         if self.stopping.is_set():
             return  # the next start renders what was stored (its first tick always renders)
         if stored or changed or not self.rendered:
-            self.doing = f"the render under way (at most {SHUTDOWN_GRACE:g} s)"
+            self.doing = _busy(N_("the render under way (at most %(time)s)"), SHUTDOWN_GRACE)
             report = render_site(self.store, self.config.settings, self.config.feeds, now)
             self.rendered = True
-            log.info("rendered %d of %d day pages, %d files written", report.rendered_days,
+            log.info("day pages rendered: %d of %d; files written: %d", report.rendered_days,
                      report.days, report.written)
         if outcomes:
             failed = sum(o.outcome == "error" for o in outcomes)
-            log.info("polled %d feeds: %d entries stored, %d failed",
-                     len(outcomes), stored, failed)
-            cause = common_failure(outcomes)
-            if cause:
-                log.warning("%s", cause)
+            log.info(Plural("%d entry stored; feeds polled: %d, failed: %d",
+                            "%d entries stored; feeds polled: %d, failed: %d", stored),
+                     stored, len(outcomes), failed)
+            if common_failure(outcomes):
+                log.warning("%s", Deferred(lambda: common_failure(outcomes) or ""))
 
     def reload_config(self) -> bool:
         """Re-read feeds.yaml when its file changed; a broken edit keeps the last good one."""
@@ -107,19 +110,30 @@ class Daemon:
             log.error("feeds.yaml changed but is not valid; keeping the previous one:\n%s",
                       exc.describe())
             return False
-        log.info("reloaded %s: %d feeds", self.config.path, len(self.config.feeds))
+        use(self.config.settings.language)
+        log.info(Plural("reloaded %s: %d feed", "reloaded %s: %d feeds", len(self.config.feeds)),
+                 self.config.path, len(self.config.feeds))
         return True
 
+
+    def tell_stopping(self, signal_name: str, again: str) -> None:
+        """Say the daemon stops, what it waits for first, and what exits at once."""
+        if self.doing:
+            log.warning("%s: stopping, waiting for %s; %s again exits at once", signal_name,
+                        self.doing, again)
+        else:
+            log.warning("%s: stopping; %s again exits at once", signal_name, again)
 
     def render_digest(self) -> None:
         """The morning job: prune what retention says, then render the day complete."""
         if self.stopping.is_set():
             return
-        self.doing = f"the daily render under way (at most {SHUTDOWN_GRACE:g} s)"
+        self.doing = _busy(N_("the daily render under way (at most %(time)s)"),
+                           SHUTDOWN_GRACE)
         try:
             self._render_digest()
         finally:
-            self.doing = ""
+            self.doing = None
 
     def _render_digest(self) -> None:
         now = datetime.now(UTC)
@@ -127,14 +141,20 @@ class Daemon:
         if settings.retention is not None:
             removed = self.store.prune(now - settings.retention, settings.keep_per_feed)
             if removed:
-                log.info("pruned %d entries older than %s", sum(removed.values()),
-                         settings.retention)
+                count = sum(removed.values())
+                log.info(Plural("pruned %d entry older than %s", "pruned %d entries older than %s",
+                                count), count, settings.retention)
         # Pruned entries leave no trace an incremental render could follow, and
         # another worker may have pruned them: with a retention, render every page.
         report = render_site(self.store, settings, self.config.feeds, now,
                              full=settings.retention is not None)
-        log.info("daily digest rendered: %d of %d day pages, %d files written",
+        log.info("daily digest rendered: day pages: %d of %d; files written: %d",
                  report.rendered_days, report.days, report.written)
+
+
+def _busy(message: str, grace: float) -> Deferred:
+    """What the daemon waits for when stopped: `message` (marked with N_) and its grace."""
+    return Deferred(lambda: _(message) % {"time": seconds(grace)})
 
 
 def _utc_now() -> datetime:
@@ -194,22 +214,22 @@ def run_daemon(config: Config, store: Store, tick_seconds: float = TICK_SECONDS,
             log.warning("second %s: exiting now", signal.Signals(number).name)
             os._exit(1)
         name = signal.Signals(number).name
-        log.warning("%s: stopping%s; %s again exits at once", name,
-                    f", waiting for {daemon.doing}" if daemon.doing else "",
-                    "Ctrl-C" if number == signal.SIGINT else name)
+        daemon.tell_stopping(name, "Ctrl-C" if number == signal.SIGINT else name)
         daemon.stopping.set()
 
     start_parse_server(len(config.feeds))
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, on_signal)
     scheduler.start()
-    log.info("running: %d feeds, a tick every %g s, the daily digest at %s",
-             len(config.feeds), tick_seconds, config.settings.digest_time.strftime("%H:%M"))
+    log.info(Plural("running: %d feed, a tick every %s, the daily digest at %s",
+                    "running: %d feeds, a tick every %s, the daily digest at %s",
+                    len(config.feeds)), len(config.feeds), Deferred(partial(seconds, tick_seconds)),
+             config.settings.digest_time.strftime("%H:%M"))
     daemon.stopping.wait()
     scheduler.shutdown(wait=False)
     if not daemon.idle.wait(grace):
-        log.warning("a poll still runs after %g s; leaving it (each feed is stored whole "
-                    "or not at all)", grace)
+        log.warning("a poll still runs after %s; leaving it (each feed is stored whole "
+                    "or not at all)", Deferred(partial(seconds, grace)))
         os._exit(0)
     log.info("stopped")
 

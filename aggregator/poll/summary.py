@@ -6,20 +6,27 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from aggregator.i18n import N_, _, number
 from aggregator.models import UpdateOutcome
 
 SLOWEST = 3  # feeds named as the slowest of a batch
+# The words of fetch.py's errors for the common causes below.
+CANNOT_RESOLVE = N_("cannot resolve the host name")
+REFUSED = N_("connection refused")
 
-# Failures that, shared by most feeds of a batch, point at this machine rather than at
-# the feeds: the words fetch.py's errors say them with, and what to tell the person.
-COMMON_CAUSES = (
-    ("cannot resolve the host name",
-     "their host names could not be resolved: is this machine offline, or its DNS down?"),
-    ("connection refused",
-     "their connections were refused: is this machine offline, or a firewall or proxy "
-     "in the way?"),
-)
-OFFLINE_HINT = "`make demo` works offline."
+
+
+def common_causes() -> tuple[tuple[str, str], ...]:
+    """Failures that, shared by most feeds of a batch, point at this machine rather than
+    at the feeds: the words fetch.py's errors say them with, and what to tell the person."""
+    return (
+        (_(CANNOT_RESOLVE), _("%(count)s of %(total)s feeds failed because their host "
+                              "names could not be resolved: is this machine offline, or its "
+                              "DNS down? `make demo` works offline.")),
+        (_(REFUSED), _("%(count)s of %(total)s feeds failed because their connections "
+                       "were refused: is this machine offline, or a firewall or proxy in "
+                       "the way? `make demo` works offline.")),
+    )
 
 
 def has_failed(outcome: UpdateOutcome) -> bool:
@@ -61,8 +68,8 @@ def summarize_outcomes(outcomes: Sequence[UpdateOutcome]) -> PollSummary:
 def common_failure(outcomes: Sequence[UpdateOutcome]) -> str | None:
     """One line naming the cause most of the batch's feeds (and two at least) failed for,
     with its likely reason; None when the failures are the feeds' own."""
-    for words, reason in COMMON_CAUSES:
+    for words, line in common_causes():
         count = sum(has_failed(o) and words in (o.error or "") for o in outcomes)
         if count >= 2 and count * 2 > len(outcomes):
-            return f"{count} of {len(outcomes)} feeds failed because {reason} {OFFLINE_HINT}"
+            return line % {"count": number(count), "total": number(len(outcomes))}
     return None

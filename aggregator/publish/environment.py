@@ -8,8 +8,8 @@ from typing import Any, cast
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from aggregator.i18n import load_translations
 from aggregator.publish.feeds import XmlFragment, rfc822, rfc3339
-from aggregator.publish.i18n import load_translations
 from aggregator.publish.safe import plain_text
 from aggregator.xmlchars import strip_forbidden_chars
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from aggregator import __version__
 from aggregator.config.load import FeedConfig, Settings
+from aggregator.i18n import catalog_path
 from aggregator.models import FeedState
 from aggregator.publish import environment
 from aggregator.publish.feeds import DigestEntry, XmlFragment
-from aggregator.publish.i18n import catalog_path
 from aggregator.publish.output import write_file
 
 STATE_FILE = ".render-state.json"  # a dotfile: `serve` does not serve it

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from aggregator.config.load import FeedConfig
+from aggregator.i18n import _, counted, moment, number
 from aggregator.models import FeedState, StoredEntry
 
 if TYPE_CHECKING:
@@ -17,9 +18,9 @@ if TYPE_CHECKING:
 Health = Literal["disabled", "never polled", "retired", "failing", "moved", "ok"]
 
 
-def local_time(moment: datetime | None, tz: ZoneInfo) -> str:
+def local_time(when: datetime | None, tz: ZoneInfo) -> str:
     """A moment to the minute in the configured time zone; a dash for none."""
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else "—"
+    return moment(when, tz) if when else "—"
 
 
 def zone_name(tz: ZoneInfo, moment: datetime) -> str:
@@ -47,24 +48,28 @@ def feed_health(enabled: bool, state: FeedState | None) -> Health:
 def explain_state(enabled: bool, state: FeedState | None, tz: ZoneInfo) -> str:
     """What happened to a feed, in plain words: what, when, and what comes next."""
     if not enabled:
-        return "disabled in feeds.yaml: not polled, its entries are kept"
+        return _("disabled in feeds.yaml: not polled, its entries are kept")
     if state is None or state.last_polled is None:
-        return "not polled yet"
+        return _("not polled yet")
     if state.gone_at:
-        return (f"retired on {local_time(state.gone_at, tz)}: {state.last_error}. It is not "
-                "polled any more; edit its entry in feeds.yaml to try again.")
+        return _("retired on %(time)s: %(error)s. It is not polled any more; edit its entry "
+                 "in feeds.yaml to try again.") % {
+            "time": local_time(state.gone_at, tz), "error": state.last_error}
     parts = []
     if state.failures:
-        attempts = "attempt" if state.failures == 1 else "attempts in a row"
-        parts.append(
-            f"failing since {local_time(state.failing_since or state.last_polled, tz)} "
-            f"({state.failures} {attempts}): {state.last_error}. "
-            f"Next try {local_time(state.next_poll, tz)}; it is never dropped.")
+        parts.append(counted(
+            "failing since %(time)s (%(n)s attempt): %(error)s. Next try %(next)s; it is "
+            "never dropped.",
+            "failing since %(time)s (%(n)s attempts in a row): %(error)s. Next try "
+            "%(next)s; it is never dropped.", state.failures,
+            time=local_time(state.failing_since or state.last_polled, tz),
+            error=state.last_error, next=local_time(state.next_poll, tz)))
     if state.moved_to:
-        parts.append(f"moved permanently to {state.moved_to} on "
-                     f"{local_time(state.moved_at, tz)}: polled there now; "
-                     "put the new address in feeds.yaml.")
-    return " ".join(parts) or f"ok: last polled {local_time(state.last_polled, tz)}"
+        parts.append(_("moved permanently to %(url)s on %(time)s: polled there now; put the "
+                       "new address in feeds.yaml.") % {
+            "url": state.moved_to, "time": local_time(state.moved_at, tz)})
+    return " ".join(parts) or _("ok: last polled %(time)s") % {
+        "time": local_time(state.last_polled, tz)}
 
 
 @dataclass(frozen=True)
@@ -83,13 +88,14 @@ def status_line(feed: FeedConfig, state: FeedState | None, filtered_out: int,
                 tz: ZoneInfo) -> StatusLine:
     """A feed's line of the status table; a retired feed has no next poll."""
     health = feed_health(feed.enabled, state)
-    entries = str(state.entry_count if state else 0)
+    entries = number(state.entry_count if state else 0)
     return StatusLine(
         name=feed.name,
         health=health,
         last_success=local_time(state.last_success if state else None, tz),
         next_poll=local_time(state.next_poll if state and health != "retired" else None, tz),
-        entries=entries + (f" ({filtered_out} filtered out)" if filtered_out else ""),
+        entries=entries + (" " + counted("(%(n)s filtered out)", "(%(n)s filtered out)",
+                                         filtered_out) if filtered_out else ""),
         what_happened=explain_state(feed.enabled, state, tz),
     )
 

@@ -1,0 +1,194 @@
+r"""Interface translations: one gettext catalog for the pages and the command line.
+
+Messages are written in English (the msgids); each other language has a catalog
+`locale/<language>/LC_MESSAGES/messages.po`, read and compiled in memory so no
+binary .mo file is kept in the repository. The command line calls `use()` once it
+knows the language (settings.language, else the environment's locale); `_`,
+`ngettext`, `number` and `moment` then speak it. Log lines keep their English
+messages (JSON logs stay stable) and the text formatter translates them; a count
+in a log line is a `Plural`. To update the catalogs after editing messages (from
+the repository root):
+
+    pybabel extract -F babel.cfg --no-location --omit-header \
+        -o aggregator/locale/messages.pot .
+    pybabel update -i aggregator/locale/messages.pot \
+        -d aggregator/locale --ignore-obsolete
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from babel.messages.catalog import Catalog
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "messages"
+SOURCE_LANGUAGE = "en"  # the language of the msgids: needs no catalog
+LANGUAGES = ("fr", SOURCE_LANGUAGE)
+# The environment variables that name the user's locale, in the order gettext reads them.
+LOCALE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+
+_language = SOURCE_LANGUAGE
+# Set while a message is rendered for machines (the JSON log), in this thread only.
+_override: ContextVar[str | None] = ContextVar("language_override", default=None)
+
+
+def catalog_path(language: str) -> Path:
+    """Where the .po catalog of `language` lives."""
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def read_catalog(language: str) -> Catalog:
+    """The parsed .po catalog of `language`."""
+    from babel.messages.pofile import read_po  # Babel's catalog code: only to load one
+
+    with catalog_path(language).open("rb") as handle:
+        return read_po(handle, locale=language, domain=DOMAIN)
+
+
+@cache
+def load_translations(language: str) -> gettext.NullTranslations:
+    """The translations of the interface into `language` (identity for English)."""
+    if language == SOURCE_LANGUAGE:
+        return gettext.NullTranslations()
+    from babel.messages.mofile import write_mo
+    from babel.support import Translations
+
+    compiled = BytesIO()
+    # Fuzzy entries are guesses by `pybabel update`: showing them would be wrong.
+    write_mo(compiled, read_catalog(language), use_fuzzy=False)
+    compiled.seek(0)
+    return Translations(fp=compiled, domain=DOMAIN)
+
+
+def use(language: str) -> None:
+    """Speak `language` (one of LANGUAGES) in this process's messages from now on."""
+    global _language
+    if language not in LANGUAGES:
+        raise ValueError(f"no catalog for language {language!r}")
+    _language = language
+
+
+def language_from_environment(environ: Mapping[str, str] = os.environ) -> str:
+    """The language the environment's locale asks for: French when it is French, else
+    English (the first of LOCALE_VARIABLES that is set decides, as for gettext)."""
+    for variable in LOCALE_VARIABLES:
+        if value := environ.get(variable):
+            return "fr" if value.lower().startswith("fr") else SOURCE_LANGUAGE
+    return SOURCE_LANGUAGE
+
+
+def active_language() -> str:
+    """The language messages are made in now."""
+    return _override.get() or _language
+
+
+@contextmanager
+def in_english() -> Iterator[None]:
+    """Make messages in English meanwhile, in this thread only (logs read by machines)."""
+    token = _override.set(SOURCE_LANGUAGE)
+    try:
+        yield
+    finally:
+        _override.reset(token)
+
+
+def _(message: str) -> str:
+    """`message` in the active language."""
+    return load_translations(active_language()).gettext(message)
+
+
+def N_(message: str) -> str:
+    """`message` as it is: marks it for the catalog, to be translated with `_` later."""
+    return message
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of a message for the count `n`, in the active language."""
+    return load_translations(active_language()).ngettext(singular, plural, n)
+
+
+def number(value: float, decimals: int | None = None) -> str:
+    """A number as the active language writes it (1,234.5 in English, 1 234,5 in French):
+    with `decimals` digits after the point, or as many as it needs up to three."""
+    from babel.numbers import format_decimal
+
+    fraction = "###" if decimals is None else "0" * decimals
+    pattern = f"#,##0.{fraction}" if fraction else "#,##0"
+    return format_decimal(value, format=pattern, locale=active_language())
+
+
+def moment(when: datetime, tz: ZoneInfo) -> str:
+    """A date and time to the minute in `tz`, as the active language writes them, the
+    month in letters and the hours 0 to 23 ("Nov 21, 2026 09:00", "21 nov. 2026 09:00")."""
+    from babel.dates import format_skeleton
+
+    local, language = when.astimezone(tz), active_language()
+    return (f"{format_skeleton('yMMMd', local, locale=language)} "
+            f"{format_skeleton('Hm', local, locale=language)}")
+
+
+def seconds(value: float, decimals: int | None = None) -> str:
+    """A duration in seconds with its unit ("1.5 s", "1,5 s")."""
+    return _("%(seconds)s s") % {"seconds": number(value, decimals)}
+
+
+def counted(singular: str, plural: str, n: int, **values: object) -> str:
+    """A count and its words in the form `n` takes, `n` written as the language writes
+    numbers: the messages say it with %(n)s, and the other `values` by their names."""
+    return ngettext(singular, plural, n) % {"n": number(n), **values}
+
+
+class Later(ABC):
+    """Words for a log line, made when the line is shown: in English as a string (what
+    the JSON log shows), in the active language for the text formatter."""
+
+    @abstractmethod
+    def translated(self) -> str:
+        """The words in the active language."""
+
+    def __str__(self) -> str:
+        with in_english():
+            return self.translated()
+
+
+@dataclass(frozen=True)
+class Plural(Later):
+    """A log message whose words depend on a count; the log call's args follow it."""
+
+    singular: str
+    plural: str
+    n: int
+
+    def translated(self) -> str:
+        return ngettext(self.singular, self.plural, self.n)
+
+
+@dataclass(frozen=True)
+class Deferred(Later):
+    """A log line's argument in words, made by `make` in the language of the moment."""
+
+    make: Callable[[], str]
+
+    def translated(self) -> str:
+        return self.make()
+
+
+def translate_log_message(message: object) -> str:
+    """A log record's message in the active language: words made later, or a msgid."""
+    if isinstance(message, Later):
+        return message.translated()
+    return _(message) if isinstance(message, str) else str(message)
