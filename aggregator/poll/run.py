@@ -20,6 +20,7 @@ from typing import Any
 import requests
 
 from aggregator.config.load import Config, FeedConfig, Settings
+from aggregator.i18n import Plural
 from aggregator.models import FeedState, Parsed, UpdateOutcome
 from aggregator.poll.claims import CLAIM_ROUNDS, Claims, release_dead_claims, worker_name
 from aggregator.poll.decide import decide_poll, select_feeds
@@ -74,7 +75,9 @@ def update_feeds(
         claims.unused |= abandoned
         claims.release_unused()
     if abandoned:
-        log.info("stopped: %d polls under way abandoned: %s", len(abandoned),
+        log.info(Plural("stopped: %d poll under way abandoned: %s",
+                        "stopped: %d polls under way abandoned: %s", len(abandoned)),
+                 len(abandoned),
                  ", ".join(sorted(abandoned)))
     return batch.saver.outcomes
 
