@@ -13,7 +13,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from aggregator.cli.app import open_store, pass_config, pass_store
-from aggregator.cli.output import console, natural_width, progress_bar, shorten_url, width_left
+from aggregator.cli.output import (
+    console,
+    natural_width,
+    progress_bar,
+    shorten_url,
+    title_with_path,
+    width_left,
+)
 from aggregator.config.edit import (
     SubscriptionError,
     add_feeds,
@@ -56,8 +63,10 @@ def feeds_list(config: Config, wide: bool) -> None:
     others = [natural_width(header, (row[i] for row in rows), caps.get(key))
               for i, (key, header) in enumerate(headers.items()) if key != "url"]
     url_width = max(URL_MIN_WIDTH, width_left(console.width, others))
-    table = Table(title=counted("%(n)s feed in %(path)s", "%(n)s feeds in %(path)s",
-                                len(config.feeds), path=config.path))
+    table = Table(title=title_with_path(
+        lambda path: counted("%(n)s feed in %(path)s", "%(n)s feeds in %(path)s",
+                             len(config.feeds), path=path),
+        config.path, None if wide else console.width))
     for key, header in headers.items():
         if key == "url":
             table.add_column(header, no_wrap=not wide, overflow="fold" if wide else "ellipsis")
@@ -141,9 +150,10 @@ def feeds_check(config: Config, show_filters: bool, recent: int) -> None:
         _check_filters(config, recent)
         return
     results = _check_with_progress(config)
-    table = Table(title=counted("%(n)s feed in %(path)s tried once",
-                                "%(n)s feeds in %(path)s tried once", len(results),
-                                path=config.path))
+    table = Table(title=title_with_path(
+        lambda path: counted("%(n)s feed in %(path)s tried once",
+                             "%(n)s feeds in %(path)s tried once", len(results), path=path),
+        config.path, console.width))
     table.add_column(_("feed"), no_wrap=True)
     table.add_column(_("result"), no_wrap=True)
     table.add_column(_("entries"))
