@@ -64,11 +64,10 @@ def progress_reporter(label: str) -> Iterator[Callable[[int, int], None]]:
 
 def print_outcomes(outcomes: Sequence[UpdateOutcome], elapsed: float) -> None:
     """The feeds that failed or moved, then the batch's totals and its slowest feeds."""
-    from aggregator.poll.save import describe_outcome
-
     if not outcomes:
         console.print(_("No feed is due; use --force to poll them all now."))
         return
+    from aggregator.poll.save import describe_outcome  # requests, through poll.steps
     for outcome in sorted(outcomes, key=lambda o: o.feed.casefold()):
         if has_failed(outcome):
             console.print(_("%(feed)s: %(outcome)s") % {
