@@ -77,10 +77,10 @@ class ConfigError(Exception):
         lines = []
         for p in self.problems:
             message = translate_message(p.message)
-            where = f"{self.path}:{p.line}:{p.column}"
-            lines.append(_("%(where)s: %(key)s: %(problem)s") % {
-                "where": where, "key": p.key, "problem": message} if p.key
-                else _("%(where)s: %(problem)s") % {"where": where, "problem": message})
+            if p.key:
+                message = _("%(key)s: %(problem)s") % {"key": p.key, "problem": message}
+            # The place as compilers write it, in every language: editors jump to it.
+            lines.append(f"{self.path}:{p.line}:{p.column}: {message}")
         return "\n".join(lines)
 
 
