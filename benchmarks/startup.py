@@ -8,7 +8,9 @@ this checkout's code, its bytecode cached as an install's is), and the median wa
 CPU seconds are set against the target:
 
   --version, --help     nothing opened
-  status                the store `aggregator demo --once` leaves (made once, untimed)
+  status                the store `aggregator demo --once` leaves (made once, untimed),
+                        in French (the demo's settings.language) and in English (a copy
+                        of its feeds.yaml that says language: en)
   fetch                 the same store, just polled: no feed is due
 
 Then, for each command, the ten heaviest imports that `python -X importtime` reports
@@ -49,8 +51,11 @@ class Case:
 CASES = (
     Case("--version", ("--version",), 0.2),
     Case("--help", ("--help",), 0.2),
-    Case("status", ("--config", "feeds.yaml", "status"), 0.5),
-    Case("fetch, nothing due", ("--config", "feeds.yaml", "fetch"), 0.5,
+    Case("status, fr", ("--config", "feeds.yaml", "status"), 0.5),
+    Case("status, en", ("--config", "feeds-en.yaml", "status"), 0.5),
+    Case("fetch, nothing due, fr", ("--config", "feeds.yaml", "fetch"), 0.5,
+         expect="Aucun flux n’est à interroger"),
+    Case("fetch, nothing due, en", ("--config", "feeds-en.yaml", "fetch"), 0.5,
          expect="No feed is due"),
 )
 
@@ -108,9 +113,15 @@ def heaviest_imports(report: str, count: int = HEAVIEST) -> list[Import]:
 
 
 def make_store(directory: Path) -> None:
-    """A polled demo store in `directory`, from the bundled sample feeds on loopback."""
+    """A polled demo store in `directory`, from the bundled sample feeds on loopback, and
+    beside its feeds.yaml (French) feeds-en.yaml, the same in English."""
     subprocess.run([sys.executable, "-m", "aggregator", "demo", "--once", "--dir",
                     str(directory)], check=True, capture_output=True, env=ENV)
+    french = (directory / "feeds.yaml").read_text("utf-8")
+    if "language: fr" not in french:
+        raise SystemExit("the demo's feeds.yaml no longer says language: fr")
+    (directory / "feeds-en.yaml").write_text(french.replace("language: fr", "language: en"),
+                                             "utf-8")
 
 
 def measure(runs: int) -> str:

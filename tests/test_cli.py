@@ -88,16 +88,17 @@ def test_fetch_holds_less_memory_before_its_threads_start(
     # Fetch threads each on a heap of their own left a first poll of 1,000 feeds 6 MB
     # larger; glibc only keeps threads started afterwards on one heap.
     import aggregator.cli.poll
+    import aggregator.poll.run
 
     calls: list[str] = []
-    poll = aggregator.cli.poll.update_feeds
+    poll = aggregator.poll.run.update_feeds
 
     def polling(*args: Any, **kwargs: Any) -> Any:
         calls.append("poll")
         return poll(*args, **kwargs)
 
     monkeypatch.setattr(aggregator.cli.poll, "hold_less_memory", lambda: calls.append("hold"))
-    monkeypatch.setattr(aggregator.cli.poll, "update_feeds", polling)
+    monkeypatch.setattr(aggregator.poll.run, "update_feeds", polling)
     result = invoke(config_path, "fetch")
     assert result.exit_code == 0, result.output
     assert calls == ["hold", "poll"]
@@ -138,7 +139,7 @@ def test_refused_connections_get_one_hint(tmp_path: Path, refused_url: str) -> N
 
 
 def test_a_busy_port_names_the_option_that_picks_another(tmp_path: Path) -> None:
-    path = write_config(tmp_path, [])
+    path = write_config(tmp_path, [], language="en")
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -331,7 +332,7 @@ def test_feeds_list_and_check(config_path: Path, feed_server: FeedServer) -> Non
 def test_feeds_check_shows_a_permanent_move(tmp_path: Path, feed_server: FeedServer) -> None:
     new = feed_server.serve_file("vis-ma-vie.atom", "/new")
     old = feed_server.set("/old", b"", status=308, headers={"Location": "/new"})
-    config = write_config(tmp_path, [{"name": "moved", "url": old}])
+    config = write_config(tmp_path, [{"name": "moved", "url": old}], language="en")
     checked = invoke(config, "feeds", "check")
     assert checked.exit_code == 0, checked.output
     assert f"moved permanently to {new}" in checked.output.replace("\n", "")
@@ -351,13 +352,15 @@ LONG_URL = "https://www.exemple.fr/blog/categorie/community-management/2026/flux
 
 
 def _at_width(config: Path, width: int, *args: str) -> list[str]:
-    """The command's lines in a terminal of `width` columns, each checked to fit but the
-    title, whose path to feeds.yaml stays whole however deep pytest's folder is."""
+    """The command's lines in a terminal of `width` columns, each checked to fit: the
+    title's path to feeds.yaml (pytest's deep folder) is shortened in its middle."""
     result = CliRunner(env={"COLUMNS": str(width)}).invoke(main, ["--config", str(config), *args])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].endswith(f" feeds in {config}")
-    assert max(len(line) for line in lines[1:]) <= width, result.output
+    assert max(len(line) for line in lines) <= width, result.output
+    title = lines[0].strip()
+    assert title.endswith(f"/{config.parent.name}/feeds.yaml"), title
+    assert str(config) in title or "/…/" in title, title
     return lines
 
 
@@ -367,12 +370,20 @@ def test_feeds_list_fits_the_terminal_and_keeps_addresses_whole(tmp_path: Path,
     config = write_config(tmp_path, [
         {"name": "Le blog du community manager de la région", "url": LONG_URL,
          "tags": ["métier", "réseaux sociaux", "veille"]},
-        {"name": "Court", "url": "https://court.example/feed"}])
+        {"name": "Court", "url": "https://court.example/feed"},
+        {"name": "Les-community-managers-associés", "url": "https://cm.example/feed"}],
+        language="en")
     lines = _at_width(config, width, "feeds", "list")
+    names = [line.split("│")[1].strip() for line in lines if line.startswith("│")]
+    # Names wrap at spaces; a word longer than the column is cut with "…", never broken.
+    assert " ".join(names[:names.index("Court")]) == "Le blog du community manager de la région"
+    assert any(name.startswith("Les-comm") and name.endswith("…") for name in names)
+    assert not any(name.startswith(("ger", "nager", "anager", "région")) for name in names)
     shown = [re.search(r"https://\S+", line) for line in lines]
     urls = [match.group() for match in shown if match]
     # Each address on one line, its middle cut; a short one as it is.
-    assert urls == [shorten_url(LONG_URL, len(urls[0])), "https://court.example/feed"]
+    assert urls == [shorten_url(LONG_URL, len(urls[0])), "https://court.example/feed",
+                    "https://cm.example/feed"]
     assert urls[0].startswith("https://www.exemple.fr") and urls[0].endswith("/feed.xml")
     assert "…" in urls[0]
     wide = CliRunner(env={"COLUMNS": str(width)}).invoke(
@@ -380,6 +391,9 @@ def test_feeds_list_fits_the_terminal_and_keeps_addresses_whole(tmp_path: Path,
     url_cells = [line.split("│")[2].strip() for line in wide.output.splitlines()
                  if line.startswith("│")]
     assert LONG_URL in "".join(url_cells)  # whole, folded over lines if need be
+    name_cells = "".join(line.split("│")[1].strip() for line in wide.output.splitlines()
+                         if line.startswith("│"))
+    assert "Les-community-managers-associés" in name_cells and str(config) in wide.output
 
 
 @pytest.mark.parametrize("width", [80, 120])

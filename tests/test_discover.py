@@ -69,7 +69,7 @@ def test_a_page_with_a_thousand_feed_links_costs_ten_requests(
                     for n in range(1000))
     page = feed_server.set("/", f"<html><head>{links}</head></html>".encode(),
                            content_type="text/html; charset=utf-8")
-    with pytest.raises(SubscriptionError, match="advertises 1000 feeds, but none is one") as error:
+    with pytest.raises(SubscriptionError, match="advertises 1,000 feeds, but none is one") as error:
         discover_feed(make_session(), page, timeout=5)
     assert len(feed_server.requests) == 1 + MAX_CANDIDATES
     lines = str(error.value).splitlines()

@@ -37,7 +37,8 @@ def test_prune_keeps_recent_and_newest_per_feed(
     a = feed_server.set("/a", _blog(24))
     b = feed_server.set("/b", _blog(3))
     path = write_config(tmp_path, [{"name": "A", "url": a}, {"name": "B", "url": b}],
-                        database=database_url, retention="365d", keep_per_feed=5)
+                        database=database_url, retention="365d", keep_per_feed=5,
+                        language="en")
     runner = CliRunner()
     assert runner.invoke(main, ["--config", str(path), "fetch"]).exit_code == 0
     dry = runner.invoke(main, ["--config", str(path), "prune", "--dry-run"])
@@ -65,7 +66,7 @@ def test_prune_keeps_recent_and_newest_per_feed(
 
 
 def test_prune_without_retention_removes_nothing(tmp_path: Path, make_config: Any) -> None:
-    config = make_config([])
+    config = make_config([], language="en")
     result = CliRunner().invoke(main, ["--config", str(config.path), "prune"])
     assert result.exit_code == 0
     assert "settings.retention is not set" in result.output
@@ -90,7 +91,7 @@ def test_export_then_import_into_another_database(
               "tags": ["démo"]}
              for p in sorted(demo.glob("*.*")) if p.suffix != ".md"]
     (tmp_path / "source").mkdir()
-    source = write_config(tmp_path / "source", feeds, database="source.db")
+    source = write_config(tmp_path / "source", feeds, database="source.db", language="en")
     runner = CliRunner()
     assert runner.invoke(main, ["--config", str(source), "fetch"]).exit_code == 0
     dump = tmp_path / "entries.jsonl"
@@ -100,7 +101,7 @@ def test_export_then_import_into_another_database(
     assert len(dump.read_text("utf-8").splitlines()) == 11
 
     (tmp_path / "target").mkdir()
-    target = write_config(tmp_path / "target", feeds, database=database_url)
+    target = write_config(tmp_path / "target", feeds, database=database_url, language="en")
     imported = runner.invoke(main, ["--config", str(target), "import", str(dump)])
     assert imported.exit_code == 0, imported.output
     assert "Imported from" in imported.output and "8 entries, 3 copies" in imported.output
@@ -111,7 +112,7 @@ def test_export_then_import_into_another_database(
 
 
 def test_import_names_the_bad_line(tmp_path: Path, make_config: Any) -> None:
-    config = make_config([])
+    config = make_config([], language="en")
     bad = tmp_path / "bad.jsonl"
     bad.write_text('\n{"feed": {"name": "A", "url": "https://a.example/"}}\n', "utf-8")
     result = CliRunner().invoke(main, ["--config", str(config.path), "import", str(bad)])

@@ -32,6 +32,7 @@ def _blog() -> bytes:
 
 
 def _fetched(tmp_path: Path, feed_server: FeedServer, **settings: object) -> Path:
+    settings.setdefault("language", "en")  # the English labels the tests read
     config = write_config(tmp_path, [{"name": "B", "url": feed_server.set("/b", _blog())}],
                           **settings)
     assert _run(config, "fetch").exit_code == 0
@@ -74,7 +75,8 @@ def test_import_and_prune_tell_their_work_in_plain_lines(
     backup = tmp_path / "backup.jsonl"
     _run(config, "export", "--output", str(backup))
     (tmp_path / "b").mkdir()
-    other = write_config(tmp_path / "b", [], retention="1d", keep_per_feed=2)
+    other = write_config(tmp_path / "b", [], retention="1d", keep_per_feed=2,
+                         language="en")
     imported = _run(other, "import", str(backup))
     assert _told(imported, "Importing")[-1] == (POSTS, POSTS), imported.stderr
     assert _told(imported, "Rendering")[-1] == (POSTS, POSTS), imported.stderr
@@ -95,7 +97,8 @@ def test_render_full_import_and_prune_show_a_bar_on_a_terminal(
     backup = tmp_path / "backup.jsonl"
     _run(config, "export", "--output", str(backup))
     (tmp_path / "b").mkdir()
-    other = write_config(tmp_path / "b", [], retention="1d", keep_per_feed=2)
+    other = write_config(tmp_path / "b", [], retention="1d", keep_per_feed=2,
+                         language="en")
     status, lines = _on_a_terminal(other, "import", str(backup))
     assert status == 0 and _drawn(lines, "Importing", POSTS), lines
     assert _drawn(lines, "Rendering", POSTS), lines

@@ -17,6 +17,9 @@ from aggregator.cli import main
 ROOT = Path(__file__).parent.parent
 # The SQLite database, the parsers and cleaners of the parse workers, the templates.
 HEAVY = ("sqlalchemy", "feedparser", "nh3", "ftfy", "jinja2", "babel")
+# What the commands that print may import of Babel: its number and date formats, not its
+# catalog reader and compiler (the compiled catalog is kept: see aggregator.i18n).
+NOT_BABELS_FORMATS = ("babel.messages", "babel.support")
 CONFIG = """\
 settings:
   database: test.db
@@ -28,12 +31,14 @@ feeds:
 
 
 def _after(code: str, cwd: Path = ROOT) -> tuple[str, set[str]]:
-    """What `code` printed in a fresh process, and the modules it had imported then."""
+    """What `code` printed in a fresh process, and the modules it had imported then; its
+    compiled catalogs in `cwd`/cache."""
     probe = (f"import json, sys\n{code}\n"
              "print('\\n' + json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
     result = subprocess.run([sys.executable, "-c", probe], cwd=cwd, capture_output=True,
                             text=True, timeout=60, check=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "80"})
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "80",
+                                 "XDG_CACHE_HOME": str(cwd / "cache")})
     return result.stdout, set(json.loads(result.stderr.splitlines()[-1]))
 
 
@@ -78,20 +83,26 @@ def test_every_listed_command_loads_and_shows_its_help() -> None:
 
 def test_status_imports_no_parser_template_or_network_code(tmp_path: Path) -> None:
     (tmp_path / "feeds.yaml").write_text(CONFIG, encoding="utf-8")
-    text, modules = _after("from aggregator.cli import main\n"
-                           "main(['status'], standalone_mode=False)", cwd=tmp_path)
-    assert "Éteint" in text
+    command = "from aggregator.cli import main\nmain(['status'], standalone_mode=False)"
+    first, modules = _after(command, cwd=tmp_path)
+    assert "babel.messages" in modules  # the French catalog, compiled by the first one
+    text, modules = _after(command, cwd=tmp_path)
+    assert text == first and "Éteint" in text and "désactivé" in text
     assert "sqlalchemy" in modules  # what it needs, it has
-    assert _imported(modules, (*HEAVY[1:], "requests", "rich.progress", "http.server")) == []
+    assert _imported(modules, (*HEAVY[1:-1], *NOT_BABELS_FORMATS, "requests", "rich.progress",
+                               "http.server")) == []
 
 
 def test_fetch_with_nothing_due_imports_no_parser_template_or_server(tmp_path: Path) -> None:
     (tmp_path / "feeds.yaml").write_text(CONFIG, encoding="utf-8")
-    text, modules = _after("from aggregator.cli import main\n"
-                           "main(['fetch'], standalone_mode=False)", cwd=tmp_path)
-    assert "No feed is due" in text
-    # The parse workers alone import the parsers (poll/workers.py).
-    assert _imported(modules, (*HEAVY[1:], "http.server", "apscheduler")) == []
+    command = "from aggregator.cli import main\nmain(['fetch'], standalone_mode=False)"
+    _after(command, cwd=tmp_path)  # compiles the French catalog
+    text, modules = _after(command, cwd=tmp_path)
+    assert "Aucun flux n’est à interroger" in text
+    # The parse workers alone import the parsers (poll/workers.py); the HTTP session is made
+    # once a feed is due.
+    assert _imported(modules, (*HEAVY[1:-1], *NOT_BABELS_FORMATS, "requests", "http.server",
+                               "apscheduler")) == []
 
 
 def test_ctrl_c_while_a_command_loads_exits_130_without_a_traceback(tmp_path: Path) -> None:

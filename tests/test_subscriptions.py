@@ -31,6 +31,7 @@ settings:
   title: Veille de test   # le titre des pages
   database: test.db
   timezone: Europe/Paris
+  language: en   # the messages these tests read
 
 feeds:
   # --- Français ---
@@ -131,7 +132,7 @@ def test_opml_import_of_real_lists(tmp_path: Path, name: str, outlines: int,
     source = DATA / "opml" / name
     assert len(read_opml(source.read_bytes())) == outlines
     config = tmp_path / "feeds.yaml"
-    config.write_text("settings:\n  database: t.db\nfeeds: []\n", "utf-8")
+    config.write_text("settings:\n  database: t.db\n  language: en\nfeeds: []\n", "utf-8")
     result = invoke(config, "opml", "import", str(source))
     assert result.exit_code == 0, result.output
     assert (f"Imported {kept} feeds from {source} into {config}; "
@@ -257,8 +258,6 @@ def _wait(predicate: Any, seconds: float = 30) -> None:
 
 
 def test_running_daemon_reloads_an_edited_file(config: Path, feed_server: FeedServer) -> None:
-    config.write_text(config.read_text("utf-8").replace(  # English log lines
-        "  timezone: Europe/Paris\n", "  timezone: Europe/Paris\n  language: en\n"), "utf-8")
     log_path = config.parent / "daemon.log"
     with log_path.open("w") as log:
         daemon = subprocess.Popen(
@@ -352,14 +351,14 @@ def test_opml_import_with_check_leaves_out_what_fails(tmp_path: Path,
     page = feed_server.set("/page", b"<html><body>pas un flux</body></html>",
                            content_type="text/html")
     source = _opml_of(tmp_path, {**good, "Page": page})
-    config = write_config(tmp_path, [])
+    config = write_config(tmp_path, [], language="en")
     result = CliRunner().invoke(main, ["--config", str(config), "opml", "import", "--check",
                                        str(source)])
     assert result.exit_code == 0, result.output
     assert [feed.name for feed in load_config(config).feeds] == ["Un", "Deux"]
     assert f"Not added: Page ({page}): not a feed" in result.stdout
     assert ("Imported 2 feeds from" in result.stdout
-            and "0 already there were skipped, 1 that failed were left out." in result.stdout)
+            and "0 already there were skipped, 1 that failed was left out." in result.stdout)
     # Off a terminal, a plain line a feed tried, on stderr.
     told = result.stderr.splitlines()
     assert {line.split(": ", 1)[1] for line in told} == {
@@ -371,8 +370,8 @@ def test_opml_import_with_check_shows_a_bar_on_a_terminal(tmp_path: Path,
                                                           feed_server: FeedServer) -> None:
     source = _opml_of(tmp_path, {f"Blog {n}": feed_server.serve_file(
         "blog-metier.rss", f"/{n}.rss", delay=0.3) for n in range(3)})
-    status, lines = _on_a_terminal(write_config(tmp_path, []), "opml", "import", "--check",
-                                   str(source))
+    status, lines = _on_a_terminal(write_config(tmp_path, [], language="en"), "opml", "import",
+                                   "--check", str(source))
     assert status == 0, lines
     assert any(re.search(r"Checking.*\b3/3\b", line) for line in lines), lines
     assert not [line for line in lines if line.startswith("checked ")], lines

@@ -18,8 +18,9 @@ import aggregator.poll.prepare
 import aggregator.store.entries
 from aggregator.config.load import Config, FeedConfig
 from aggregator.models import CleanEntry, FetchResult, Parsed, PollRecord
+from aggregator.poll.decide import UnknownFeedError, select_feeds
 from aggregator.poll.fetch import make_session
-from aggregator.poll.run import UnknownFeedError, select_feeds, update_feeds
+from aggregator.poll.run import update_feeds
 from aggregator.poll.save import store_polls
 from aggregator.poll.steps import Poll
 from aggregator.poll.values import MAX_TITLE, MIN_DATE, valid_text

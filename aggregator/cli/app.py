@@ -18,7 +18,13 @@ from zoneinfo import ZoneInfo
 import click
 
 from aggregator import __version__
-from aggregator.i18n import Later, _, language_from_environment, translate_log_message, use
+from aggregator.i18n import (
+    _,
+    language_from_environment,
+    translate_log_line,
+    translate_log_message,
+    use,
+)
 
 # Each command pays for what this module imports: the configuration loader and the store
 # (SQLAlchemy) are imported by the functions that use them, not by `--help` or `--version`.
@@ -48,10 +54,10 @@ class TextFormatter(logging.Formatter):
         # The call site's English message and words, in the user's language for this line
         # only: other handlers (JSON) get the record as it was.
         saved_message = record.msg, record.args
-        record.msg = translate_log_message(record.msg)
         if isinstance(record.args, tuple):
-            record.args = tuple(a.translated() if isinstance(a, Later) else a
-                                for a in record.args)
+            record.msg, record.args = translate_log_line(record.msg, record.args)
+        else:
+            record.msg = translate_log_message(record.msg)
         try:
             return self._format_line(record)
         finally:

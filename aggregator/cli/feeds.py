@@ -13,7 +13,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from aggregator.cli.app import open_store, pass_config, pass_store
-from aggregator.cli.output import console, natural_width, progress_bar, shorten_url, width_left
+from aggregator.cli.output import (
+    console,
+    natural_width,
+    progress_bar,
+    shorten_url,
+    title_with_path,
+    width_left,
+)
 from aggregator.config.edit import (
     SubscriptionError,
     add_feeds,
@@ -24,6 +31,7 @@ from aggregator.config.edit import (
 )
 from aggregator.config.load import Config, FeedConfig
 from aggregator.config.opml import OpmlError, read_opml, write_opml
+from aggregator.i18n import _, counted, number, seconds, translate_message
 from aggregator.poll.addresses import AddressPolicy
 from aggregator.poll.check import CheckResult, check_feeds
 from aggregator.poll.fetch import make_session
@@ -46,19 +54,25 @@ def feeds_list(config: Config, wide: bool) -> None:
     """The feeds of feeds.yaml, as a table that fits the terminal."""
     rows = [(feed.name, feed.url, ", ".join(feed.tags),
              _duration(feed.poll_interval or config.settings.poll_interval),
-             "yes" if feed.enabled else "no") for feed in config.feeds]
-    headers = ("name", "url", "tags", "every", "enabled")
-    # Names and tags wrap within these widths; the address keeps one line, its middle cut.
+             _("yes") if feed.enabled else _("no")) for feed in config.feeds]
+    headers = {"name": _("name"), "url": _("url"), "tags": _("tags"), "every": _("every"),
+               "enabled": _("enabled")}
+    # Names and tags wrap at spaces within these widths, a word too long for them cut
+    # with "…" (whole with --wide); the address keeps one line, its middle cut.
     caps = {"name": None if wide else 20, "tags": None if wide else 16}
-    others = [natural_width(header, (row[i] for row in rows), caps.get(header))
-              for i, header in enumerate(headers) if header != "url"]
+    others = [natural_width(header, (row[i] for row in rows), caps.get(key))
+              for i, (key, header) in enumerate(headers.items()) if key != "url"]
     url_width = max(URL_MIN_WIDTH, width_left(console.width, others))
-    table = Table(title=f"{len(config.feeds)} feeds in {config.path}")
-    for header in headers:
-        if header == "url":
+    table = Table(title=title_with_path(
+        lambda path: counted("%(n)s feed in %(path)s", "%(n)s feeds in %(path)s",
+                             len(config.feeds), path=path),
+        config.path, None if wide else console.width))
+    for key, header in headers.items():
+        if key == "url":
             table.add_column(header, no_wrap=not wide, overflow="fold" if wide else "ellipsis")
         else:
-            table.add_column(header, overflow="fold", max_width=caps.get(header))
+            table.add_column(header, overflow="fold" if wide else "ellipsis",
+                             max_width=caps.get(key))
     for name, url, tags, every, enabled in rows:
         table.add_row(escape(name), escape(url if wide else shorten_url(url, url_width)),
                       escape(tags), every, enabled)
@@ -81,11 +95,13 @@ def _duration(delta: timedelta) -> str:
 def feeds_add(config: Config, address: str, name: str | None, tags: tuple[str, ...]) -> None:
     """Add a feed to feeds.yaml from its address or its blog's home page."""
     if urlsplit(address).scheme not in ("http", "https"):
-        raise click.BadParameter(f"expected an http:// or https:// address, got {address!r}")
+        raise click.BadParameter(_("expected an http:// or https:// address, got %(address)r")
+                                 % {"address": address})
     duplicate = find_duplicate(config, address)
     if duplicate:
-        raise click.ClickException(f"{address} is already in {config.path} as "
-                                   f"{duplicate.name!r} ({duplicate.url})")
+        raise click.ClickException(_("%(address)s is already in %(path)s as %(name)r (%(url)s)")
+                                   % {"address": address, "path": config.path,
+                                      "name": duplicate.name, "url": duplicate.url})
     try:
         found = discover_feed(make_session(), address, config.settings.timeout,
                               AddressPolicy(config.settings.allow_private_networks))
@@ -93,16 +109,20 @@ def feeds_add(config: Config, address: str, name: str | None, tags: tuple[str, .
         raise click.ClickException(str(exc)) from None
     duplicate = find_duplicate(config, found.url)
     if duplicate:
-        raise click.ClickException(f"{address} leads to {found.url}, already in "
-                                   f"{config.path} as {duplicate.name!r}")
+        raise click.ClickException(_("%(address)s leads to %(url)s, already in %(path)s as "
+                                     "%(name)r") % {"address": address, "url": found.url,
+                                                    "path": config.path, "name": duplicate.name})
     feed = FeedConfig(name=name or name_for(found.title, found.url), url=found.url,
                       tags=tuple(dict.fromkeys(t.strip() for t in tags if t.strip())))
-    _, skipped = add_feeds(config, [feed])
+    _added, skipped = add_feeds(config, [feed])
     if skipped:
-        raise click.ClickException(f"a feed named {feed.name!r} is already in {config.path}; "
-                                   "choose another with --name")
-    console.print(f"Added {feed.name!r}: {feed.url} ({found.entries} entries now) "
-                  f"to {config.path}.", markup=False)
+        raise click.ClickException(_("a feed named %(name)r is already in %(path)s; choose "
+                                     "another with --name") % {"name": feed.name,
+                                                               "path": config.path})
+    console.print(counted("Added %(name)r: %(url)s (%(n)s entry now) to %(path)s.",
+                          "Added %(name)r: %(url)s (%(n)s entries now) to %(path)s.",
+                          found.entries, name=feed.name, url=feed.url, path=config.path),
+                  markup=False)
 
 
 @feeds.command("remove")
@@ -114,7 +134,8 @@ def feeds_remove(config: Config, name: str) -> None:
         remove_feed(config, name)
     except SubscriptionError as exc:
         raise click.ClickException(str(exc)) from None
-    console.print(f"Removed {name!r} from {config.path}.", markup=False)
+    console.print(_("Removed %(name)r from %(path)s.") % {"name": name, "path": config.path},
+                  markup=False)
 
 
 @feeds.command("check")
@@ -129,27 +150,39 @@ def feeds_check(config: Config, show_filters: bool, recent: int) -> None:
         _check_filters(config, recent)
         return
     results = _check_with_progress(config)
-    table = Table(title=f"{len(results)} feeds in {config.path} tried once")
-    for column in ("feed", "result", "entries"):
-        table.add_column(column, no_wrap=column != "entries")
-    table.add_column("details", overflow="fold", ratio=1)
+    table = Table(title=title_with_path(
+        lambda path: counted("%(n)s feed in %(path)s tried once",
+                             "%(n)s feeds in %(path)s tried once", len(results), path=path),
+        config.path, console.width))
+    table.add_column(_("feed"), no_wrap=True)
+    table.add_column(_("result"), no_wrap=True)
+    table.add_column(_("entries"))
+    table.add_column(_("details"), overflow="fold", ratio=1)
     for result in results:
-        details = []
-        if result.moved_to:
-            details.append(f"moved permanently to {result.moved_to}: "
-                           "put this address in feeds.yaml")
-        if result.error:
-            details.append(result.error)
-        elif result.title:
-            details.append(f"“{result.title}”, {result.elapsed:.2f} s")
-        verdict = "[red]failed[/red]" if result.error else "[green]ok[/green]"
+        verdict = (f"[red]{_('failed')}[/red]" if result.error
+                   else f"[green]{_('ok')}[/green]")
         table.add_row(escape(result.feed), verdict, str(result.entries),
-                      escape("; ".join(details)))
+                      escape(_("; ").join(_check_details(result))))
     console.print(table)
     failed = sum(1 for r in results if r.error)
-    console.print(f"{len(results) - failed} ok, {failed} failed.")
+    console.print(_("%(ok)s ok, %(failed)s failed.") % {"ok": number(len(results) - failed),
+                                                        "failed": number(failed)})
     if failed:
         click.get_current_context().exit(1)
+
+
+def _check_details(result: CheckResult) -> list[str]:
+    """What a check found beside its verdict: a move, the error, or the feed's title."""
+    details = []
+    if result.moved_to:
+        details.append(_("moved permanently to %(url)s: put this address in feeds.yaml")
+                       % {"url": result.moved_to})
+    if result.error:
+        details.append(translate_message(result.error))
+    elif result.title:
+        details.append(_("“%(title)s”, %(time)s") % {"title": result.title,
+                                                     "time": seconds(result.elapsed, 2)})
+    return details
 
 
 def _check_with_progress(config: Config) -> list[CheckResult]:
@@ -160,11 +193,12 @@ def _check_with_progress(config: Config) -> list[CheckResult]:
         done = itertools.count(1)
 
         def tell(result: CheckResult) -> None:
-            click.echo(f"checked {next(done)}/{total}: {result.feed} "
-                       f"({'failed' if result.error else 'ok'})", err=True)
+            click.echo(_("checked %(done)s/%(total)s: %(feed)s (%(verdict)s)") % {
+                "done": next(done), "total": total, "feed": result.feed,
+                "verdict": _("failed") if result.error else _("ok")}, err=True)
 
         return check_feeds(make_session(), config, tell)
-    with progress_bar("Checking") as progress:
+    with progress_bar(_("Checking")) as progress:
         task = progress.add_task("check", total=total)
         return check_feeds(make_session(), config, lambda _result: progress.advance(task))
 
@@ -172,11 +206,13 @@ def _check_with_progress(config: Config) -> list[CheckResult]:
 def _check_filters(config: Config, recent: int) -> None:
     rules = EntryFilter(config.settings.filters, config.feeds)
     if not rules:
-        console.print(f"No filters in {config.path}: every entry is shown.", markup=False)
+        console.print(_("No filters in %(path)s: every entry is shown.") % {"path": config.path},
+                      markup=False)
         return
     store = open_store(config)
-    table = Table(title=f"What the filters of {config.path} do to recent entries")
-    for column in ("feed", "entry", "verdict"):
+    table = Table(title=_("What the filters of %(path)s do to recent entries")
+                  % {"path": config.path})
+    for column in (_("feed"), _("entry"), _("verdict")):
         table.add_column(column, overflow="fold")
     dropped = kept = 0
     for feed in config.feeds:
@@ -184,10 +220,12 @@ def _check_filters(config: Config, recent: int) -> None:
             verdict = rules.judge(entry)
             dropped, kept = dropped + (not verdict.shown), kept + verdict.shown
             table.add_row(escape(feed.name), escape(entry.title),
-                          "kept" if verdict.shown
-                          else f"[red]dropped[/red]: {escape(verdict.reason)}")
+                          _("kept") if verdict.shown
+                          else _("[red]dropped[/red]: %(reason)s") % {
+                              "reason": escape(translate_message(verdict.reason))})
     console.print(table)
-    console.print(f"{kept} kept, {dropped} dropped.")
+    console.print(_("%(kept)s kept, %(dropped)s dropped.") % {"kept": number(kept),
+                                                              "dropped": number(dropped)})
 
 
 @click.group()
@@ -205,7 +243,8 @@ def opml_import(config: Config, file: Path, check: bool) -> None:
     try:
         found = read_opml(file.read_bytes())
     except OpmlError as exc:
-        raise click.ClickException(f"{file}: {exc}") from None
+        raise click.ClickException(_("%(file)s: %(error)s") % {
+            "file": file, "error": exc}) from None
     refused: list[CheckResult] = []
     if check:
         results = _check_with_progress(replace(config, feeds=tuple(found)))
@@ -213,10 +252,19 @@ def opml_import(config: Config, file: Path, check: bool) -> None:
         found = [feed for feed in found if feed.name not in {r.feed for r in refused}]
     added, skipped = add_feeds(config, found)
     for result in refused:
-        console.print(f"Not added: {result.feed} ({result.url}): {result.error}", markup=False)
-    left_out = f", {len(refused)} that failed were left out" if check else ""
-    console.print(f"Imported {len(added)} feeds from {file} into {config.path}; "
-                  f"{len(skipped)} already there were skipped{left_out}.", markup=False)
+        console.print(_("Not added: %(feed)s (%(url)s): %(error)s") % {
+            "feed": result.feed, "url": result.url,
+            "error": translate_message(result.error or "")}, markup=False)
+    imported = counted("Imported %(n)s feed from %(file)s into %(path)s",
+                       "Imported %(n)s feeds from %(file)s into %(path)s", len(added),
+                       file=file, path=config.path)
+    skipped_words = counted("%(n)s already there was skipped",
+                            "%(n)s already there were skipped", len(skipped))
+    if check:
+        skipped_words += counted(", %(n)s that failed was left out",
+                                 ", %(n)s that failed were left out", len(refused))
+    console.print(_("%(imported)s; %(skipped)s.") % {"imported": imported,
+                                                     "skipped": skipped_words}, markup=False)
 
 
 @opml.command("export")

@@ -64,11 +64,10 @@ def progress_reporter(label: str) -> Iterator[Callable[[int, int], None]]:
 
 def print_outcomes(outcomes: Sequence[UpdateOutcome], elapsed: float) -> None:
     """The feeds that failed or moved, then the batch's totals and its slowest feeds."""
-    from aggregator.poll.save import describe_outcome
-
     if not outcomes:
         console.print(_("No feed is due; use --force to poll them all now."))
         return
+    from aggregator.poll.save import describe_outcome  # requests, through poll.steps
     for outcome in sorted(outcomes, key=lambda o: o.feed.casefold()):
         if has_failed(outcome):
             console.print(_("%(feed)s: %(outcome)s") % {
@@ -119,19 +118,39 @@ def width_left(total: int, widths: Sequence[int]) -> int:
 def shorten_url(url: str, width: int) -> str:
     """`url` whole if it fits `width` characters; else its site, an ellipsis and the last
     whole path segments that fit (https://www.exemple.fr/…/feed.xml); else its two ends."""
-    if len(url) <= width:
-        return url
     host_end = url.find("/", url.find("://") + 3 if "://" in url else 0)
-    if host_end > 0:
-        head, segments = url[:host_end + 1], url[host_end + 1:].split("/")
-        # Longest tail first: as much of the path as fits, one segment at least left out.
-        for start in range(1, len(segments)):
+    return _shorten_middle(url, host_end + 1 if host_end > 0 else 0, width)
+
+
+def shorten_path(path: str, width: int) -> str:
+    """A file's `path` whole if it fits `width` characters; else its first folder, an
+    ellipsis and the last folders that fit (/home/…/veille/feeds.yaml); else its two ends."""
+    return _shorten_middle(path, path.find("/", 1) + 1, width)
+
+
+def _shorten_middle(text: str, head_end: int, width: int) -> str:
+    """`text` whole if it fits `width`; else `text[:head_end]`, an ellipsis and as many of
+    the last "/"-separated segments of the rest as fit, one at least left out; else its
+    two ends around an ellipsis, the last segment whole when it leaves half the room."""
+    if len(text) <= width:
+        return text
+    if head_end > 0:
+        head, segments = text[:head_end], text[head_end:].split("/")
+        for start in range(1, len(segments)):  # the longest tail first
             shortened = head + "…/" + "/".join(segments[start:])
             if len(shortened) <= width:
                 return shortened
     if width < 2:
         return "…"[:width]
-    # The file name whole when it leaves half the room to the site, else half of each end.
-    last = url[url.rfind("/"):]
+    last = text[text.rfind("/"):]
     end = len(last) if len(last) <= width // 2 else (width - 1) // 2
-    return url[:width - 1 - end] + "…" + (url[-end:] if end else "")
+    return text[:width - 1 - end] + "…" + (text[-end:] if end else "")
+
+
+def title_with_path(make: Callable[[str], str], path: object, width: int | None) -> str:
+    """A table's title that names a file: `make(path)`, the path shortened in its middle so
+    that the title fits `width` columns (None: whole, for --wide)."""
+    whole = make(str(path))
+    if width is None or cell_len(whole) <= width:
+        return whole
+    return make(shorten_path(str(path), width - cell_len(make(""))))

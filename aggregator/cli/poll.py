@@ -20,10 +20,9 @@ from aggregator.cli.site import bind, parse_address_option
 from aggregator.config.load import TICK_SECONDS, Config
 from aggregator.i18n import _, counted, seconds
 from aggregator.models import UpdateOutcome
-from aggregator.poll.fetch import make_session
+from aggregator.poll.decide import UnknownFeedError, select_feeds
 from aggregator.poll.memory import hold_less_memory
 from aggregator.poll.pool import start_parse_server
-from aggregator.poll.run import STOP_GRACE, UnknownFeedError, select_feeds, update_feeds
 from aggregator.poll.runlock import AlreadyRunning, exclusive_run
 from aggregator.publish.health import Monitor, PollCounters
 from aggregator.store import Store
@@ -81,19 +80,23 @@ def exit_abandoning(status: int) -> None:
 @pass_config
 def fetch(config: Config, force: bool, only: str | None) -> None:
     """Poll the feeds that are due and store new entries (Ctrl-C stores what is fetched)."""
-    hold_less_memory()  # before the fetch threads start
-    # Its imports run while the store opens and the first feeds are fetched.
-    start_parse_server(len(config.feeds))
     store = open_store(config)
     started = time.monotonic()
+    try:
+        due = select_feeds(config, store.feed_states(count_entries=False, layout=False),
+                           utc_now(), force=force, only=only)
+    except UnknownFeedError:
+        names = ", ".join(f.name for f in config.feeds) or _("none")
+        raise click.ClickException(
+            _("no feed named %(name)r in %(path)s (feeds: %(names)s)")
+            % {"name": only, "path": config.path, "names": names}) from None
+    if not due:  # said before requests and the parse server are even imported
+        print_outcomes([], 0.0)
+        return
+    hold_less_memory()  # before the fetch threads start
+    start_parse_server(len(config.feeds))
     with stopping_on_signals() as stop:
-        try:
-            outcomes = poll_with_progress(store, config, force=force, only=only, stop=stop)
-        except UnknownFeedError:
-            names = ", ".join(f.name for f in config.feeds) or _("none")
-            raise click.ClickException(
-                _("no feed named %(name)r in %(path)s (feeds: %(names)s)")
-                % {"name": only, "path": config.path, "names": names}) from None
+        outcomes = poll_with_progress(store, config, force=force, only=only, stop=stop)
     print_outcomes(outcomes, time.monotonic() - started)
     if stop.signal is not None:
         console.print(counted(
@@ -109,6 +112,9 @@ def poll_with_progress(store: Store, config: Config, *, force: bool = False,
                        only: str | None = None, stop: Stop | None = None
                        ) -> list[UpdateOutcome]:
     """update_feeds, with a progress bar when a person is watching."""
+    from aggregator.poll.fetch import make_session  # requests: only once a feed is due
+    from aggregator.poll.run import update_feeds
+
     now = utc_now()
     with _telling_stop(stop):
         if not console.is_terminal:
@@ -134,6 +140,8 @@ def _telling_stop(stop: Stop | None) -> Iterator[None]:
     done = threading.Event()
 
     def tell() -> None:
+        from aggregator.poll.run import STOP_GRACE
+
         while not (stop.wait(0.1) or done.is_set()):
             pass
         if stop.signal is not None and not done.is_set():

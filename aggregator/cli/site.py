@@ -14,6 +14,7 @@ import click
 from aggregator.cli.app import pass_store
 from aggregator.cli.output import console, progress_reporter
 from aggregator.config.load import Config, FeedConfig, Settings
+from aggregator.i18n import _, counted, number, translate_message
 from aggregator.publish.health import Monitor
 from aggregator.store import Store
 
@@ -35,8 +36,9 @@ def render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
     try:
         return render_site(store, settings, feeds, now, full=full, on_progress=on_progress)
     except OutputError as exc:
-        raise click.ClickException(f"{exc} (in settings.output_dir, {settings.output_dir}); "
-                                   "the database is unchanged") from None
+        raise click.ClickException(
+            _("%(error)s (in settings.output_dir, %(folder)s); the database is unchanged")
+            % {"error": translate_message(str(exc)), "folder": settings.output_dir}) from None
 
 
 def parse_address_option(_ctx: click.Context, _param: click.Parameter, value: str | None
@@ -64,12 +66,14 @@ def bind(directory: Path, address: tuple[str, int], monitor: Monitor | None = No
         way_out = ""
         if exc.errno == errno.EADDRINUSE:
             port = 9001 if address[1] == 9000 else 9000
-            way_out = (f"; another program listens there: pick another port with "
-                       f"{option} {address[0]}:{port}")
+            way_out = _("; another program listens there: pick another port with "
+                        "%(option)s %(host)s:%(port)s") % {"option": option, "host": address[0],
+                                                           "port": port}
             if option == "--serve":  # `run` and `demo`, which make starts
-                way_out += f" (with make: make run PORT={port})"
-        raise click.ClickException(f"cannot listen on {address[0]}:{address[1]}: "
-                                   f"{exc.strerror or exc}{way_out}") from None
+                way_out += _(" (with make: make run PORT=%(port)s)") % {"port": port}
+        raise click.ClickException(_("cannot listen on %(host)s:%(port)s: %(reason)s") % {
+            "host": address[0], "port": address[1],
+            "reason": exc.strerror or exc} + way_out) from None
 
 
 @click.command()
@@ -80,15 +84,20 @@ def render(config: Config, store: Store, full: bool) -> None:
     """Write the output folder (digest pages and merged feeds) from the database."""
     store.sync_feeds(config.feeds)
     # Only a full render goes through every page; an incremental one is over at once.
-    with (progress_reporter("Rendering") if full else contextlib.nullcontext(None)) as tell:
+    with (progress_reporter(_("Rendering")) if full else contextlib.nullcontext(None)) as tell:
         report = render_site(store, config.settings, config.feeds, datetime.now(UTC),
                              full=full, on_progress=tell)
-    pages = (f"{report.days} day pages" if report.full
-             else f"{report.rendered_days} of {report.days} day pages")
-    console.print(
-        f"Rendered {pages} and {report.entries_in_feed} feed entries "
-        f"into {config.settings.output_dir} ({report.written} files written, "
-        f"{report.unchanged} unchanged).", markup=False)
+    pages = (counted("%(n)s day page", "%(n)s day pages", report.days) if report.full
+             else counted("%(done)s of %(n)s day page", "%(done)s of %(n)s day pages",
+                          report.days, done=number(report.rendered_days)))
+    console.print(_("Rendered %(pages)s and %(entries)s into %(folder)s (%(written)s, "
+                    "%(unchanged)s).") % {
+        "pages": pages,
+        "entries": counted("%(n)s feed entry", "%(n)s feed entries", report.entries_in_feed),
+        "folder": config.settings.output_dir,
+        "written": counted("%(n)s file written", "%(n)s files written", report.written),
+        "unchanged": counted("%(n)s unchanged", "%(n)s unchanged", report.unchanged)},
+        markup=False)
 
 
 @click.command()
@@ -100,8 +109,8 @@ def serve(config: Config, store: Store, address: tuple[str, int]) -> None:
     from aggregator.publish.serve import server_url
 
     server = bind(config.settings.output_dir, address, Monitor(store), option="--bind")
-    console.print(f"Serving {config.settings.output_dir} at {server_url(server)}; "
-                  "Ctrl-C stops.", markup=False)
+    console.print(_("Serving %(folder)s at %(url)s; Ctrl-C stops.") % {
+        "folder": config.settings.output_dir, "url": server_url(server)}, markup=False)
     with server, contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
 

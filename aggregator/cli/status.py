@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from aggregator.cli.app import pass_store
-from aggregator.cli.output import console, natural_width, width_left
+from aggregator.cli.output import console, natural_width, title_with_path, width_left
 from aggregator.config.load import Config
 from aggregator.i18n import _, counted
 from aggregator.publish.filters import EntryFilter
@@ -54,9 +54,11 @@ def status(config: Config, store: Store, as_json: bool, wide: bool) -> None:
     columns = _columns(lines, console.width, wide)
     # Narrow, the table fills the terminal and what happened gets one line, cut with "…".
     zone = _("times in %(zone)s") % {"zone": zone_name(tz, datetime.now(UTC))}
-    table = Table(title=counted("%(n)s feed in %(path)s", "%(n)s feeds in %(path)s",
-                                len(config.feeds), path=config.path) + "\n" + zone,
-                  expand=not wide)
+    heading = title_with_path(
+        lambda path: counted("%(n)s feed in %(path)s", "%(n)s feeds in %(path)s",
+                             len(config.feeds), path=path),
+        config.path, None if wide else console.width)
+    table = Table(title=heading + "\n" + zone, expand=not wide)
     headers = column_headers()
     for column in columns:
         table.add_column(headers[column], no_wrap=column == "state",

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
+from aggregator.i18n import _, counted, translate_message
+
 # Addresses tried for one page at most: a page listing 1,000 "feeds" made 1,000 requests.
 MAX_CANDIDATES = 10
 FEED_TYPES = {
@@ -52,11 +54,12 @@ def feed_candidates(page_url: str, advertised: list[str], guesses: list[str],
 def why_refused(error: str | None, headers: Mapping[str, str]) -> str:
     """Why an address tried for a page's feed is none, from its fetch's error or the type
     its answer declares."""
-    if error:
-        return f"cannot be fetched: {error}"
+    if error:  # the fetch's, in English (see i18n.translate_message)
+        return _("cannot be fetched: %(error)s") % {"error": translate_message(error)}
     declared = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
     kind = declared.split(";")[0].strip().lower()
-    return f"answers {kind}, not a feed" if kind else "answers something that is not a feed"
+    return (_("answers %(type)s, not a feed") % {"type": kind} if kind
+            else _("answers something that is not a feed"))
 
 
 def describe_no_feed(address: str, advertised: Sequence[str], guesses: Sequence[str],
@@ -65,19 +68,20 @@ def describe_no_feed(address: str, advertised: Sequence[str], guesses: Sequence[
     line each with why it was refused, then the `guesses` tried (`refused` maps every
     address tried to why)."""
     looked = [urlsplit(url).path for url in guesses if url in refused and url not in advertised]
-    elsewhere = (f"none was found at {', '.join(looked)}" if looked
-                 else "no common path was tried")
+    elsewhere = (_("none was found at %(paths)s") % {"paths": ", ".join(looked)} if looked
+                 else _("no common path was tried"))
     if not advertised:
-        return (f"{address} is a web page that advertises no feed, and {elsewhere}; "
-                "give the feed's own address")
+        return (_("%(address)s is a web page that advertises no feed, and %(elsewhere)s; "
+                  "give the feed's own address") % {"address": address, "elsewhere": elsewhere})
     tried = [url for url in advertised if url in refused]
-    lines = [f"{address} advertises {_feeds(len(advertised))}, but none is one:",
-             *(f"  {url}: advertised, but {refused[url]}" for url in tried)]
+    lines = [counted("%(address)s advertises %(n)s feed, but it is none:",
+                     "%(address)s advertises %(n)s feeds, but none is one:", len(advertised),
+                     address=address),
+             *(_("  %(url)s: advertised, but %(why)s") % {"url": url, "why": refused[url]}
+               for url in tried)]
     if len(tried) < len(advertised):
-        lines.append(f"  ({len(advertised) - len(tried)} more advertised, not tried)")
-    lines.append(f"and {elsewhere}; give the feed's own address")
+        lines.append(counted("  (%(n)s more advertised, not tried)",
+                             "  (%(n)s more advertised, not tried)",
+                             len(advertised) - len(tried)))
+    lines.append(_("and %(elsewhere)s; give the feed's own address") % {"elsewhere": elsewhere})
     return "\n".join(lines)
-
-
-def _feeds(count: int) -> str:
-    return "a feed" if count == 1 else f"{count} feeds"

@@ -22,6 +22,7 @@ from aggregator.config.discover import (
 )
 from aggregator.config.load import Config, ConfigError, FeedConfig, load_config
 from aggregator.dedup import canonical_link
+from aggregator.i18n import N_, _, translate_message
 from aggregator.models import FetchResult
 from aggregator.poll.addresses import PRIVATE_FROM_PUBLIC_REFUSED, AddressPolicy
 from aggregator.poll.fetch import fetch_feed
@@ -49,7 +50,9 @@ def discover_feed(session: requests.Session, address: str, timeout: float = 30.0
     """The feed at `address`, or the one its page advertises, or one at a common path."""
     fetched = fetch_feed(session, address, timeout=timeout, addresses=addresses)
     if fetched.error or fetched.content is None:
-        raise SubscriptionError(f"cannot fetch {address}: {fetched.error or 'empty answer'}")
+        raise SubscriptionError(_("cannot fetch %(address)s: %(error)s") % {
+            "address": address,
+            "error": translate_message(fetched.error) if fetched.error else _("empty answer")})
     found = _read_feed(fetched, address)
     if found:
         return found
@@ -69,7 +72,7 @@ def _try_feed(session: requests.Session, url: str, timeout: float, addresses: Ad
     """The feed at `url`, or why it is none."""
     fetched = fetch_feed(session, url, timeout=timeout, addresses=addresses, origin=page)
     if fetched.error or fetched.content is None:
-        return why_refused(fetched.error or "empty answer", fetched.headers)
+        return why_refused(fetched.error or N_("empty answer"), fetched.headers)
     return _read_feed(fetched, url) or why_refused(None, fetched.headers)
 
 
@@ -93,7 +96,8 @@ def _load(path: Path) -> tuple[YAML, CommentedMap]:
     yaml.indent(mapping=2, sequence=4, offset=2)
     document = yaml.load(path.read_text(encoding="utf-8"))
     if not isinstance(document, CommentedMap):
-        raise SubscriptionError(f"{path} is not a mapping with settings: and feeds:")
+        raise SubscriptionError(_("%(path)s is not a mapping with settings: and feeds:")
+                                % {"path": path})
     return yaml, document
 
 
@@ -108,8 +112,10 @@ def _save(path: Path, yaml: YAML, document: CommentedMap) -> None:
     except ConfigError as error:
         temporary.unlink()
         first = error.problems[0]
-        raise SubscriptionError(f"{path} left unchanged: the edit would make it invalid "
-                                f"({first.key or 'the file'}: {first.message})") from None
+        raise SubscriptionError(_("%(path)s left unchanged: the edit would make it invalid "
+                                  "(%(key)s: %(problem)s)") % {
+            "path": path, "key": first.key or _("the file"), "problem": first.message}
+        ) from None
     temporary.replace(path)
 
 
@@ -155,8 +161,9 @@ def remove_feed(config: Config, name: str) -> None:
     index = next((i for i, item in enumerate(items or [])
                   if isinstance(item, CommentedMap) and item.get("name") == name), None)
     if index is None:
-        known = ", ".join(f.name for f in config.feeds) or "none"
-        raise SubscriptionError(f"no feed named {name!r} in {config.path} (feeds: {known})")
+        known = ", ".join(f.name for f in config.feeds) or _("none")
+        raise SubscriptionError(_("no feed named %(name)r in %(path)s (feeds: %(names)s)")
+                                % {"name": name, "path": config.path, "names": known})
     _delete_keeping_comments(items, index)
     _save(config.path, yaml, document)
 

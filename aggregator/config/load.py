@@ -22,6 +22,7 @@ from aggregator.config.settings import (
     Key,
     Settings,
 )
+from aggregator.i18n import N_, _, translate_message
 
 # What the other modules import from here, including the types and parsers that moved to
 # settings.py and parsers.py.
@@ -66,13 +67,21 @@ class ConfigError(Exception):
         self.problems = problems
         super().__init__(self.describe())
 
+    def __str__(self) -> str:
+        return self.describe()
+
     def describe(self) -> str:
-        """All problems, one `file:line:column: key: message` line each."""
-        return "\n".join(
-            f"{self.path}:{p.line}:{p.column}: {p.key}: {p.message}" if p.key
-            else f"{self.path}:{p.line}:{p.column}: {p.message}"
-            for p in self.problems
-        )
+        """All problems, one `file:line:column: key: message` line each, in the active
+        language: the messages are kept in English (the config loads before the language is
+        known, and the daemon logs them in JSON too), translated here."""
+        lines = []
+        for p in self.problems:
+            message = translate_message(p.message)
+            if p.key:
+                message = _("%(key)s: %(problem)s") % {"key": p.key, "problem": message}
+            # The place as compilers write it, in every language: editors jump to it.
+            lines.append(f"{self.path}:{p.line}:{p.column}: {message}")
+        return "\n".join(lines)
 
 
 _TOP_KEYS = ("settings", "feeds")
@@ -92,8 +101,9 @@ class _Checker:
         for key in node:
             if key not in allowed:
                 hint = difflib.get_close_matches(str(key), list(allowed), n=1)
-                suggestion = f" (did you mean `{hint[0]}`?)" if hint else ""
-                self.add(node, key, f"{prefix}{key}", f"unknown key{suggestion}")
+                message = (N_("unknown key (did you mean `%(key)s`?)") % {"key": hint[0]}
+                           if hint else N_("unknown key"))
+                self.add(node, key, f"{prefix}{key}", message)
 
     def values(self, node: CommentedMap, keys: tuple[Key, ...], prefix: str) -> dict[str, Any]:
         """The keys of `node` the table knows, parsed; unknown keys are reported, not read."""
@@ -128,26 +138,28 @@ def load_config(path: Path | str) -> Config:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(path, [Problem(1, 1, "", "file not found")]) from None
+        raise ConfigError(path, [Problem(1, 1, "", N_("file not found"))]) from None
     except OSError as exc:
-        raise ConfigError(path, [Problem(1, 1, "", "cannot read the file: "
-                                         f"{exc.strerror or exc}")]) from None
+        message = N_("cannot read the file: %(reason)s") % {"reason": exc.strerror or exc}
+        raise ConfigError(path, [Problem(1, 1, "", message)]) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line, col = _place(data[:exc.start].decode("utf-8"), exc.start)
-        message = f"not UTF-8: byte 0x{data[exc.start]:02x} (save the file as UTF-8)"
+        message = (N_("not UTF-8: byte %(byte)s (save the file as UTF-8)")
+                   % {"byte": f"0x{data[exc.start]:02x}"})
         raise ConfigError(path, [Problem(line, col, "", message)]) from None
     try:
         document = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = f"YAML syntax error: {exc.problem or exc.context}"
+        message = N_("YAML syntax error: %(error)s") % {"error": exc.problem or exc.context}
         raise ConfigError(path, [Problem(line, col, "", message)]) from None
     except ReaderError as exc:  # a character YAML refuses anywhere: a raw control character
         line, col = _place(text, exc.position)
-        message = f"the character U+{exc.character:04X} is not allowed in YAML (remove it)"
+        message = (N_("the character %(code)s is not allowed in YAML (remove it)")
+                   % {"code": f"U+{exc.character:04X}"})
         raise ConfigError(path, [Problem(line, col, "", message)]) from None
     return _validate(path, document)
 
@@ -161,7 +173,7 @@ def _place(text: str, position: int) -> tuple[int, int]:
 def _validate(path: Path, document: Any) -> Config:
     checker = _Checker()
     if not isinstance(document, CommentedMap):
-        checker.add(document, None, "", "expected a mapping with `settings:` and `feeds:`")
+        checker.add(document, None, "", N_("expected a mapping with `settings:` and `feeds:`"))
         raise ConfigError(path, checker.problems)
     checker.unknown_keys(document, _TOP_KEYS, "")
     settings = _validate_settings(path, document, checker)
@@ -176,7 +188,7 @@ def _validate_settings(path: Path, document: CommentedMap, checker: _Checker) ->
     if node is None:
         node = CommentedMap()
     if not isinstance(node, CommentedMap):
-        checker.add(document, "settings", "settings", "expected a mapping of settings")
+        checker.add(document, "settings", "settings", N_("expected a mapping of settings"))
         node = CommentedMap()
     values = checker.values(node, SETTINGS, "settings.")
     base = path.resolve().parent
@@ -205,7 +217,7 @@ def _validate_feeds(document: CommentedMap, checker: _Checker) -> list[FeedConfi
     if node is None:
         return []
     if not isinstance(node, CommentedSeq):
-        checker.add(document, "feeds", "feeds", "expected a list of feeds (`- name: ...`)")
+        checker.add(document, "feeds", "feeds", N_("expected a list of feeds (`- name: ...`)"))
         return []
     feeds: list[FeedConfig] = []
     seen_names: dict[str, int] = {}
@@ -213,12 +225,13 @@ def _validate_feeds(document: CommentedMap, checker: _Checker) -> list[FeedConfi
     for index, item in enumerate(node):
         prefix = f"feeds[{index}]."
         if not isinstance(item, CommentedMap):
-            checker.add(node, index, f"feeds[{index}]", "expected a mapping with name and url")
+            checker.add(node, index, f"feeds[{index}]",
+                        N_("expected a mapping with name and url"))
             continue
         values = checker.values(item, FEED_KEYS, prefix)
         for required in (key.name for key in FEED_KEYS if key.required):
             if required not in item:
-                checker.add(node, index, f"{prefix}{required}", "missing (required)")
+                checker.add(node, index, f"{prefix}{required}", N_("missing (required)"))
         if "name" not in values or "url" not in values:
             continue
         _check_unique(checker, item, "name", values["name"], seen_names, index, prefix)
@@ -233,6 +246,7 @@ def _check_unique(
 ) -> None:
     folded = value.casefold().rstrip("/")
     if folded in seen:
-        checker.add(item, key, f"{prefix}{key}", f"duplicate of feeds[{seen[folded]}].{key}")
+        checker.add(item, key, f"{prefix}{key}", N_("duplicate of %(key)s")
+                    % {"key": f"feeds[{seen[folded]}].{key}"})
     else:
         seen[folded] = index

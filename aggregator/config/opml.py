@@ -10,6 +10,7 @@ from email.utils import format_datetime
 from urllib.parse import urlsplit
 
 from aggregator.config.load import FeedConfig
+from aggregator.i18n import _
 from aggregator.models import FeedState
 from aggregator.xmlchars import strip_forbidden_chars
 
@@ -23,10 +24,10 @@ def read_opml(content: bytes) -> list[FeedConfig]:
     try:
         root = ElementTree.fromstring(content)
     except ElementTree.ParseError as exc:
-        raise OpmlError(f"not valid XML: {exc}") from None
+        raise OpmlError(_("not valid XML: %(error)s") % {"error": exc}) from None
     body = root.find("body")
     if root.tag != "opml" or body is None:
-        raise OpmlError("not an OPML document (no <opml><body>)")
+        raise OpmlError(_("not an OPML document (no <opml><body>)"))
     return _feeds_in(body)
 
 

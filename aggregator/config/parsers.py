@@ -10,6 +10,8 @@ from datetime import time, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from aggregator.i18n import N_
+
 FILTER_FIELDS = ("title", "content", "author", "category")
 LANGUAGES = ("fr", "en")
 
@@ -72,18 +74,20 @@ def shown(value: object) -> str:
 def parse_duration(value: object) -> timedelta:
     """`90`, `30s`, `30m`, `2h`, `1d`, `1w` to a timedelta (a bare number is seconds)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(f"expected a duration like 30m, 2h or 1d, got {value!r}")
+        raise ValueError(N_("expected a duration like 30m, 2h or 1d, got %(value)r")
+                         % {"value": value})
     match = re.match(DURATION_PATTERN, str(value))
     if not match:
-        raise ValueError(f"expected a duration like 30m, 2h or 1d, got {value!r}")
+        raise ValueError(N_("expected a duration like 30m, 2h or 1d, got %(value)r")
+                         % {"value": value})
     seconds = float(match.group(1)) * _DURATION_UNITS[(match.group(2) or "s").lower()]
     if seconds <= 0:
-        raise ValueError(f"expected a positive duration, got {value!r}")
+        raise ValueError(N_("expected a positive duration, got %(value)r") % {"value": value})
     try:
         return timedelta(seconds=seconds)
     except OverflowError:  # beyond timedelta's 999,999,999 days, or infinite
-        raise ValueError(f"expected a duration like 30m, 2h or 1d, got {shown(value)}, "
-                         "far too long") from None
+        raise ValueError(N_("expected a duration like 30m, 2h or 1d, got %(value)s, far too long")
+                         % {"value": shown(value)}) from None
 
 
 def parse_seconds(value: object) -> float:
@@ -94,13 +98,13 @@ def parse_seconds(value: object) -> float:
 def parse_size(value: object) -> int:
     """`10MB`, `512KiB` or a number of bytes to a number of bytes."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(f"expected a size like 10MB, got {value!r}")
+        raise ValueError(N_("expected a size like 10MB, got %(value)r") % {"value": value})
     match = re.match(SIZE_PATTERN, str(value))
     if not match:
-        raise ValueError(f"expected a size like 10MB, got {value!r}")
+        raise ValueError(N_("expected a size like 10MB, got %(value)r") % {"value": value})
     size = int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()])
     if size <= 0:
-        raise ValueError(f"expected a positive size, got {value!r}")
+        raise ValueError(N_("expected a positive size, got %(value)r") % {"value": value})
     return size
 
 
@@ -110,7 +114,7 @@ def parse_url(value: object) -> str:
         parts = urlsplit(value.strip())
         if parts.scheme in ("http", "https") and parts.netloc:
             return value.strip()
-    raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+    raise ValueError(N_("expected an http:// or https:// URL, got %(value)r") % {"value": value})
 
 
 def parse_base_url(value: object) -> str:
@@ -122,15 +126,15 @@ def parse_base_url(value: object) -> str:
 def parse_text(value: object) -> str:
     """A string with something in it, stripped, without control characters."""
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"expected a non-empty string, got {value!r}")
+        raise ValueError(N_("expected a non-empty string, got %(value)r") % {"value": value})
     text = value.strip()
     hidden = next((c for c in text
                    if unicodedata.category(c) in _HIDDEN and c not in _JOINERS), None)
     if hidden is not None:
         what = unicodedata.name(hidden, "a lone surrogate" if unicodedata.category(hidden) == "Cs"
                                 else "a control character")
-        raise ValueError(f"contains the invisible character U+{ord(hidden):04X} ({what}): "
-                         f"{shown(text)}")
+        raise ValueError(N_("contains the invisible character %(code)s (%(name)s): %(text)s") % {
+            "code": f"U+{ord(hidden):04X}", "name": what, "text": shown(text)})
     return text
 
 
@@ -138,7 +142,8 @@ def parse_name(value: object) -> str:
     """A feed's name: text of at most NAME_LENGTH characters, on one line."""
     name = parse_text(value)
     if len(name) > NAME_LENGTH:
-        raise ValueError(f"expected at most {NAME_LENGTH} characters, got {len(name)}")
+        raise ValueError(N_("expected at most %(most)d characters, got %(count)d")
+                         % {"most": NAME_LENGTH, "count": len(name)})
     return name
 
 
@@ -148,7 +153,8 @@ def parse_timezone(value: object) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (expected e.g. Europe/Paris)") from None
+        raise ValueError(N_("unknown time zone %(name)r (expected e.g. Europe/Paris)")
+                         % {"name": name}) from None
     return name
 
 
@@ -156,21 +162,22 @@ def parse_language(value: object) -> str:
     """A language the pages are translated into."""
     name = parse_text(value)
     if name not in LANGUAGES:
-        raise ValueError(f"expected {' or '.join(map(repr, LANGUAGES))}, got {name!r}")
+        raise ValueError(N_("expected one of %(choices)s, got %(name)r") % {
+            "choices": ", ".join(map(repr, LANGUAGES)), "name": name})
     return name
 
 
 def parse_positive_int(value: object) -> int:
     """A whole number above zero (not a boolean)."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"expected a positive whole number, got {value!r}")
+        raise ValueError(N_("expected a positive whole number, got %(value)r") % {"value": value})
     return value
 
 
 def parse_bool(value: object) -> bool:
     """YAML's true or false, nothing that merely looks like one."""
     if not isinstance(value, bool):
-        raise ValueError(f"expected true or false, got {value!r}")
+        raise ValueError(N_("expected true or false, got %(value)r") % {"value": value})
     return value
 
 
@@ -179,10 +186,11 @@ def parse_tags(value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
-        raise ValueError(f"expected a list of tags, got {value!r}")
+        raise ValueError(N_("expected a list of tags, got %(value)r") % {"value": value})
     bad = [t for t in value if not isinstance(t, str) or not t.strip()]
     if bad:
-        raise ValueError(f"every tag must be a non-empty string, got {bad[0]!r}")
+        raise ValueError(N_("every tag must be a non-empty string, got %(value)r")
+                         % {"value": bad[0]})
     # Each checked as a name is: a tag names pages, folders and feeds.
     return tuple(dict.fromkeys(parse_name(tag) for tag in value))
 
@@ -191,7 +199,7 @@ def parse_clock(value: object) -> time:
     """`07:00` (or `7h00`): a local time of day."""
     match = re.match(CLOCK_PATTERN, str(value)) if isinstance(value, str | int) else None
     if not match:
-        raise ValueError(f"expected a time of day like 07:00, got {value!r}")
+        raise ValueError(N_("expected a time of day like 07:00, got %(value)r") % {"value": value})
     return time(int(match.group(1)), int(match.group(2)))
 
 
@@ -200,36 +208,43 @@ def parse_rule(value: object) -> FilterRule:
     if isinstance(value, str) and value.strip():
         return FilterRule(value.strip())
     if not isinstance(value, dict):
-        raise ValueError(f"expected a keyword or {{keyword|regex: ..., in: [...]}}, got {value!r}")
+        raise ValueError(N_("expected a keyword or {keyword|regex: ..., in: [...]}, got %(value)r")
+                         % {"value": value})
     unknown = set(value) - {"keyword", "regex", "in"}
     kinds = [k for k in ("keyword", "regex") if k in value]
     if unknown or len(kinds) != 1:
-        raise ValueError("a rule is a keyword, or a mapping with one of `keyword` or "
-                         f"`regex` and optionally `in`, got {dict(value)!r}")
+        raise ValueError(N_("a rule is a keyword, or a mapping with one of `keyword` or "
+                            "`regex` and optionally `in`, got %(value)r") % {"value": dict(value)})
     pattern = value[kinds[0]]
     if not isinstance(pattern, str) or not pattern.strip():
-        raise ValueError(f"expected a non-empty {kinds[0]}, got {pattern!r}")
+        empty = (N_("expected a non-empty keyword, got %(value)r") if kinds[0] == "keyword"
+                 else N_("expected a non-empty regex, got %(value)r"))
+        raise ValueError(empty % {"value": pattern})
     if kinds[0] == "regex":
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+            raise ValueError(N_("invalid regular expression %(value)r: %(error)s")
+                             % {"value": pattern, "error": exc}) from None
     fields = value.get("in", list(FILTER_FIELDS))
     fields = [fields] if isinstance(fields, str) else fields
     if not isinstance(fields, list) or not fields or any(f not in FILTER_FIELDS for f in fields):
-        raise ValueError(f"`in` lists fields among {', '.join(FILTER_FIELDS)}, got {fields!r}")
+        raise ValueError(N_("`in` lists fields among %(fields)s, got %(value)r") % {
+            "fields": ", ".join(FILTER_FIELDS), "value": fields})
     return FilterRule(pattern.strip(), regex=kinds[0] == "regex", fields=tuple(fields))
 
 
 def parse_filters(value: object) -> Filters:
     """`{include: [rules], exclude: [rules]}`, either list optional."""
     if not isinstance(value, dict) or set(value) - {"include", "exclude"}:
-        raise ValueError(f"expected a mapping with `include` and/or `exclude`, got {value!r}")
+        raise ValueError(N_("expected a mapping with `include` and/or `exclude`, got %(value)r")
+                         % {"value": value})
     rules: dict[str, tuple[FilterRule, ...]] = {}
     for key in ("include", "exclude"):
         items = value.get(key) or []
         items = [items] if isinstance(items, str | dict) else items
         if not isinstance(items, list):
-            raise ValueError(f"`{key}` is a list of rules, got {items!r}")
+            raise ValueError(N_("`%(key)s` is a list of rules, got %(value)r") % {
+                "key": key, "value": items})
         rules[key] = tuple(parse_rule(item) for item in items)
     return Filters(**rules)

@@ -30,6 +30,7 @@ from aggregator.config.kinds import (
     Kind,
 )
 from aggregator.config.parsers import Filters, shown
+from aggregator.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,9 @@ class Key:
         if self.limits is not None:
             least, most = (self.kind.parse(limit) for limit in self.limits)
             if not least <= parsed <= most:
-                raise ValueError(f"expected between {self.limits[0]} and {self.limits[1]}, "
-                                 f"got {shown(value)}")
+                raise ValueError(N_("expected between %(least)s and %(most)s, got %(value)s")
+                                 % {"least": self.limits[0], "most": self.limits[1],
+                                    "value": shown(value)})
         return parsed
 
 

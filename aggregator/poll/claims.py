@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from aggregator.config.load import FeedConfig
+from aggregator.i18n import Plural
 from aggregator.models import FeedState
 from aggregator.store import Store
 
@@ -37,7 +38,9 @@ def release_dead_claims(store: Store) -> None:
             log.debug("releasing the feeds of %s, which no longer runs", holder)
             released += store.release_feeds(None, holder)
     if released:
-        log.info("%d feeds left by an interrupted run are polled again", released)
+        log.info(Plural("%d feed left by an interrupted run is polled again",
+                        "%d feeds left by an interrupted run are polled again", released),
+                 released)
 
 
 def _process_exists(pid: int) -> bool:

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from aggregator.config.load import Config, FeedConfig
 from aggregator.models import FeedState, FetchResult, Parsed, PollRecord
 from aggregator.poll.values import (
     MAX_ERROR,
@@ -228,3 +229,23 @@ def is_redated(stored_published: datetime | None, filed: datetime,
     if published is not None:
         return stored_published is None or published < stored_published
     return dated != filed
+
+
+class UnknownFeedError(KeyError):
+    """`--feed NAME` names no feed of feeds.yaml."""
+
+
+def select_feeds(
+    config: Config, states: Mapping[str, FeedState], now: datetime, *,
+    force: bool = False, only: str | None = None,
+) -> list[FeedConfig]:
+    """The enabled feeds to poll now: those due, or all with `force`; never retired ones."""
+    if only is not None and config.feed(only) is None:
+        raise UnknownFeedError(only)
+    return [
+        feed for feed in config.feeds
+        if feed.enabled
+        and not is_retired(states.get(feed.name))
+        and (only is None or feed.name == only)
+        and (force or only is not None or is_due(states.get(feed.name), now))
+    ]

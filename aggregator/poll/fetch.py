@@ -14,11 +14,11 @@ import requests
 import urllib3
 
 from aggregator import USER_AGENT
-from aggregator.i18n import _, counted, number, seconds
+from aggregator.i18n import N_, counted, in_english, number, seconds
 from aggregator.models import FetchResult
 from aggregator.poll.addresses import PRIVATE_FROM_PUBLIC_REFUSED, AddressPolicy
 from aggregator.poll.hosts import same_host
-from aggregator.poll.summary import CANNOT_RESOLVE, REFUSED
+from aggregator.poll.summary import REFUSED
 
 ACCEPT = (
     "application/atom+xml, application/rss+xml, application/rdf+xml, "
@@ -99,27 +99,30 @@ def fetch_feed(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     permanent: str | None = None
-    try:
-        response, permanent = _follow(session, url, headers, deadline, addresses, origin)
-        with response:
-            return _read_response(response, url, permanent, started, deadline, max_size)
-    except FetchError as exc:
-        return _failure(url, exc.status, started, str(exc), permanent)
-    except requests.exceptions.RequestException as exc:
-        return _failure(url, None, started, _request_error(exc, url, timeout), permanent)
+    # Errors are stored and logged in English, numbers and all (i18n.translate_message
+    # turns them into the reader's language where they are shown).
+    with in_english():
+        try:
+            response, permanent = _follow(session, url, headers, deadline, addresses, origin)
+            with response:
+                return _read_response(response, url, permanent, started, deadline, max_size)
+        except FetchError as exc:
+            return _failure(url, exc.status, started, str(exc), permanent)
+        except requests.exceptions.RequestException as exc:
+            return _failure(url, None, started, _request_error(exc, url, timeout), permanent)
 
 
 def _request_error(exc: requests.exceptions.RequestException, url: str, timeout: float
                    ) -> str:
     """Why requests failed, in words for `status` (the most precise kind first)."""
     if isinstance(exc, requests.exceptions.Timeout):
-        return _("no answer within %(time)s") % {"time": seconds(timeout)}
+        return N_("no answer within %(time)s") % {"time": seconds(timeout)}
     if isinstance(exc, requests.exceptions.SSLError):
-        return _("TLS error: %(reason)s") % {"reason": _reason(exc)}
+        return N_("TLS error: %(reason)s") % {"reason": _reason(exc)}
     if isinstance(exc, requests.exceptions.ConnectionError):
-        return _("connection failed: %(host)s: %(reason)s") % {
+        return N_("connection failed: %(host)s: %(reason)s") % {
             "host": urlsplit(url).netloc, "reason": _reason(exc)}
-    return _("request failed: %(reason)s") % {"reason": _reason(exc)}
+    return N_("request failed: %(reason)s") % {"reason": _reason(exc)}
 
 
 def _follow(
@@ -139,7 +142,7 @@ def _follow(
             raise FetchError(refusal)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise FetchError(_("no answer within the time limit"))
+            raise FetchError(N_("no answer within the time limit"))
         response = session.get(
             current, headers=headers, stream=True, allow_redirects=False,
             timeout=(min(_CONNECT_TIMEOUT, remaining), remaining),
@@ -154,11 +157,11 @@ def _follow(
         all_permanent = all_permanent and response.status_code in PERMANENT_REDIRECTS
         permanent = target if all_permanent else permanent
         if target in seen:
-            raise FetchError(_("redirect loop: %(url)s sends back to %(target)s")
+            raise FetchError(N_("redirect loop: %(url)s sends back to %(target)s")
                              % {"url": current, "target": target}, response.status_code)
         seen.add(target)
         current = target
-    raise FetchError(_("more than %(n)s redirects (last one to %(url)s)")
+    raise FetchError(N_("more than %(n)s redirects (last one to %(url)s)")
                      % {"n": MAX_REDIRECTS, "url": current})
 
 
@@ -207,13 +210,13 @@ def read_body(
     body = bytearray()
     while True:
         if time.monotonic() > deadline:
-            raise FetchError(_("download took longer than the time limit"))
+            raise FetchError(N_("download took longer than the time limit"))
         try:
             chunk = raw.read1(_CHUNK, decode_content=False)
         except urllib3.exceptions.ReadTimeoutError:
-            raise FetchError(_("the server stopped sending the body")) from None
+            raise FetchError(N_("the server stopped sending the body")) from None
         except urllib3.exceptions.ProtocolError as exc:
-            raise FetchError(_("body cut short: %(reason)s") % {"reason": _reason(exc)}) from None
+            raise FetchError(N_("body cut short: %(reason)s") % {"reason": _reason(exc)}) from None
         if not chunk:
             body += inflater.flush(max_size + 1 - len(body))
             break
@@ -237,7 +240,7 @@ class _Inflater:
         elif encoding == "deflate":
             self._z = zlib.decompressobj()
         else:
-            raise FetchError(_("unsupported Content-Encoding %(encoding)r")
+            raise FetchError(N_("unsupported Content-Encoding %(encoding)r")
                              % {"encoding": encoding})
         self._first = True
 
@@ -253,7 +256,7 @@ class _Inflater:
                 self._z = zlib.decompressobj(-zlib.MAX_WBITS)
                 self._first = False
                 return self.inflate(data, room)
-            raise FetchError(_("invalid %(encoding)s body: %(error)s")
+            raise FetchError(N_("invalid %(encoding)s body: %(error)s")
                              % {"encoding": self.encoding, "error": exc}) from None
         self._first = False
         # Output stops at `room`: a gzip bomb never inflates past the size cap.
@@ -267,7 +270,7 @@ class _Inflater:
 
 
 def _too_large(max_size: int) -> FetchError:
-    return FetchError(_("body larger than the %(size)s limit") % {"size": _size(max_size)})
+    return FetchError(N_("body larger than the %(size)s limit") % {"size": _size(max_size)})
 
 
 def _size(count: int) -> str:
@@ -290,11 +293,12 @@ def _reason(exc: BaseException) -> str:
     """What went wrong underneath requests and urllib3, in a few plain words."""
     for cause in _causes(exc):
         if isinstance(cause, socket.gaierror):
-            return f"{_(CANNOT_RESOLVE)} ({cause.strerror or cause})"
+            return N_("cannot resolve the host name (%(reason)s)") % {
+                "reason": cause.strerror or cause}
         if isinstance(cause, ConnectionRefusedError):
-            return _(REFUSED)
+            return REFUSED
         if isinstance(cause, ssl.SSLCertVerificationError):
-            return _("certificate not trusted (%(reason)s)") % {
+            return N_("certificate not trusted (%(reason)s)") % {
                 "reason": cause.verify_message or cause.reason}
         if isinstance(cause, ssl.SSLError):
             return f"{cause.reason or cause}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,9 +20,10 @@ from typing import Any
 import requests
 
 from aggregator.config.load import Config, FeedConfig, Settings
+from aggregator.i18n import Plural
 from aggregator.models import FeedState, Parsed, UpdateOutcome
 from aggregator.poll.claims import CLAIM_ROUNDS, Claims, release_dead_claims, worker_name
-from aggregator.poll.decide import decide_poll, is_due, is_retired
+from aggregator.poll.decide import decide_poll, select_feeds
 from aggregator.poll.hosts import HostLimiter, interleave_hosts
 from aggregator.poll.pool import in_flight_limit, parse_pool
 from aggregator.poll.save import Saver
@@ -36,26 +37,6 @@ log = logging.getLogger(__name__)
 STOP_GRACE = 2.0
 # How often a batch waiting for its polls looks whether `stop` is set.
 STOP_CHECK = 0.25
-
-
-class UnknownFeedError(KeyError):
-    """`--feed NAME` names no feed of feeds.yaml."""
-
-
-def select_feeds(
-    config: Config, states: Mapping[str, FeedState], now: datetime, *,
-    force: bool = False, only: str | None = None,
-) -> list[FeedConfig]:
-    """The enabled feeds to poll now: those due, or all with `force`; never retired ones."""
-    if only is not None and config.feed(only) is None:
-        raise UnknownFeedError(only)
-    return [
-        feed for feed in config.feeds
-        if feed.enabled
-        and not is_retired(states.get(feed.name))
-        and (only is None or feed.name == only)
-        and (force or only is not None or is_due(states.get(feed.name), now))
-    ]
 
 
 def update_feeds(
@@ -94,7 +75,9 @@ def update_feeds(
         claims.unused |= abandoned
         claims.release_unused()
     if abandoned:
-        log.info("stopped: %d polls under way abandoned: %s", len(abandoned),
+        log.info(Plural("stopped: %d poll under way abandoned: %s",
+                        "stopped: %d polls under way abandoned: %s", len(abandoned)),
+                 len(abandoned),
                  ", ".join(sorted(abandoned)))
     return batch.saver.outcomes
 

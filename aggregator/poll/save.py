@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from aggregator.i18n import Plural, _, counted, seconds
+from aggregator.i18n import N_, Plural, _, counted, seconds, translate_message
 from aggregator.models import (
     CleanEntry,
     FeedPoll,
@@ -87,7 +87,7 @@ def store_polls(store: Store, polls: Sequence[tuple[Poll, PollRecord]],
             return [outcome for one in polls for outcome in store_polls(store, [one], states)]
         poll, record = polls[0]
         log.error("%s: %s", poll.feed.name, exc)  # its own words, on one line
-        error = _("could not store entries: %(kind)s") % {"kind": exc.kind}
+        error = N_("could not store entries: %(kind)s") % {"kind": exc.kind}  # stored: English
         store.save_poll(poll.feed.name, decide_unstored(states[poll.feed.name], record, error))
         return [UpdateOutcome(poll.feed.name, "error", error=error,
                               elapsed=poll.fetched.elapsed)]
@@ -155,7 +155,7 @@ def describe_outcome(outcome: UpdateOutcome) -> str:
 def _describe(outcome: UpdateOutcome) -> str:
     elapsed = seconds(outcome.elapsed, 2)
     if has_failed(outcome):
-        return _("error: %(error)s") % {"error": outcome.error}
+        return _("error: %(error)s") % {"error": translate_message(outcome.error or "")}
     if outcome.outcome == "not_modified":
         return _("not modified (304) in %(time)s") % {"time": elapsed}
     if outcome.outcome == "unchanged" and not outcome.new:

@@ -108,7 +108,7 @@ class Daemon:
             self.config = load_config(self.config.path)
         except ConfigError as exc:
             log.error("feeds.yaml changed but is not valid; keeping the previous one:\n%s",
-                      exc.describe())
+                      Deferred(exc.describe))  # English in the JSON log
             return False
         use(self.config.settings.language)
         log.info(Plural("reloaded %s: %d feed", "reloaded %s: %d feeds", len(self.config.feeds)),

@@ -10,7 +10,7 @@ from aggregator.i18n import N_, _, number
 from aggregator.models import UpdateOutcome
 
 SLOWEST = 3  # feeds named as the slowest of a batch
-# The words of fetch.py's errors for the common causes below.
+# The words of fetch.py's errors (stored in English) for the common causes below.
 CANNOT_RESOLVE = N_("cannot resolve the host name")
 REFUSED = N_("connection refused")
 
@@ -20,10 +20,10 @@ def common_causes() -> tuple[tuple[str, str], ...]:
     """Failures that, shared by most feeds of a batch, point at this machine rather than
     at the feeds: the words fetch.py's errors say them with, and what to tell the person."""
     return (
-        (_(CANNOT_RESOLVE), _("%(count)s of %(total)s feeds failed because their host "
+        (CANNOT_RESOLVE, _("%(count)s of %(total)s feeds failed because their host "
                               "names could not be resolved: is this machine offline, or its "
                               "DNS down? `make demo` works offline.")),
-        (_(REFUSED), _("%(count)s of %(total)s feeds failed because their connections "
+        (REFUSED, _("%(count)s of %(total)s feeds failed because their connections "
                        "were refused: is this machine offline, or a firewall or proxy in "
                        "the way? `make demo` works offline.")),
     )

@@ -18,6 +18,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from aggregator.i18n import _
 from aggregator.publish.health import Monitor
 from aggregator.publish.output import NOT_FOUND_PAGE
 
@@ -225,9 +226,10 @@ class _BytesBody:
 
 def parse_address(text: str) -> tuple[str, int]:
     """`HOST:PORT` (or `:PORT`, or `PORT`) to a host and a port number."""
-    host, _, port = text.rpartition(":")
+    host, _colon, port = text.rpartition(":")
     if not port.isdigit() or int(port) > 65535:
-        raise ValueError(f"expected HOST:PORT, e.g. 127.0.0.1:8080, got {text!r}")
+        raise ValueError(_("expected HOST:PORT, e.g. 127.0.0.1:8080, got %(text)r")
+                         % {"text": text})
     return (host.strip("[]") or "127.0.0.1"), int(port)
 
 

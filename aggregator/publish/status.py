@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from aggregator.config.load import FeedConfig
-from aggregator.i18n import _, counted, moment, number
+from aggregator.i18n import _, counted, moment, number, translate_message
 from aggregator.models import FeedState, StoredEntry
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def explain_state(enabled: bool, state: FeedState | None, tz: ZoneInfo) -> str:
     if state.gone_at:
         return _("retired on %(time)s: %(error)s. It is not polled any more; edit its entry "
                  "in feeds.yaml to try again.") % {
-            "time": local_time(state.gone_at, tz), "error": state.last_error}
+            "time": local_time(state.gone_at, tz), "error": _error(state)}
     parts = []
     if state.failures:
         parts.append(counted(
@@ -63,13 +63,18 @@ def explain_state(enabled: bool, state: FeedState | None, tz: ZoneInfo) -> str:
             "failing since %(time)s (%(n)s attempts in a row): %(error)s. Next try "
             "%(next)s; it is never dropped.", state.failures,
             time=local_time(state.failing_since or state.last_polled, tz),
-            error=state.last_error, next=local_time(state.next_poll, tz)))
+            error=_error(state), next=local_time(state.next_poll, tz)))
     if state.moved_to:
         parts.append(_("moved permanently to %(url)s on %(time)s: polled there now; put the "
                        "new address in feeds.yaml.") % {
             "url": state.moved_to, "time": local_time(state.moved_at, tz)})
     return " ".join(parts) or _("ok: last polled %(time)s") % {
         "time": local_time(state.last_polled, tz)}
+
+
+def _error(state: FeedState) -> str:
+    """A feed's last error, stored in English, in the reader's language."""
+    return translate_message(state.last_error or "")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any
 
 from aggregator.config.load import FeedConfig
 from aggregator.dedup import entry_signature, find_boilerplate, fingerprint, paragraphs
+from aggregator.i18n import _
 from aggregator.models import CleanEntry, Enclosure, SaveCounts
 from aggregator.store import Store
 
@@ -43,7 +44,8 @@ def read_lines(lines: Iterable[str]) -> Iterator[Imported]:
         try:
             yield _imported(json.loads(line))
         except (ValueError, KeyError, TypeError) as exc:
-            raise BackupError(f"line {number}: not an exported entry ({exc})") from None
+            raise BackupError(_("line %(line)s: not an exported entry (%(error)s)")
+                              % {"line": number, "error": exc}) from None
 
 
 def _imported(record: dict[str, Any]) -> Imported:
