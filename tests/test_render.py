@@ -148,7 +148,9 @@ def test_accents_survive_into_every_output(site: Site) -> None:
     item = next(i for i in document["items"] if i["title"] == CP1252_TITLE)
     assert item["_source"]["title"] == "Isabelle, le numérique à cœur"
     assert "cœur" in item["summary"] and "n’ai pas de regret" in item["content_html"]
-    assert "« Je m’y retrouve totalement ! »" in site.text("digest/2013-02-05.html")
+    # The page's French typography: no-break spaces inside « » and before "!".
+    assert ("«\u00a0Je m’y retrouve totalement\u202f!\u00a0»"
+            in site.text("digest/2013-02-05.html"))
     # And from the UTF-8 Atom feed: œ and ’ in the page excerpt and in every merged feed.
     assert "les mœurs se sont développées" in site.text("digest/2013-12-12.html")
     for name in ("atom.xml", "rss.xml", "feed.json"):
