@@ -1,12 +1,14 @@
 """French typography on the feeds' own plain text: no-break spaces before : ; ! ? and
 inside « guillemets », as French readers expect and as most blogs forget.
 
-U+202F (narrow no-break space) goes before ; ! ? and U+00A0 before : and inside « »
-(the Imprimerie nationale's rules, as Wikipédia and Le Monde apply them). A space that
-is already there is replaced, one is added where there is none; an existing no-break
-space is kept, except U+00A0 before ; ! ?, made narrow. Addresses, e-mail addresses,
-HTML entities and `code` are left alone, and so are marks inside a token (12:30, 16:9,
-std::vector, ?q=1) and emoticons (:) ;-)). Applying it twice changes nothing.
+U+202F (narrow no-break space) goes before ; ! ? and U+00A0 before : and inside « ».
+A space that is already there is replaced, one is added where there is none; an
+existing no-break space is kept, except U+00A0 before ; ! ?, made narrow. Titles and
+excerpts are plain text (the templates escape them), so this works on text, not HTML.
+
+Addresses, e-mail addresses, HTML entities and `code` are left alone, and so are marks
+inside a token (12:30, 16:9, std::vector, ?q=1) and emoticons (:) ;-)). Applying it
+twice changes nothing.
 """
 
 from __future__ import annotations
