@@ -105,10 +105,12 @@ def test_days_are_labelled_the_local_way() -> None:
         "Thursday, December 12, 2013", "Thursday, December 12, 2013", "Thursday 12")
     assert english.path == "digest/2013-12-12.html"
     days = [date(2014, 1, 2), DAY, date(2013, 12, 1)]
-    assert [(m.label, len(m.days)) for m in build_archive(days, "fr")] == [
-        ("Janvier 2014", 1), ("Décembre 2013", 2)]
-    assert [m.label for m in build_archive(days, "en")] == ["January 2014", "December 2013"]
-    assert [m.anchor for m in build_archive(days, "en")] == ["2014-01", "2013-12"]
+    articles = [1, 95, 3]
+    assert [(m.label, len(m.days), m.articles) for m in build_archive(days, articles, "fr")] == [
+        ("Janvier 2014", 1, 1), ("Décembre 2013", 2, 98)]
+    english = build_archive(days, articles, "en")
+    assert [m.label for m in english] == ["January 2014", "December 2013"]
+    assert [m.anchor for m in english] == ["2014-01", "2013-12"]
 
 
 def test_times_are_local_to_the_configured_zone() -> None:

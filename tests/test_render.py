@@ -148,7 +148,9 @@ def test_accents_survive_into_every_output(site: Site) -> None:
     item = next(i for i in document["items"] if i["title"] == CP1252_TITLE)
     assert item["_source"]["title"] == "Isabelle, le numérique à cœur"
     assert "cœur" in item["summary"] and "n’ai pas de regret" in item["content_html"]
-    assert "« Je m’y retrouve totalement ! »" in site.text("digest/2013-02-05.html")
+    # The page's French typography: no-break spaces inside « » and before "!".
+    assert ("«\u00a0Je m’y retrouve totalement\u202f!\u00a0»"
+            in site.text("digest/2013-02-05.html"))
     # And from the UTF-8 Atom feed: œ and ’ in the page excerpt and in every merged feed.
     assert "les mœurs se sont développées" in site.text("digest/2013-12-12.html")
     for name in ("atom.xml", "rss.xml", "feed.json"):
@@ -728,3 +730,19 @@ def test_empty_home_page_says_whether_the_feeds_were_polled(
     assert ("The feeds have been polled but no article is stored yet: 1 of 2 feeds failed. "
             "Run <code>aggregator status</code> to see why.") in page
     assert "aggregator fetch" not in page
+
+
+def test_the_archive_counts_each_months_days_and_articles(site: Site) -> None:
+    archive = site.text("archive.html")
+    months = re.findall(r'<h2 id="month-[^"]+">([^<]+) <span class="count">([^<]+)</span>',
+                        archive)
+    assert months[:5] == [("Juin 2016", "1 jour · 1 article"),
+                          ("Décembre 2013", "1 jour · 1 article"),
+                          ("Février 2013", "1 jour · 1 article"),
+                          ("Janvier 2013", "1 jour · 1 article"),
+                          ("Octobre 2012", "1 jour · 2 articles")]
+    assert sum(int(count.split("·")[1].split()[0]) for _, count in months) == ARTICLES
+    # Each day's count is kept for the next render, which rewrites the archive when one
+    # changes (test_incremental_renders_equal_full_renders_through_changes compares it).
+    state = json.loads((site.root / ".render-state.json").read_text("utf-8"))
+    assert len(state["articles"]) == len(state["days"]) == 8

@@ -101,11 +101,16 @@ class Stamp:
 
 @dataclass(frozen=True)
 class ArchiveMonth:
-    """The days of one month that have entries, newest first; `anchor` is "2013-12"."""
+    """The days of one month that have entries, newest first; `anchor` is "2013-12".
+
+    `articles` (the archive page's) is None beside a day page: that page would change
+    with every article of its month's other days.
+    """
 
     label: str
     days: tuple[DayLink, ...]
     anchor: str
+    articles: int | None = None
 
 
 @dataclass(frozen=True)
@@ -264,19 +269,28 @@ def stamp(moment: datetime, settings: Settings) -> Stamp:
                  time_label=format_time(local, format="short", locale=locale))
 
 
-def build_archive(days: Sequence[date], language: str) -> tuple[ArchiveMonth, ...]:
-    """Group days (newest first) by month for the archive list."""
-    return tuple(build_month(month, list(month_days), language)
-                 for month, month_days in groupby(days, key=month_of))
+def build_archive(days: Sequence[date], articles: Sequence[int],
+                  language: str) -> tuple[ArchiveMonth, ...]:
+    """Group days (newest first) by month for the archive list, with the articles of
+    each month; `articles` are those of each of `days`."""
+    months = []
+    for month, group in groupby(zip(days, articles, strict=True),
+                                key=lambda pair: month_of(pair[0])):
+        in_month = list(group)
+        months.append(build_month(month, [day for day, _ in in_month], language,
+                                  articles=sum(count for _, count in in_month)))
+    return tuple(months)
 
 
-def build_month(month: date, days: Sequence[date], language: str) -> ArchiveMonth:
+def build_month(month: date, days: Sequence[date], language: str,
+                articles: int | None = None) -> ArchiveMonth:
     """The archive entry of one month (its first day) and its days, newest first."""
     locale = babel_locale(language)
     return ArchiveMonth(
         label=upper_first(format_date(month, format="LLLL yyyy", locale=locale)),
         days=tuple(day_link(d, language) for d in days),
         anchor=f"{month:%Y-%m}",
+        articles=articles,
     )
 
 

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from aggregator.i18n import load_translations
 from aggregator.publish.feeds import XmlFragment, rfc822, rfc3339
 from aggregator.publish.safe import plain_text
+from aggregator.publish.typography import typeset
 from aggregator.xmlchars import strip_forbidden_chars
 
 
@@ -42,6 +43,8 @@ def make_environment(directory: Path | None = None, language: str = "fr") -> Env
     env.filters["rfc3339"] = rfc3339
     env.filters["rfc822"] = rfc822
     env.filters["plain"] = plain_text  # RSS's text fields, which readers may take for HTML
+    # The pages' titles and excerpts only: feed readers do their own typography.
+    env.filters["typography"] = typeset
     return env
 
 

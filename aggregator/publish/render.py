@@ -140,17 +140,18 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
     tags = tag_feeds(feeds)
     common = _common_context(settings, tags)
     digested = {} if last is None else read_digest_cache(settings.output_dir, last)
-    latest, digest = _render_days(env, writer, settings, day_entries, days, wanted, common,
-                                  digested, on_progress)
+    latest, digest, counted = _render_days(env, writer, settings, day_entries, days, wanted,
+                                           common, digested, on_progress)
+    articles = _day_articles(days, last, counted)
     _write_index(env, writer, settings, common, days, latest, now,
                  [states[feed.name] for feed in feeds if feed.name in states])
-    if last is None or last.days != tuple(days):
-        _write_archive(env, writer, settings, common, days)
+    if last is None or (last.days, last.articles) != (tuple(days), articles):
+        _write_archive(env, writer, settings, common, days, articles)
     documents = _feed_documents(store, rules, settings, feeds, tags, now)
     write_feeds(env, writer.put, settings, feeds, states, documents, digest, now)
     remove_stale_tags(settings.output_dir, tags)
     _write_static(env, writer, settings, common)
-    state = RenderState(site, now, tuple(days))
+    state = RenderState(site, now, tuple(days), articles)
     # The cache before the state: a render stopped between the two leaves an index
     # that does not match the state, and the next render ignores the cache. Stopped
     # before its index, it may have rewritten day files, but only with what those
@@ -223,9 +224,10 @@ def _render_days(
     env: Environment, writer: Writer, settings: Settings, day_entries: DayEntries,
     days: Sequence[date], wanted: set[date], common: dict[str, Any],
     digested: Mapping[date, DigestEntry], on_progress: Callable[[int, int], None] | None,
-) -> tuple[DayPage | None, list[DigestEntry]]:
+) -> tuple[DayPage | None, list[DigestEntry], dict[date, int]]:
     """Write the pages of the `wanted` days; return the latest day's page, for the
-    index, and the digest feed's newest days (DIGEST_DAYS, DIGEST_CHARACTERS).
+    index, the digest feed's newest days (DIGEST_DAYS, DIGEST_CHARACTERS), and the
+    articles of each day it listed (every wanted day).
 
     A day not wanted has not changed since the last render: its digest entry is
     taken from `digested` (that render's) when there, not built again.
@@ -233,6 +235,7 @@ def _render_days(
     months = _MonthLinks(days, settings.language)
     latest: DayPage | None = None
     digest: list[DigestEntry] = []
+    counted: dict[date, int] = {}
     for index, day in enumerate(days):
         if on_progress:
             on_progress(index, len(days))
@@ -246,6 +249,7 @@ def _render_days(
         listing = day_entries.get(day)
         if listing is None:
             raise _StaleState(day)
+        counted[day] = len(listing.ids)
         neighbours = (days[index + 1] if index + 1 < len(days) else None,
                       days[index - 1] if index > 0 else None)
         month = months.get(day) if day in wanted else None
@@ -257,7 +261,15 @@ def _render_days(
             digest.append(_digest_day(env, page, listing.updated, settings, common))
     if on_progress:
         on_progress(len(days), len(days))
-    return latest, digest
+    return latest, digest, counted
+
+
+def _day_articles(days: Sequence[date], last: RenderState | None,
+                  counted: Mapping[date, int]) -> tuple[int, ...]:
+    """The articles each of `days` shows: as counted by this render, else (a day not
+    changed since) as the last one counted them."""
+    before = dict(zip(last.days, last.articles, strict=True)) if last else {}
+    return tuple(counted[day] if day in counted else before[day] for day in days)
 
 
 def _day_pages(
@@ -317,11 +329,12 @@ def _write_index(
 
 
 def _write_archive(env: Environment, writer: Writer, settings: Settings,
-                   common: dict[str, Any], days: Sequence[date]) -> None:
-    """Every month and its days, on one page."""
+                   common: dict[str, Any], days: Sequence[date], articles: Sequence[int]
+                   ) -> None:
+    """Every month, its days and articles, on one page (`articles`: each day's)."""
     writer.put(ARCHIVE_PAGE, env.get_template(ARCHIVE_PAGE).render(
         common, page=None, root="", month=None, day_count=len(days),
-        archive=build_archive(days, settings.language)))
+        archive=build_archive(days, articles, settings.language)))
 
 
 def _write_static(env: Environment, writer: Writer, settings: Settings,

@@ -31,6 +31,7 @@ class RenderState:
     stamp: str  # see site_stamp
     rendered_at: datetime
     days: tuple[date, ...]  # the days that have a page, newest first
+    articles: tuple[int, ...]  # the articles each of those days shows (the archive's counts)
 
 
 
@@ -125,16 +126,17 @@ def read_state(root: Path) -> RenderState | None:
         data = json.loads((root / STATE_FILE).read_text("utf-8"))
         rendered_at = datetime.fromisoformat(data["rendered_at"])
         days = tuple(date.fromisoformat(day) for day in data["days"])
-        state = RenderState(str(data["stamp"]), rendered_at, days)
+        articles = tuple(int(count) for count in data["articles"])
+        state = RenderState(str(data["stamp"]), rendered_at, days, articles)
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return state if rendered_at.tzinfo is not None else None
+    return state if rendered_at.tzinfo is not None and len(articles) == len(days) else None
 
 
 def write_state(root: Path, state: RenderState) -> None:
     """Leave the render's state for the next one (not counted as a page written)."""
     data = {"stamp": state.stamp, "rendered_at": state.rendered_at.isoformat(),
-            "days": [day.isoformat() for day in state.days]}
+            "days": [day.isoformat() for day in state.days], "articles": list(state.articles)}
     write_file(root / STATE_FILE, (json.dumps(data, indent=0) + "\n").encode("utf-8"))
 
 
