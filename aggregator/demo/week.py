@@ -176,8 +176,9 @@ def _slots(now: datetime, zone: ZoneInfo, rng: random.Random) -> list[list[datet
 
 def _composed(slots: list[list[datetime]], rng: random.Random) -> list[Post]:
     """Posts of a title and the paragraph written for it; some add a paragraph of the
-    same subject that is nobody's lead (so no post holds another whole) and the blog's
-    sign-off."""
+    same subject that no other post has, and the blog's sign-off. No two posts share a
+    paragraph: the store would take one holding another for a copy, and "À la une" two
+    alike for a story."""
     titles, paragraphs = _lines("titles.txt"), _lines("paragraphs.txt")
     closings = _lines("stories.txt")["closings"]
     leads: list[tuple[str, int]] = [(tag, i) for tag, texts in paragraphs.items()
@@ -188,17 +189,14 @@ def _composed(slots: list[list[datetime]], rng: random.Random) -> list[Post]:
               for tag, texts in paragraphs.items()}
     writers = {tag: [b for b in BLOGS[:-3] if tag in b.tags] for tag in paragraphs}
     written: dict[str, int] = defaultdict(int)
-    used: dict[str, set[str]] = defaultdict(set)
     posts = []
     days = [d for d, count in enumerate(POSTS_A_DAY) for _ in range(count)]
     for (tag, index), day in zip(leads[:wanted], days, strict=True):
         blog = min(writers[tag], key=lambda b: (written[b.slug], rng.random()))
         written[blog.slug] += 1
         body = [paragraphs[tag][index]]
-        spare = [p for p in extras[tag] if p not in used[blog.slug]]
-        if spare and rng.random() < 0.6:
-            body.append(rng.choice(spare))
-            used[blog.slug].add(body[-1])
+        if extras[tag] and rng.random() < 0.6:
+            body.append(extras[tag].pop(rng.randrange(len(extras[tag]))))
         if blog.closing >= 0:
             body.append(closings[blog.closing])
         dated = slots[day].pop(rng.randrange(len(slots[day])))
