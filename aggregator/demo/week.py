@@ -27,6 +27,10 @@ SEED = 2026
 DAYS = 7
 # Composed posts a day, oldest day first: a busy mid-week day, a quiet weekend-like end.
 POSTS_A_DAY = (6, 7, 11, 6, 5, 5, 5)
+BUSY_DAY = 2
+# The busy day is a day of platform news: this many of its posts speak of social networks,
+# so that its page has a big group to fold.
+BUSY_TAG, BUSY_NEWS = "réseaux sociaux", 7
 FIRST_HOUR, LAST_HOUR = 7, 22  # blogs publish in the day, local time
 AGGREGATED = 6  # posts the aggregator re-publishes
 SYNDICATED = 3  # posts the partner site re-publishes with a footer
@@ -187,6 +191,10 @@ def _composed(slots: list[list[datetime]], rng: random.Random) -> list[Post]:
     wanted = sum(POSTS_A_DAY)
     extras = {tag: [p for i, p in enumerate(texts) if (tag, i) not in leads[:wanted]]
               for tag, texts in paragraphs.items()}
+    news = [lead for lead in leads[:wanted] if lead[0] == BUSY_TAG][:BUSY_NEWS]
+    rest = [lead for lead in leads[:wanted] if lead not in news]
+    first = sum(POSTS_A_DAY[:BUSY_DAY])
+    leads = rest[:first] + news + rest[first:]
     writers = {tag: [b for b in BLOGS[:-3] if tag in b.tags] for tag in paragraphs}
     written: dict[str, int] = defaultdict(int)
     posts = []
