@@ -12,7 +12,7 @@ from aggregator.cli.app import open_store, read_config
 from aggregator.cli.output import console, print_outcomes
 from aggregator.cli.poll import poll_on_schedule, poll_with_progress
 from aggregator.cli.site import parse_address_option, render_site
-from aggregator.demo import start_feed_server, write_demo_config
+from aggregator.demo import start_feed_server, write_demo_config, write_demo_feeds
 from aggregator.i18n import _, counted
 from aggregator.publish.serve import server_url
 
@@ -28,11 +28,12 @@ from aggregator.publish.serve import server_url
 def demo(directory: Path, address: tuple[str, int], once: bool) -> None:
     """Run the whole flow on bundled sample feeds served from loopback (no network)."""
     ctx = click.get_current_context()
-    feeds_server = start_feed_server()
+    feeds_server = start_feed_server(directory / "feeds")
     # Registered first, so closed last: after the daemon and the store it feeds.
     ctx.call_on_close(feeds_server.server_close)
     ctx.call_on_close(feeds_server.shutdown)
     site_url = f"http://{address[0]}:{address[1]}/"
+    write_demo_feeds(directory / "feeds", server_url(feeds_server), datetime.now(UTC))
     path = write_demo_config(directory, server_url(feeds_server), site_url)
     config = read_config(path)
     console.print(_("Sample feeds served at %(url)s; configuration written to %(path)s")
