@@ -156,7 +156,8 @@ def _feed(blog: str, items: list[dict[str, Any]]) -> bytes:
 def test_rendered_site_shows_stories_of_several_blogs_not_copies(
         feed_server: FeedServer, make_config: Any) -> None:
     """Three blogs tell the X API story; one article re-published word for word on a
-    fourth blog is a copy, merged by the store, and makes no story of its own."""
+    fourth blog is a copy, merged by the store, and makes no story of its own. The index
+    shows the week's trends under the stories."""
     x_api = _story_items(9, 10, 11)
     copied = _story_items(25)[0]
     blogs = {"Le fil social": [x_api[0], copied], "Outils du CM": [x_api[1]],
@@ -186,3 +187,9 @@ def test_rendered_site_shows_stories_of_several_blogs_not_copies(
             "https://veille-cm.example/11"]
         assert [s.text for s in stories[0].find_class("source")] == [
             "le-fil-social", "outils-du-cm", "veille-cm"]
+        trends = html.get_element_by_id("tendances", None)
+        if page.parent.name.startswith("20"):  # a day page: trends are the index's
+            assert trends is None
+        else:  # the X API story, told by three blogs this week, is the week's trend
+            assert trends.findtext("h2") == "Tendances de la semaine"
+            assert "3 articles" in trends.text_content()

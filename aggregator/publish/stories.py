@@ -178,7 +178,11 @@ def _links(articles: Sequence[Article], vectors: Sequence[dict[str, float]],
     for index, keys in enumerate(names):
         for key in keys:
             by_name.setdefault(key, []).append(index)
-    pairs = {pair for indexes in by_name.values() for pair in combinations(indexes, 2)}
+    # A name in many of the window's articles (a platform on a busy day) tells none
+    # apart and would make pairs by the million: same-story pairs share rarer ones.
+    common = max(MIN_CORPUS // 2, len(articles) // 10)
+    pairs = {pair for indexes in by_name.values() if len(indexes) <= common
+             for pair in combinations(indexes, 2)}
     links = {}
     for i, j in pairs:
         if articles[i].blog == articles[j].blog:

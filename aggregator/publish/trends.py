@@ -19,12 +19,14 @@ WEEK = timedelta(days=7)
 BEFORE = 4 * WEEK
 MAX_TRENDS = 8
 # Phrases YAKE keeps per article: the few that say what it is about.
-PHRASES = 6
-MAX_WORDS = 3
+PHRASES = 10
+MAX_WORDS = 2
 # A trend is a phrase of at least this many of the week's articles...
 MIN_COUNT = 2
-# ...from at least this many blogs: one blog's series is not a trend.
+# ...from at least this many blogs: one blog's series is not a trend...
 MIN_BLOGS = 2
+# ...used at least this many times as often as in an average week before (plus one).
+MIN_RISE = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +63,9 @@ def key_phrases(text: str) -> frozenset[str]:
 def _extractor() -> Any:
     import yake  # loaded only when trends are shown: it takes a while
 
-    return yake.KeywordExtractor(lan="fr", n=MAX_WORDS, top=PHRASES)
+    # No deduplication of near phrases by YAKE (half its time): trends() merges
+    # phrases that share a word.
+    return yake.KeywordExtractor(lan="fr", n=MAX_WORDS, top=PHRASES, dedup_lim=1.0)
 
 
 def trends(texts: Iterable[Text], now: datetime) -> list[Trend]:
@@ -80,10 +84,10 @@ def trends(texts: Iterable[Text], now: datetime) -> list[Trend]:
                 blogs.setdefault(phrase, set()).add(text.blog)
         elif start - BEFORE <= text.dated < start:
             past.update(phrases)
-    rising = sorted(
-        (phrase for phrase, n in recent.items()
-         if n >= MIN_COUNT and len(blogs[phrase]) >= MIN_BLOGS),
-        key=lambda p: (-recent[p] / (past[p] * WEEK / BEFORE + 1), -recent[p], p))
+    rise = {phrase: n / (past[phrase] * WEEK / BEFORE + 1) for phrase, n in recent.items()
+            if n >= MIN_COUNT and len(blogs[phrase]) >= MIN_BLOGS}
+    rising = sorted((p for p, r in rise.items() if r >= MIN_RISE),
+                    key=lambda p: (-rise[p], -recent[p], p))
     chosen: list[str] = []
     for phrase in rising:
         if not any(_overlap(phrase, other) for other in chosen):
@@ -92,10 +96,9 @@ def trends(texts: Iterable[Text], now: datetime) -> list[Trend]:
 
 
 def _overlap(one: str, other: str) -> bool:
-    """Whether one phrase holds the other's words (accents aside): "reels" and
-    "onglet reels" are one trend."""
-    a, b = set(fold(one).split()), set(fold(other).split())
-    return a <= b or b <= a
+    """Whether two phrases share a word (accents aside): "reels" and "onglet reels",
+    "digital markets" and "markets act" are one trend."""
+    return bool(set(fold(one).split()) & set(fold(other).split()))
 
 
 class FrontPage:
