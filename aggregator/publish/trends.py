@@ -27,6 +27,8 @@ MIN_COUNT = 2
 MIN_BLOGS = 2
 # ...used at least this many times as often as in an average week before (plus one).
 MIN_RISE = 2.0
+# YAKE leaves a sentence's last dot or a quote on a phrase's ends.
+_EDGES = ".,;:!?…«»\"'’ \u00a0\u202f"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +57,8 @@ def period(now: datetime) -> tuple[datetime, datetime]:
 def key_phrases(text: str) -> frozenset[str]:
     """The key phrases of one article's text, lowercased; cached, since the same
     articles are counted again at each render of the day."""
-    return frozenset(phrase.lower() for phrase, _ in _extractor().extract_keywords(text)
-                     if not phrase.isdigit())
+    phrases = (phrase.lower().strip(_EDGES) for phrase, _ in _extractor().extract_keywords(text))
+    return frozenset(p for p in phrases if p and not p.isdigit())
 
 
 @lru_cache(maxsize=1)
