@@ -66,6 +66,7 @@ from aggregator.publish.state import (
     write_digest_cache,
     write_state,
 )
+from aggregator.publish.trends import FrontPage
 from aggregator.store import Store
 
 log = logging.getLogger(__name__)
@@ -140,10 +141,12 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
     tags = tag_feeds(feeds)
     common = _common_context(settings, tags)
     digested = {} if last is None else read_digest_cache(settings.output_dir, last)
+    front = FrontPage(day_entries)
     latest, digest, counted = _render_days(env, writer, settings, day_entries, days, wanted,
-                                           common, digested, on_progress)
+                                           common, digested, on_progress, front)
     articles = _day_articles(days, last, counted)
-    _write_index(env, writer, settings, common, days, latest, now,
+    une = {"stories": front.stories(days[0]), "trends": front.trends(now)} if days else {}
+    _write_index(env, writer, settings, {**common, **une}, days, latest, now,
                  [states[feed.name] for feed in feeds if feed.name in states])
     if last is None or (last.days, last.articles) != (tuple(days), articles):
         _write_archive(env, writer, settings, common, days, articles)
@@ -224,6 +227,7 @@ def _render_days(
     env: Environment, writer: Writer, settings: Settings, day_entries: DayEntries,
     days: Sequence[date], wanted: set[date], common: dict[str, Any],
     digested: Mapping[date, DigestEntry], on_progress: Callable[[int, int], None] | None,
+    front: FrontPage,
 ) -> tuple[DayPage | None, list[DigestEntry], dict[date, int]]:
     """Write the pages of the `wanted` days; return the latest day's page, for the
     index, the digest feed's newest days (DIGEST_DAYS, DIGEST_CHARACTERS), and the
@@ -253,8 +257,9 @@ def _render_days(
         neighbours = (days[index + 1] if index + 1 < len(days) else None,
                       days[index - 1] if index > 0 else None)
         month = months.get(day) if day in wanted else None
+        stories = front.stories(day) if month else []
         page = _day_pages(env, writer, settings, day_entries, listing, day, neighbours,
-                          common, month)
+                          {**common, "stories": stories}, month)
         if not index:
             latest = page
         if in_digest and kept is None:
@@ -287,9 +292,10 @@ def _day_pages(
     if month is None:
         return first
     writer.put(first.path, render_day_page(env, first, common, month))
+    later = {**common, "stories": []}  # "À la une" tops the day's first page only
     for number in range(2, listing.pages + 1):
         page = build(number)
-        writer.put(page.path, render_day_page(env, page, common, month))
+        writer.put(page.path, render_day_page(env, page, later, month))
     remove_later_pages(writer.root, day, listing.pages)
     return first
 

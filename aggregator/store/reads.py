@@ -49,6 +49,19 @@ class EntryRef:
     updated: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class EntryText:
+    """An article's short text and where it comes from: what finding shared stories
+    and rising phrases reads, without its content or copies."""
+
+    id: int
+    blog: Blog
+    title: str
+    link: str | None
+    excerpt: str
+    dated: datetime
+
+
 class ReadsMixin(StoreBase):
     """The Store's methods that read articles for rendering."""
 
@@ -118,6 +131,21 @@ class ReadsMixin(StoreBase):
                            else _plain(rows, _blogs(session, {r.feed_id for r in rows})))
                 found.update((row.id, entry) for row, entry in zip(rows, entries, strict=True))
         return {i: found[i] for i in ids if i in found}
+
+    @wrap_errors("read entries' text")
+    def entry_texts(self, ids: Sequence[int]) -> list[EntryText]:
+        """The title and excerpt of the articles of `ids` still stored, in that order."""
+        found: dict[int, EntryText] = {}
+        with self._session() as session:
+            for chunk in _chunks(ids, CHUNK):
+                rows = list(session.execute(
+                    select(EntryRow.id, EntryRow.feed_id, EntryRow.title, EntryRow.link,
+                           EntryRow.excerpt, EntryRow.dated).where(EntryRow.id.in_(chunk))))
+                blogs = _blogs(session, {row.feed_id for row in rows})
+                found.update((row.id, EntryText(row.id, blogs[row.feed_id], row.title,
+                                                row.link, row.excerpt, row.dated))
+                             for row in rows)
+        return [found[i] for i in ids if i in found]
 
     @wrap_errors("read the entries' dates")
     def entry_dates(self) -> list[datetime]:

@@ -1,0 +1,219 @@
+"""Stories covered by several blogs ("À la une"): pure functions, articles in, groups out.
+
+Two articles tell the same story when their weighted terms (TF-IDF over title and
+text, French stop words and the trade's jargon left out, light stemming, names
+counted double) are close, they share several distinctive terms, and at least one
+name (a platform, a person, a product). Groups are merged only when every pair of
+their members is so linked (complete linkage): a chain of loose likenesses never
+makes a story. A wrong group costs more than a missed one, so the bar is high.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from itertools import combinations
+from zoneinfo import ZoneInfo
+
+# A story is the day's or the two days' before.
+WINDOW_DAYS = 3
+MAX_STORIES = 6
+# Set on tests/data/stories: its different-story pairs reach a cosine of 0.36 at most,
+# its same-story pairs 0.42 at least, sharing 8 terms or more.
+MIN_SIMILARITY = 0.4
+MIN_SHARED = 6
+# A quiet window counts as this many articles for word rarity: in three articles a
+# word of two of them is not common, and same-story pairs would share only "common" ones.
+MIN_CORPUS = 40
+TITLE_WEIGHT = 2.0
+NAME_WEIGHT = 2.0
+
+
+def fold(word: str) -> str:
+    """A word lowercased without accents."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def stem(word: str) -> str:
+    """A light French stem of a folded word: plurals and feminine endings off."""
+    for ending in ("ements", "ement", "ations", "ation", "euses", "euse", "eurs", "eur",
+                   "ives", "ive", "ifs", "if", "ees", "ee", "es", "s", "x", "e"):
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return word[: -len(ending)]
+    return word
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+# French words (folded) that say nothing of a subject.
+_STOP = frozenset(_words("""
+a ai aie aient ainsi alors apres au aucun aucune aupres aussi autre autres aux avait
+avaient avant avec avez avoir avons bien car ce ceci cela celle celles celui cependant
+certain certaines certains ces cet cette ceux chaque chez comme comment contre dans de
+deja depuis des desormais deux dont donc du elle elles en encore entre est et etaient
+etait ete etre eux fait faire fois font hors ici il ils jamais je jusqu jusque la le
+les leur leurs lors lorsque lui mais meme memes moins mon ne ni non nos notre nous on
+ont ou par parce pas peu peut peuvent plus plusieurs pour pourquoi pourra pourront
+quand que quel quelle quelles quels qui quoi sa sans se selon ses si sien son sont sous
+soit sur ta tant te tes toujours tous tout toute toutes tres trop tu un une unes uns
+vers via voici voila vont vos votre vous chez cote faut sera seront serait etc the and
+for with this that from aura auront avait ayant dire dit donne doit doivent afin mardi
+lundi mercredi jeudi vendredi samedi dimanche semaine mois annee jour jours hier
+aujourd hui demain nouveau nouvelle nouveaux nouvelles premier premiere
+"""))
+# Words every community-management post uses: alike on them proves nothing.
+_JARGON = frozenset(stem(word) for word in _words("""
+reseau reseaux social sociaux media medias communaute community manager managers
+engagement algorithme algorithmes contenu contenus strategie strategies marque marques
+abonne abonnes audience audiences publication publications plateforme plateformes
+utilisateur utilisateurs compte comptes post posts visibilite portee interaction
+interactions conseil conseils outil outils creation createur createurs createurs
+entreprise entreprises client clients format formats video videos equipe equipes
+question questions exemple exemples cas resultat resultats objectif objectifs temps
+article articles message messages ligne lignes donnee donnees chiffre chiffres annonce
+annonces nombre public faire mettre prendre partager partage veille lance lancer
+lancement propose proposer service services etats unis
+"""))
+_WORD = re.compile(r"[\w]+", re.UNICODE)
+_SENTENCE_END = re.compile(r"[.!?:]\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One article as the story finder sees it: copies already merged into it."""
+
+    id: int
+    blog: str
+    title: str
+    link: str | None
+    text: str
+    dated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """Articles of different blogs about one subject, oldest first, under a title."""
+
+    title: str
+    articles: tuple[Article, ...]
+
+
+def window(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The times a day page's stories are taken from: that day and the two before."""
+    start = datetime.combine(day - timedelta(days=WINDOW_DAYS - 1), time(), tzinfo=tz)
+    return start, datetime.combine(day + timedelta(days=1), time(), tzinfo=tz)
+
+
+def top_stories(articles: Iterable[Article], start: datetime, end: datetime) -> list[Story]:
+    """The stories of the articles filed within [start, end), told by two blogs or more,
+    the most covered first (then the latest)."""
+    shown = [a for a in articles if start <= a.dated < end]
+    vectors, names = _vectors(shown)
+    links = _links(shown, vectors, names)
+    stories = [_story(group, shown, links) for group in _complete_groups(len(shown), links)]
+    stories.sort(key=lambda s: (-len(s.articles), -max(a.dated for a in s.articles)
+                                .timestamp()))
+    return stories[:MAX_STORIES]
+
+
+def terms(text: str) -> tuple[Counter[str], set[str]]:
+    """The stems of a text's meaningful words with their counts, and those of its names:
+    words capitalized mid-sentence or in mixed case (TikTok, LinkedIn) or with digits."""
+    counts: Counter[str] = Counter()
+    names: set[str] = set()
+    for match in _WORD.finditer(text):
+        word = match.group()
+        folded = fold(word)
+        if len(folded) < 3 or folded in _STOP or folded.isdigit():
+            continue
+        key = stem(folded)
+        if key in _JARGON:
+            continue
+        counts[key] += 1
+        mid_sentence = match.start() > 0 and not _SENTENCE_END.search(text[:match.start()])
+        if (word[0].isupper() and mid_sentence) or any(c.isupper() for c in word[1:]) \
+                or any(c.isdigit() for c in word):
+            names.add(key)
+    return counts, names
+
+
+def _vectors(articles: Sequence[Article]) -> tuple[list[dict[str, float]], list[set[str]]]:
+    """Each article's unit TF-IDF vector (title and names weighed more) and names.
+
+    A word written as a name anywhere in the window is one everywhere: "Pinterest"
+    opens a sentence in one article and is mid-sentence in another."""
+    counted = []
+    every_name: set[str] = set()
+    for article in articles:
+        body, names = terms(article.text)
+        title, title_names = terms(article.title)
+        for key, n in title.items():
+            body[key] += int(n * TITLE_WEIGHT)
+        counted.append(body)
+        every_name |= names | title_names
+    seen = Counter(key for body in counted for key in body)
+    total = max(len(counted), MIN_CORPUS)
+    vectors = []
+    for body in counted:
+        vector = {key: (1 + math.log(n)) * (math.log((total + 1) / (seen[key] + 1)) + 1)
+                  * (NAME_WEIGHT if key in every_name else 1.0) for key, n in body.items()}
+        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+        vectors.append({key: v / norm for key, v in vector.items()})
+    return vectors, [body.keys() & every_name for body in counted]
+
+
+def _links(articles: Sequence[Article], vectors: Sequence[dict[str, float]],
+           names: Sequence[set[str]]) -> dict[tuple[int, int], float]:
+    """The similarity of each strongly alike pair of articles of different blogs, by
+    their indexes; only pairs sharing a name are compared."""
+    by_name: dict[str, list[int]] = {}
+    for index, keys in enumerate(names):
+        for key in keys:
+            by_name.setdefault(key, []).append(index)
+    # A name in many of the window's articles (a platform on a busy day) tells none
+    # apart and would make pairs by the million: same-story pairs share rarer ones.
+    common = max(MIN_CORPUS // 2, len(articles) // 10)
+    pairs = {pair for indexes in by_name.values() if len(indexes) <= common
+             for pair in combinations(indexes, 2)}
+    links = {}
+    for i, j in pairs:
+        if articles[i].blog == articles[j].blog:
+            continue
+        shared = vectors[i].keys() & vectors[j].keys()
+        similarity = sum(vectors[i][key] * vectors[j][key] for key in shared)
+        if similarity >= MIN_SIMILARITY and len(shared) >= MIN_SHARED:
+            links[i, j] = links[j, i] = similarity
+    return links
+
+
+def _complete_groups(size: int, links: dict[tuple[int, int], float]) -> list[list[int]]:
+    """Groups of two articles or more (by index) whose every pair is linked, strongest
+    links first: two groups merge only when each member of one is linked to each of the
+    other."""
+    group_of = {i: [i] for i in range(size)}
+    for (i, j), _ in sorted(links.items(), key=lambda item: -item[1]):
+        a, b = group_of[i], group_of[j]
+        if a is b or any((x, y) not in links for x in a for y in b):
+            continue
+        a.extend(b)
+        for member in b:
+            group_of[member] = a
+    return list({id(g): sorted(g) for g in group_of.values() if len(g) > 1}.values())
+
+
+def _story(group: list[int], articles: Sequence[Article],
+           links: dict[tuple[int, int], float]) -> Story:
+    """A group as a story, oldest article first, titled by its most central article
+    (the earliest on a tie)."""
+    members = sorted(group, key=lambda i: (articles[i].dated, articles[i].id))
+    centre = max(members, key=lambda i: (sum(links[i, j] for j in members if j != i),
+                                         -members.index(i)))
+    return Story(articles[centre].title, tuple(articles[i] for i in members))
