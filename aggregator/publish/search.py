@@ -16,6 +16,7 @@ from typing import Any
 
 from jinja2 import Environment
 
+from aggregator.i18n import N_, Deferred, _, seconds
 from aggregator.publish.output import Writer
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,15 @@ INDEX_DEADLINE = 600.0
 
 
 class SearchIndexError(Exception):
-    """Pagefind could not build the index; the message is one line saying why."""
+    """Pagefind could not build the index: one line saying why (`message` % `values`),
+    in English as a string, in the active language from `translated`."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        super().__init__(message % values)
+        self.message, self.values = message, values
+
+    def translated(self) -> str:
+        return _(self.message) % self.values
 
 
 def write_search_page(env: Environment, writer: Writer, common: dict[str, Any]) -> None:
@@ -63,7 +72,7 @@ def update_index(root: Path, deadline: float = INDEX_DEADLINE) -> bool:
     try:
         build_index(root, deadline)
     except SearchIndexError as error:
-        log.warning("search index not built: %s", error)
+        log.warning("search index not built: %s", Deferred(error.translated))
         return False
     return True
 
@@ -83,14 +92,16 @@ def build_index(root: Path, deadline: float = INDEX_DEADLINE) -> None:
                                 check=False)
     except subprocess.TimeoutExpired as error:
         shutil.rmtree(fresh, ignore_errors=True)
-        raise SearchIndexError(f"Pagefind took longer than {deadline:g} s") from error
+        raise SearchIndexError(N_("Pagefind took longer than %(time)s"),
+                               time=seconds(deadline)) from error
     except OSError as error:
-        raise SearchIndexError(f"cannot run Pagefind: {error}") from error
+        raise SearchIndexError(N_("cannot run Pagefind: %(error)s"), error=error) from error
     if result.returncode != 0 or not (fresh / INDEX_ENTRY).is_file():
         shutil.rmtree(fresh, ignore_errors=True)
         said = (result.stderr or result.stdout).strip() or "no output"
-        raise SearchIndexError(f"Pagefind failed (exit {result.returncode}): "
-                               f"{said.splitlines()[0].removeprefix('Error: ').strip()}")
+        raise SearchIndexError(N_("Pagefind failed (exit %(code)s): %(said)s"),
+                               code=result.returncode,
+                               said=said.splitlines()[0].removeprefix("Error: ").strip())
     _swap(fresh, root / INDEX_FOLDER, stale)
 
 
@@ -101,7 +112,8 @@ def _swap(fresh: Path, current: Path, stale: Path) -> None:
             current.rename(stale)
         fresh.rename(current)
     except OSError as error:
-        raise SearchIndexError(f"cannot replace {current}: {error.strerror}") from error
+        raise SearchIndexError(N_("cannot replace %(folder)s: %(error)s"), folder=current,
+                               error=error.strerror) from error
     shutil.rmtree(stale, ignore_errors=True)
 
 
@@ -112,4 +124,5 @@ def _executable() -> Path:
 
         return Path(pagefind_bin.get_executable())
     except (ImportError, FileNotFoundError) as error:
-        raise SearchIndexError("Pagefind is not installed (pip install 'pagefind[bin]')") from error
+        raise SearchIndexError(
+            N_("Pagefind is not installed (pip install 'pagefind[bin]')")) from error
