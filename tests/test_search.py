@@ -192,3 +192,16 @@ def test_typing_on_the_search_page_searches_as_one_types(browser_page: Any,
     browser_page.wait_for_function("!document.querySelector('.search-result')")
     status = browser_page.locator("#search-status")
     status.filter(has_text="Aucun article ne contient ces mots.").wait_for()
+
+
+@ON_SQLITE
+def test_only_the_cards_are_indexed(browser_page: Any) -> None:
+    found = browser_page.evaluate("""async (words) => {
+        const pagefind = await import("./pagefind/pagefind.js");
+        const found = {};
+        for (const word of words) found[word] = (await pagefind.search(word)).results.length;
+        return found;
+    }""", ["précédent", "Autres", "minute", "Carnet", "veille", "vivante"])
+    # Links to other days, reading times: not indexed; blog names, tags, excerpts: indexed.
+    assert found == {"précédent": 0, "Autres": 0, "minute": 0, "Carnet": 3, "veille": 3,
+                     "vivante": 1}

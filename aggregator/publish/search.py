@@ -27,9 +27,10 @@ INDEX_FOLDER = "pagefind"
 INDEX_ENTRY = "pagefind-entry.json"
 # The day pages only: the index repeats the latest day, the other pages hold no article.
 DAY_PAGES = "digest/*.html"
-# Group headings and counts, times and reading lengths: no one searches for those, and a
-# heading with an id would be a result of its own.
-IGNORED = (".topics", ".topic > h2", ".blog > h3", ".meta time", ".meta .reading")
+# Links to other days and pages, group headings and counts, times and reading lengths:
+# no one searches for those, and a heading with an id would be a result of its own.
+IGNORED = (".days", ".pages", ".topics", ".topic > h2", ".blog > h3", ".meta time",
+           ".meta .reading")
 # Seconds; about 30 times what 200,000 entries take (benchmarks/RESULTS.md).
 INDEX_DEADLINE = 600.0
 
