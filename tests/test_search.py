@@ -29,14 +29,15 @@ ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 # Three days of a French blog: the words searched for appear in one article each, in
 # another form than the one typed ("communauté" for "communautés", "modération" for
-# "moderation"); the third article has neither.
+# "moderation"); the third article has neither, and text that looks like markup.
 ITEMS = [
     ("Animer une communauté en ligne", "2026-11-20T08:00:00Z",
      "Une communauté vivante se construit jour après jour, message après message."),
     ("La charte des commentaires", "2026-11-19T08:00:00Z",
      "Publier une charte claire rend la modération des commentaires plus sereine."),
     ("Mesurer la portée d’un billet", "2026-11-18T08:00:00Z",
-     "Les statistiques de lecture disent peu de choses sur la fidélité réelle."),
+     "Les statistiques de lecture (balise &amp;lt;img src=x onerror=alert(1)&amp;gt;) "
+     "disent peu de choses sur la fidélité réelle."),
 ]
 
 
@@ -188,6 +189,10 @@ def test_typing_on_the_search_page_searches_as_one_types(browser_page: Any,
     browser_page.fill("#search-query", "statistiques")
     browser_page.wait_for_selector(".search-result h2 a")
     assert browser_page.locator(".search-result h2 a").all_inner_texts() == [ITEMS[2][0]]
+    # The card's text, markup included, is shown as text: Pagefind's excerpts are escaped.
+    excerpt = browser_page.locator(".search-result .excerpt").inner_text()
+    assert "(balise <img src=x onerror=alert(1)>)" in excerpt
+    assert browser_page.locator(".search-result img").count() == 0
     browser_page.fill("#search-query", "xylophone")
     browser_page.wait_for_function("!document.querySelector('.search-result')")
     status = browser_page.locator("#search-status")
