@@ -142,17 +142,24 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture
-def browser_page(served: str) -> Iterator[Any]:
+def browser() -> Iterator[Any]:
+    """Headless Chromium (the system's), driven by Playwright."""
     if not CHROMIUM.is_file():
         pytest.skip("/usr/bin/chromium is missing: apt-get install chromium")
     playwright = pytest.importorskip("playwright.sync_api")
     with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=str(CHROMIUM),
-                                         args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page()
-        page.goto(served + "index.html")
-        yield page
-        browser.close()
+        launched = driver.chromium.launch(executable_path=str(CHROMIUM),
+                                          args=["--no-sandbox", "--disable-gpu"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def browser_page(browser: Any, served: str) -> Any:
+    """A tab on the rendered site's index."""
+    page = browser.new_page()
+    page.goto(served + "index.html")
+    return page
 
 
 def _search_from_the_index(page: Any, words: str) -> list[str]:
@@ -210,3 +217,16 @@ def test_only_the_cards_are_indexed(browser_page: Any) -> None:
     # Links to other days, reading times: not indexed; blog names, tags, excerpts: indexed.
     assert found == {"précédent": 0, "Autres": 0, "minute": 0, "Carnet": 3, "veille": 3,
                      "vivante": 1}
+
+
+@ON_SQLITE
+def test_without_javascript_the_field_says_search_needs_it(browser: Any, served: str) -> None:
+    page = browser.new_context(java_script_enabled=False).new_page()
+    page.goto(served + "index.html")
+    assert page.locator("form.search .no-script").inner_text() == (
+        "La recherche a besoin de JavaScript.")
+    assert page.locator("article.entry h4").first.inner_text() == ITEMS[0][0]
+    page.click("form.search button")  # the form still leads to the search page
+    page.wait_for_url("**/search.html?q=")
+    assert page.locator(".no-script").inner_text().startswith(
+        "La recherche a besoin de JavaScript\u00a0: les pages s’en passent")

@@ -31,7 +31,7 @@ DAY_PAGES = "digest/*.html"
 # no one searches for those, and a heading with an id would be a result of its own.
 IGNORED = (".days", ".pages", ".topics", ".topic > h2", ".blog > h3", ".meta time",
            ".meta .reading")
-# Seconds; about 30 times what 200,000 entries take (benchmarks/RESULTS.md).
+# Seconds: about 15 times what indexing 200,000 articles takes (benchmarks/RESULTS.md).
 INDEX_DEADLINE = 600.0
 
 
