@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 SEARCH_PAGE = "search.html"
 INDEX_FOLDER = "pagefind"
-# Written last by Pagefind: its time is the index's.
+# The bundle's entry file: its time is when the index was built (the bundle is swapped in whole).
 INDEX_ENTRY = "pagefind-entry.json"
 # The day pages only: the index repeats the latest day, the other pages hold no article.
 DAY_PAGES = "digest/*.html"
