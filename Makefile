@@ -30,15 +30,23 @@ demo: $(VENV)/.installed
 fetch render status: $(VENV)/.installed
 	$(BIN)/aggregator $@
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check aggregator tests benchmarks
 	$(BIN)/mypy aggregator
 	$(BIN)/python -m pytest
+
+# The browser tests (Playwright) drive Debian's Chromium: installed when missing, as root;
+# otherwise those tests skip and say why.
+.PHONY: chromium
+chromium:
+	@test -x /usr/bin/chromium || [ "$$(id -u)" != 0 ] || \
+		(apt-get update -qq && apt-get install -y -qq chromium)
 
 # reader, in the test extras, runs beside ours on the same corpus.
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench.py --feeds $(N)
 	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/search_index.py
 
 # Start-up of --version, --help, status and a fetch with nothing due (issue 21).
 .PHONY: bench-startup

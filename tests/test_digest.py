@@ -212,7 +212,7 @@ def test_a_busy_day_lists_50_entries_once_in_under_100_kb(
         assert weight < 100_000, f"{weight} bytes of HTML and CSS"
         index = site.text("index.html")
         assert len(index.encode()) + len(css.encode()) < 100_000
-        assert page.count('<article class="entry">') == 50
+        assert page.count('<article class="entry"') == 50
         assert "<p class=\"summary\">50 articles, 8 blogs</p>" in page
         # Tags in order, untagged last; a blog with two tags only under its first.
         headings = [line.split("<span")[0].split(">")[1].strip()
@@ -255,7 +255,7 @@ def test_an_entry_in_another_language_says_so() -> None:
     page = build_day_page(DAY, [english, french, odd], settings(), None, None)
     assert [e.lang for e in page.groups[0].blogs[0].entries] == ["en-US", None, None]
     html = render_day_page(make_environment(), page, _common_context(settings()))
-    assert '<h4 lang="en-US"><a href=' in html
+    assert '<h4 id="article-1" lang="en-US"><a href=' in html
     assert '<p class="excerpt" lang="en-US">Some text.</p>' in html
     assert html.count(' lang="') == 3  # <html>, and the English entry's title and excerpt
 

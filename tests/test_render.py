@@ -266,14 +266,14 @@ def test_render_twice_writes_nothing_new(site: Site) -> None:
     report = site.render()
     assert report.written == 0
     # The entries were saved within LATE_SAVES of the last render, so their days are
-    # rendered again; and the index, style, favicon, 404 page, atom/rss/json, digest.xml,
-    # feeds.opml and 3 tags × 3 feeds, all the same.
+    # rendered again; and the index, style, favicon, 404 page, search page, atom/rss/json,
+    # digest.xml, feeds.opml and 3 tags × 3 feeds, all the same.
     assert (report.full, report.rendered_days, report.days) == (False, 8, 8)
-    assert report.unchanged == report.rendered_days + 9 + 3 * 3
+    assert report.unchanged == report.rendered_days + 10 + 3 * 3
     assert site.text("atom.xml") == atom
     full = render_site(site.store, site.config.settings, site.config.feeds, NOW, full=True)
     assert (full.full, full.rendered_days, full.written) == (True, 8, 0)
-    assert full.unchanged == full.days + 10 + 3 * 3  # and archive.html
+    assert full.unchanged == full.days + 11 + 3 * 3  # and archive.html
 
 
 def test_opml_lists_every_feed(site: Site) -> None:
@@ -675,7 +675,9 @@ def test_a_crowded_day_is_shown_in_pages_and_every_entry_is_on_one(
     day = "2016-06-20"
 
     def titles(page: str) -> list[str]:
-        return re.findall(r'<h4><a href="[^"]+">((?:Carnet|Miroir) numéro \d+)</a>', page)
+        return re.findall(r'<h4 id="article-\d+"><a href="[^"]+">'
+                          r'((?:Carnet|Miroir) numéro \d+)</a>',
+                          page)
 
     try:
         scenario.step(store)  # and the full render of the same database: the same files

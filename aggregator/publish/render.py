@@ -22,7 +22,7 @@ from jinja2 import Environment
 from aggregator import PROJECT_URL, __version__
 from aggregator.config.load import FeedConfig, Settings
 from aggregator.models import FeedState, StoredEntry
-from aggregator.publish import environment
+from aggregator.publish import environment, search
 from aggregator.publish.digest import (
     RECENT_DAYS,
     ArchiveMonth,
@@ -154,6 +154,7 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
     write_feeds(env, writer.put, settings, feeds, states, documents, digest, now)
     remove_stale_tags(settings.output_dir, tags)
     _write_static(env, writer, settings, common)
+    search.write_search_page(env, writer, common)
     state = RenderState(site, now, tuple(days), articles)
     # The cache before the state: a render stopped between the two leaves an index
     # that does not match the state, and the next render ignores the cache. Stopped
@@ -161,6 +162,7 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
     # days hold now.
     write_digest_cache(settings.output_dir, state, digest)
     write_state(settings.output_dir, state)
+    search.update_index(settings.output_dir)  # after the pages it reads
     store.forget_moves(now - 2 * MOVES_KEPT)
     return RenderReport(writer.written, writer.unchanged, len(days),
                         len(documents[0][1].items), rendered_days=len(wanted),

@@ -1,0 +1,156 @@
+"""Time of building the search index (Pagefind) over the day pages of N articles.
+
+    .venv/bin/python benchmarks/search_index.py                    (2,000 and 200,000)
+    .venv/bin/python benchmarks/search_index.py --entries 2000 20000
+
+For each N, day pages of PER_DAY articles each (25 blogs, 5 tags, French excerpts of
+about 50 words from a fixed vocabulary, seeded) are written with the render's own view
+models and templates into a temporary folder; then search.build_index runs Pagefind over
+them, as a render does. Then, when /usr/bin/chromium and Playwright are there, search.html
+is opened over http with ?q=communautés and the bytes of the index files it fetched are
+added up: what one search costs a reader. Prints a Markdown table (the figures of
+benchmarks/RESULTS.md): the pages and their size, the time and peak memory of Pagefind,
+the index's size and the bytes fetched for one search.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import random
+import resource
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent)]
+
+from aggregator.config.load import Settings  # noqa: E402
+from aggregator.models import StoredEntry  # noqa: E402
+from aggregator.publish import search  # noqa: E402
+from aggregator.publish.digest import build_day_page  # noqa: E402
+from aggregator.publish.environment import make_environment  # noqa: E402
+from aggregator.publish.output import Writer  # noqa: E402
+from aggregator.publish.render import _common_context, render_day_page  # noqa: E402
+
+PER_DAY = 100  # a busy day, on one page (digest.PAGE_SIZE)
+LAST_DAY = date(2026, 12, 1)
+WORDS = ("communauté", "communautés", "modération", "réseaux", "sociaux", "contenu",
+         "éditorial", "stratégie", "l’engagement", "audience", "marque", "conversation",
+         "veille", "outil", "publication", "abonnés", "algorithme", "pratiques", "données",
+         "mesure", "influence", "hashtag", "œuvre", "réponse", "commentaire", "crise",
+         "calendrier", "ligne", "ton", "humour", "métier", "de", "la", "les", "une", "pour",
+         "avec", "sur", "qui", "que", "dans", "des", "plus", "leurs", "chaque", "semaine")
+TAGS = ("community management", "modération", "réseaux sociaux", "outils", "métier")
+
+
+def entries_of(day: date, rng: random.Random) -> list[StoredEntry]:
+    """PER_DAY articles of `day`, from 25 blogs."""
+    noon = datetime(day.year, day.month, day.day, 11, 0, tzinfo=UTC)
+    made = []
+    for n in range(PER_DAY):
+        blog = f"Blog numéro {n % 25}"
+        text = " ".join(rng.choice(WORDS) for _ in range(50)).capitalize() + "."
+        title = " ".join(rng.choice(WORDS) for _ in range(6)).capitalize()
+        when = noon + timedelta(minutes=n)
+        made.append(StoredEntry(
+            feed_name=blog, feed_title=blog, feed_url=f"https://b{n % 25}.example/feed",
+            site_url=f"https://b{n % 25}.example/", tags=(TAGS[n % 25 % len(TAGS)],),
+            identity=f"{day}-{n}", title=title, link=f"https://b{n % 25}.example/{day}/{n}",
+            author=None, published=when, updated=None, first_seen=when, dated=when,
+            changed=when, content=text, summary=text, excerpt=text))
+    return made
+
+
+def write_pages(root: Path, count: int) -> tuple[int, int]:
+    """The day pages of `count` articles; returns how many pages and their bytes."""
+    settings = Settings(database="sqlite://", output_dir=root, language="fr")
+    env = make_environment(language="fr")
+    common = _common_context(settings)
+    rng = random.Random(count)
+    days = [LAST_DAY - timedelta(days=n) for n in range(-(-count // PER_DAY))]
+    size = 0
+    for index, day in enumerate(days):
+        neighbours = (days[index + 1] if index + 1 < len(days) else None,
+                      days[index - 1] if index else None)
+        page = build_day_page(day, entries_of(day, rng), settings, *neighbours)
+        html = render_day_page(env, page, common).encode("utf-8")
+        (root / page.path).parent.mkdir(parents=True, exist_ok=True)
+        (root / page.path).write_bytes(html)
+        size += len(html)
+    search.write_search_page(env, Writer(root), common)
+    return len(days), size
+
+
+def fetched_for_one_search(root: Path, words: str = "communautés") -> int | None:
+    """Bytes of the index files search.html fetches to show the results for `words`."""
+    chromium = Path("/usr/bin/chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    if not chromium.is_file():
+        return None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=root))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    sizes: dict[str, int] = {}
+    try:
+        with sync_playwright() as driver:
+            browser = driver.chromium.launch(executable_path=str(chromium),
+                                             args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page()
+            page.on("response", lambda r: sizes.__setitem__(r.url, len(r.body()))
+                    if "/pagefind/" in r.url else None)
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/search.html?q={words}")
+            page.wait_for_selector(".search-result", timeout=120_000)
+            page.wait_for_load_state("networkidle")
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return sum(sizes.values())
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def folder_size(folder: Path) -> int:
+    return sum(file.stat().st_size for file in folder.rglob("*") if file.is_file())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--entries", type=int, nargs="+", default=[2_000, 200_000])
+    parser.add_argument("--deadline", type=float, default=3600.0, help="seconds per index")
+    args = parser.parse_args()
+    print("| entries | day pages | HTML MB | page writing s | index s | Pagefind peak MB "
+          "| index MB | fetched for one search KB |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for count in args.entries:
+        with tempfile.TemporaryDirectory(prefix="search-bench-") as folder:
+            root = Path(folder)
+            started = time.perf_counter()
+            pages, html = write_pages(root, count)
+            written = time.perf_counter() - started
+            started = time.perf_counter()
+            search.build_index(root, args.deadline)
+            indexed = time.perf_counter() - started
+            # ru_maxrss of the children: the largest, Pagefind's (in KiB on Linux).
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            size = folder_size(root / search.INDEX_FOLDER)
+            fetched = fetched_for_one_search(root)
+            one = "(no Chromium)" if fetched is None else f"{fetched / 1e3:.0f}"
+            print(f"| {count:,} | {pages:,} | {html / 1e6:.1f} | {written:.1f} | "
+                  f"{indexed:.2f} | {peak:.0f} | {size / 1e6:.1f} | {one} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""The search index (Pagefind) built by a render, and the search page in headless Chromium:
+French stemming, accents optional, results that lead to the article's card."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aggregator.poll.fetch import make_session
+from aggregator.poll.run import update_feeds
+from aggregator.publish import search
+from aggregator.publish.render import render_site
+from aggregator.store import Store
+from tests.conftest import FeedServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+# The render tests read one database: the store is not what they test.
+ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+# Three days of a French blog: the words searched for appear in one article each, in
+# another form than the one typed ("communauté" for "communautés", "modération" for
+# "moderation"); the third article has neither, and text that looks like markup.
+ITEMS = [
+    ("Animer une communauté en ligne", "2026-11-20T08:00:00Z",
+     "Une communauté vivante se construit jour après jour, message après message."),
+    ("La charte des commentaires", "2026-11-19T08:00:00Z",
+     "Publier une charte claire rend la modération des commentaires plus sereine."),
+    ("Mesurer la portée d’un billet", "2026-11-18T08:00:00Z",
+     "Les statistiques de lecture (balise &amp;lt;img src=x onerror=alert(1)&amp;gt;) "
+     "disent peu de choses sur la fidélité réelle."),
+]
+
+
+def french_feed() -> bytes:
+    items = "".join(
+        f"<item><title>{title}</title><link>https://blog.example/{n}</link>"
+        f"<guid>https://blog.example/{n}</guid>"
+        f"<pubDate>{datetime.fromisoformat(when).strftime('%a, %d %b %Y %H:%M:%S +0000')}"
+        f"</pubDate><description>{text}</description></item>"
+        for n, (title, when, text) in enumerate(ITEMS))
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Carnet de CM</title><link>https://blog.example/</link>"
+            f"<language>fr</language>{items}</channel></rss>").encode()
+
+
+@pytest.fixture
+def output(feed_server: FeedServer, make_config: Any) -> Iterator[Path]:
+    """The output folder of a render of the French feed."""
+    url = feed_server.set("/carnet.rss", french_feed(), content_type="application/rss+xml")
+    config = make_config([{"name": "Carnet de CM", "url": url, "tags": ["veille"]}])
+    store = Store.open(config.settings.database)
+    try:
+        update_feeds(store, make_session(), config, NOW)
+        render_site(store, config.settings, config.feeds, NOW)
+    finally:
+        store.close()
+    yield config.settings.output_dir
+
+
+@ON_SQLITE
+def test_a_render_builds_the_index_of_the_day_pages(output: Path) -> None:
+    entry = json.loads((output / "pagefind" / "pagefind-entry.json").read_text("utf-8"))
+    assert list(entry["languages"]) == ["fr"]  # <html lang="fr">: French stemming
+    assert entry["languages"]["fr"]["page_count"] == 3  # the day pages, not the index
+    for name in ("pagefind.js", "pagefind-worker.js", "wasm.fr.pagefind"):
+        assert (output / "pagefind" / name).is_file(), name
+    assert not list(output.glob(".pagefind-*"))  # the new index took the old one's place
+    assert (output / "search.html").is_file()
+
+
+@ON_SQLITE
+def test_the_index_is_built_again_only_when_a_day_page_changed(output: Path) -> None:
+    entry = output / "pagefind" / "pagefind-entry.json"
+    built = entry.stat().st_mtime
+    assert not search.update_index(output)  # nothing changed since the render
+    page = next((output / "digest").glob("*.html"))
+    os.utime(page, (built + 5, built + 5))
+    assert search.update_index(output)
+    assert entry.stat().st_mtime > built
+
+
+@pytest.mark.parametrize(("pages", "index", "wanted"), [
+    ([1.0, 2.0], None, True),  # no index yet
+    ([1.0, 2.0], 3.0, False),  # every page older than the index
+    ([1.0, 4.0], 3.0, True),  # a page, or the day folder, changed after it
+    ([], 3.0, False),
+])
+def test_needs_index(pages: list[float], index: float | None, wanted: bool) -> None:
+    assert search.needs_index(pages, index) is wanted
+
+
+@ON_SQLITE
+def test_a_failing_indexer_says_why_and_leaves_the_last_index(output: Path) -> None:
+    before = sorted(p.name for p in (output / "pagefind").iterdir())
+    for page in (output / "digest").glob("*.html"):
+        page.rename(output / page.name)  # out of the pages Pagefind reads
+    with pytest.raises(search.SearchIndexError) as failed:
+        search.build_index(output)
+    assert str(failed.value) == "Pagefind failed (exit 1): Pagefind was not able to build an index."
+    assert sorted(p.name for p in (output / "pagefind").iterdir()) == before
+    assert not list(output.glob(".pagefind-*"))
+
+
+@ON_SQLITE
+def test_an_indexer_past_its_deadline_is_one_clear_line(
+        output: Path, caplog: pytest.LogCaptureFixture) -> None:
+    page = next((output / "digest").glob("*.html"))
+    os.utime(page, (page.stat().st_mtime + 60,) * 2)
+    assert not search.update_index(output, deadline=0.001)
+    [record] = [r for r in caplog.records if r.name == search.__name__]
+    assert record.getMessage() == ("search index not built: "
+                                   "Pagefind took longer than 0.001 s")
+    assert (output / "pagefind" / "pagefind-entry.json").is_file()
+    assert not list(output.glob(".pagefind-*"))
+
+
+@pytest.fixture
+def served(output: Path) -> Iterator[str]:
+    """The output folder over http on 127.0.0.1 (Pagefind does not run from file://)."""
+    handler = functools.partial(_QuietHandler, directory=str(output))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Headless Chromium (the system's), driven by Playwright."""
+    if not CHROMIUM.is_file():
+        pytest.skip("/usr/bin/chromium is missing: apt-get install chromium")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=str(CHROMIUM),
+                                          args=["--no-sandbox", "--disable-gpu"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def browser_page(browser: Any, served: str) -> Any:
+    """A tab on the rendered site's index."""
+    page = browser.new_page()
+    page.goto(served + "index.html")
+    return page
+
+
+def _search_from_the_index(page: Any, words: str) -> list[str]:
+    """Type `words` in the index's search field; the titles of the results shown."""
+    page.fill("#search-field", words)
+    page.press("#search-field", "Enter")
+    page.wait_for_url("**/search.html?q=*")
+    page.wait_for_selector(".search-result h2 a")
+    return [title.strip() for title in page.locator(".search-result h2 a").all_inner_texts()]
+
+
+@ON_SQLITE
+def test_a_plural_finds_the_singular(browser_page: Any) -> None:
+    assert _search_from_the_index(browser_page, "communautés") == [ITEMS[0][0]]
+    meta = browser_page.locator(".search-result .meta").first.inner_text()
+    assert meta == "Carnet de CM · Vendredi 20 novembre 2026"
+    assert browser_page.locator(".search-result mark").first.inner_text() == "communauté"
+
+
+@ON_SQLITE
+def test_accents_are_optional_and_the_result_leads_to_the_card(browser_page: Any) -> None:
+    assert _search_from_the_index(browser_page, "moderation") == [ITEMS[1][0]]
+    browser_page.click(".search-result h2 a")
+    browser_page.wait_for_url("**/digest/2026-11-19.html#article-*")
+    target = browser_page.locator(":target")
+    assert target.inner_text().strip() == ITEMS[1][0]
+    assert target.evaluate("e => e.closest('article.entry') !== null")
+
+
+@ON_SQLITE
+def test_typing_on_the_search_page_searches_as_one_types(browser_page: Any,
+                                                        served: str) -> None:
+    browser_page.goto(served + "search.html")
+    browser_page.fill("#search-query", "statistiques")
+    browser_page.wait_for_selector(".search-result h2 a")
+    assert browser_page.locator(".search-result h2 a").all_inner_texts() == [ITEMS[2][0]]
+    # The card's text, markup included, is shown as text: Pagefind's excerpts are escaped.
+    excerpt = browser_page.locator(".search-result .excerpt").inner_text()
+    assert "(balise <img src=x onerror=alert(1)>)" in excerpt
+    assert browser_page.locator(".search-result img").count() == 0
+    browser_page.fill("#search-query", "xylophone")
+    browser_page.wait_for_function("!document.querySelector('.search-result')")
+    status = browser_page.locator("#search-status")
+    status.filter(has_text="Aucun article ne contient ces mots.").wait_for()
+
+
+@ON_SQLITE
+def test_only_the_cards_are_indexed(browser_page: Any) -> None:
+    found = browser_page.evaluate("""async (words) => {
+        const pagefind = await import("./pagefind/pagefind.js");
+        const found = {};
+        for (const word of words) found[word] = (await pagefind.search(word)).results.length;
+        return found;
+    }""", ["précédent", "Autres", "minute", "Carnet", "veille", "vivante"])
+    # Links to other days, reading times: not indexed; blog names, tags, excerpts: indexed.
+    assert found == {"précédent": 0, "Autres": 0, "minute": 0, "Carnet": 3, "veille": 3,
+                     "vivante": 1}
+
+
+@ON_SQLITE
+def test_without_javascript_the_field_says_search_needs_it(browser: Any, served: str) -> None:
+    page = browser.new_context(java_script_enabled=False).new_page()
+    page.goto(served + "index.html")
+    assert page.locator("form.search .no-script").inner_text() == (
+        "La recherche a besoin de JavaScript.")
+    assert page.locator("article.entry h4").first.inner_text() == ITEMS[0][0]
+    page.click("form.search button")  # the form still leads to the search page
+    page.wait_for_url("**/search.html?q=")
+    assert page.locator(".no-script").inner_text().startswith(
+        "La recherche a besoin de JavaScript\u00a0: les pages s’en passent")
