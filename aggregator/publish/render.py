@@ -22,7 +22,7 @@ from jinja2 import Environment
 from aggregator import PROJECT_URL, __version__
 from aggregator.config.load import FeedConfig, Settings
 from aggregator.models import FeedState, StoredEntry
-from aggregator.publish import environment
+from aggregator.publish import environment, follow
 from aggregator.publish.digest import (
     RECENT_DAYS,
     ArchiveMonth,
@@ -52,10 +52,13 @@ from aggregator.publish.filters import EntryFilter
 from aggregator.publish.output import (
     NOT_FOUND_PAGE,
     Writer,
+    read_stamps,
     remove_days,
     remove_later_pages,
     remove_stale_days,
+    remove_stale_folders,
     remove_stale_tags,
+    write_stamps,
 )
 from aggregator.publish.pages import DayEntries, DayListing
 from aggregator.publish.state import (
@@ -73,6 +76,7 @@ log = logging.getLogger(__name__)
 # Copied as they are from templates/static/.
 STATIC_FILES = ("style.css", "favicon.svg")
 ARCHIVE_PAGE = "archive.html"
+FOLLOW_STAMPS = ".follow-pages.json"  # the tag and blog pages' stamps; not served
 # Entries stamped up to this long before the last render may have been saved after
 # it: another worker's poll committed late, clocks of two machines apart.
 LATE_SAVES = timedelta(minutes=15)
@@ -138,7 +142,7 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
     last, days, wanted = _days_to_render(store, day_entries, settings.output_dir, site, now,
                                          full)
     tags = tag_feeds(feeds)
-    common = _common_context(settings, tags)
+    common = _common_context(settings, tags, feeds)
     digested = {} if last is None else read_digest_cache(settings.output_dir, last)
     latest, digest = _render_days(env, writer, settings, day_entries, days, wanted, common,
                                   digested, on_progress)
@@ -149,6 +153,7 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
     documents = _feed_documents(store, rules, settings, feeds, tags, now)
     write_feeds(env, writer.put, settings, feeds, states, documents, digest, now)
     remove_stale_tags(settings.output_dir, tags)
+    _write_follow_pages(env, writer, store, rules, settings, feeds, states, common, site, now)
     _write_static(env, writer, settings, common)
     state = RenderState(site, now, tuple(days))
     # The cache before the state: a render stopped between the two leaves an index
@@ -324,6 +329,46 @@ def _write_archive(env: Environment, writer: Writer, settings: Settings,
         archive=build_archive(days, settings.language)))
 
 
+def _write_follow_pages(
+    env: Environment, writer: Writer, store: Store, rules: EntryFilter, settings: Settings,
+    feeds: Sequence[FeedConfig], states: Mapping[str, FeedState], common: dict[str, Any],
+    site: str, now: datetime,
+) -> None:
+    """The tag and blog pages whose stamp changed since the last render (publish/follow.py)."""
+    links: follow.FollowLinks = common["follow"]
+    start, end = follow.window(now, ZoneInfo(settings.timezone))
+    plans = follow.plan_pages(store.entry_refs_between(start, end), feeds, states, links,
+                              start, site, settings)
+    last = read_stamps(settings.output_dir / FOLLOW_STAMPS)
+    for plan in plans:
+        if last.get(plan.path) == plan.stamp and (settings.output_dir / plan.path).is_file():
+            continue
+        limit = follow.TAG_ENTRIES + 1 if plan.feed is None else follow.BLOG_ENTRIES
+        entries = _first_shown(store, rules, plan.ids, limit)
+        if plan.feed is None:
+            page: object = follow.build_tag_page(plan.tag or "", feeds, entries, links, settings)
+        else:
+            page = follow.build_blog_page(plan.feed, states.get(plan.feed.name), entries,
+                                          links, settings)
+        template = "blog.html" if plan.feed else "tag.html"
+        writer.put(plan.path, env.get_template(template).render(
+            common, page=page, root="../../", month=None))
+    blogs = [path.split("/")[1] for path in links.blogs.values()]
+    remove_stale_folders(settings.output_dir / follow.BLOGS, blogs)
+    write_stamps(settings.output_dir / FOLLOW_STAMPS, {p.path: p.stamp for p in plans})
+
+
+def _first_shown(store: Store, rules: EntryFilter, ids: Sequence[int],
+                 limit: int) -> list[StoredEntry]:
+    """The first `limit` articles of `ids` the filters let through, read a page at a time."""
+    shown: list[StoredEntry] = []
+    for start in range(0, len(ids), limit):
+        shown += rules.shown(list(store.entries_by_ids(ids[start:start + limit]).values()))
+        if len(shown) >= limit:
+            break
+    return shown[:limit]
+
+
 def _write_static(env: Environment, writer: Writer, settings: Settings,
                   common: dict[str, Any]) -> None:
     """The stylesheet, the favicon and the page any web server can answer a 404 with."""
@@ -378,11 +423,13 @@ def render_day_page(env: Environment, page: DayPage, common: dict[str, Any],
     return env.get_template("day.html").render(common, page=page, root="../", month=month)
 
 
-def _common_context(settings: Settings, tags: Sequence[TagFeed] = ()) -> dict[str, Any]:
+def _common_context(settings: Settings, tags: Sequence[TagFeed] = (),
+                    feeds: Sequence[FeedConfig] = ()) -> dict[str, Any]:
     # Nothing here may depend on other days: every page would change with them.
     return {
         "site": settings,
         "tag_feeds": tags,
+        "follow": follow.follow_links(tags, feeds),
         "version": __version__,
         "project_url": PROJECT_URL,
     }
