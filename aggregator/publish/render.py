@@ -49,16 +49,14 @@ from aggregator.publish.feeds import (
     write_feeds,
 )
 from aggregator.publish.filters import EntryFilter
+from aggregator.publish.follow_pages import write_follow_pages
 from aggregator.publish.output import (
     NOT_FOUND_PAGE,
     Writer,
-    read_stamps,
     remove_days,
     remove_later_pages,
     remove_stale_days,
-    remove_stale_folders,
     remove_stale_tags,
-    write_stamps,
 )
 from aggregator.publish.pages import DayEntries, DayListing
 from aggregator.publish.state import (
@@ -76,7 +74,6 @@ log = logging.getLogger(__name__)
 # Copied as they are from templates/static/.
 STATIC_FILES = ("style.css", "favicon.svg")
 ARCHIVE_PAGE = "archive.html"
-FOLLOW_STAMPS = ".follow-pages.json"  # the tag and blog pages' stamps; not served
 # Entries stamped up to this long before the last render may have been saved after
 # it: another worker's poll committed late, clocks of two machines apart.
 LATE_SAVES = timedelta(minutes=15)
@@ -153,7 +150,7 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
     documents = _feed_documents(store, rules, settings, feeds, tags, now)
     write_feeds(env, writer.put, settings, feeds, states, documents, digest, now)
     remove_stale_tags(settings.output_dir, tags)
-    _write_follow_pages(env, writer, store, rules, settings, feeds, states, common, site, now)
+    write_follow_pages(env, writer, store, rules, settings, feeds, states, common, site, now)
     _write_static(env, writer, settings, common)
     state = RenderState(site, now, tuple(days))
     # The cache before the state: a render stopped between the two leaves an index
@@ -327,46 +324,6 @@ def _write_archive(env: Environment, writer: Writer, settings: Settings,
     writer.put(ARCHIVE_PAGE, env.get_template(ARCHIVE_PAGE).render(
         common, page=None, root="", month=None, day_count=len(days),
         archive=build_archive(days, settings.language)))
-
-
-def _write_follow_pages(
-    env: Environment, writer: Writer, store: Store, rules: EntryFilter, settings: Settings,
-    feeds: Sequence[FeedConfig], states: Mapping[str, FeedState], common: dict[str, Any],
-    site: str, now: datetime,
-) -> None:
-    """The tag and blog pages whose stamp changed since the last render (publish/follow.py)."""
-    links: follow.FollowLinks = common["follow"]
-    start, end = follow.window(now, ZoneInfo(settings.timezone))
-    plans = follow.plan_pages(store.entry_refs_between(start, end), feeds, states, links,
-                              start, site, settings)
-    last = read_stamps(settings.output_dir / FOLLOW_STAMPS)
-    for plan in plans:
-        if last.get(plan.path) == plan.stamp and (settings.output_dir / plan.path).is_file():
-            continue
-        limit = follow.TAG_ENTRIES + 1 if plan.feed is None else follow.BLOG_ENTRIES
-        entries = _first_shown(store, rules, plan.ids, limit)
-        if plan.feed is None:
-            page: object = follow.build_tag_page(plan.tag or "", feeds, entries, links, settings)
-        else:
-            page = follow.build_blog_page(plan.feed, states.get(plan.feed.name), entries,
-                                          links, settings)
-        template = "blog.html" if plan.feed else "tag.html"
-        writer.put(plan.path, env.get_template(template).render(
-            common, page=page, root="../../", month=None))
-    blogs = [path.split("/")[1] for path in links.blogs.values()]
-    remove_stale_folders(settings.output_dir / follow.BLOGS, blogs)
-    write_stamps(settings.output_dir / FOLLOW_STAMPS, {p.path: p.stamp for p in plans})
-
-
-def _first_shown(store: Store, rules: EntryFilter, ids: Sequence[int],
-                 limit: int) -> list[StoredEntry]:
-    """The first `limit` articles of `ids` the filters let through, read a page at a time."""
-    shown: list[StoredEntry] = []
-    for start in range(0, len(ids), limit):
-        shown += rules.shown(list(store.entries_by_ids(ids[start:start + limit]).values()))
-        if len(shown) >= limit:
-            break
-    return shown[:limit]
 
 
 def _write_static(env: Environment, writer: Writer, settings: Settings,
