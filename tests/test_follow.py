@@ -28,6 +28,9 @@ from aggregator.store import Store
 from aggregator.store.reads import Blog, EntryRef
 from tests.conftest import DATA, FeedServer
 
+# The browser tests' fixtures (a served folder, axe-core), found by pytest under these names.
+from tests.test_browser import CHROMIUM, audit, axe_script, serve  # noqa: F401
+
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
 
@@ -291,3 +294,16 @@ def test_a_tag_or_blog_gone_from_feeds_yaml_loses_its_page(
     assert not (root / "blogs/beta").exists()
     assert "Alpha hier" in text(config, "tags/outils/index.html")
     assert (root / "blogs/alpha/index.html").is_file()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize("page", ["tags/veille/index.html", "blogs/panne/index.html"])
+def test_tag_and_blog_pages_pass_axe(follow_site: Any, request: pytest.FixtureRequest,
+                                     page: str, width: int, theme: str,
+                                     tmp_path: Path) -> None:
+    config, _store, _feeds = follow_site
+    served = request.getfixturevalue("serve")(config.settings.output_dir, page, [])
+    audit(served, request.getfixturevalue("axe_script"), tmp_path, width, theme)
