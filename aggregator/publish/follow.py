@@ -139,17 +139,23 @@ def plan_pages(refs: Sequence[EntryRef], feeds: Sequence[FeedConfig],
                states: Mapping[str, FeedState], links: FollowLinks, start: datetime,
                site: str, settings: Settings) -> list[PagePlan]:
     """Every tag and blog page, from the window's articles (`refs`, oldest first)."""
-    newest = list(reversed(refs))
+    tags_of = {feed.name: feed.tags for feed in feeds}
+    by_tag: dict[str, list[EntryRef]] = {tag: [] for tag in links.tags}
+    by_blog: dict[str, list[EntryRef]] = {feed.name: [] for feed in feeds}
+    for ref in reversed(refs):  # one pass, newest first: a page's refs keep that order
+        for tag in tags_of.get(ref.blog.name, ()):
+            by_tag[tag].append(ref)
+        by_blog.get(ref.blog.name, []).append(ref)
     plans = []
     for tag, path in links.tags.items():
-        names = {feed.name for feed in feeds if tag in feed.tags}
-        ids = [ref for ref in newest if ref.blog.name in names]
-        plans.append(PagePlan(path, _ids(ids), _stamp(site, start, ids, sorted(names)),
-                              tag=tag))
+        members = sorted(feed.name for feed in feeds if tag in feed.tags)
+        plans.append(PagePlan(path, _ids(by_tag[tag]),
+                              _stamp(site, start, by_tag[tag], members), tag=tag))
+    tz = ZoneInfo(settings.timezone)
     for feed in feeds:
-        own = [ref for ref in newest if ref.blog.name == feed.name][:BLOG_ENTRIES]
+        own = by_blog[feed.name][:BLOG_ENTRIES]
         state = states.get(feed.name)
-        health = blog_health(feed, state, ZoneInfo(settings.timezone), settings.language)
+        health = blog_health(feed, state, tz, settings.language)
         extra = [feed.url, feed.enabled, state.title if state else None, repr(health)]
         plans.append(PagePlan(links.blogs[feed.name], _ids(own),
                               _stamp(site, start, own, extra), feed=feed))
