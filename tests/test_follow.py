@@ -99,6 +99,17 @@ def test_a_blog_health_says_since_when_and_why_not_when_last_polled() -> None:
         "moved", since="November 21, 2026", moved_to="https://new.example/feed")
 
 
+def test_a_blog_page_links_only_web_addresses() -> None:
+    state = FeedState("Alpha", FEEDS[0].url, title="Alpha, le blog",
+                      site_url="javascript:alert(1)", last_polled=NOW)
+    page = follow.build_blog_page(FEEDS[0], state, [], links(), settings())
+    assert (page.title, page.site_url, page.feed_url) == (
+        "Alpha, le blog", None, "https://alpha.example/feed")
+    fine = follow.build_blog_page(FEEDS[0], replace(state, site_url="https://alpha.example/"),
+                                  [], links(), settings())
+    assert (fine.site_url, fine.days, fine.count) == ("https://alpha.example/", (), 0)
+
+
 def ref(number: int, blog: str, dated: datetime) -> EntryRef:
     feed = next(f for f in FEEDS if f.name == blog)
     return EntryRef(number, Blog(blog, blog, feed.url, None, feed.tags), dated)

@@ -31,6 +31,7 @@ from aggregator.publish.digest import (
     local_time,
 )
 from aggregator.publish.feeds import TagFeed
+from aggregator.publish.safe import web_url
 from aggregator.publish.slugs import tag_slugs
 from aggregator.publish.status import Health, feed_health
 from aggregator.store.reads import EntryRef
@@ -178,7 +179,7 @@ def build_tag_page(tag: str, feeds: Sequence[FeedConfig], entries: Sequence[Stor
     counts: dict[str, int] = {}
     for entry in entries:
         counts[entry.feed_name] = counts.get(entry.feed_name, 0) + 1
-    site_urls = {entry.feed_name: entry.site_url for entry in entries}
+    site_urls = {entry.feed_name: web_url(entry.site_url) for entry in entries}
     blogs = tuple(BlogLink(f.name, links.blogs[f.name], site_urls.get(f.name),
                            counts.get(f.name, 0))
                   for f in feeds if tag in f.tags)
@@ -196,7 +197,7 @@ def build_blog_page(feed: FeedConfig, state: FeedState | None,
     return BlogPage(
         name=feed.name, title=(state.title if state else None) or feed.name,
         path=links.blogs[feed.name], feed_url=feed.url,
-        site_url=state.site_url if state else None, tags=feed.tags,
+        site_url=web_url(state.site_url) if state else None, tags=feed.tags,
         health=blog_health(feed, state, tz, settings.language),
         days=by_day(shown, settings), count=len(shown))
 
