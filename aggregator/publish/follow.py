@@ -22,6 +22,7 @@ from babel.dates import format_date
 from aggregator.config.load import FeedConfig, Settings
 from aggregator.models import FeedState, StoredEntry
 from aggregator.publish.digest import (
+    PAGE_SIZE,
     DayLink,
     EntryView,
     babel_locale,
@@ -38,8 +39,8 @@ from aggregator.store.reads import EntryRef
 
 WINDOW_DAYS = 30  # the days a tag or blog page looks back on, today included
 BLOG_ENTRIES = 100  # articles a blog page shows at most, the newest
-# ...and a tag page: a busy tag's month stays one page a phone can load.
-TAG_ENTRIES = 300
+# ...and a tag page, as many as a day page: a busy tag stays one page a phone can load.
+TAG_ENTRIES = PAGE_SIZE
 PAGE = "index.html"
 BLOGS = "blogs/"
 
