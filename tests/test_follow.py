@@ -318,3 +318,14 @@ def test_tag_and_blog_pages_pass_axe(follow_site: Any, request: pytest.FixtureRe
     config, _store, _feeds = follow_site
     served = request.getfixturevalue("serve")(config.settings.output_dir, page, [])
     audit(served, request.getfixturevalue("axe_script"), tmp_path, width, theme)
+
+
+def test_a_full_render_renders_every_tag_and_blog_page(
+        follow_site: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    config, store, _feeds = follow_site
+    built: list[str] = []
+    blog_page = follow.build_blog_page
+    monkeypatch.setattr(follow, "build_blog_page",
+                        lambda feed, *a: built.append(feed.name) or blog_page(feed, *a))
+    render_site(store, config.settings, config.feeds, NOW, full=True)
+    assert sorted(built) == ["Alpha", "Beta", "Gamma", "Panne"]

@@ -24,14 +24,15 @@ FOLLOW_STAMPS = ".follow-pages.json"  # the tag and blog pages' stamps; a dotfil
 def write_follow_pages(
     env: Environment, writer: Writer, store: Store, rules: EntryFilter, settings: Settings,
     feeds: Sequence[FeedConfig], states: Mapping[str, FeedState], common: dict[str, Any],
-    site: str, now: datetime,
+    site: str, now: datetime, *, every: bool = False,
 ) -> None:
-    """The tag and blog pages whose stamp changed since the last render (publish/follow.py)."""
+    """The tag and blog pages whose stamp changed since the last render (publish/follow.py);
+    all of them with `every` (a full render)."""
     links: follow.FollowLinks = common["follow"]
     start, end = follow.window(now, ZoneInfo(settings.timezone))
     plans = follow.plan_pages(store.entry_refs_between(start, end), feeds, states, links,
                               start, site, settings)
-    last = read_stamps(settings.output_dir / FOLLOW_STAMPS)
+    last = {} if every else read_stamps(settings.output_dir / FOLLOW_STAMPS)
     for plan in plans:
         if last.get(plan.path) == plan.stamp and (settings.output_dir / plan.path).is_file():
             continue

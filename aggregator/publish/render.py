@@ -150,7 +150,8 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
     documents = _feed_documents(store, rules, settings, feeds, tags, now)
     write_feeds(env, writer.put, settings, feeds, states, documents, digest, now)
     remove_stale_tags(settings.output_dir, tags)
-    write_follow_pages(env, writer, store, rules, settings, feeds, states, common, site, now)
+    write_follow_pages(env, writer, store, rules, settings, feeds, states, common, site, now,
+                       every=last is None)
     _write_static(env, writer, settings, common)
     state = RenderState(site, now, tuple(days))
     # The cache before the state: a render stopped between the two leaves an index
