@@ -367,7 +367,7 @@ def test_a_missing_address_gets_the_sites_french_404_page(
     assert head.status_code == 404 and head.content == b""
 
 
-@pytest.mark.parametrize("path", ["digest/", "digest", "tags/", "tags", "tags/humour/"])
+@pytest.mark.parametrize("path", ["digest/", "digest", "tags/", "tags", "blogs/"])
 def test_folders_give_their_index_or_the_404_page_never_a_listing(
     rendered: str, http: requests.Session, path: str
 ) -> None:
@@ -375,6 +375,10 @@ def test_folders_give_their_index_or_the_404_page_never_a_listing(
     assert "Directory listing" not in answer.text
     assert _is_404_page(answer), (answer.status_code, answer.text[:200])
     assert http.get(rendered).text == http.get(rendered + "index.html").text
+    # A tag's folder has its page.
+    tag = http.get(rendered + "tags/humour/")
+    assert tag.status_code == 200 and tag.text == http.get(
+        rendered + "tags/humour/index.html").text
 
 
 def test_the_favicon_is_served_and_linked(rendered: str, http: requests.Session) -> None:

@@ -77,8 +77,7 @@ def update_feeds(
     if abandoned:
         log.info(Plural("stopped: %d poll under way abandoned: %s",
                         "stopped: %d polls under way abandoned: %s", len(abandoned)),
-                 len(abandoned),
-                 ", ".join(sorted(abandoned)))
+                 len(abandoned), ", ".join(sorted(abandoned)))
     return batch.saver.outcomes
 
 

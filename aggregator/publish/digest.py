@@ -56,6 +56,7 @@ class EntryView:
     also: tuple[CopyView, ...] = ()
     lang: str | None = None  # the entry's language when it is not the page's (BCP 47)
     media: tuple[Enclosure, ...] = ()  # audio and video get a player; files a link
+    categories: tuple[str, ...] = ()  # the article's own, those not among its blog's tags
 
 
 @dataclass(frozen=True)
@@ -309,17 +310,14 @@ def build_day_page(
     """
     tz = ZoneInfo(settings.timezone)
     ordered = sorted(entries, key=lambda e: (blog_order(e.tags, e.feed_name), e.dated))
-    views = [_entry_view(e, tz, settings.language) for e in ordered]
+    views = [entry_view(e, tz, settings.language) for e in ordered]
     totals = totals or DayTotals(len(views), len({v.blog for v in views}))
     return DayPage(
-        link=day_link(day, settings.language),
-        groups=group_by_tag(views),
-        count=totals.count,
-        blog_count=totals.blogs,
+        link=day_link(day, settings.language), groups=group_by_tag(views),
+        count=totals.count, blog_count=totals.blogs,
         previous=day_link(previous, settings.language) if previous else None,
         next=day_link(following, settings.language) if following else None,
-        pager=build_pager(day, totals),
-    )
+        pager=build_pager(day, totals))
 
 
 def blog_order(tags: Sequence[str], blog: str) -> tuple[bool, str, str, str, str]:
@@ -363,13 +361,20 @@ def foreign_language(tag: str | None, page_language: str) -> str | None:
     return None if tag.split("-")[0].lower() == page_language else tag
 
 
+def own_categories(entry: StoredEntry) -> tuple[str, ...]:
+    """The article's own categories, less those its blog's tags already say."""
+    tags = {_sort_key(tag) for tag in entry.tags}
+    return tuple(c for c in entry.categories if _sort_key(c) not in tags)
+
+
 def _sort_key(text: str) -> str:
     # "Écrire" sorts with the E's, as a reader expects, not after "Z".
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def _entry_view(entry: StoredEntry, tz: ZoneInfo, language: str) -> EntryView:
+def entry_view(entry: StoredEntry, tz: ZoneInfo, language: str) -> EntryView:
+    """An article as a page shows it, its times in `tz`, its labels in `language`."""
     local = local_time(entry.dated, tz)
     return EntryView(
         title=entry.title,
@@ -381,6 +386,7 @@ def _entry_view(entry: StoredEntry, tz: ZoneInfo, language: str) -> EntryView:
         iso_time=local.isoformat(),
         excerpt=entry.excerpt,
         tags=entry.tags,
+        categories=own_categories(entry),
         reading_minutes=reading_minutes(entry),
         lang=foreign_language(entry.language, language),
         media=entry.enclosures,

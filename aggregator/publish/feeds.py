@@ -16,6 +16,7 @@ from aggregator import PROJECT_URL, USER_AGENT, __version__
 from aggregator.config.load import FeedConfig, Settings
 from aggregator.config.opml import write_opml
 from aggregator.models import Copy, Enclosure, FeedState, StoredEntry
+from aggregator.publish.digest import own_categories
 from aggregator.publish.safe import language_tag, media_type, plain_text, web_url
 from aggregator.publish.slugs import tag_slugs
 from aggregator.xmlchars import strip_forbidden_chars
@@ -165,7 +166,8 @@ def _feed_item(entry: StoredEntry) -> FeedItem:
         source_title=entry.feed_title,
         source_url=web_url(entry.site_url) or entry.feed_url,
         source_feed=entry.feed_url,
-        tags=entry.tags,
+        # The blog's tags, then the article's own categories.
+        tags=(*entry.tags, *own_categories(entry)),
         copies=tuple(replace(c, link=web_url(c.link)) for c in entry.copies),
         language=language_tag(entry.language),
         enclosures=tuple(replace(e, type=media_type(e.type)) for e in entry.enclosures

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -86,13 +87,32 @@ class Writer:
 
 
 def remove_stale_tags(root: Path, tags: Sequence[TagFeed]) -> None:
-    """Delete the feeds of tags no feed carries any more."""
-    folder = root / "tags"
-    keep = {tag.path.split("/")[1] for tag in tags}
+    """Delete the feeds and pages of tags no feed carries any more."""
+    remove_stale_folders(root / "tags", {tag.path.split("/")[1] for tag in tags})
+
+
+def remove_stale_folders(folder: Path, keep: Collection[str]) -> None:
+    """Delete the subfolders of `folder` (a tag's, a blog's) not named in `keep`."""
     if folder.is_dir():
         for stale in folder.iterdir():
             if stale.is_dir() and stale.name not in keep:
                 shutil.rmtree(stale)
+
+
+def read_stamps(path: Path) -> dict[str, str]:
+    """The stamps a render left in `path` (a page's path to its stamp); none if unreadable."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(key): str(value) for key, value in data.items()}
+
+
+def write_stamps(path: Path, stamps: Mapping[str, str]) -> None:
+    """Leave the stamps of the pages written for the next render (not counted as a page)."""
+    write_file(path, (json.dumps(dict(stamps), indent=0, sort_keys=True) + "\n").encode("utf-8"))
 
 
 def remove_stale_days(root: Path, days: Sequence[date]) -> None:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -22,7 +21,8 @@ from jinja2 import Environment
 from aggregator import PROJECT_URL, __version__
 from aggregator.config.load import FeedConfig, Settings
 from aggregator.models import FeedState, StoredEntry
-from aggregator.publish import environment, search
+from aggregator.publish import environment, follow, search
+from aggregator.publish.changes import MOVES_KEPT, days_to_render
 from aggregator.publish.digest import (
     RECENT_DAYS,
     ArchiveMonth,
@@ -31,7 +31,6 @@ from aggregator.publish.digest import (
     build_day_page,
     build_month,
     day_link,
-    local_days,
     month_of,
     stamp,
 )
@@ -49,18 +48,16 @@ from aggregator.publish.feeds import (
     write_feeds,
 )
 from aggregator.publish.filters import EntryFilter
+from aggregator.publish.follow_pages import write_follow_pages
 from aggregator.publish.output import (
     NOT_FOUND_PAGE,
     Writer,
-    remove_days,
     remove_later_pages,
-    remove_stale_days,
     remove_stale_tags,
 )
 from aggregator.publish.pages import DayEntries, DayListing
 from aggregator.publish.state import (
     RenderState,
-    previous_render,
     read_digest_cache,
     site_stamp,
     write_digest_cache,
@@ -74,18 +71,6 @@ log = logging.getLogger(__name__)
 # Copied as they are from templates/static/.
 STATIC_FILES = ("style.css", "favicon.svg")
 ARCHIVE_PAGE = "archive.html"
-# Entries stamped up to this long before the last render may have been saved after
-# it: another worker's poll committed late, clocks of two machines apart.
-LATE_SAVES = timedelta(minutes=15)
-# An output folder last rendered longer ago than this is rendered in full, not from
-# the days entries left since (the store's entry_moves): those are forgotten after
-# twice as long, so that another worker's folder rendered a little later still finds
-# every one it needs.
-MOVES_KEPT = timedelta(days=7)
-# An incremental render keeps the listings of the days it looks at first, so each
-# is read once; past this many days (a first poll of old archives) it reads them
-# again rather than hold them all: memory stays that of one day at a time.
-KEEP_DAYS = 31
 
 
 @dataclass(frozen=True)
@@ -136,10 +121,10 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
     day_entries = DayEntries(store, rules, ZoneInfo(settings.timezone))
     states = store.feed_states(count_entries=False, layout=False)
     site = site_stamp(settings, feeds, states)
-    last, days, wanted = _days_to_render(store, day_entries, settings.output_dir, site, now,
+    last, days, wanted = days_to_render(store, day_entries, settings.output_dir, site, now,
                                          full)
     tags = tag_feeds(feeds)
-    common = _common_context(settings, tags)
+    common = _common_context(settings, tags, feeds)
     digested = {} if last is None else read_digest_cache(settings.output_dir, last)
     front = FrontPage(day_entries)
     latest, digest, counted = _render_days(env, writer, settings, day_entries, days, wanted,
@@ -150,11 +135,11 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
                  [states[feed.name] for feed in feeds if feed.name in states])
     if last is None or (last.days, last.articles) != (tuple(days), articles):
         _write_archive(env, writer, settings, common, days, articles)
-    documents = _feed_documents(store, rules, settings, feeds, tags, now)
-    write_feeds(env, writer.put, settings, feeds, states, documents, digest, now)
-    remove_stale_tags(settings.output_dir, tags)
+    documents = _write_feeds(env, writer, store, rules, settings, (feeds, tags), states, digest,
+                             now)
+    write_follow_pages(env, writer, store, rules, settings, feeds, states, common, site, now,
+                       every=last is None)
     _write_static(env, writer, settings, common)
-    search.write_search_page(env, writer, common)
     state = RenderState(site, now, tuple(days), articles)
     # The cache before the state: a render stopped between the two leaves an index
     # that does not match the state, and the next render ignores the cache. Stopped
@@ -169,75 +154,16 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
                         full=last is None)
 
 
-def _days_to_render(store: Store, day_entries: DayEntries, root: Path, site: str,
-                    now: datetime, full: bool
-                    ) -> tuple[RenderState | None, list[date], set[date]]:
-    """The last render to build on (None: render every page), the days that have a
-    page, and those whose page is rendered this time; pages of days gone are removed."""
-    last = None if full else previous_render(root, site)
-    if last is not None and last.rendered_at < now - MOVES_KEPT:
-        last = None
-    if last is None:
-        days = _all_days(store, day_entries)
-        remove_stale_days(root, days)
-        return None, days, set(days)
-    days, wanted = _changed_days(store, day_entries, last, now)
-    remove_days(root, set(last.days) - set(days))
-    return last, days, wanted
-
-
-def _all_days(store: Store, day_entries: DayEntries) -> list[date]:
-    """Every day that has a page, newest first: a full render reads every entry's date."""
-    days = local_days(store.entry_dates(), day_entries.tz)
-    if day_entries.rules:  # a day whose every entry is filtered out gets no page
-        days = [d for d in days if day_entries.get(d) is not None]
-    return days
-
-
-def _changed_days(store: Store, day_entries: DayEntries, last: RenderState,
-                  now: datetime) -> tuple[list[date], set[date]]:
-    """The days that have a page now, and those whose page must be rendered again:
-    the days entries changed on since the last render, and the days whose previous
-    day, next day or month changed with them."""
-    since = min(last.rendered_at, now) - LATE_SAVES
-    touched = set(local_days(store.changed_dates(since), day_entries.tz))
-    keep = len(touched) <= KEEP_DAYS
-    shown = {day for day in touched if day_entries.get(day, keep=keep) is not None}
-    days = sorted((set(last.days) - touched) | shown, reverse=True)
-    return days, shown | _moved_surroundings(last.days, days)
-
-
-def _moved_surroundings(before: Sequence[date], after: Sequence[date]) -> set[date]:
-    """The days of `after` whose neighbours or month's days are not those of `before`."""
-    old, new = _surroundings(before), _surroundings(after)
-    return {day for day in after if old.get(day) != new[day]}
-
-
-def _surroundings(days: Sequence[date]) -> dict[date, tuple[object, ...]]:
-    """What a day page shows of the other days: the day before, the day after, its month."""
-    months: dict[date, list[date]] = {}
-    for day in days:
-        months.setdefault(month_of(day), []).append(day)
-    return {
-        day: (days[i + 1] if i + 1 < len(days) else None, days[i - 1] if i else None,
-              tuple(months[month_of(day)]))
-        for i, day in enumerate(days)
-    }
-
-
 def _render_days(
     env: Environment, writer: Writer, settings: Settings, day_entries: DayEntries,
     days: Sequence[date], wanted: set[date], common: dict[str, Any],
     digested: Mapping[date, DigestEntry], on_progress: Callable[[int, int], None] | None,
     front: FrontPage,
 ) -> tuple[DayPage | None, list[DigestEntry], dict[date, int]]:
-    """Write the pages of the `wanted` days; return the latest day's page, for the
-    index, the digest feed's newest days (DIGEST_DAYS, DIGEST_CHARACTERS), and the
-    articles of each day it listed (every wanted day).
-
-    A day not wanted has not changed since the last render: its digest entry is
-    taken from `digested` (that render's) when there, not built again.
-    """
+    """Write the pages of the `wanted` days; return the latest day's page, for the index,
+    the digest feed's newest days (DIGEST_DAYS, DIGEST_CHARACTERS), and the articles of
+    each day it listed (every wanted day). A day not wanted has not changed since the last
+    render: its digest entry is taken from `digested` (that render's), not built again."""
     months = _MonthLinks(days, settings.language)
     latest: DayPage | None = None
     digest: list[DigestEntry] = []
@@ -259,9 +185,8 @@ def _render_days(
         neighbours = (days[index + 1] if index + 1 < len(days) else None,
                       days[index - 1] if index > 0 else None)
         month = months.get(day) if day in wanted else None
-        stories = front.stories(day) if month else []
         page = _day_pages(env, writer, settings, day_entries, listing, day, neighbours,
-                          {**common, "stories": stories}, month)
+                          {**common, "stories": front.stories(day) if month else []}, month)
         if not index:
             latest = page
         if in_digest and kept is None:
@@ -347,12 +272,27 @@ def _write_archive(env: Environment, writer: Writer, settings: Settings,
 
 def _write_static(env: Environment, writer: Writer, settings: Settings,
                   common: dict[str, Any]) -> None:
-    """The stylesheet, the favicon and the page any web server can answer a 404 with."""
+    """The stylesheet, the favicon, the search page and the page any web server can answer
+    a 404 with."""
     for name in STATIC_FILES:
         writer.put(name, (environment.templates_dir() / "static" / name).read_text("utf-8"))
     # Shown at any depth, so its links start at the site's root path, not at "../".
     writer.put(NOT_FOUND_PAGE, env.get_template(NOT_FOUND_PAGE).render(
         common, page=None, root=urlsplit(settings.base_url).path or "/", month=None))
+    search.write_search_page(env, writer, common)
+
+
+def _write_feeds(env: Environment, writer: Writer, store: Store, rules: EntryFilter,
+                 settings: Settings, subscribed: tuple[Sequence[FeedConfig], Sequence[TagFeed]],
+                 states: dict[str, FeedState], digest: list[DigestEntry], now: datetime,
+                 ) -> list[tuple[str, FeedDocument]]:
+    """Write the merged feed, the `subscribed` feeds' tag feeds and the digest feed;
+    remove the feeds of tags gone."""
+    feeds, tags = subscribed
+    documents = _feed_documents(store, rules, settings, feeds, tags, now)
+    write_feeds(env, writer.put, settings, feeds, states, documents, digest, now)
+    remove_stale_tags(settings.output_dir, tags)
+    return documents
 
 
 def _feed_documents(
@@ -399,11 +339,13 @@ def render_day_page(env: Environment, page: DayPage, common: dict[str, Any],
     return env.get_template("day.html").render(common, page=page, root="../", month=month)
 
 
-def _common_context(settings: Settings, tags: Sequence[TagFeed] = ()) -> dict[str, Any]:
+def _common_context(settings: Settings, tags: Sequence[TagFeed] = (),
+                    feeds: Sequence[FeedConfig] = ()) -> dict[str, Any]:
     # Nothing here may depend on other days: every page would change with them.
     return {
         "site": settings,
         "tag_feeds": tags,
+        "follow": follow.follow_links(tags, feeds),
         "version": __version__,
         "project_url": PROJECT_URL,
     }

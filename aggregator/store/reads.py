@@ -157,7 +157,7 @@ class ReadsMixin(StoreBase):
     @wrap_errors("forget the dates entries left")
     def forget_moves(self, before: datetime) -> None:
         """Drop the dates entries left before `before`, which no render needs any more
-        (see render.MOVES_KEPT)."""
+        (see changes.MOVES_KEPT)."""
         with self._session.begin() as session:
             session.execute(delete(EntryMoveRow).where(EntryMoveRow.moved_at < before))
 
