@@ -33,11 +33,12 @@ def _feeds(tmp_path: Path, feed_server: FeedServer) -> Path:
     return write_config(tmp_path, feeds, concurrency=2, per_host=2, language="en")
 
 
-def _on_a_terminal(config: Path, *args: str) -> tuple[int, list[str]]:
+def _on_a_terminal(config: Path, *args: str, columns: int = 120) -> tuple[int, list[str]]:
     """Run the command with a pty as its stdout and stderr; its exit status and the lines a
     person would read (rich's control sequences dropped, each redraw on a line of its own)."""
     controller, terminal = pty.openpty()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm", "COLUMNS": "120"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm",
+           "COLUMNS": str(columns)}
     for name in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
         env.pop(name, None)
     process = subprocess.Popen([sys.executable, "-m", "aggregator", "--config", str(config),
@@ -121,3 +122,18 @@ def test_feeds_check_tells_each_feed_in_plain_lines_elsewhere(
     assert {line.split(": ", 1)[0] for line in told} == {
         f"checked {n}/{FEEDS}" for n in range(1, FEEDS + 1)}, result.stderr
     assert "\x1b" not in result.output and "Checking" not in result.output
+
+
+def test_fetch_report_wraps_between_words_on_a_narrow_terminal(
+        tmp_path: Path, feed_server: FeedServer) -> None:
+    config = _feeds(tmp_path, feed_server)
+
+    status, lines = _on_a_terminal(config, "fetch", "--force", columns=60)
+
+    assert status == 0, lines
+    start = next(i for i, line in enumerate(lines) if "feeds polled in" in line)
+    end = next(i for i in range(start, len(lines)) if lines[i].endswith("failed."))
+    assert end > start and all(len(line) <= 60 for line in lines[start:end + 1]), lines
+    # Cut between words: the lines joined with a space give the sentence back.
+    assert re.fullmatch(rf"{FEEDS} feeds polled in [0-9.]+ s: {FEEDS} new entries, .*, "
+                        r"0 failed\.", " ".join(lines[start:end + 1])), lines

@@ -62,28 +62,32 @@ def progress_reporter(label: str) -> Iterator[Callable[[int, int], None]]:
         yield lambda done, total: progress.update(task, completed=done, total=total)
 
 
+def say(text: str, style: str | None = None) -> None:
+    """A sentence for the reader: wrapped between words on a terminal (the terminal itself
+    would cut a word in two at its edge), on one line for scripts reading a pipe."""
+    console.print(text, style=style, markup=False, soft_wrap=not console.is_terminal)
+
+
 def print_outcomes(outcomes: Sequence[UpdateOutcome], elapsed: float) -> None:
     """The feeds that failed or moved, then the batch's totals and its slowest feeds."""
     if not outcomes:
-        console.print(_("No feed is due; use --force to poll them all now."))
+        say(_("No feed is due; use --force to poll them all now."))
         return
     from aggregator.poll.save import describe_outcome  # requests, through poll.steps
     for outcome in sorted(outcomes, key=lambda o: o.feed.casefold()):
         if has_failed(outcome):
-            console.print(_("%(feed)s: %(outcome)s") % {
-                "feed": outcome.feed, "outcome": describe_outcome(outcome)}, style="red",
-                markup=False)
+            say(_("%(feed)s: %(outcome)s") % {
+                "feed": outcome.feed, "outcome": describe_outcome(outcome)}, "red")
         elif outcome.moved_to:
-            console.print(_("%(feed)s: moved permanently to %(url)s; update feeds.yaml")
-                          % {"feed": outcome.feed, "url": outcome.moved_to},
-                          style="yellow", markup=False)
+            say(_("%(feed)s: moved permanently to %(url)s; update feeds.yaml")
+                % {"feed": outcome.feed, "url": outcome.moved_to}, "yellow")
     total = summarize_outcomes(outcomes)
-    console.print(describe_totals(total, elapsed), markup=False)
+    say(describe_totals(total, elapsed))
     if total.common_failure:
-        console.print(total.common_failure, style="yellow", markup=False)
+        say(total.common_failure, "yellow")
     if total.polled > 1:
         slowest = ", ".join(f"{o.feed} ({seconds(o.elapsed, 2)})" for o in total.slowest)
-        console.print(_("Slowest: %(feeds)s") % {"feeds": slowest}, markup=False)
+        say(_("Slowest: %(feeds)s") % {"feeds": slowest})
 
 
 def describe_totals(total: PollSummary, elapsed: float) -> str:
