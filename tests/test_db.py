@@ -157,7 +157,7 @@ def test_db_upgrade_command_applies_what_is_missing(database_url: str, tmp_path:
     engine = sa.create_engine(database_url)
     _alembic(engine, "upgrade", "0005")
     engine.dispose()
-    config = write_config(tmp_path, [], database=database_url)
+    config = write_config(tmp_path, [], database=database_url, language="en")
     runner = CliRunner()
     first = runner.invoke(main, ["--config", str(config), "db", "upgrade"])
     assert first.exit_code == 0, first.output

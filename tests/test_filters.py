@@ -117,7 +117,8 @@ def test_status_counts_and_check_shows_what_is_filtered(
 ) -> None:
     url = feed_server.set("/b", RSS.encode())
     path = write_config(tmp_path, [{"name": "B", "url": url}],
-                        filters={"exclude": [{"keyword": "partenariat", "in": ["category"]}]})
+                        filters={"exclude": [{"keyword": "partenariat", "in": ["category"]}]},
+                        language="en")
     runner = CliRunner()
     assert runner.invoke(main, ["--config", str(path), "fetch"]).exit_code == 0
     status = json.loads(runner.invoke(main, ["--config", str(path), "status", "--json"]).output)

@@ -195,7 +195,8 @@ def test_hostile_documents_go_through_fetch_render_and_status(seed: int, tmp_pat
     server = FeedServer()
     try:
         config = write_config(tmp_path, serve_round(server, seed),
-                              database=str(tmp_path / "fuzz.db"), output_dir=str(tmp_path / "out"))
+                              database=str(tmp_path / "fuzz.db"), output_dir=str(tmp_path / "out"),
+                              language="en")
         for args in (["fetch"], ["render"], ["status"]):
             result = run(config, *args)
             assert result.returncode == 0, (args, result.stderr[-2000:])
