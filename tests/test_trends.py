@@ -28,6 +28,16 @@ def test_key_phrases_are_french_and_lowercased() -> None:
     assert all(p == p.lower() for p in phrases) and not {"les", "des", "est"} & phrases
 
 
+def test_key_phrases_leave_out_the_trades_vocabulary_and_elided_articles() -> None:
+    text = ("Faire vivre une communauté : le community manager de l’agence explique "
+            "comment l’étiquette des publications LinkedIn change la newsletter.")
+    phrases = key_phrases(text)
+    # Words every community-management post uses say nothing of this week's subject.
+    assert not {"faire", "communauté", "community manager", "community"} & phrases
+    assert not any(p.startswith(("l’", "l'")) for p in phrases), phrases
+    assert {"linkedin", "newsletter"} & phrases, phrases
+
+
 def test_a_story_of_the_week_rises_above_what_was_there_before() -> None:
     """Threads in Europe is told by three blogs this week; the X API was told every week
     before, and so it is no trend though two blogs tell it again."""

@@ -67,7 +67,8 @@ soit sur ta tant te tes toujours tous tout toute toutes tres trop tu un une unes
 vers via voici voila vont vos votre vous chez cote faut sera seront serait etc the and
 for with this that from aura auront avait ayant dire dit donne doit doivent afin mardi
 lundi mercredi jeudi vendredi samedi dimanche semaine mois annee jour jours hier
-aujourd hui demain nouveau nouvelle nouveaux nouvelles premier premiere
+aujourd hui demain nouveau nouvelle nouveaux nouvelles premier premiere vraiment tient
+tenir
 """))
 # Words every community-management post uses: alike on them proves nothing.
 _JARGON = frozenset(stem(word) for word in _words("""
@@ -80,7 +81,7 @@ entreprise entreprises client clients format formats video videos equipe equipes
 question questions exemple exemples cas resultat resultats objectif objectifs temps
 article articles message messages ligne lignes donnee donnees chiffre chiffres annonce
 annonces nombre public faire mettre prendre partager partage veille lance lancer
-lancement propose proposer service services etats unis
+lancement propose proposer service services etats unis page pages
 """))
 _WORD = re.compile(r"[\w]+", re.UNICODE)
 _SENTENCE_END = re.compile(r"[.!?:]\s*$")
@@ -124,6 +125,14 @@ def top_stories(articles: Iterable[Article], start: datetime, end: datetime) -> 
     return stories[:MAX_STORIES]
 
 
+def says_nothing(word: str) -> bool:
+    """Whether a word says nothing of a subject: short, a number, a French stop word or
+    a word every community-management post uses (by its stem)."""
+    folded = fold(word)
+    return (len(folded) < 3 or folded in _STOP or folded.isdigit()
+            or stem(folded) in _JARGON)
+
+
 def terms(text: str) -> tuple[Counter[str], set[str]]:
     """The stems of a text's meaningful words with their counts, and those of its names:
     words capitalized mid-sentence or in mixed case (TikTok, LinkedIn) or with digits."""
@@ -131,12 +140,9 @@ def terms(text: str) -> tuple[Counter[str], set[str]]:
     names: set[str] = set()
     for match in _WORD.finditer(text):
         word = match.group()
-        folded = fold(word)
-        if len(folded) < 3 or folded in _STOP or folded.isdigit():
+        if says_nothing(word):
             continue
-        key = stem(folded)
-        if key in _JARGON:
-            continue
+        key = stem(fold(word))
         counts[key] += 1
         mid_sentence = match.start() > 0 and not _SENTENCE_END.search(text[:match.start()])
         if (word[0].isupper() and mid_sentence) or any(c.isupper() for c in word[1:]) \

@@ -4,6 +4,7 @@ and the reads of the "À la une" section, stories and trends, through the store.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,7 +14,15 @@ from typing import Any
 
 from aggregator.publish.digest import local_time
 from aggregator.publish.pages import DayEntries
-from aggregator.publish.stories import WINDOW_DAYS, Article, Story, fold, top_stories, window
+from aggregator.publish.stories import (
+    WINDOW_DAYS,
+    Article,
+    Story,
+    fold,
+    says_nothing,
+    top_stories,
+    window,
+)
 
 WEEK = timedelta(days=7)
 BEFORE = 4 * WEEK
@@ -53,12 +62,19 @@ def period(now: datetime) -> tuple[datetime, datetime]:
     return now - WEEK - BEFORE, now
 
 
+# "l’étiquette" is "étiquette": the article before a word is not part of the phrase.
+_ELISION = re.compile(r"^(?:[cdjlmnst]|qu)['’]")
+
+
 @lru_cache(maxsize=20_000)
 def key_phrases(text: str) -> frozenset[str]:
     """The key phrases of one article's text, lowercased; cached, since the same
     articles are counted again at each render of the day."""
-    phrases = (phrase.lower().strip(_EDGES) for phrase, _ in _extractor().extract_keywords(text))
-    return frozenset(p for p in phrases if p and not p.isdigit())
+    phrases = (_ELISION.sub("", phrase.lower()).strip(_EDGES)
+               for phrase, _ in _extractor().extract_keywords(text))
+    # A phrase of words that say nothing of a subject ("faire", "community manager") is
+    # in every week's posts: the trends would be the trade's vocabulary.
+    return frozenset(p for p in phrases if p and not all(says_nothing(w) for w in p.split()))
 
 
 @lru_cache(maxsize=1)
