@@ -15,6 +15,7 @@ from babel.dates import format_date, format_time
 from aggregator.config.load import Settings
 from aggregator.models import Enclosure, StoredEntry
 from aggregator.poll.clean import html_to_text
+from aggregator.publish.images import LeadImage, lead_image
 from aggregator.publish.safe import language_tag
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,10 @@ PAGE_SIZE = 100
 # at the very edges of the calendar (a feed's "0001-01-01") shows on no day page.
 FIRST_DAY, LAST_DAY = date(1, 1, 2), date(9999, 12, 30)
 WORDS_PER_MINUTE = 230  # an adult's silent reading speed, for the reading-time estimate
+# A tag's section of a day shows this many articles, the rest folded under a summary
+# ("12 autres articles"); it folds only when that hides at least FOLDED_AT_LEAST of them,
+# as a summary hiding one article takes nearly its room.
+SHOWN_PER_GROUP, FOLDED_AT_LEAST = 6, 3
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class EntryView:
     lang: str | None = None  # the entry's language when it is not the page's (BCP 47)
     media: tuple[Enclosure, ...] = ()  # audio and video get a player; files a link
     categories: tuple[str, ...] = ()  # the article's own, those not among its blog's tags
+    image: LeadImage | None = None
 
 
 @dataclass(frozen=True)
@@ -70,11 +76,20 @@ class BlogGroup:
 
 @dataclass(frozen=True)
 class TagGroup:
-    """The blogs of one tag on one day; `tag` is None for the blogs without tags."""
+    """The blogs of one tag on one day; `tag` is None for the blogs without tags.
+
+    A page shows `parts[0]` and folds `parts[1]` behind a summary (see fold); a feed
+    shows all the `blogs`.
+    """
 
     tag: str | None
     blogs: tuple[BlogGroup, ...]
     count: int
+
+    @property
+    def parts(self) -> tuple[tuple[BlogGroup, ...], tuple[BlogGroup, ...]]:
+        """The blogs shown, then those folded (see fold)."""
+        return fold(self.blogs)
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,14 @@ class DayLink:
     heading: str
     short: str
     path: str
+
+
+@dataclass(frozen=True)
+class RecentDay:
+    """A day before the latest, as the index lists it: its link and its articles."""
+
+    link: DayLink
+    count: int
 
 
 @dataclass(frozen=True)
@@ -340,6 +363,33 @@ def group_by_tag(views: Iterable[EntryView]) -> tuple[TagGroup, ...]:
     return tuple(groups)
 
 
+def fold(blogs: Sequence[BlogGroup], shown: int = SHOWN_PER_GROUP,
+         at_least: int = FOLDED_AT_LEAST) -> tuple[tuple[BlogGroup, ...], tuple[BlogGroup, ...]]:
+    """`blogs` cut after their first `shown` articles (a blog's articles may be cut in
+    two); nothing is folded when fewer than `at_least` articles would be."""
+    if sum(len(blog.entries) for blog in blogs) - shown < at_least:
+        return tuple(blogs), ()
+    before: list[BlogGroup] = []
+    after: list[BlogGroup] = []
+    left = shown
+    for blog in blogs:
+        kept, rest = blog.entries[:left], blog.entries[left:]
+        left -= len(kept)
+        if kept:
+            before.append(BlogGroup(blog.name, blog.url, kept))
+        if rest:
+            after.append(BlogGroup(blog.name, blog.url, rest))
+    return tuple(before), tuple(after)
+
+
+def recent_days(days: Sequence[date], articles: Sequence[int],
+                language: str) -> tuple[RecentDay, ...]:
+    """The days before the latest (`days` newest first, `articles` each one's), at most
+    RECENT_DAYS - 1 of them, for the index's compact list."""
+    pairs = list(zip(days, articles, strict=True))[1:RECENT_DAYS]
+    return tuple(RecentDay(day_link(day, language), count) for day, count in pairs)
+
+
 def group_by_blog(views: Iterable[EntryView]) -> Iterator[BlogGroup]:
     """Consecutive entries of the same blog as one group each."""
     for name, group in groupby(views, key=lambda v: v.blog):
@@ -390,6 +440,7 @@ def entry_view(entry: StoredEntry, tz: ZoneInfo, language: str) -> EntryView:
         reading_minutes=reading_minutes(entry),
         lang=foreign_language(entry.language, language),
         media=entry.enclosures,
+        image=lead_image(entry.thumbnail, entry.enclosures, entry.content or entry.summary),
         also=tuple(
             CopyView(copy.feed_name, copy.link,
                      format_date(local_time(copy.dated, tz), format="medium",

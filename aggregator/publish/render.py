@@ -24,14 +24,13 @@ from aggregator.models import FeedState, StoredEntry
 from aggregator.publish import environment, follow, search
 from aggregator.publish.changes import MOVES_KEPT, days_to_render
 from aggregator.publish.digest import (
-    RECENT_DAYS,
     ArchiveMonth,
     DayPage,
     build_archive,
     build_day_page,
     build_month,
-    day_link,
     month_of,
+    recent_days,
     stamp,
 )
 from aggregator.publish.feeds import (
@@ -131,7 +130,7 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
                                            common, digested, on_progress, front)
     articles = _day_articles(days, last, counted)
     une = {"stories": front.stories(days[0]), "trends": front.trends(now)} if days else {}
-    _write_index(env, writer, settings, {**common, **une}, days, latest, now,
+    _write_index(env, writer, settings, {**common, **une}, (days, articles), latest, now,
                  [states[feed.name] for feed in feeds if feed.name in states])
     if last is None or (last.days, last.articles) != (tuple(days), articles):
         _write_archive(env, writer, settings, common, days, articles)
@@ -246,17 +245,20 @@ class _MonthLinks:
 
 def _write_index(
     env: Environment, writer: Writer, settings: Settings, common: dict[str, Any],
-    days: Sequence[date], latest: DayPage | None, now: datetime, states: Sequence[FeedState],
+    listed: tuple[Sequence[date], Sequence[int]], latest: DayPage | None, now: datetime,
+    states: Sequence[FeedState],
 ) -> None:
-    """The latest day, links to the days before it, and when the site was generated;
-    with no day yet, how many feeds were polled and how many of them failed."""
+    """The latest day in full, the days before it (`listed`: the days, newest first,
+    and each one's articles) as a compact list, and when the site was generated; with
+    no day yet, how many feeds were polled and how many of them failed."""
+    days, articles = listed
     # A month has at most 31 days: the latest month's are among the first 31.
     month = _MonthLinks(days[:31], settings.language).get(days[0]) if days else None
     # Only the index says when it was generated, so unchanged day pages keep
     # their bytes (and their ETags for readers and caches).
     writer.put("index.html", env.get_template("index.html").render(
         common, page=latest, root="", month=month, generated=stamp(now, settings),
-        recent=[day_link(d, settings.language) for d in days[:RECENT_DAYS]],
+        recent=recent_days(days, articles, settings.language),
         polled=sum(s.last_polled is not None for s in states),
         failing=sum(s.last_error is not None for s in states)))
 
