@@ -411,7 +411,8 @@ def test_a_card_shows_its_lead_image_lazily_in_a_reserved_box() -> None:
                            build_day_page(DAY, entries, settings(), None, None),
                            _common_context(settings()))
     assert ('<img class="lead" src="https://1.example/photo.jpg" width="1200" height="630" '
-            'loading="lazy" decoding="async" referrerpolicy="no-referrer" alt="">') in html
+            'style="aspect-ratio:1200/630" loading="lazy" decoding="async" '
+            'referrerpolicy="no-referrer" alt="">') in html
     assert ('<img class="lead" src="https://1.example/thumb.jpg" loading="lazy" '
             'decoding="async" referrerpolicy="no-referrer" alt="">') in html
     assert html.count("<img") == 2
