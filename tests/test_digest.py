@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from aggregator.config.load import FeedConfig, Settings
-from aggregator.models import Copy, StoredEntry
+from aggregator.models import Copy, Enclosure, StoredEntry
 from aggregator.poll.fetch import make_session
 from aggregator.poll.run import update_feeds
 from aggregator.publish.digest import (
@@ -406,7 +406,10 @@ def test_a_card_shows_its_lead_image_lazily_in_a_reserved_box() -> None:
     entries = [stored("Avec image", "Blog", ("t",), content=content, summary="Un texte."),
                replace(stored("Vignette", "Blog", ("t",), minute=1),
                        thumbnail="https://1.example/thumb.jpg"),
-               stored("Sans image", "Blog", ("t",), minute=2)]
+               stored("Sans image", "Blog", ("t",), minute=2),
+               replace(stored("Pièce jointe", "Blog", ("t",), minute=3),
+                       enclosures=(Enclosure("https://1.example/cover.png", "image/png"),
+                                   Enclosure("https://1.example/guide.pdf", "application/pdf")))]
     html = render_day_page(make_environment(),
                            build_day_page(DAY, entries, settings(), None, None),
                            _common_context(settings()))
@@ -415,7 +418,10 @@ def test_a_card_shows_its_lead_image_lazily_in_a_reserved_box() -> None:
             'referrerpolicy="no-referrer" alt="">') in html
     assert ('<img class="lead" src="https://1.example/thumb.jpg" loading="lazy" '
             'decoding="async" referrerpolicy="no-referrer" alt="">') in html
-    assert html.count("<img") == 2
+    assert html.count("<img") == 3 and 'src="https://1.example/cover.png"' in html
+    # The picture is not listed again as an attached file; the PDF is.
+    assert 'href="https://1.example/cover.png"' not in html
+    assert 'href="https://1.example/guide.pdf"' in html
 
 
 def test_a_100_article_day_weighs_at_most_120_kb_of_html_and_css() -> None:
