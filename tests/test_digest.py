@@ -20,7 +20,6 @@ from aggregator.poll.fetch import make_session
 from aggregator.poll.run import update_feeds
 from aggregator.publish.digest import (
     PAGE_SIZE,
-    RECENT_DAYS,
     DayTotals,
     build_archive,
     build_day_page,
@@ -33,12 +32,12 @@ from aggregator.publish.digest import (
     page_count,
     page_path,
     reading_minutes,
-    recent_days,
     stamp,
 )
 from aggregator.publish.environment import make_environment, templates_dir
 from aggregator.publish.feeds import tag_feeds
-from aggregator.publish.render import _common_context, render_day_page, render_site
+from aggregator.publish.folding import fold
+from aggregator.publish.render import _common_context, recent_days, render_day_page, render_site
 from aggregator.store import Store
 from tests.conftest import FeedServer, Site
 
@@ -357,7 +356,7 @@ def _busy_group(count: int) -> list[StoredEntry]:
 def test_a_big_group_shows_six_articles_and_folds_the_others(count: int, folded: int) -> None:
     page = build_day_page(DAY, _busy_group(count), settings(), None, None)
     [group] = page.groups
-    shown, hidden = group.parts
+    shown, hidden = fold(group.blogs)
     assert sum(len(b.entries) for b in shown) == count - folded
     assert sum(len(b.entries) for b in hidden) == folded
     # Nothing lost, nothing twice, in the page's order; the feed's view keeps every blog whole.
@@ -376,7 +375,7 @@ def test_a_fold_can_cut_a_blog_in_two() -> None:
     entries = [stored(f"A{n}", "Blog A", ("t",), minute=n) for n in range(4)] + [
         stored(f"B{n}", "Blog B", ("t",), minute=n) for n in range(6)]
     [group] = build_day_page(DAY, entries, settings(), None, None).groups
-    shown, hidden = group.parts
+    shown, hidden = fold(group.blogs)
     assert [(b.name, len(b.entries)) for b in shown] == [("Blog A", 4), ("Blog B", 2)]
     assert [(b.name, len(b.entries)) for b in hidden] == [("Blog B", 4)]
 
@@ -395,7 +394,7 @@ def test_one_folded_article_says_so_in_the_singular() -> None:
 def test_the_index_lists_the_days_before_the_latest_with_their_articles() -> None:
     days = [DAY - timedelta(days=n) for n in range(20)]
     recent = recent_days(days, list(range(20, 0, -1)), "fr")
-    assert len(recent) == RECENT_DAYS - 1
+    assert len(recent) == 13  # two weeks back
     assert recent[0].link.day == DAY - timedelta(days=1) and recent[0].count == 19
     assert recent[0].link.heading == "Mercredi 11 décembre 2013"
     assert recent_days(days[:1], [3], "fr") == ()

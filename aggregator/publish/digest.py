@@ -29,10 +29,6 @@ PAGE_SIZE = 100
 # at the very edges of the calendar (a feed's "0001-01-01") shows on no day page.
 FIRST_DAY, LAST_DAY = date(1, 1, 2), date(9999, 12, 30)
 WORDS_PER_MINUTE = 230  # an adult's silent reading speed, for the reading-time estimate
-# A tag's section of a day shows this many articles, the rest folded under a summary
-# ("12 autres articles"); it folds only when that hides at least FOLDED_AT_LEAST of them,
-# as a summary hiding one article takes nearly its room.
-SHOWN_PER_GROUP, FOLDED_AT_LEAST = 6, 3
 
 
 @dataclass(frozen=True)
@@ -76,20 +72,11 @@ class BlogGroup:
 
 @dataclass(frozen=True)
 class TagGroup:
-    """The blogs of one tag on one day; `tag` is None for the blogs without tags.
-
-    A page shows `parts[0]` and folds `parts[1]` behind a summary (see fold); a feed
-    shows all the `blogs`.
-    """
+    """The blogs of one tag on one day; `tag` is None for the blogs without tags."""
 
     tag: str | None
     blogs: tuple[BlogGroup, ...]
     count: int
-
-    @property
-    def parts(self) -> tuple[tuple[BlogGroup, ...], tuple[BlogGroup, ...]]:
-        """The blogs shown, then those folded (see fold)."""
-        return fold(self.blogs)
 
 
 @dataclass(frozen=True)
@@ -105,14 +92,6 @@ class DayLink:
     heading: str
     short: str
     path: str
-
-
-@dataclass(frozen=True)
-class RecentDay:
-    """A day before the latest, as the index lists it: its link and its articles."""
-
-    link: DayLink
-    count: int
 
 
 @dataclass(frozen=True)
@@ -199,8 +178,7 @@ def babel_locale(language: str) -> str:
 
 
 def local_time(moment: datetime, tz: ZoneInfo) -> datetime:
-    """`moment` in the time zone `tz`; left in UTC at the edges of the calendar, where
-    `tz` would take it out of the years datetime holds."""
+    """`moment` in `tz`; in UTC at the calendar's edges, where `tz` would overflow it."""
     try:
         return moment.astimezone(tz)
     except OverflowError:
@@ -208,8 +186,7 @@ def local_time(moment: datetime, tz: ZoneInfo) -> datetime:
 
 
 def local_day(moment: datetime, tz: ZoneInfo) -> date | None:
-    """The local day `moment` is filed on in `tz`; None at the edges of the calendar,
-    where a day has no bounds (see FIRST_DAY)."""
+    """The local day of `moment` in `tz`; None at the calendar's edges (see FIRST_DAY)."""
     day = local_time(moment, tz).date()
     return day if FIRST_DAY <= day <= LAST_DAY else None
 
@@ -361,33 +338,6 @@ def group_by_tag(views: Iterable[EntryView]) -> tuple[TagGroup, ...]:
         groups.append(TagGroup(tag=tag, blogs=blogs,
                                count=sum(len(b.entries) for b in blogs)))
     return tuple(groups)
-
-
-def fold(blogs: Sequence[BlogGroup], shown: int = SHOWN_PER_GROUP,
-         at_least: int = FOLDED_AT_LEAST) -> tuple[tuple[BlogGroup, ...], tuple[BlogGroup, ...]]:
-    """`blogs` cut after their first `shown` articles (a blog's articles may be cut in
-    two); nothing is folded when fewer than `at_least` articles would be."""
-    if sum(len(blog.entries) for blog in blogs) - shown < at_least:
-        return tuple(blogs), ()
-    before: list[BlogGroup] = []
-    after: list[BlogGroup] = []
-    left = shown
-    for blog in blogs:
-        kept, rest = blog.entries[:left], blog.entries[left:]
-        left -= len(kept)
-        if kept:
-            before.append(BlogGroup(blog.name, blog.url, kept))
-        if rest:
-            after.append(BlogGroup(blog.name, blog.url, rest))
-    return tuple(before), tuple(after)
-
-
-def recent_days(days: Sequence[date], articles: Sequence[int],
-                language: str) -> tuple[RecentDay, ...]:
-    """The days before the latest (`days` newest first, `articles` each one's), at most
-    RECENT_DAYS - 1 of them, for the index's compact list."""
-    pairs = list(zip(days, articles, strict=True))[1:RECENT_DAYS]
-    return tuple(RecentDay(day_link(day, language), count) for day, count in pairs)
 
 
 def group_by_blog(views: Iterable[EntryView]) -> Iterator[BlogGroup]:

@@ -24,13 +24,15 @@ from aggregator.models import FeedState, StoredEntry
 from aggregator.publish import environment, follow, search
 from aggregator.publish.changes import MOVES_KEPT, days_to_render
 from aggregator.publish.digest import (
+    RECENT_DAYS,
     ArchiveMonth,
+    DayLink,
     DayPage,
     build_archive,
     build_day_page,
     build_month,
+    day_link,
     month_of,
-    recent_days,
     stamp,
 )
 from aggregator.publish.feeds import (
@@ -47,6 +49,7 @@ from aggregator.publish.feeds import (
     write_feeds,
 )
 from aggregator.publish.filters import EntryFilter
+from aggregator.publish.folding import fold
 from aggregator.publish.follow_pages import write_follow_pages
 from aggregator.publish.output import (
     NOT_FOUND_PAGE,
@@ -70,6 +73,22 @@ log = logging.getLogger(__name__)
 # Copied as they are from templates/static/.
 STATIC_FILES = ("style.css", "favicon.svg")
 ARCHIVE_PAGE = "archive.html"
+
+
+@dataclass(frozen=True)
+class RecentDay:
+    """A day before the latest, as the index lists it: its link and its articles."""
+
+    link: DayLink
+    count: int
+
+
+def recent_days(days: Sequence[date], articles: Sequence[int],
+                language: str) -> tuple[RecentDay, ...]:
+    """The days before the latest (`days` newest first, `articles` each one's), at most
+    RECENT_DAYS - 1 of them, for the index's compact list."""
+    pairs = list(zip(days, articles, strict=True))[1:RECENT_DAYS]
+    return tuple(RecentDay(day_link(day, language), count) for day, count in pairs)
 
 
 @dataclass(frozen=True)
@@ -348,6 +367,7 @@ def _common_context(settings: Settings, tags: Sequence[TagFeed] = (),
         "site": settings,
         "tag_feeds": tags,
         "follow": follow.follow_links(tags, feeds),
+        "fold": fold,  # a day's big groups: what a page shows, what it folds
         "version": __version__,
         "project_url": PROJECT_URL,
     }
