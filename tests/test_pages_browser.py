@@ -36,9 +36,15 @@ IMAGE_DELAY = 0.3  # seconds each picture takes, so the page is laid out before 
 # Layout shifts (not caused by the reader) summed, as Core Web Vitals' CLS counts them.
 OBSERVE_SHIFTS = """
 window.shifts = [];
+window.moved = [];  // what moved, to say so when a shift is found
 new PerformanceObserver(list => {
   for (const entry of list.getEntries()) {
-    if (!entry.hadRecentInput) window.shifts.push(entry.value);
+    if (entry.hadRecentInput) continue;
+    window.shifts.push(entry.value);
+    for (const source of entry.sources || []) {
+      const node = source.node;
+      window.moved.push(node && node.outerHTML ? node.outerHTML.slice(0, 120) : String(node));
+    }
   }
 }).observe({type: "layout-shift", buffered: true});
 """
@@ -145,7 +151,8 @@ def check_layout(site: DemoSite, browser: Any, name: str, width: int) -> dict[st
     try:
         images: dict[str, int] = page.evaluate(SCROLL_THROUGH)
         page.wait_for_timeout(200)
-        assert page.evaluate("window.shifts.reduce((a, b) => a + b, 0)") == 0
+        assert page.evaluate("window.shifts.reduce((a, b) => a + b, 0)") == 0, \
+            page.evaluate("window.moved")
         sizes = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
         assert sizes[0] <= sizes[1], f"{sizes[0]} px wide in a {sizes[1]} px window"
         if width == 375:
