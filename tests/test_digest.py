@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from aggregator.config.load import Settings
-from aggregator.models import Copy, StoredEntry
+from aggregator.config.load import FeedConfig, Settings
+from aggregator.models import Copy, Enclosure, StoredEntry
 from aggregator.poll.fetch import make_session
 from aggregator.poll.run import update_feeds
 from aggregator.publish.digest import (
@@ -34,8 +34,10 @@ from aggregator.publish.digest import (
     reading_minutes,
     stamp,
 )
-from aggregator.publish.environment import make_environment
-from aggregator.publish.render import _common_context, render_day_page, render_site
+from aggregator.publish.environment import make_environment, templates_dir
+from aggregator.publish.feeds import tag_feeds
+from aggregator.publish.folding import fold
+from aggregator.publish.render import _common_context, recent_days, render_day_page, render_site
 from aggregator.store import Store
 from tests.conftest import FeedServer, Site
 
@@ -342,3 +344,106 @@ def test_a_page_of_a_crowded_day_shows_its_entries_and_the_day_s_totals() -> Non
     assert '<a href="../digest/2013-12-12.html">← Page précédente</a>' in html
     assert '<a href="../digest/2013-12-12-3.html">Page suivante →</a>' in html
     assert '<a href="../digest/2013-12-12-2.html" aria-current="page">2</a>' in html
+
+
+def _busy_group(count: int) -> list[StoredEntry]:
+    """`count` articles of one tag from three blogs."""
+    return [stored(f"Article {n}", f"Blog {n % 3}", ("modération",), minute=n,
+                   summary="Un texte.") for n in range(count)]
+
+
+@pytest.mark.parametrize(("count", "folded"), [(6, 0), (8, 0), (9, 3), (18, 12)])
+def test_a_big_group_shows_six_articles_and_folds_the_others(count: int, folded: int) -> None:
+    page = build_day_page(DAY, _busy_group(count), settings(), None, None)
+    [group] = page.groups
+    shown, hidden = fold(group.blogs)
+    assert sum(len(b.entries) for b in shown) == count - folded
+    assert sum(len(b.entries) for b in hidden) == folded
+    # Nothing lost, nothing twice, in the page's order; the feed's view keeps every blog whole.
+    titles = [e.title for part in (shown, hidden) for b in part for e in b.entries]
+    assert titles == [e.title for b in group.blogs for e in b.entries]
+    html = render_day_page(make_environment(), page, _common_context(settings()))
+    assert html.count('<article class="entry"') == count
+    assert html.count("<details") == (1 if folded else 0)
+    if folded:
+        assert f"<summary>{folded} autres articles</summary>" in html
+        # The cards stay numbered through the page: search results link into the fold.
+        assert f'id="article-{count}"' in html.split("<details")[1]
+
+
+def test_a_fold_can_cut_a_blog_in_two() -> None:
+    entries = [stored(f"A{n}", "Blog A", ("t",), minute=n) for n in range(4)] + [
+        stored(f"B{n}", "Blog B", ("t",), minute=n) for n in range(6)]
+    [group] = build_day_page(DAY, entries, settings(), None, None).groups
+    shown, hidden = fold(group.blogs)
+    assert [(b.name, len(b.entries)) for b in shown] == [("Blog A", 4), ("Blog B", 2)]
+    assert [(b.name, len(b.entries)) for b in hidden] == [("Blog B", 4)]
+
+
+def test_one_folded_article_says_so_in_the_singular() -> None:
+    entries = [stored(f"A{n}", "Blog A", ("t",), minute=n) for n in range(9)]
+    html = render_day_page(make_environment(language="en"),
+                           build_day_page(DAY, entries, settings("en"), None, None),
+                           _common_context(settings("en")))
+    assert "<summary>3 more articles</summary>" in html
+    env = make_environment(language="fr")
+    template = env.from_string("{{ ngettext('%(num)d more article', '%(num)d more articles', 1) }}")
+    assert template.render() == "1 autre article"
+
+
+def test_the_index_lists_the_days_before_the_latest_with_their_articles() -> None:
+    days = [DAY - timedelta(days=n) for n in range(20)]
+    recent = recent_days(days, list(range(20, 0, -1)), "fr")
+    assert len(recent) == 13  # two weeks back
+    assert recent[0].link.day == DAY - timedelta(days=1) and recent[0].count == 19
+    assert recent[0].link.heading == "Mercredi 11 décembre 2013"
+    assert recent_days(days[:1], [3], "fr") == ()
+
+
+def test_a_card_shows_its_lead_image_lazily_in_a_reserved_box() -> None:
+    content = '<p><img src="https://1.example/photo.jpg" width="1200" height="630"></p>'
+    entries = [stored("Avec image", "Blog", ("t",), content=content, summary="Un texte."),
+               replace(stored("Vignette", "Blog", ("t",), minute=1),
+                       thumbnail="https://1.example/thumb.jpg"),
+               stored("Sans image", "Blog", ("t",), minute=2),
+               replace(stored("Pièce jointe", "Blog", ("t",), minute=3),
+                       enclosures=(Enclosure("https://1.example/cover.png", "image/png"),
+                                   Enclosure("https://1.example/guide.pdf", "application/pdf")))]
+    html = render_day_page(make_environment(),
+                           build_day_page(DAY, entries, settings(), None, None),
+                           _common_context(settings()))
+    assert ('<img class="lead" src="https://1.example/photo.jpg" width="1200" height="630" '
+            'style="aspect-ratio:1200/630" loading="lazy" decoding="async" '
+            'referrerpolicy="no-referrer" alt="">') in html
+    assert ('<img class="lead" src="https://1.example/thumb.jpg" loading="lazy" '
+            'decoding="async" referrerpolicy="no-referrer" alt="">') in html
+    assert html.count("<img") == 3 and 'src="https://1.example/cover.png"' in html
+    # The picture is not listed again as an attached file; the PDF is.
+    assert 'href="https://1.example/cover.png"' not in html
+    assert 'href="https://1.example/guide.pdf"' in html
+
+
+def test_a_100_article_day_weighs_at_most_120_kb_of_html_and_css() -> None:
+    # The busy day's mix (titles of 4 to 16 words, full 60-word excerpts), two thirds with
+    # a lead image at a CDN's address, half with categories of their own, chips as links.
+    rng = random.Random(22)
+    entries = []
+    for n in range(100):
+        name, tags, _count = BUSY_BLOGS[n % 8]
+        entry = stored(_sentence(rng, rng.randint(4, 16)).rstrip("."), name, tuple(tags),
+                       minute=n)
+        image = f"https://cdn.example/wp-content/uploads/2024/03/illustration-{n}-1200x630.jpg"
+        entries.append(replace(entry, excerpt=_sentence(rng, 60),
+                               thumbnail=image if n % 3 else None,
+                               categories=("veille", "réseaux") if n % 2 else ()))
+    page = build_day_page(DAY, entries, settings(), DAY - timedelta(days=1), None)
+    feeds = [FeedConfig(name=name, url=f"https://{n}.example/feed", tags=tuple(tags))
+             for n, (name, tags, _count) in enumerate(BUSY_BLOGS)]
+    common = _common_context(settings(), tag_feeds(feeds), feeds)
+    html = render_day_page(make_environment(), page, common,
+                           build_month(DAY.replace(day=1), [DAY], "fr"))
+    css = (templates_dir() / "static" / "style.css").read_text("utf-8")
+    assert html.count('<article class="entry"') == 100 and html.count("<details") >= 5
+    assert html.count('<img class="lead"') == 66 and html.count("../tags/") > 20
+    weight = len(html.encode()) + len(css.encode())
+    assert weight <= 120_000, f"{weight} bytes of HTML and CSS"

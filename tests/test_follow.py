@@ -229,10 +229,12 @@ def test_tag_chips_blog_names_and_categories_link_where_they_should(
     day = lxml.html.fromstring(text(config, "digest/2026-11-20.html"))
     entry = next(a for a in day.xpath("//article[@class='entry']")
                  if "Alpha hier" in a.text_content())
+    # On a day page the blog's tags are beside its name, once; the card keeps its own.
     chips = entry.xpath(".//ul[@class='tags']/li")
-    assert [(li.get("class"), li.text_content()) for li in chips] == [
-        (None, "veille"), ("category", "Modération")]
-    assert entry.xpath(".//ul[@class='tags']//a")[0].get("href") == "../tags/veille/index.html"
+    assert [(li.get("class"), li.text_content()) for li in chips] == [("category", "Modération")]
+    [blog_tags] = entry.xpath("preceding-sibling::ul[@class='tags']")
+    assert blog_tags.xpath(".//a")[0].get("href") == "../tags/veille/index.html"
+    assert [li.text_content() for li in blog_tags.xpath("li")] == ["veille"]
     assert entry.xpath(".//span[@class='source']/a")[0].get("href") == "../blogs/alpha/index.html"
     assert day.xpath("//section[@class='blog']/h3/a[@href='../blogs/beta/index.html']")
 

@@ -15,6 +15,7 @@ from babel.dates import format_date, format_time
 from aggregator.config.load import Settings
 from aggregator.models import Enclosure, StoredEntry
 from aggregator.poll.clean import html_to_text
+from aggregator.publish.images import LeadImage, lead_image
 from aggregator.publish.safe import language_tag
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class EntryView:
     lang: str | None = None  # the entry's language when it is not the page's (BCP 47)
     media: tuple[Enclosure, ...] = ()  # audio and video get a player; files a link
     categories: tuple[str, ...] = ()  # the article's own, those not among its blog's tags
+    image: LeadImage | None = None
 
 
 @dataclass(frozen=True)
@@ -176,8 +178,7 @@ def babel_locale(language: str) -> str:
 
 
 def local_time(moment: datetime, tz: ZoneInfo) -> datetime:
-    """`moment` in the time zone `tz`; left in UTC at the edges of the calendar, where
-    `tz` would take it out of the years datetime holds."""
+    """`moment` in `tz`; in UTC at the calendar's edges, where `tz` would overflow it."""
     try:
         return moment.astimezone(tz)
     except OverflowError:
@@ -185,8 +186,7 @@ def local_time(moment: datetime, tz: ZoneInfo) -> datetime:
 
 
 def local_day(moment: datetime, tz: ZoneInfo) -> date | None:
-    """The local day `moment` is filed on in `tz`; None at the edges of the calendar,
-    where a day has no bounds (see FIRST_DAY)."""
+    """The local day of `moment` in `tz`; None at the calendar's edges (see FIRST_DAY)."""
     day = local_time(moment, tz).date()
     return day if FIRST_DAY <= day <= LAST_DAY else None
 
@@ -390,6 +390,7 @@ def entry_view(entry: StoredEntry, tz: ZoneInfo, language: str) -> EntryView:
         reading_minutes=reading_minutes(entry),
         lang=foreign_language(entry.language, language),
         media=entry.enclosures,
+        image=lead_image(entry.thumbnail, entry.enclosures, entry.content or entry.summary),
         also=tuple(
             CopyView(copy.feed_name, copy.link,
                      format_date(local_time(copy.dated, tz), format="medium",

@@ -26,6 +26,7 @@ from aggregator.publish.changes import MOVES_KEPT, days_to_render
 from aggregator.publish.digest import (
     RECENT_DAYS,
     ArchiveMonth,
+    DayLink,
     DayPage,
     build_archive,
     build_day_page,
@@ -48,6 +49,7 @@ from aggregator.publish.feeds import (
     write_feeds,
 )
 from aggregator.publish.filters import EntryFilter
+from aggregator.publish.folding import fold
 from aggregator.publish.follow_pages import write_follow_pages
 from aggregator.publish.output import (
     NOT_FOUND_PAGE,
@@ -71,6 +73,22 @@ log = logging.getLogger(__name__)
 # Copied as they are from templates/static/.
 STATIC_FILES = ("style.css", "favicon.svg")
 ARCHIVE_PAGE = "archive.html"
+
+
+@dataclass(frozen=True)
+class RecentDay:
+    """A day before the latest, as the index lists it: its link and its articles."""
+
+    link: DayLink
+    count: int
+
+
+def recent_days(days: Sequence[date], articles: Sequence[int],
+                language: str) -> tuple[RecentDay, ...]:
+    """The days before the latest (`days` newest first, `articles` each one's), at most
+    RECENT_DAYS - 1 of them, for the index's compact list."""
+    pairs = list(zip(days, articles, strict=True))[1:RECENT_DAYS]
+    return tuple(RecentDay(day_link(day, language), count) for day, count in pairs)
 
 
 @dataclass(frozen=True)
@@ -131,7 +149,7 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
                                            common, digested, on_progress, front)
     articles = _day_articles(days, last, counted)
     une = {"stories": front.stories(days[0]), "trends": front.trends(now)} if days else {}
-    _write_index(env, writer, settings, {**common, **une}, days, latest, now,
+    _write_index(env, writer, settings, {**common, **une}, (days, articles), latest, now,
                  [states[feed.name] for feed in feeds if feed.name in states])
     if last is None or (last.days, last.articles) != (tuple(days), articles):
         _write_archive(env, writer, settings, common, days, articles)
@@ -246,17 +264,20 @@ class _MonthLinks:
 
 def _write_index(
     env: Environment, writer: Writer, settings: Settings, common: dict[str, Any],
-    days: Sequence[date], latest: DayPage | None, now: datetime, states: Sequence[FeedState],
+    listed: tuple[Sequence[date], Sequence[int]], latest: DayPage | None, now: datetime,
+    states: Sequence[FeedState],
 ) -> None:
-    """The latest day, links to the days before it, and when the site was generated;
-    with no day yet, how many feeds were polled and how many of them failed."""
+    """The latest day in full, the days before it (`listed`: the days, newest first,
+    and each one's articles) as a compact list, and when the site was generated; with
+    no day yet, how many feeds were polled and how many of them failed."""
+    days, articles = listed
     # A month has at most 31 days: the latest month's are among the first 31.
     month = _MonthLinks(days[:31], settings.language).get(days[0]) if days else None
     # Only the index says when it was generated, so unchanged day pages keep
     # their bytes (and their ETags for readers and caches).
     writer.put("index.html", env.get_template("index.html").render(
         common, page=latest, root="", month=month, generated=stamp(now, settings),
-        recent=[day_link(d, settings.language) for d in days[:RECENT_DAYS]],
+        recent=recent_days(days, articles, settings.language),
         polled=sum(s.last_polled is not None for s in states),
         failing=sum(s.last_error is not None for s in states)))
 
@@ -346,6 +367,7 @@ def _common_context(settings: Settings, tags: Sequence[TagFeed] = (),
         "site": settings,
         "tag_feeds": tags,
         "follow": follow.follow_links(tags, feeds),
+        "fold": fold,  # a day's big groups: what a page shows, what it folds
         "version": __version__,
         "project_url": PROJECT_URL,
     }
