@@ -8,7 +8,6 @@ from contextvars import ContextVar
 from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
-import ftfy
 import nh3
 
 from aggregator.dedup import entry_identity, entry_signature
@@ -165,6 +164,10 @@ def repair_text(text: str) -> str:
     """Undo mojibake ("Ã©" for "é", "â€™" for "’") left by a feed that encoded twice."""
     if is_plain_french(text):
         return text
+    # Imported here: half of this module's import time, which `status` and the render
+    # pay to read entries' text but never need (the parse workers preload it).
+    import ftfy
+
     return ftfy.fix_encoding(text)
 
 

@@ -57,7 +57,10 @@ def _pool_context() -> BaseContext:
     # forkserver: forking a process that runs fetch threads could copy a held lock.
     context = get_context("forkserver")
     # Workers import what parsing needs, not SQLAlchemy or requests: tens of MB each.
-    context.set_forkserver_preload(["aggregator.poll.prepare", "aggregator.poll.workers"])
+    # ftfy too, which poll.clean imports only when it repairs text: loaded once here,
+    # its pages are shared by every worker.
+    context.set_forkserver_preload(["aggregator.poll.prepare", "aggregator.poll.workers",
+                                    "ftfy"])
     return context
 
 
