@@ -270,12 +270,12 @@ SITE_SOURCES = {
 }
 
 
-def poll_and_render(config: Config) -> Path:
-    """Poll every feed of `config` once and render; returns the output folder."""
+def poll_and_render(config: Config, now: datetime = SITE_NOW) -> Path:
+    """Poll every feed of `config` once at `now` and render; returns the output folder."""
     store = Store.open(config.settings.database)
     try:
-        update_feeds(store, make_session(), config, SITE_NOW)
-        render_site(store, config.settings, config.feeds, SITE_NOW)
+        update_feeds(store, make_session(), config, now)
+        render_site(store, config.settings, config.feeds, now)
     finally:
         store.close()
     return config.settings.output_dir

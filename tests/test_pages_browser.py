@@ -18,12 +18,8 @@ import pytest
 
 from aggregator.config.load import load_config
 from aggregator.demo import start_feed_server, write_demo_config, write_demo_feeds
-from aggregator.poll.fetch import make_session
-from aggregator.poll.run import update_feeds
-from aggregator.publish.render import render_site
 from aggregator.publish.serve import make_server, server_url, start_server
-from aggregator.store import Store
-from tests.conftest import FeedServer
+from tests.conftest import FeedServer, poll_and_render
 from tests.test_digest import BUSY_DAY, make_busy_site
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -81,13 +77,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
     now = datetime.now(UTC)
     write_demo_feeds(folder / "feeds", server_url(feeds), now)
     config = load_config(write_demo_config(folder, server_url(feeds), "http://127.0.0.1/"))
-    store = Store.open(config.settings.database)
-    try:
-        update_feeds(store, make_session(), config, now)
-        render_site(store, config.settings, config.feeds, now)
-    finally:
-        store.close()
-    root = config.settings.output_dir
+    root = poll_and_render(config, now)
     pages = {"index": "index.html", "day": _busiest_day(root),
              "tag": "tags/community-management/index.html",
              "blog": "blogs/" + sorted(p.name for p in (root / "blogs").iterdir())[0]

@@ -15,12 +15,8 @@ from typing import Any
 
 import pytest
 
-from aggregator.poll.fetch import make_session
-from aggregator.poll.run import update_feeds
 from aggregator.publish import search
-from aggregator.publish.render import render_site
-from aggregator.store import Store
-from tests.conftest import FeedServer
+from tests.conftest import FeedServer, poll_and_render
 
 CHROMIUM = Path("/usr/bin/chromium")
 # The render tests read one database: the store is not what they test.
@@ -58,13 +54,7 @@ def output(feed_server: FeedServer, make_config: Any) -> Iterator[Path]:
     """The output folder of a render of the French feed."""
     url = feed_server.set("/carnet.rss", french_feed(), content_type="application/rss+xml")
     config = make_config([{"name": "Carnet de CM", "url": url, "tags": ["veille"]}])
-    store = Store.open(config.settings.database)
-    try:
-        update_feeds(store, make_session(), config, NOW)
-        render_site(store, config.settings, config.feeds, NOW)
-    finally:
-        store.close()
-    yield config.settings.output_dir
+    yield poll_and_render(config, NOW)
 
 
 @ON_SQLITE

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 from itertools import combinations
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
@@ -15,9 +14,6 @@ import lxml.html
 import pytest
 
 from aggregator.poll.clean import make_excerpt
-from aggregator.poll.fetch import make_session
-from aggregator.poll.run import update_feeds
-from aggregator.publish.render import render_site
 from aggregator.publish.stories import (
     Article,
     _complete_groups,
@@ -27,8 +23,7 @@ from aggregator.publish.stories import (
     top_stories,
     window,
 )
-from aggregator.store import Store
-from tests.conftest import DATA, FeedServer
+from tests.conftest import DATA, FeedServer, poll_and_render
 
 SET = DATA / "stories"
 DAY = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -169,14 +164,8 @@ def test_rendered_site_shows_stories_of_several_blogs_not_copies(
         feeds.append({"name": blog, "url": feed_server.url(path)})
     config = make_config(feeds)
     now = DAY + timedelta(days=1)
-    store = Store.open(config.settings.database)
-    try:
-        update_feeds(store, make_session(), config, now)
-        render_site(store, config.settings, config.feeds, now)
-    finally:
-        store.close()
-    for page in (Path(config.settings.output_dir) / "index.html",
-                 *Path(config.settings.output_dir).glob("20*/index.html")):
+    output = poll_and_render(config, now)
+    for page in (output / "index.html", *output.glob("20*/index.html")):
         html = lxml.html.fromstring(page.read_text("utf-8"))
         section = html.get_element_by_id("a-la-une")
         assert section.findtext("h2") == "À la une"
