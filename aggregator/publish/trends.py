@@ -127,9 +127,16 @@ class FrontPage:
     def __init__(self, day_entries: DayEntries) -> None:
         self.day_entries = day_entries
         self._listings: dict[date, tuple[int, ...]] = {}
+        # The latest day's stories head both its page and the index: grouped once.
+        self._stories: dict[date, list[Story]] = {}
 
     def stories(self, day: date) -> list[Story]:
         """The stories of `day` and the two days before it."""
+        if day not in self._stories:
+            self._stories[day] = self._group(day)
+        return self._stories[day]
+
+    def _group(self, day: date) -> list[Story]:
         days = [day - timedelta(days=n) for n in range(WINDOW_DAYS)]
         self._listings = {d: self._ids(d) for d in days}  # the older ones are done with
         texts = self.day_entries.store.entry_texts(
