@@ -96,24 +96,25 @@ def test_reads_never_decode_a_feed_row_per_entry(crowded: Store) -> None:
     assert {e.feed_title for e in by_id.values()} == {"Le fil", "Un autre"}
     for read in (lambda: crowded.latest_entries(CROWDED + 3),
                  lambda: crowded.feed_entries("Le fil"),
-                 lambda: list(crowded.each_feed_entry("Le fil")),
+                 lambda: list(crowded.each_shown_entry(["Le fil"])),
                  lambda: list(crowded.export_entries())):
         with statements(crowded) as seen:
             assert len(read()) >= CROWDED
         assert_light(seen, chunks)
 
 
-def test_a_feed_s_entries_stream_in_chunks_oldest_first(crowded: Store) -> None:
-    stream = crowded.each_feed_entry("Le fil")
+def test_feeds_entries_stream_in_chunks_oldest_first(crowded: Store) -> None:
+    stream = crowded.each_shown_entry(["Le fil", "Un autre"])
     with statements(crowded) as seen:
         first = [next(stream) for _ in range(CHUNK)]
     assert len([s for s in seen if s.startswith("SELECT entries.id, entries.feed_id")]) == 1
     rest = list(stream)
-    titles = [entry.title for entry in first + rest]
+    assert {entry.feed_name for entry in first + rest} == {"Le fil", "Un autre"}
+    titles = [entry.title for entry in first + rest if entry.feed_name == "Le fil"]
     assert sorted(titles) == sorted(f"Le fil {n}" for n in range(CROWDED))
     stored = [r["title"] for r in crowded.export_entries() if r["feed"]["name"] == "Le fil"]
     assert titles == stored  # the export's order: the order they were stored in
-    assert list(crowded.each_feed_entry("Personne")) == []
+    assert list(crowded.each_shown_entry(["Personne"])) == []
 
 
 def test_feed_states_without_layout_leave_the_last_document_unread(crowded: Store) -> None:

@@ -115,5 +115,6 @@ def _filtered_out(config: Config, store: Store) -> dict[str, int]:
     rules = EntryFilter(config.settings.filters, config.feeds)
     if not rules:
         return {}
-    return {feed.name: count_filtered_out(rules, store.each_feed_entry(feed.name))
-            for feed in config.feeds}
+    judged = [feed.name for feed in config.feeds
+              if config.settings.filters or feed.filters]
+    return count_filtered_out(rules, store.each_shown_entry(judged))

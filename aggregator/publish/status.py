@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -130,6 +131,6 @@ def status_record(feed: FeedConfig, state: FeedState | None, filtered_out: int,
     }
 
 
-def count_filtered_out(rules: EntryFilter, entries: Iterable[StoredEntry]) -> int:
-    """How many of a feed's stored entries the filters keep out of pages and feeds."""
-    return sum(not rules.judge(entry).shown for entry in entries)
+def count_filtered_out(rules: EntryFilter, entries: Iterable[StoredEntry]) -> dict[str, int]:
+    """How many stored entries of each feed the filters keep out of pages and feeds."""
+    return dict(Counter(entry.feed_name for entry in entries if not rules.judge(entry).shown))
