@@ -53,7 +53,9 @@ def progress_reporter(label: str) -> Iterator[Callable[[int, int], None]]:
             tenth = done * 10 // total if total else 0  # nothing to do: nothing to tell
             if tenth > told:
                 told = tenth
-                click.echo(f"{label}: {done}/{total}", err=True)
+                # French puts a space before the colon: the catalog has the whole line.
+                click.echo(_("%(label)s: %(done)s/%(total)s")
+                           % {"label": label, "done": done, "total": total}, err=True)
 
         yield tell
         return
