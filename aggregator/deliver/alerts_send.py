@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from aggregator.config.load import AlertConfig, Config
 from aggregator.deliver.alerts import AlertBatch, Message, alert_message, select_alerts
-from aggregator.i18n import N_
+from aggregator.i18n import N_, Plural
 from aggregator.models import StoredEntry
 from aggregator.publish.filters import EntryFilter
 from aggregator.store import Store
@@ -97,8 +97,8 @@ def _send_to(store: Store, alert: AlertConfig, url: str, batch: AlertBatch | Non
     error = send_message(url, alert_message(alert.name, entries)) if entries else None
     store.finish_alert_sends(claim.token, now, error)
     if error is None:
-        log.info("alert %s: %d article(s) sent to %s", alert.name, len(entries),
-                 shown_address(url))
+        log.info(Plural("alert %s: %d article sent to %s", "alert %s: %d articles sent to %s",
+                        len(entries)), alert.name, len(entries), shown_address(url))
         return True
     log.warning("alert %s: could not send to %s (retried at the next poll): %s", alert.name,
                 shown_address(url), error)
