@@ -95,6 +95,7 @@ def fetch(config: Config, force: bool, only: str | None) -> None:
         return
     hold_less_memory()  # before the fetch threads start
     start_parse_server(len(config.feeds))
+    since = utc_now()  # the articles this fetch stores are first seen from now on
     with stopping_on_signals() as stop:
         outcomes = poll_with_progress(store, config, force=force, only=only, stop=stop)
     print_outcomes(outcomes, time.monotonic() - started)
@@ -106,6 +107,10 @@ def fetch(config: Config, force: bool, only: str | None) -> None:
             "polled wait for the next fetch.", len(outcomes), signal=stop.signal.name),
             style="yellow", markup=False)
         exit_abandoning(STOPPED_STATUS[stop.signal])
+    if config.alerts:
+        from aggregator.cli.alerts import send_alerts  # Apprise: only with alerts
+
+        send_alerts(store, config, since)
 
 
 def poll_with_progress(store: Store, config: Config, *, force: bool = False,

@@ -1,4 +1,4 @@
-"""`status`: every feed's health, as a table or as JSON."""
+"""`status`: every feed's health, as a table or as JSON, and the alerts' sends."""
 
 from __future__ import annotations
 
@@ -73,6 +73,10 @@ def status(config: Config, store: Store, as_json: bool, wide: bool) -> None:
                  "entries": line.entries}
         table.add_row(*(cells[column] for column in columns), escape(line.what_happened))
     console.print(table)
+    if config.alerts:
+        from aggregator.cli.alerts import alert_lines, print_alert_table  # Apprise
+
+        print_alert_table(config, alert_lines(config, store))
 
 
 def column_headers() -> dict[str, str]:

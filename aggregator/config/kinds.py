@@ -23,10 +23,12 @@ from aggregator.config.parsers import (
     parse_name,
     parse_positive_int,
     parse_rule,
+    parse_rules,
     parse_seconds,
     parse_size,
     parse_tags,
     parse_text,
+    parse_texts,
     parse_timezone,
     parse_url,
 )
@@ -101,3 +103,6 @@ FILTERS = Kind("filters", parse_filters, {
                    "or regular expressions.",
     "properties": {"include": _RULES, "exclude": _RULES},
 }, shared=True, needs=(RULE,))
+RULES = Kind("rules", parse_rules, _RULES, needs=(RULE,))
+TEXTS = Kind("texts", parse_texts, {"oneOf": [_TEXT, {"type": "array", "minItems": 1,
+                                                     "items": _TEXT}]})

@@ -13,6 +13,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.reader import ReaderError
 
+from aggregator.config.alerts import ALERT_KEYS, AlertConfig, alert_values, check_address
 from aggregator.config.parsers import FilterRule, Filters, parse_duration, parse_size
 from aggregator.config.settings import (
     FEED_KEYS,
@@ -27,7 +28,7 @@ from aggregator.i18n import N_, _, translate_message
 # What the other modules import from here, including the types and parsers that moved to
 # settings.py and parsers.py.
 __all__ = [
-    "TICK_SECONDS", "Config", "ConfigError", "FeedConfig", "FilterRule", "Filters",
+    "TICK_SECONDS", "AlertConfig", "Config", "ConfigError", "FeedConfig", "FilterRule", "Filters",
     "Problem", "Settings", "load_config", "parse_duration", "parse_size",
     "resolve_database_url",
 ]
@@ -43,10 +44,15 @@ class Config:
     path: Path
     settings: Settings
     feeds: tuple[FeedConfig, ...]
+    alerts: tuple[AlertConfig, ...] = ()
 
     def feed(self, name: str) -> FeedConfig | None:
         """The feed called `name`, if the file lists one."""
         return next((f for f in self.feeds if f.name == name), None)
+
+    def alert(self, name: str) -> AlertConfig | None:
+        """The alert called `name`, if the file lists one."""
+        return next((a for a in self.alerts if a.name == name), None)
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,7 @@ class ConfigError(Exception):
         return "\n".join(lines)
 
 
-_TOP_KEYS = ("settings", "feeds")
+_TOP_KEYS = ("settings", "feeds", "alerts")
 
 
 class _Checker:
@@ -178,9 +184,10 @@ def _validate(path: Path, document: Any) -> Config:
     checker.unknown_keys(document, _TOP_KEYS, "")
     settings = _validate_settings(path, document, checker)
     feeds = _validate_feeds(document, checker)
+    alerts = _validate_alerts(document, checker)
     if checker.problems:
         raise ConfigError(path, checker.problems)
-    return Config(path=path, settings=settings, feeds=tuple(feeds))
+    return Config(path=path, settings=settings, feeds=tuple(feeds), alerts=tuple(alerts))
 
 
 def _validate_settings(path: Path, document: CommentedMap, checker: _Checker) -> Settings:
@@ -242,11 +249,55 @@ def _validate_feeds(document: CommentedMap, checker: _Checker) -> list[FeedConfi
 
 def _check_unique(
     checker: _Checker, item: CommentedMap, key: str, value: str,
-    seen: dict[str, int], index: int, prefix: str,
+    seen: dict[str, int], index: int, prefix: str, section: str = "feeds",
 ) -> None:
     folded = value.casefold().rstrip("/")
     if folded in seen:
         checker.add(item, key, f"{prefix}{key}", N_("duplicate of %(key)s")
-                    % {"key": f"feeds[{seen[folded]}].{key}"})
+                    % {"key": f"{section}[{seen[folded]}].{key}"})
     else:
         seen[folded] = index
+
+
+def _validate_alerts(document: CommentedMap, checker: _Checker) -> list[AlertConfig]:
+    node = document.get("alerts")
+    if node is None:
+        return []
+    if not isinstance(node, CommentedSeq):
+        checker.add(document, "alerts", "alerts", N_("expected a list of alerts (`- name: ...`)"))
+        return []
+    alerts: list[AlertConfig] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(node):
+        prefix = f"alerts[{index}]."
+        if not isinstance(item, CommentedMap):
+            checker.add(node, index, f"alerts[{index}]",
+                        N_("expected a mapping with name, match and notify"))
+            continue
+        values = checker.values(item, ALERT_KEYS, prefix)
+        for required in (key.name for key in ALERT_KEYS if key.required):
+            if required not in item:
+                checker.add(node, index, f"{prefix}{required}", N_("missing (required)"))
+        if "notify" in values:
+            _check_addresses(checker, item, prefix)
+        if "name" in values:
+            _check_unique(checker, item, "name", values["name"], seen, index, prefix, "alerts")
+        alert = alert_values(values)
+        if alert is not None:
+            alerts.append(alert)
+    return alerts
+
+
+def _check_addresses(checker: _Checker, item: CommentedMap, prefix: str) -> None:
+    """Each address of an alert's `notify`, reported where it is written when Apprise
+    does not know it."""
+    node = item["notify"]
+    places = list(enumerate(node)) if isinstance(node, CommentedSeq) else [(None, node)]
+    for index, url in places:
+        problem = check_address(str(url).strip())
+        if problem is None:
+            continue
+        if index is None:
+            checker.add(item, "notify", f"{prefix}notify", problem)
+        else:
+            checker.add(node, index, f"{prefix}notify[{index}]", problem)

@@ -241,10 +241,31 @@ def parse_filters(value: object) -> Filters:
                          % {"value": value})
     rules: dict[str, tuple[FilterRule, ...]] = {}
     for key in ("include", "exclude"):
-        items = value.get(key) or []
-        items = [items] if isinstance(items, str | dict) else items
-        if not isinstance(items, list):
+        try:
+            rules[key] = parse_rules(value.get(key) or [])
+        except _NotAList:
             raise ValueError(N_("`%(key)s` is a list of rules, got %(value)r") % {
-                "key": key, "value": items})
-        rules[key] = tuple(parse_rule(item) for item in items)
+                "key": key, "value": value.get(key)}) from None
     return Filters(**rules)
+
+
+class _NotAList(ValueError):
+    """What parse_rules raises for a value that is no rule and no list of them."""
+
+
+def parse_rules(value: object) -> tuple[FilterRule, ...]:
+    """A rule or a list of rules (parse_rule), as filters' `include` and alerts' `match`."""
+    items = [value] if isinstance(value, str | dict) else value
+    if not isinstance(items, list):
+        raise _NotAList(N_("expected a rule or a list of rules, got %(value)r")
+                        % {"value": value})
+    return tuple(parse_rule(item) for item in items)
+
+
+def parse_texts(value: object) -> tuple[str, ...]:
+    """A string or a list of strings, each stripped and non-empty (parse_text), each once."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items:
+        raise ValueError(N_("expected a string or a list of strings, got %(value)r")
+                         % {"value": value})
+    return tuple(dict.fromkeys(parse_text(item) for item in items))

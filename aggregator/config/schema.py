@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from aggregator.config.alerts import ALERT_KEYS
 from aggregator.config.kinds import Kind, Schema
 from aggregator.config.settings import FEED_KEYS, SETTINGS, Key, settings_help
 
@@ -33,8 +34,9 @@ def json_schema() -> dict[str, Any]:
         "properties": {
             "settings": _mapping(SETTINGS),
             "feeds": {"type": "array", "items": _mapping(FEED_KEYS)},
+            "alerts": {"type": "array", "items": _mapping(ALERT_KEYS)},
         },
-        "$defs": _definitions(key.kind for key in SETTINGS + FEED_KEYS),
+        "$defs": _definitions(key.kind for key in SETTINGS + FEED_KEYS + ALERT_KEYS),
     }
 
 

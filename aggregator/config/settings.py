@@ -99,6 +99,9 @@ SETTINGS: tuple[Key, ...] = (
     Key("allow_private_networks", BOOLEAN, False,
         "true lets a feed at a public address redirect (or a page link) to a loopback or "
         "private one; feeds listed at such addresses are fetched either way."),
+    Key("alert_max_age", DURATION, "2d",
+        "Alerts tell of new articles published within this long: a new blog's backlog or "
+        "an old post found late sets none off.", limits=("1m", "365d")),
 )
 
 FEED_KEYS: tuple[Key, ...] = (
@@ -146,6 +149,7 @@ class Settings:
     keep_per_feed: int = SETTING_DEFAULTS["keep_per_feed"]
     claim_lease: timedelta = SETTING_DEFAULTS["claim_lease"]
     allow_private_networks: bool = SETTING_DEFAULTS["allow_private_networks"]
+    alert_max_age: timedelta = SETTING_DEFAULTS["alert_max_age"]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""APScheduler wiring: poll on a tick, render after changes, reload an edited feeds.yaml."""
+"""APScheduler wiring: poll on a tick, alerts and a render after changes, reload an edited
+feeds.yaml."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 import os
 import signal
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -16,6 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from aggregator.config.load import TICK_SECONDS, Config, ConfigError, load_config
+from aggregator.deliver.alerts_send import run_alerts
 from aggregator.i18n import N_, Deferred, Plural, _, seconds, use
 from aggregator.poll.fetch import make_session
 from aggregator.poll.memory import hold_less_memory, return_free_memory
@@ -25,7 +28,7 @@ from aggregator.poll.save import describe_outcome
 from aggregator.poll.summary import common_failure
 from aggregator.publish.health import PollCounters
 from aggregator.publish.render import render_site
-from aggregator.store import Store
+from aggregator.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,12 @@ class Daemon:
     idle: threading.Event = field(default_factory=threading.Event)
     counters: PollCounters = field(default_factory=PollCounters)
     doing: Deferred | None = None  # what a tick or the digest job is busy with, when stopped
+    # Articles first stored from this moment on may alert: the next round of alerts covers
+    # them. Alerts are sent by a thread of their own, so a slow chat never delays a poll.
+    alerts_since: datetime = field(default_factory=lambda: datetime.now(UTC))
+    alerts_failing: bool = False
+    alerter: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="alerts"))
 
     def tick(self) -> None:
         """One scheduler tick: reload the config if edited, poll what is due, render."""
@@ -77,6 +86,9 @@ class Daemon:
         stored = sum(o.new + o.updated for o in outcomes)
         if self.stopping.is_set():
             return  # the next start renders what was stored (its first tick always renders)
+        if self.config.alerts and (any(o.new for o in outcomes) or self.alerts_failing):
+            since, self.alerts_since = self.alerts_since, datetime.now(UTC)
+            self.alerter.submit(self.send_alerts, self.config, since)
         if stored or changed or not self.rendered:
             self.doing = _busy(N_("the render under way (at most %(time)s)"), SHUTDOWN_GRACE)
             report = render_site(self.store, self.config.settings, self.config.feeds, now)
@@ -90,6 +102,17 @@ class Daemon:
                      stored, len(outcomes), failed)
             if common_failure(outcomes):
                 log.warning("%s", Deferred(lambda: common_failure(outcomes) or ""))
+
+    def send_alerts(self, config: Config, since: datetime) -> None:
+        """Alerts for the articles first stored since `since`, and the failed sends again;
+        when the database fails, those articles wait for the next round."""
+        try:
+            run = run_alerts(self.store, config, since, datetime.now(UTC))
+        except StoreError as exc:
+            self.alerts_since = min(self.alerts_since, since)
+            log.error("alerts not sent: %s", exc)
+            return
+        self.alerts_failing = run.failed > 0
 
     def reload_config(self) -> bool:
         """Re-read feeds.yaml when its file changed; a broken edit keeps the last good one."""
@@ -227,6 +250,7 @@ def run_daemon(config: Config, store: Store, tick_seconds: float = TICK_SECONDS,
              config.settings.digest_time.strftime("%H:%M"))
     daemon.stopping.wait()
     scheduler.shutdown(wait=False)
+    daemon.alerter.shutdown(wait=False, cancel_futures=True)
     if not daemon.idle.wait(grace):
         log.warning("a poll still runs after %s; leaving it (each feed is stored whole "
                     "or not at all)", Deferred(partial(seconds, grace)))

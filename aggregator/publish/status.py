@@ -1,4 +1,5 @@
-"""Every feed's health in words, for `aggregator status`: pure, from the stored states."""
+"""Every feed's and alert's health in words, for `aggregator status`: pure, from the stored
+states."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from aggregator.models import FeedState, StoredEntry
 
 if TYPE_CHECKING:
     from aggregator.publish.filters import EntryFilter
+    from aggregator.store.alerts import TargetRecord
 
 Health = Literal["disabled", "never polled", "retired", "failing", "moved", "ok"]
 
@@ -134,3 +136,46 @@ def status_record(feed: FeedConfig, state: FeedState | None, filtered_out: int,
 def count_filtered_out(rules: EntryFilter, entries: Iterable[StoredEntry]) -> dict[str, int]:
     """How many stored entries of each feed the filters keep out of pages and feeds."""
     return dict(Counter(entry.feed_name for entry in entries if not rules.judge(entry).shown))
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    """One alert target's line, in words: whether its last sends went through."""
+
+    alert: str
+    target: str
+    failing: bool
+    sent: str
+    last_sent: str
+    what_happened: str
+
+
+def alert_line(alert: str, target: str, record: TargetRecord | None, tz: ZoneInfo) -> AlertLine:
+    """What an alert did for one target (`target`: its address without secrets)."""
+    failing = record is not None and bool(record.failing or record.interrupted)
+    return AlertLine(alert, target, failing, number(record.sent if record else 0),
+                     local_time(record.last_sent if record else None, tz),
+                     explain_alert(record))
+
+
+def explain_alert(record: TargetRecord | None) -> str:
+    """An alert target's failures in plain words, or that its sends went through."""
+    if record is None:
+        return _("nothing to send yet")
+    error = translate_message(record.last_error or "")
+    parts = []
+    if record.failing:
+        parts.append(counted(
+            "%(n)s article not sent yet (%(error)s): retried at the next poll.",
+            "%(n)s articles not sent yet (%(error)s): retried at the next poll.",
+            record.failing, error=error))
+    if record.interrupted:
+        parts.append(counted(
+            "%(n)s article's send was interrupted: it may not have arrived, and is not "
+            "sent again.", "%(n)s articles' send was interrupted: they may not have "
+            "arrived, and are not sent again.", record.interrupted))
+    if record.given_up:
+        parts.append(counted(
+            "%(n)s article never sent: older than settings.alert_max_age.",
+            "%(n)s articles never sent: older than settings.alert_max_age.", record.given_up))
+    return " ".join(parts) or _("ok")

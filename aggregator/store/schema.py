@@ -173,12 +173,38 @@ class EntryMoveRow(Base):
     moved_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class AlertSendRow(Base):
+    """An article an alert told (or is telling, or failed to tell) one of its targets of:
+    unique, so that whichever worker inserts it first is the one that sends it."""
+
+    __tablename__ = "alert_sends"
+    __table_args__ = (
+        UniqueConstraint("alert", "target", "article_id", name="uq_alert_sends"),
+        Index("ix_alert_sends_claimed_by", "claimed_by"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert: Mapped[str] = mapped_column(String(200))
+    # A hash of the Apprise address: the address itself holds the service's secret token.
+    target: Mapped[str] = mapped_column(String(64))
+    # The article's id (its first stored entry's): its copies alert under it, once.
+    article_id: Mapped[int] = mapped_column(Integer)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    # While set and not past, a sender holds the row; a row held past it without a
+    # result was interrupted mid-send and is reported, not sent again.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The revision that matches the tables of databases made before migrations existed.
 FIRST_REVISION = "0001"
 # The newest migration (tests/test_db.py checks it against the scripts): a database
 # already there, or a new one, opens without loading Alembic (8 MB in every process).
-HEAD_REVISION = "0011"
+HEAD_REVISION = "0013"
 
 
 def database_file(url: str) -> Path | None:

@@ -1,14 +1,15 @@
-"""The Store: feeds, entries, reads and maintenance, one mixin each, on one engine."""
+"""The Store: feeds, entries, reads, alerts and maintenance, one mixin each, on one engine."""
 
 from __future__ import annotations
 
 from aggregator.store.admin import AdminMixin
+from aggregator.store.alerts import AlertsMixin
 from aggregator.store.entries import EntriesMixin
 from aggregator.store.feeds import FeedsMixin
 from aggregator.store.reads import ReadsMixin
 
 
-class Store(FeedsMixin, EntriesMixin, ReadsMixin, AdminMixin):
+class Store(FeedsMixin, EntriesMixin, ReadsMixin, AlertsMixin, AdminMixin):
     """Feeds and entries, behind verb-named methods that take and return dataclasses.
 
     Driver errors come out of its public methods as StoreError.

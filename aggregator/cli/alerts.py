@@ -1,0 +1,110 @@
+"""`alerts list` and `alerts test NAME`: the alerts of feeds.yaml, what they sent and what
+failed, and a test message to check a target; the alerts `fetch` sends after its polls."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from aggregator.cli.app import pass_config, pass_store
+from aggregator.cli.output import console, say
+from aggregator.config.load import Config
+from aggregator.deliver.alerts import quoted, trial_message
+from aggregator.deliver.alerts_send import (
+    run_alerts,
+    send_message,
+    shown_address,
+    target_key,
+)
+from aggregator.i18n import _, counted, translate_message
+from aggregator.publish.status import AlertLine, alert_line
+from aggregator.store import Store
+
+
+@click.group()
+def alerts() -> None:
+    """Keyword alerts to chat and webhooks (the `alerts:` list of feeds.yaml)."""
+
+
+@alerts.command("list")
+@pass_store
+def alerts_list(config: Config, store: Store) -> None:
+    """Each alert's rules and targets, its last sends and its failures."""
+    if not config.alerts:
+        say(_("No alert in %(path)s: add an `alerts:` list (see the README).")
+            % {"path": config.path})
+        return
+    for alert in config.alerts:
+        rules = ", ".join(rule.describe() for rule in alert.match)
+        excluded = ", ".join(rule.describe() for rule in alert.exclude)
+        say(_("%(name)s: %(rules)s") % {"name": alert.name, "rules": rules}, "bold")
+        if excluded:
+            say(_("  except %(rules)s") % {"rules": excluded})
+    print_alert_table(config, alert_lines(config, store))
+
+
+@alerts.command("test")
+@click.argument("name")
+@pass_config
+def alerts_test(config: Config, name: str) -> None:
+    """Send a test message to each target of the alert NAME."""
+    alert = config.alert(name)
+    if alert is None:
+        names = ", ".join(a.name for a in config.alerts) or _("none")
+        raise click.ClickException(_("no alert named %(name)r in %(path)s (alerts: %(names)s)")
+                                   % {"name": name, "path": config.path, "names": names})
+    message = trial_message(alert.name)
+    failed = 0
+    for url in alert.notify:
+        error = send_message(url, message)
+        if error is None:
+            say(_("%(target)s: test message sent") % {"target": shown_address(url)}, "green")
+        else:
+            failed += 1
+            say(_("%(target)s: not sent: %(error)s")
+                % {"target": shown_address(url), "error": translate_message(error)}, "red")
+    if failed:
+        raise click.ClickException(counted(
+            "the test of %(name)s failed for %(n)s target",
+            "the test of %(name)s failed for %(n)s targets", failed, name=quoted(alert.name)))
+
+
+def send_alerts(store: Store, config: Config, since: datetime) -> None:
+    """`fetch`'s alerts: the articles it stored, and the sends that failed before."""
+    run = run_alerts(store, config, since, datetime.now(UTC))
+    if run.sent:
+        say(counted("Alerts: %(n)s message sent.", "Alerts: %(n)s messages sent.", run.sent))
+    if run.failed:
+        say(counted("Alerts: %(n)s message not sent; retried at the next fetch (see "
+                    "`aggregator alerts list`).",
+                    "Alerts: %(n)s messages not sent; retried at the next fetch (see "
+                    "`aggregator alerts list`).", run.failed), "red")
+
+
+def alert_lines(config: Config, store: Store) -> list[AlertLine]:
+    """Every target of every alert, with what the database recorded of its sends."""
+    now = datetime.now(UTC)
+    records = {(r.alert, r.target): r
+               for r in store.alert_records(now, now - config.settings.alert_max_age)}
+    tz = ZoneInfo(config.settings.timezone)
+    return [alert_line(alert.name, shown_address(url),
+                       records.get((alert.name, target_key(url))), tz)
+            for alert in config.alerts for url in alert.notify]
+
+
+def print_alert_table(config: Config, lines: list[AlertLine]) -> None:
+    """The alerts' targets as a table: sends, the last one, and what went wrong."""
+    table = Table(title=counted("%(n)s alert", "%(n)s alerts", len(config.alerts)),
+                  expand=True)
+    for header in (_("alert"), _("target"), _("sent"), _("last sent")):
+        table.add_column(header)
+    table.add_column(_("what happened"), ratio=1, overflow="fold")
+    for line in lines:
+        colour = "red" if line.failing else "default"
+        table.add_row(escape(line.alert), escape(line.target), line.sent, line.last_sent,
+                      f"[{colour}]{escape(line.what_happened)}[/{colour}]")
+    console.print(table)

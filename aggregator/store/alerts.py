@@ -1,0 +1,145 @@
+"""Alerts: the new articles they may tell of, and the record of what each alert told each
+target, claimed row by row so that no article alerts twice across restarts and workers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
+
+from aggregator.models import StoredEntry
+from aggregator.store.base import StoreBase, wrap_errors
+from aggregator.store.reads import SHOWN, _with_copies
+from aggregator.store.schema import AlertSendRow, EntryRow
+
+
+@dataclass(frozen=True, slots=True)
+class NewArticle:
+    """An article an alert may tell of: the copy it shows, and when we first stored it
+    (its first entry's first sight, which its later copies do not change)."""
+
+    article_id: int
+    entry: StoredEntry
+    first_seen: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The articles one sender holds for one alert's target: new ones and retries."""
+
+    token: str
+    article_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRecord:
+    """What an alert did for one of its targets: sent, failing, given up, interrupted."""
+
+    alert: str
+    target: str
+    sent: int
+    last_sent: datetime | None
+    failing: int  # failed, to be retried
+    given_up: int  # failed, and too old to retry
+    interrupted: int  # claimed by a sender that stopped before saying how it went
+    last_error: str | None
+
+
+class AlertsMixin(StoreBase):
+    """The Store's methods for alerts."""
+
+    @wrap_errors("read the new articles")
+    def new_articles(self, since: datetime, published_after: datetime) -> list[NewArticle]:
+        """Articles first stored at or after `since` whose shown copy is filed at or after
+        `published_after` (on the filing-date index), with their copies."""
+        founder = aliased(EntryRow)
+        query = (select(*SHOWN, founder.first_seen.label("article_seen"))
+                 .join(founder, founder.id == func.coalesce(EntryRow.article_id, EntryRow.id))
+                 .where(EntryRow.is_canonical.is_(True), EntryRow.dated >= published_after,
+                        founder.first_seen >= since)
+                 .order_by(EntryRow.dated, EntryRow.id))
+        with self._session() as session:
+            rows = list(session.execute(query))
+            entries = _with_copies(session, rows)
+        return [NewArticle(row.article_id or row.id, entry, row.article_seen)
+                for row, entry in zip(rows, entries, strict=True)]
+
+    @wrap_errors("claim the alerts to send")
+    def claim_alert_sends(self, alert: str, target: str, article_ids: Sequence[int],
+                          now: datetime, lease: timedelta, retry_after: datetime) -> Claim:
+        """Hold for one send the articles of `article_ids` no sender took yet for this
+        alert and target, and those whose send failed since `retry_after`."""
+        token = uuid.uuid4().hex
+        held = {"claimed_by": token, "claimed_until": now + lease}
+        with self._session.begin() as session:
+            if article_ids:
+                session.execute(_insert_new(session), [
+                    {"alert": alert, "target": target, "article_id": article_id,
+                     "claimed_at": now, "attempts": 0, **held}
+                    for article_id in dict.fromkeys(article_ids)])
+            session.execute(update(AlertSendRow).where(
+                AlertSendRow.alert == alert, AlertSendRow.target == target,
+                AlertSendRow.sent_at.is_(None), AlertSendRow.error.is_not(None),
+                AlertSendRow.claimed_at >= retry_after,
+                or_(AlertSendRow.claimed_until.is_(None), AlertSendRow.claimed_until < now),
+            ).values(**held))
+            ids = session.scalars(select(AlertSendRow.article_id)
+                                  .where(AlertSendRow.claimed_by == token)
+                                  .order_by(AlertSendRow.id))
+            return Claim(token, tuple(ids))
+
+    @wrap_errors("record an alert's send")
+    def finish_alert_sends(self, token: str, now: datetime, error: str | None) -> None:
+        """Record how the send of a claim went: sent at `now`, or failed with `error`."""
+        done: dict[str, Any] = ({"sent_at": now, "error": None} if error is None
+                                else {"error": error})
+        with self._session.begin() as session:
+            session.execute(update(AlertSendRow).where(AlertSendRow.claimed_by == token)
+                            .values(claimed_by=None, claimed_until=None,
+                                    attempts=AlertSendRow.attempts + 1, **done))
+
+    @wrap_errors("read the alerts' sends")
+    def alert_records(self, now: datetime, retry_after: datetime) -> list[TargetRecord]:
+        """Each alert and target's sends, failures and interruptions, by alert and target."""
+        unsent = and_(AlertSendRow.sent_at.is_(None), AlertSendRow.error.is_not(None))
+        fresh = AlertSendRow.claimed_at >= retry_after
+        interrupted = and_(AlertSendRow.sent_at.is_(None), AlertSendRow.error.is_(None),
+                           AlertSendRow.claimed_until < now)
+        query = (select(AlertSendRow.alert, AlertSendRow.target,
+                        func.count(AlertSendRow.sent_at), func.max(AlertSendRow.sent_at),
+                        _count(and_(unsent, fresh)), _count(and_(unsent, ~fresh)),
+                        _count(interrupted))
+                 .group_by(AlertSendRow.alert, AlertSendRow.target)
+                 .order_by(AlertSendRow.alert, AlertSendRow.target))
+        with self._session() as session:
+            errors = _last_errors(session)
+            return [TargetRecord(alert, target, sent, last_sent, failing, given_up, interrupted,
+                                 errors.get((alert, target)))
+                    for alert, target, sent, last_sent, failing, given_up, interrupted
+                    in session.execute(query)]
+
+
+def _count(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _last_errors(session: Session) -> dict[tuple[str, str], str]:
+    """The latest error of each alert and target whose last send failed."""
+    query = (select(AlertSendRow.alert, AlertSendRow.target, AlertSendRow.error)
+             .where(AlertSendRow.sent_at.is_(None), AlertSendRow.error.is_not(None))
+             .order_by(AlertSendRow.id))
+    return {(alert, target): error or "" for alert, target, error in session.execute(query)}
+
+
+def _insert_new(session: Session) -> Any:
+    """An INSERT that skips the rows another sender inserted first (the unique key)."""
+    table = AlertSendRow.__table__
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(
+        index_elements=["alert", "target", "article_id"])
