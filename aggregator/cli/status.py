@@ -73,6 +73,17 @@ def status(config: Config, store: Store, as_json: bool, wide: bool) -> None:
                  "entries": line.entries}
         table.add_row(*(cells[column] for column in columns), escape(line.what_happened))
     console.print(table)
+    _print_websub(config, store, tz)
+
+
+def _print_websub(config: Config, store: Store, tz: ZoneInfo) -> None:
+    """Our hub's last pings and the feeds pushed to us, under the table, when there are."""
+    from aggregator.publish.websub_status import ping_summary, push_summary
+
+    lines = [*ping_summary(config.settings.websub_hub, store.pings(), tz),
+             *push_summary(store.subscriptions(), datetime.now(UTC), tz)]
+    for line in lines:
+        console.print(line, markup=False)
 
 
 def column_headers() -> dict[str, str]:

@@ -99,6 +99,15 @@ SETTINGS: tuple[Key, ...] = (
     Key("allow_private_networks", BOOLEAN, False,
         "true lets a feed at a public address redirect (or a page link) to a loopback or "
         "private one; feeds listed at such addresses are fetched either way."),
+    Key("websub_hub", URL, None,
+        "A WebSub hub: every feed we publish declares it, and it is told when one changes "
+        "(see docs/websub.md)."),
+    Key("websub_callback", BASE_URL, None,
+        "The public address of `run --serve`: feeds that declare a WebSub hub are "
+        "subscribed to, and their hub pushes new entries there."),
+    Key("websub_poll_interval", DURATION, "6h",
+        "How often a feed whose hub pushes to us is still polled, as a safety net.",
+        limits=_INTERVAL),
 )
 
 FEED_KEYS: tuple[Key, ...] = (
@@ -146,6 +155,9 @@ class Settings:
     keep_per_feed: int = SETTING_DEFAULTS["keep_per_feed"]
     claim_lease: timedelta = SETTING_DEFAULTS["claim_lease"]
     allow_private_networks: bool = SETTING_DEFAULTS["allow_private_networks"]
+    websub_hub: str | None = SETTING_DEFAULTS["websub_hub"]
+    websub_callback: str | None = SETTING_DEFAULTS["websub_callback"]
+    websub_poll_interval: timedelta = SETTING_DEFAULTS["websub_poll_interval"]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -22,9 +23,11 @@ from aggregator.poll.memory import hold_less_memory, return_free_memory
 from aggregator.poll.pool import start_parse_server
 from aggregator.poll.run import STOP_GRACE, update_feeds
 from aggregator.poll.save import describe_outcome
+from aggregator.poll.subscribe import keep_subscriptions
 from aggregator.poll.summary import common_failure
 from aggregator.publish.health import PollCounters
 from aggregator.publish.render import render_site
+from aggregator.publish.websub import announce
 from aggregator.store import Store
 
 log = logging.getLogger(__name__)
@@ -77,12 +80,15 @@ class Daemon:
         stored = sum(o.new + o.updated for o in outcomes)
         if self.stopping.is_set():
             return  # the next start renders what was stored (its first tick always renders)
+        self.websub(lambda: keep_subscriptions(self.store, self.session, self.config,
+                                               outcomes, _utc_now()))
         if stored or changed or not self.rendered:
             self.doing = _busy(N_("the render under way (at most %(time)s)"), SHUTDOWN_GRACE)
             report = render_site(self.store, self.config.settings, self.config.feeds, now)
             self.rendered = True
             log.info("day pages rendered: %d of %d; files written: %d", report.rendered_days,
                      report.days, report.written)
+            self.tell_hub(report.changed)
         if outcomes:
             failed = sum(o.outcome == "error" for o in outcomes)
             log.info(Plural("%d entry stored; feeds polled: %d, failed: %d",
@@ -90,6 +96,19 @@ class Daemon:
                      stored, len(outcomes), failed)
             if common_failure(outcomes):
                 log.warning("%s", Deferred(lambda: common_failure(outcomes) or ""))
+
+    def tell_hub(self, changed: tuple[str, ...]) -> None:
+        """Ping our WebSub hub for the feeds a render changed."""
+        self.websub(lambda: announce(self.store, self.session, self.config.settings, changed,
+                                     _utc_now()))
+
+    @staticmethod
+    def websub(step: Callable[[], object]) -> None:
+        """A WebSub step, whose failure costs only itself: polls and renders go on."""
+        try:
+            step()
+        except Exception:
+            log.exception("WebSub step failed; the next tick tries again")
 
     def reload_config(self) -> bool:
         """Re-read feeds.yaml when its file changed; a broken edit keeps the last good one."""
@@ -150,6 +169,7 @@ class Daemon:
                              full=settings.retention is not None)
         log.info("daily digest rendered: day pages: %d of %d; files written: %d",
                  report.rendered_days, report.days, report.written)
+        self.tell_hub(report.changed)
 
 
 def _busy(message: str, grace: float) -> Deferred:

@@ -1,4 +1,4 @@
-"""The Store: feeds, entries, reads and maintenance, one mixin each, on one engine."""
+"""The Store: feeds, entries, reads, maintenance and WebSub, one mixin each, on one engine."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from aggregator.store.admin import AdminMixin
 from aggregator.store.entries import EntriesMixin
 from aggregator.store.feeds import FeedsMixin
 from aggregator.store.reads import ReadsMixin
+from aggregator.store.websub import WebSubMixin
 
 
-class Store(FeedsMixin, EntriesMixin, ReadsMixin, AdminMixin):
+class Store(FeedsMixin, EntriesMixin, ReadsMixin, AdminMixin, WebSubMixin):
     """Feeds and entries, behind verb-named methods that take and return dataclasses.
 
     Driver errors come out of its public methods as StoreError.
