@@ -124,7 +124,7 @@ import pytest  # noqa: E402
 
 from aggregator.config.load import Config, load_config  # noqa: E402
 from aggregator.poll.fetch import make_session  # noqa: E402
-from aggregator.poll.push import PushReceiver  # noqa: E402
+from aggregator.poll.push import PushReceiver, take_pushed  # noqa: E402
 from aggregator.poll.run import update_feeds  # noqa: E402
 from aggregator.poll.subscribe import keep_subscriptions  # noqa: E402
 from aggregator.publish.serve import attach_websub, make_server, server_url  # noqa: E402
@@ -214,12 +214,13 @@ def test_subscribe_verify_push_forge_and_lease(
     clock.now = NOW + timedelta(minutes=10)
     assert hub.distribute(topic, atom(hub.url, topic, "Premier", "Poussé")) == [202]
     assert _titles(store) == {"Premier", "Poussé"}
+    assert take_pushed() and not take_pushed()  # the daemon's next tick renders it
 
     # a forged push is acknowledged (2xx, W3C WebSub 8) but nothing is stored
     with caplog.at_level(logging.WARNING):
         statuses = hub.distribute(topic, atom(hub.url, topic, "Premier", "Poussé", "Faux"),
                                   secret="not-the-secret")
-    assert statuses == [202] and "Faux" not in _titles(store)
+    assert statuses == [202] and "Faux" not in _titles(store) and not take_pushed()
     assert "WebSub push rejected, nothing stored: the signature does not match" in caplog.text
 
     # the lease ends: polling is back to the normal interval, and the lease is renewed

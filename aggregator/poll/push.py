@@ -23,6 +23,15 @@ log = logging.getLogger(__name__)
 # Pushes arrive on the server's threads: one at a time is plenty, and two pushes of one
 # feed never race to store the same entry.
 _ONE_AT_A_TIME = threading.Lock()
+# Set when a push stored something: the daemon's next tick renders (see take_pushed).
+_STORED = threading.Event()
+
+
+def take_pushed() -> bool:
+    """Whether a push stored entries since the last call: the pages must show them."""
+    stored = _STORED.is_set()
+    _STORED.clear()
+    return stored
 
 
 class PushReceiver:
@@ -77,5 +86,7 @@ def receive_push(store: Store, config: Config, subscription: Subscription, body:
                                     subscription, config.settings.websub_poll_interval, now)
         record = decide_poll(state, fetched, parsed, interval, now)
         outcome = store_polls(store, [(poll, record)], {feed.name: state})[0]
+        if outcome.new or outcome.updated:
+            _STORED.set()
     log.info("%s: WebSub push: %s", feed.name, describe_outcome(outcome))
     return outcome

@@ -21,6 +21,7 @@ from aggregator.i18n import N_, Deferred, Plural, _, seconds, use
 from aggregator.poll.fetch import make_session
 from aggregator.poll.memory import hold_less_memory, return_free_memory
 from aggregator.poll.pool import start_parse_server
+from aggregator.poll.push import take_pushed
 from aggregator.poll.run import STOP_GRACE, update_feeds
 from aggregator.poll.save import describe_outcome
 from aggregator.poll.subscribe import keep_subscriptions
@@ -82,7 +83,7 @@ class Daemon:
             return  # the next start renders what was stored (its first tick always renders)
         self.websub(lambda: keep_subscriptions(self.store, self.session, self.config,
                                                outcomes, _utc_now()))
-        if stored or changed or not self.rendered:
+        if take_pushed() or stored or changed or not self.rendered:
             self.doing = _busy(N_("the render under way (at most %(time)s)"), SHUTDOWN_GRACE)
             report = render_site(self.store, self.config.settings, self.config.feeds, now)
             self.rendered = True
