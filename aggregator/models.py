@@ -117,6 +117,8 @@ class ParsedFeed:
     entries: tuple[ParsedEntry, ...]
     warning: str | None = None
     ttl: timedelta | None = None
+    hub: str | None = None  # the WebSub hub it declares (<link rel="hub">)
+    self_url: str | None = None  # its own address (rel="self"): the WebSub topic
 
 
 @dataclass(frozen=True)
@@ -251,6 +253,51 @@ class UpdateOutcome:
     elapsed: float = 0.0
     moved_to: str | None = None
     duplicates: int = 0
+    # The WebSub hub and topic of the document read; None when no document was read.
+    hub_links: HubLinks | None = None
+
+
+@dataclass(frozen=True)
+class HubLinks:
+    """What a feed document says of WebSub: its hub (None: it declares none) and its topic."""
+
+    hub: str | None
+    topic: str
+
+
+SubscriptionState = Literal["pending", "active", "denied"]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """Our WebSub subscription to one feed's hub, as stored.
+
+    `token` ends the callback address (unique per subscription), `secret` signs the
+    hub's pushes; the lease runs until `expires_at` once the hub verified our intent.
+    """
+
+    feed_name: str
+    hub: str
+    topic: str
+    token: str
+    secret: str
+    state: SubscriptionState
+    requested_at: datetime
+    lease_seconds: int | None = None
+    expires_at: datetime | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class PingRecord:
+    """The last time we told our hub that one of our feeds changed, and how it went."""
+
+    url: str
+    hub: str
+    pinged_at: datetime
+    ok: bool
+    attempts: int
+    error: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from http.server import ThreadingHTTPServer
 
 import click
 
@@ -213,8 +214,24 @@ def _serve_beside(config: Config, address: tuple[str, int], counters: PollCounte
     monitor_store = Store.open(config.settings.database, upgrade=False)
     ctx.call_on_close(monitor_store.close)
     server = bind(config.settings.output_dir, address, Monitor(monitor_store, counters))
+    if config.settings.websub_callback:
+        _answer_hubs(server, config)
     start_server(server)
     ctx.call_on_close(server.shutdown)
     console.print(_("Serving %(folder)s at %(url)s")
                   % {"folder": config.settings.output_dir, "url": server_url(server)},
                   markup=False)
+
+
+def _answer_hubs(server: ThreadingHTTPServer, config: Config) -> None:
+    """The WebSub callback beside the files: hubs verify our subscriptions and push
+    there; a verified push is stored as a poll would store it. Its own connections,
+    as for /healthz."""
+    from aggregator.poll.push import PushReceiver
+    from aggregator.publish.serve import attach_websub
+    from aggregator.publish.websub_callback import WebSubCallback
+
+    store = Store.open(config.settings.database, upgrade=False)
+    click.get_current_context().call_on_close(store.close)
+    receiver = PushReceiver(store, config, utc_now)
+    attach_websub(server, WebSubCallback(store, receiver, config.settings.max_size, utc_now))

@@ -77,6 +77,17 @@ def status(config: Config, store: Store, as_json: bool, wide: bool) -> None:
         from aggregator.cli.alerts import alert_lines, print_alert_table  # Apprise
 
         print_alert_table(config, alert_lines(config, store))
+    _print_websub(config, store, tz)
+
+
+def _print_websub(config: Config, store: Store, tz: ZoneInfo) -> None:
+    """Our hub's last pings and the feeds pushed to us, under the table, when there are."""
+    from aggregator.publish.websub_status import ping_summary, push_summary
+
+    lines = [*ping_summary(config.settings.websub_hub, store.pings(), tz),
+             *push_summary(store.subscriptions(), datetime.now(UTC), tz)]
+    for line in lines:
+        console.print(line, markup=False)
 
 
 def column_headers() -> dict[str, str]:

@@ -102,6 +102,15 @@ SETTINGS: tuple[Key, ...] = (
     Key("alert_max_age", DURATION, "2d",
         "Alerts tell of new articles published within this long: a new blog's backlog or "
         "an old post found late sets none off.", limits=("1m", "365d")),
+    Key("websub_hub", URL, None,
+        "A WebSub hub: every feed we publish declares it, and it is told when one changes "
+        "(see docs/websub.md)."),
+    Key("websub_callback", BASE_URL, None,
+        "The public address of `run --serve`: feeds that declare a WebSub hub are "
+        "subscribed to, and their hub pushes new entries there."),
+    Key("websub_poll_interval", DURATION, "6h",
+        "How often a feed whose hub pushes to us is still polled, as a safety net.",
+        limits=_INTERVAL),
 )
 
 FEED_KEYS: tuple[Key, ...] = (
@@ -150,6 +159,9 @@ class Settings:
     claim_lease: timedelta = SETTING_DEFAULTS["claim_lease"]
     allow_private_networks: bool = SETTING_DEFAULTS["allow_private_networks"]
     alert_max_age: timedelta = SETTING_DEFAULTS["alert_max_age"]
+    websub_hub: str | None = SETTING_DEFAULTS["websub_hub"]
+    websub_callback: str | None = SETTING_DEFAULTS["websub_callback"]
+    websub_poll_interval: timedelta = SETTING_DEFAULTS["websub_poll_interval"]
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,17 @@ def parse_json_feed(content: bytes) -> ParsedFeed:
         language=language,
         entries=tuple(_entry(item, feed_authors, language)
                       for item in items if isinstance(item, dict)),
+        hub=_hub(document.get("hubs")),
+        self_url=_text(document.get("feed_url")),
     )
+
+
+def _hub(hubs: object) -> str | None:
+    """The first WebSub hub of JSON Feed's `hubs` list."""
+    for hub in hubs if isinstance(hubs, list) else []:
+        if isinstance(hub, dict) and str(hub.get("type", "")).lower() == "websub":
+            return _text(hub.get("url"))
+    return None
 
 
 def _entry(item: dict[str, Any], feed_authors: str | None,

@@ -180,13 +180,23 @@ def parse_feed(content: bytes, headers: Mapping[str, str], url: str,
     feed = result.feed
     return _repaired(ParsedFeed(
         version=result.get("version") or "unknown",
-        title=_text(feed.get("title")),
-        site_url=feed.get("link") or None,
+        title=_text(feed.get("title")), site_url=feed.get("link") or None,
         language=feed.get("language") or None,
         entries=entries,
         warning=f"feed is not well-formed, read what could be: {problem}" if problem else None,
         ttl=_ttl(feed.get("ttl")),
+        hub=_feed_link(feed, "hub"), self_url=_feed_link(feed, "self"),
     ))
+
+
+def _feed_link(feed: Any, rel: str) -> str | None:
+    """The first http(s) address of the feed's links with `rel` (Atom <link>, or
+    <atom:link> in RSS, which feedparser lists alike): WebSub's hub and self."""
+    for link in feed.get("links") or []:
+        href = _text(link.get("href"))
+        if link.get("rel") == rel and href and href.startswith(("http://", "https://")):
+            return href
+    return None
 
 
 def _repaired(feed: ParsedFeed) -> ParsedFeed:

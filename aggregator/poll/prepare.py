@@ -198,7 +198,8 @@ def parse_step(content: bytes, headers: Mapping[str, str], url: str,
     title = clean_title(repair_text(feed.title), False) if feed.title else None
     warning = "; ".join(filter(None, (feed.warning, *parts.skipped)))
     summary = ParsedFeed(feed.version, title or None, clean_link(feed.site_url, url),
-                         feed.language, (), warning or None, feed.ttl)
+                         feed.language, (), warning or None, feed.ttl,
+                         clean_link(feed.hub, url), clean_link(feed.self_url, url))
     return Parsed(summary, entries, boilerplate=frozenset(learned),
                   unchanged=tuple(parts.unchanged), digests=parts.digests)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,13 +21,14 @@ import requests
 
 from aggregator.config.load import Config, FeedConfig, Settings
 from aggregator.i18n import Plural
-from aggregator.models import FeedState, Parsed, UpdateOutcome
+from aggregator.models import FeedState, Parsed, Subscription, UpdateOutcome
 from aggregator.poll.claims import CLAIM_ROUNDS, Claims, release_dead_claims, worker_name
 from aggregator.poll.decide import decide_poll, select_feeds
 from aggregator.poll.hosts import HostLimiter, interleave_hosts
 from aggregator.poll.pool import in_flight_limit, parse_pool
 from aggregator.poll.save import Saver
 from aggregator.poll.steps import Poll, needs_parse, safe_fetch, submit_parse, with_parse
+from aggregator.poll.websub_rules import polling_interval
 from aggregator.store import Store
 
 log = logging.getLogger(__name__)
@@ -49,18 +50,18 @@ def update_feeds(
     """Poll the feeds due at `now` concurrently and store each one as it completes.
 
     Each feed is claimed in the database first (see Store.claim_feeds), so
-    several workers sharing one database never poll the same feed. With a
-    `clock`, each feed's poll is stamped (and its next poll counted) from when
-    it happened, not from `now`: a feed polled late in a long cycle is not due
-    again at once. Once `stop` is set no new fetch starts; the polls under way
-    get STOP_GRACE seconds to finish and be stored, and are then abandoned (their
-    claims released).
+    several workers sharing one database never poll the same feed. With a `clock`,
+    each feed's poll is stamped (and its next poll counted) from when it happened,
+    not from `now`: a feed polled late in a long cycle is not due again at once.
+    Once `stop` is set no new fetch starts; the polls under way get STOP_GRACE
+    seconds to finish and be stored, then are abandoned (their claims released).
     """
     store.sync_feeds(config.feeds)
     release_dead_claims(store)
     states = store.feed_states(count_entries=False)
     feeds = interleave_hosts(select_feeds(config, states, now, force=force, only=only))
-    batch = _Batch(Saver(store, states, on_outcome), config.settings, states, now, clock)
+    batch = _Batch(Saver(store, states, on_outcome), config.settings, states, now, clock,
+                   store.subscriptions() if config.settings.websub_callback else {})
     if not feeds:
         return []
     workers = min(config.settings.concurrency, len(feeds))
@@ -90,6 +91,7 @@ class _Batch:
     states: dict[str, FeedState]
     now: datetime
     clock: Callable[[], datetime] | None = None
+    subscriptions: Mapping[str, Subscription] = field(default_factory=dict)  # WebSub's
 
     def moment(self) -> datetime:
         """Now: by the clock when there is one, else the batch's `now` throughout."""
@@ -101,9 +103,11 @@ class _Batch:
         # Every claimed feed has a state; should one lack it, a blank one stands in
         # (and stays, for store_polls to read if the poll cannot be stored).
         state = self.states.setdefault(feed.name, FeedState(feed.name, feed.url))
-        interval = feed.poll_interval or self.settings.poll_interval
-        self.saver.add(poll, decide_poll(state, poll.fetched, poll.parsed, interval,
-                                         self.moment()))
+        moment = self.moment()
+        interval = polling_interval(feed.poll_interval or self.settings.poll_interval,
+                                    self.subscriptions.get(feed.name),
+                                    self.settings.websub_poll_interval, moment)
+        self.saver.add(poll, decide_poll(state, poll.fetched, poll.parsed, interval, moment))
 
 
 @dataclass

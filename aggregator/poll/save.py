@@ -13,6 +13,7 @@ from aggregator.models import (
     CleanEntry,
     FeedPoll,
     FeedState,
+    HubLinks,
     Outcome,
     PollRecord,
     SaveCounts,
@@ -133,7 +134,16 @@ def _report(poll: Poll, record: PollRecord, counts: SaveCounts) -> UpdateOutcome
         poll.feed.name, _outcome(poll, record, stored),
         counts.new, counts.updated, error=record.error, elapsed=poll.fetched.elapsed,
         moved_to=poll.fetched.permanent_url, duplicates=counts.duplicates,
+        hub_links=_hub_links(poll),
     )
+
+
+def _hub_links(poll: Poll) -> HubLinks | None:
+    """The WebSub hub and topic the document read declares; None when none was read."""
+    document = poll.parsed.feed if poll.parsed else None
+    if document is None:
+        return None
+    return HubLinks(document.hub, document.self_url or poll.fetched.final_url)
 
 
 def _outcome(poll: Poll, record: PollRecord, stored: int) -> Outcome:

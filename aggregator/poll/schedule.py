@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,11 +24,14 @@ from aggregator.i18n import N_, Deferred, Plural, _, seconds, use
 from aggregator.poll.fetch import make_session
 from aggregator.poll.memory import hold_less_memory, return_free_memory
 from aggregator.poll.pool import start_parse_server
+from aggregator.poll.push import take_pushed
 from aggregator.poll.run import STOP_GRACE, update_feeds
 from aggregator.poll.save import describe_outcome
+from aggregator.poll.subscribe import keep_subscriptions
 from aggregator.poll.summary import common_failure
 from aggregator.publish.health import PollCounters
 from aggregator.publish.render import render_site
+from aggregator.publish.websub import announce
 from aggregator.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -89,12 +93,15 @@ class Daemon:
         if self.config.alerts and (any(o.new for o in outcomes) or self.alerts_failing):
             since, self.alerts_since = self.alerts_since, datetime.now(UTC)
             self.alerter.submit(self.send_alerts, self.config, since)
-        if stored or changed or not self.rendered:
+        self.websub(lambda: keep_subscriptions(self.store, self.session, self.config,
+                                               outcomes, _utc_now()))
+        if take_pushed() or stored or changed or not self.rendered:
             self.doing = _busy(N_("the render under way (at most %(time)s)"), SHUTDOWN_GRACE)
             report = render_site(self.store, self.config.settings, self.config.feeds, now)
             self.rendered = True
             log.info("day pages rendered: %d of %d; files written: %d", report.rendered_days,
                      report.days, report.written)
+            self.tell_hub(report.changed)
         if outcomes:
             failed = sum(o.outcome == "error" for o in outcomes)
             log.info(Plural("%d entry stored; feeds polled: %d, failed: %d",
@@ -113,6 +120,19 @@ class Daemon:
             log.error("alerts not sent: %s", exc)
             return
         self.alerts_failing = run.failed > 0
+
+    def tell_hub(self, changed: tuple[str, ...]) -> None:
+        """Ping our WebSub hub for the feeds a render changed."""
+        self.websub(lambda: announce(self.store, self.session, self.config.settings, changed,
+                                     _utc_now()))
+
+    @staticmethod
+    def websub(step: Callable[[], object]) -> None:
+        """A WebSub step, whose failure costs only itself: polls and renders go on."""
+        try:
+            step()
+        except Exception:
+            log.exception("WebSub step failed; the next tick tries again")
 
     def reload_config(self) -> bool:
         """Re-read feeds.yaml when its file changed; a broken edit keeps the last good one."""
@@ -173,6 +193,7 @@ class Daemon:
                              full=settings.retention is not None)
         log.info("daily digest rendered: day pages: %d of %d; files written: %d",
                  report.rendered_days, report.days, report.written)
+        self.tell_hub(report.changed)
 
 
 def _busy(message: str, grace: float) -> Deferred:

@@ -165,6 +165,8 @@ def repair_feed(feed: ParsedFeed, repairs: Repairs) -> ParsedFeed:
         feed,
         title=_short(feed.title, "feed title", MAX_TITLE, repairs),
         site_url=_link(feed.site_url, "site address", repairs),
+        hub=_link(feed.hub, "hub address", repairs),
+        self_url=_link(feed.self_url, "self address", repairs),
         language=_word(feed.language, "feed language", MAX_LANGUAGE, repairs),
     )
 

@@ -64,6 +64,7 @@ class FeedDocument:
     language: str
     updated: datetime
     items: tuple[FeedItem, ...]
+    hub: str | None = None  # the WebSub hub it declares
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ def build_feed(
         language=settings.language,
         updated=max((i.updated for i in items), default=now),
         items=items,
+        hub=settings.websub_hub,
     )
 
 
@@ -189,6 +191,7 @@ def json_feed(feed: FeedDocument) -> str:
         "home_page_url": feed.home_url,
         "feed_url": feed.json_url,
         "language": feed.language,
+        **({"hubs": [{"type": "WebSub", "url": feed.hub}]} if feed.hub else {}),
         "items": [_json_item(item) for item in feed.items],
     }
     return strip_forbidden_chars(json.dumps(document, ensure_ascii=False, indent=2)) + "\n"

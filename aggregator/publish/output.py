@@ -77,10 +77,12 @@ class Writer:
         self.root = root
         self.written = 0
         self.unchanged = 0
+        self.changed: list[str] = []  # what was written, for WebSub to tell its hub
 
     def put(self, relative: str, text: str) -> None:
         if write_file(self.root / relative, text.encode("utf-8")):
             self.written += 1
+            self.changed.append(relative)
         else:
             self.unchanged += 1
 

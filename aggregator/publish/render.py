@@ -102,6 +102,7 @@ class RenderReport:
     entries_in_feed: int
     rendered_days: int = 0
     full: bool = True
+    changed: tuple[str, ...] = ()  # the files written, relative to the output folder
 
 
 def render_site(
@@ -169,7 +170,7 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
     store.forget_moves(now - 2 * MOVES_KEPT)
     return RenderReport(writer.written, writer.unchanged, len(days),
                         len(documents[0][1].items), rendered_days=len(wanted),
-                        full=last is None)
+                        full=last is None, changed=tuple(writer.changed))
 
 
 def _render_days(

@@ -16,11 +16,14 @@ from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aggregator.i18n import _
 from aggregator.publish.health import Monitor
 from aggregator.publish.output import NOT_FOUND_PAGE
+
+if TYPE_CHECKING:  # the callback's module is imported by `run --serve` alone
+    from aggregator.publish.websub_callback import WebSubCallback
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +76,35 @@ class StaticHandler(SimpleHTTPRequestHandler):
         return True
 
     def do_GET(self) -> None:
-        if not self._monitoring(send_body=True):
+        if not (self._monitoring(send_body=True) or self._websub()):
             super().do_GET()
+
+    def do_POST(self) -> None:
+        if not self._websub():
+            self.send_error(HTTPStatus.METHOD_NOT_ALLOWED, "Method not allowed")
+
+    def _websub(self) -> bool:
+        """Answer the WebSub callback's routes when `run --serve` keeps subscriptions."""
+        callback: WebSubCallback | None = getattr(self.server, "websub", None)
+        token = callback.token(self.path) if callback else None
+        if callback is None or token is None:
+            return False
+        if self.command == "GET":
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            answer = callback.verify(token, {key: values[0] for key, values in query.items()})
+        else:
+            length = self.headers.get("Content-Length", "")
+            if not length.isdigit() or int(length) > callback.max_size:
+                self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE if length.isdigit()
+                                else HTTPStatus.LENGTH_REQUIRED)
+                return True
+            answer = callback.push(token, self.rfile.read(int(length)), dict(self.headers))
+        self.send_response(answer.status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(answer.body)))
+        self.end_headers()
+        self.wfile.write(answer.body)
+        return True
 
     def do_HEAD(self) -> None:
         if not self._monitoring(send_body=False):
@@ -237,6 +267,7 @@ class BoundedServer(ThreadingHTTPServer):
     """A thread per connection, up to `max_connections`; the ones over are answered 503."""
 
     daemon_threads = True
+    websub: WebSubCallback | None = None  # the callback route, set by attach_websub
 
     def __init__(self, address: tuple[str, int], handler: Any, max_connections: int) -> None:
         super().__init__(address, handler)
@@ -291,6 +322,12 @@ def make_server(directory: Path, host: str, port: int, monitor: Monitor | None =
                            {"monitor": monitor, "timeout": idle_timeout}),
                       directory=str(directory))
     return BoundedServer((host, port), handler, max_connections)
+
+
+def attach_websub(server: ThreadingHTTPServer, callback: WebSubCallback) -> None:
+    """Answer WebSub's verifications and pushes at /websub/<token> beside the files."""
+    assert isinstance(server, BoundedServer)
+    server.websub = callback
 
 
 def start_server(server: ThreadingHTTPServer) -> threading.Thread:
