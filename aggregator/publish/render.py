@@ -31,6 +31,7 @@ from aggregator.publish.digest import (
     build_archive,
     build_day_page,
     build_month,
+    day_bounds,
     day_link,
     month_of,
     stamp,
@@ -44,6 +45,7 @@ from aggregator.publish.feeds import (
     TagFeed,
     build_feed,
     digest_day_id,
+    digest_summary,
     render_digest_day,
     tag_feeds,
     write_feeds,
@@ -347,10 +349,12 @@ def _digest_day(env: Environment, page: DayPage, changed: datetime, settings: Se
     """One entry of the digest feed: the day's digest, its links absolute."""
     content = env.get_template("digest_entry.html").render(
         common, page=page, root=settings.base_url)
+    day = page.link.day
     return render_digest_day(env, DigestDay(
-        day=page.link.day, id=digest_day_id(settings, page.link.day),
-        heading=page.link.heading, count=page.count,
-        link=settings.base_url + page.link.path, updated=changed, content_html=content))
+        day=day, id=digest_day_id(settings, day), heading=page.link.heading,
+        count=page.count, link=settings.base_url + page.link.path,
+        published=day_bounds(day, ZoneInfo(settings.timezone))[0], updated=changed,
+        summary=digest_summary(page), content_html=content), settings)
 
 
 def render_day_page(env: Environment, page: DayPage, common: dict[str, Any],
