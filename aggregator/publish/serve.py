@@ -32,6 +32,7 @@ _COMPRESSIBLE = re.compile(
 # the XML declaration inside the file is what names its encoding.
 CONTENT_TYPES_BY_NAME = {
     "atom.xml": "application/atom+xml",
+    "digest.xml": "application/atom+xml",
     "rss.xml": "application/rss+xml",
     "feed.json": "application/feed+json; charset=utf-8",
 }
@@ -46,6 +47,7 @@ CONTENT_TYPES_BY_SUFFIX = {
     ".opml": "text/x-opml",
     ".json": "application/json; charset=utf-8",
 }
+ARCHIVE_FOLDER = "archive"
 
 
 # A connection that sends nothing for this long is closed: idle ones held a thread each.
@@ -101,6 +103,8 @@ class StaticHandler(SimpleHTTPRequestHandler):
 
     def guess_type(self, path: Any) -> str:
         name = Path(str(path))
+        if name.parent.name == ARCHIVE_FOLDER and name.suffix == ".xml":
+            return "application/atom+xml"  # RFC 5005 archives: archive/YYYY-MM.xml
         return (CONTENT_TYPES_BY_NAME.get(name.name)
                 or CONTENT_TYPES_BY_SUFFIX.get(name.suffix.lower())
                 or super().guess_type(path))
