@@ -64,8 +64,11 @@ class FeedDocument:
     language: str
     updated: datetime
     items: tuple[FeedItem, ...]
-    # RFC 5005: the newest month of the archives (Atom), and the JSON Feed page after it.
+    # RFC 5005: the older month's archive (for the merged feed: the newest month), the
+    # newer month's, and, in an archive, the merged feed; the JSON Feed page after this one.
     prev_archive: str | None = None
+    next_archive: str | None = None
+    current_url: str | None = None
     next_url: str | None = None
 
 
