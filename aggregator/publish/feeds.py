@@ -49,6 +49,7 @@ class FeedItem:
     language: str | None = None
     enclosures: tuple[Enclosure, ...] = ()
     thumbnail: str | None = None
+    first_seen: datetime | None = None  # when we stored it: who keeps a shared `updated`
 
 
 @dataclass(frozen=True)
@@ -160,22 +161,27 @@ def build_feed(
 
 
 def distinct_updates(items: Sequence[FeedItem]) -> tuple[FeedItem, ...]:
-    """`items` with no two `updated` alike: each repeat of a second gets one millisecond
-    more than the one before it in the list.
+    """`items` with no two `updated` alike: of the items updated in one second, the one
+    stored first keeps it, the next one stored gets a millisecond more, and so on.
 
     The W3C validator warns of entries updated at the same instant (readers that
     sort or de-duplicate by it cannot tell them apart); blogs date posts to the
-    minute, and a poll stores several at once.
+    minute, and a poll stores several at once. An article stored later never moves
+    the `updated` of those before it.
     """
     seen: set[datetime] = set()
-    distinct = []
-    for item in items:
-        updated = item.updated.replace(microsecond=0)
+    moved: dict[int, datetime] = {}
+    epoch = datetime.min.replace(tzinfo=UTC)
+    for index in sorted(range(len(items)), key=lambda i: (
+            items[i].updated.replace(microsecond=0), items[i].first_seen or epoch,
+            items[i].id)):
+        updated = items[index].updated.replace(microsecond=0)
         while updated in seen:
             updated += timedelta(milliseconds=1)
         seen.add(updated)
-        distinct.append(replace(item, updated=updated) if updated != item.updated else item)
-    return tuple(distinct)
+        moved[index] = updated
+    return tuple(replace(item, updated=moved[i]) if moved[i] != item.updated else item
+                 for i, item in enumerate(items))
 
 
 def _feed_item(entry: StoredEntry) -> FeedItem:
@@ -203,6 +209,7 @@ def _feed_item(entry: StoredEntry) -> FeedItem:
         enclosures=tuple(replace(e, type=media_type(e.type)) for e in entry.enclosures
                          if web_url(e.url)),
         thumbnail=web_url(entry.thumbnail),
+        first_seen=entry.first_seen,
     )
 
 
