@@ -111,9 +111,9 @@ def rss_problems(path: Path, base: str) -> list[str]:
     if len(selves) != 1 or not (selves[0].get("href") or "").startswith(base) \
             or selves[0].get("type") != "application/rss+xml":
         problems.append("MissingAtomSelfLink")
-    for date in channel.iter("pubDate", "lastBuildDate"):
-        if not RFC822.match(date.text or "") or parsedate_to_datetime(date.text) is None:
-            problems.append(f"InvalidRFC2822Date {date.text!r}")
+    for stamp in channel.iter("pubDate", "lastBuildDate"):
+        if not RFC822.match(stamp.text or "") or parsedate_to_datetime(stamp.text) is None:
+            problems.append(f"InvalidRFC2822Date {stamp.text!r}")
     guids: set[str] = set()
     for item in channel.findall("item"):
         guid = item.find("guid")
