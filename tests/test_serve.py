@@ -29,6 +29,7 @@ FILES = {
     "other.xml": b"<x/>",
     "digest.xml": b"<feed/>",
     "archive/2016-06.xml": b"<feed/>",
+    "archive/2016-06.json": b"{}",
     "tags/humour/atom.xml": b"<feed/>",
     ".render-state.json": b'{"stamp": "x"}',
     "digest/.2013-12-12.html.a1b2.tmp": b"<!doctype html>",
@@ -105,6 +106,7 @@ def test_if_modified_since_gives_304(base: str, http: requests.Session) -> None:
         ("other.xml", "application/xml"),
         ("digest.xml", "application/atom+xml"),
         ("archive/2016-06.xml", "application/atom+xml"),
+        ("archive/2016-06.json", "application/feed+json; charset=utf-8"),
         ("tags/humour/atom.xml", "application/atom+xml"),
     ],
 )

@@ -141,8 +141,7 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
     rules = EntryFilter(settings.filters, feeds)
     day_entries = DayEntries(store, rules, ZoneInfo(settings.timezone))
     states = store.feed_states(count_entries=False, layout=False)
-    tags = tag_feeds(feeds)
-    documents = feed_documents(store, rules, settings, feeds, tags, now)
+    documents = feed_documents(store, rules, settings, feeds, tags := tag_feeds(feeds), now)
     advertised = advertised_tags(tags, documents)  # every page names them: in the stamp
     site = site_stamp(settings, feeds, states, [t.tag for t in advertised])
     last, days, wanted = days_to_render(store, day_entries, settings.output_dir, site, now,

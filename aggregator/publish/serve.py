@@ -103,8 +103,9 @@ class StaticHandler(SimpleHTTPRequestHandler):
 
     def guess_type(self, path: Any) -> str:
         name = Path(str(path))
-        if name.parent.name == ARCHIVE_FOLDER and name.suffix == ".xml":
-            return "application/atom+xml"  # RFC 5005 archives: archive/YYYY-MM.xml
+        if name.parent.name == ARCHIVE_FOLDER:  # RFC 5005 archives: archive/YYYY-MM.xml
+            kinds = {".xml": "atom.xml", ".json": "feed.json"}
+            name = Path(kinds.get(name.suffix, name.name))
         return (CONTENT_TYPES_BY_NAME.get(name.name)
                 or CONTENT_TYPES_BY_SUFFIX.get(name.suffix.lower())
                 or super().guess_type(path))
