@@ -10,9 +10,10 @@ reached; it changes until the month ends, then stays as it is.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -98,9 +99,7 @@ def month_document(store: Store, rules: EntryFilter, settings: Settings, month: 
                    ) -> FeedDocument:
     """A month's archive: every article filed in it (days in the site's time zone),
     newest first, and its links to the merged feed and the months beside it."""
-    tz = ZoneInfo(settings.timezone)
-    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    refs = store.entry_refs_between(day_bounds(month, tz)[0], day_bounds(following, tz)[0])
+    refs = store.entry_refs_between(*_month_bounds(month, ZoneInfo(settings.timezone)))
     entries = list(store.entries_by_ids([ref.id for ref in reversed(refs)]).values())
     base = settings.base_url
     older, newer = neighbours
@@ -115,6 +114,17 @@ def month_document(store: Store, rules: EntryFilter, settings: Settings, month: 
         atom_url=base + archive_path(month, ".xml"), json_url=base + archive_path(month, ".json"),
         current_url=base + "atom.xml", prev_archive=url(older, ".xml"),
         next_archive=url(newer, ".xml"), next_url=url(older, ".json"))
+
+
+def _month_bounds(month: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC instants where `month` starts and the next one starts (the end of time
+    for December 9999, whose next month the calendar lacks)."""
+    last_day = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+    try:
+        end = day_bounds(last_day, tz)[1]
+    except (OverflowError, ValueError):
+        end = datetime.max.replace(tzinfo=UTC)
+    return day_bounds(month, tz)[0], end
 
 
 def _remove_gone(folder: Path, months: Sequence[date]) -> None:
