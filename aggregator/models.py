@@ -328,3 +328,4 @@ class StoredEntry:
     enclosures: tuple[Enclosure, ...] = ()
     thumbnail: str | None = None
     categories: tuple[str, ...] = ()
+    edited: datetime | None = None  # when we saw its title or text change, if ever

@@ -99,8 +99,8 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         for tag in tag_feeds(feeds)]
     digest = [render_digest_day(env, DigestDay(
         day=NOW.date(), id=digest_day_id(settings, NOW.date()), heading=_text(3000), count=2,
-        link="https://veille.example/digest/x.html", updated=NOW,
-        content_html="<p>" + _text(3100) + "</p>"))]
+        link="https://veille.example/digest/x.html", published=NOW, updated=NOW,
+        summary=_text(3050), content_html="<p>" + _text(3100) + "</p>"), settings)]
     written: dict[str, str] = {}
     write_feeds(env, written.__setitem__, settings, feeds, states, documents, digest, NOW)
     assert len(documents) == 1 + 3 + 3  # every tag its own feed

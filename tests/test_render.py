@@ -271,15 +271,16 @@ def test_render_twice_writes_nothing_new(site: Site) -> None:
     assert report.written == 0
     # The entries were saved within LATE_SAVES of the last render, so their days are
     # rendered again; and the index, style, favicon, 404 page, search page, atom/rss/json,
-    # digest.xml, feeds.opml and 3 tags × 3 feeds, all the same.
+    # digest.xml, feeds.opml, 3 tags × 3 feeds and the 8 months' archives (Atom and JSON
+    # Feed: the days changed, so were their months), all the same.
     assert (report.full, report.rendered_days, report.days) == (False, 8, 8)
-    assert report.unchanged == report.rendered_days + 10 + 3 * 3
+    assert report.unchanged == report.rendered_days + 10 + 3 * 3 + 8 * 2
     assert site.text("atom.xml") == atom
     full = render_site(site.store, site.config.settings, site.config.feeds, NOW, full=True)
     assert (full.full, full.rendered_days, full.written) == (True, 8, 0)
     # ...and archive.html, search.html, the 3 tag pages and the 4 blog pages, which only a
     # full render (or a change of theirs) renders again.
-    assert full.unchanged == full.days + 11 + 3 * 3 + 3 + 4
+    assert full.unchanged == full.days + 11 + 3 * 3 + 3 + 4 + 8 * 2
 
 
 def test_opml_lists_every_feed(site: Site) -> None:

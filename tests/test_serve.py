@@ -27,6 +27,10 @@ FILES = {
     "style.css": b"body { margin: 0 }",
     "data.json": b"{}",
     "other.xml": b"<x/>",
+    "digest.xml": b"<feed/>",
+    "archive/2016-06.xml": b"<feed/>",
+    "archive/2016-06.json": b"{}",
+    "tags/humour/atom.xml": b"<feed/>",
     ".render-state.json": b'{"stamp": "x"}',
     "digest/.2013-12-12.html.a1b2.tmp": b"<!doctype html>",
     ".git/config": b"[core]",
@@ -100,6 +104,10 @@ def test_if_modified_since_gives_304(base: str, http: requests.Session) -> None:
         ("style.css", "text/css; charset=utf-8"),
         ("data.json", "application/json; charset=utf-8"),
         ("other.xml", "application/xml"),
+        ("digest.xml", "application/atom+xml"),
+        ("archive/2016-06.xml", "application/atom+xml"),
+        ("archive/2016-06.json", "application/feed+json; charset=utf-8"),
+        ("tags/humour/atom.xml", "application/atom+xml"),
     ],
 )
 def test_content_type_by_name_then_suffix(

@@ -6,7 +6,7 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 
 from jinja2 import Environment
@@ -16,7 +16,7 @@ from aggregator import PROJECT_URL, USER_AGENT, __version__
 from aggregator.config.load import FeedConfig, Settings
 from aggregator.config.opml import write_opml
 from aggregator.models import Copy, Enclosure, FeedState, StoredEntry
-from aggregator.publish.digest import own_categories
+from aggregator.publish.digest import DayPage, own_categories
 from aggregator.publish.safe import language_tag, media_type, plain_text, web_url
 from aggregator.publish.slugs import tag_slugs
 from aggregator.xmlchars import strip_forbidden_chars
@@ -49,6 +49,7 @@ class FeedItem:
     language: str | None = None
     enclosures: tuple[Enclosure, ...] = ()
     thumbnail: str | None = None
+    first_seen: datetime | None = None  # when we stored it: who keeps a shared `updated`
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,12 @@ class FeedDocument:
     updated: datetime
     items: tuple[FeedItem, ...]
     hub: str | None = None  # the WebSub hub it declares
+    # RFC 5005: the older month's archive (for the merged feed: the newest month), the
+    # newer month's, and, in an archive, the merged feed; the JSON Feed page after this one.
+    prev_archive: str | None = None
+    next_archive: str | None = None
+    current_url: str | None = None
+    next_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,9 @@ class DigestDay:
     heading: str  # the day, written out
     count: int
     link: str
+    published: datetime  # the day's start, in the site's time zone
     updated: datetime
+    summary: str  # the first titles of the day, as plain text
     content_html: str
 
 
@@ -104,8 +113,12 @@ class TagFeed:
 
 
 def rfc3339(moment: datetime) -> str:
-    """An RFC 3339 UTC timestamp, as Atom and JSON Feed want it."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """An RFC 3339 UTC timestamp, as Atom and JSON Feed want it; milliseconds only
+    where distinct_updates put them."""
+    moment = moment.astimezone(UTC)
+    if moment.microsecond:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def rfc822(moment: datetime) -> str:
@@ -133,7 +146,7 @@ def build_feed(
     path: str = "", title: str | None = None,
 ) -> FeedDocument:
     """A feed's view model; `updated` moves only when one of its entries changes."""
-    items = tuple(_feed_item(e) for e in entries)
+    items = distinct_updates([_feed_item(e) for e in entries])
     base = settings.base_url + path
     return FeedDocument(
         title=title or settings.title,
@@ -149,11 +162,34 @@ def build_feed(
     )
 
 
+def distinct_updates(items: Sequence[FeedItem]) -> tuple[FeedItem, ...]:
+    """`items` with no two `updated` alike: of the items updated in one second, the one
+    stored first keeps it, the next one stored gets a millisecond more, and so on.
+
+    The W3C validator warns of entries updated at the same instant (readers that
+    sort or de-duplicate by it cannot tell them apart); blogs date posts to the
+    minute, and a poll stores several at once. An article stored later never moves
+    the `updated` of those before it.
+    """
+    seen: set[datetime] = set()
+    moved: dict[int, datetime] = {}
+    epoch = datetime.min.replace(tzinfo=UTC)
+    for index in sorted(range(len(items)), key=lambda i: (
+            items[i].updated.replace(microsecond=0), items[i].first_seen or epoch,
+            items[i].id)):
+        updated = items[index].updated.replace(microsecond=0)
+        while updated in seen:
+            updated += timedelta(milliseconds=1)
+        seen.add(updated)
+        moved[index] = updated
+    return tuple(replace(item, updated=moved[i]) if moved[i] != item.updated else item
+                 for i, item in enumerate(items))
+
+
 def _feed_item(entry: StoredEntry) -> FeedItem:
-    published = entry.dated
-    updated = max(published, entry.updated or published)
-    if entry.changed > entry.first_seen:  # we saw it edited in place
-        updated = max(updated, entry.changed)
+    published = entry.dated.replace(microsecond=0)
+    # Edited means its title or text changed; a copy found on another blog is not an edit.
+    updated = max(published, entry.updated or published, entry.edited or published)
     return FeedItem(
         # The article's first stored copy names it: the id holds when the canonical moves.
         id=entry_id(entry.article_feed or entry.feed_name,
@@ -175,6 +211,7 @@ def _feed_item(entry: StoredEntry) -> FeedItem:
         enclosures=tuple(replace(e, type=media_type(e.type)) for e in entry.enclosures
                          if web_url(e.url)),
         thumbnail=web_url(entry.thumbnail),
+        first_seen=entry.first_seen,
     )
 
 
@@ -192,7 +229,9 @@ def json_feed(feed: FeedDocument) -> str:
         "feed_url": feed.json_url,
         "language": feed.language,
         **({"hubs": [{"type": "WebSub", "url": feed.hub}]} if feed.hub else {}),
+        "authors": [{"name": plain_text(feed.title), "url": feed.home_url}],
         "items": [_json_item(item) for item in feed.items],
+        **({"next_url": feed.next_url} if feed.next_url else {}),
     }
     return strip_forbidden_chars(json.dumps(document, ensure_ascii=False, indent=2)) + "\n"
 
@@ -234,14 +273,33 @@ def _json_item(item: FeedItem) -> dict[str, object]:
     }
 
 
+DIGEST_SUMMARY_TITLES = 5  # titles a digest entry's summary names
+
+
+def digest_summary(page: DayPage) -> str:
+    """A day's digest in one line of plain text: its first titles, in page order."""
+    titles = [entry.title for group in page.groups for blog in group.blogs
+              for entry in blog.entries]
+    more = "…" if page.count > DIGEST_SUMMARY_TITLES else ""
+    return plain_text(" · ".join(titles[:DIGEST_SUMMARY_TITLES]) + more)
+
+
 def digest_day_id(settings: Settings, day: date) -> str:
     """The digest feed's id for a day: stable for a site and a day."""
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, settings.base_url + 'digest/' + str(day))}"
 
 
-def render_digest_day(env: Environment, day: DigestDay) -> DigestEntry:
-    """A day of the digest feed as its Atom <entry>."""
-    xml = XmlFragment(env.get_template("digest_day.xml").render(day=day))
+def render_digest_day(env: Environment, day: DigestDay, settings: Settings) -> DigestEntry:
+    """A day of the digest feed as its Atom <entry>.
+
+    One poll changes many days at one instant, and the validator warns of entries
+    updated alike: each day's `updated` carries its calendar number (modulo 1000) as
+    milliseconds, which keeps the feed's 30 days apart and depends on nothing else,
+    so an incremental render writes what a full one does.
+    """
+    updated = max(day.updated, day.published).replace(microsecond=0)
+    day = replace(day, updated=updated + timedelta(milliseconds=day.day.toordinal() % 1000))
+    xml = XmlFragment(env.get_template("digest_day.xml").render(day=day, site=settings))
     return DigestEntry(day=day.day, updated=day.updated, xml=xml)
 
 

@@ -20,8 +20,9 @@ from jinja2 import Environment
 
 from aggregator import PROJECT_URL, __version__
 from aggregator.config.load import FeedConfig, Settings
-from aggregator.models import FeedState, StoredEntry
+from aggregator.models import FeedState
 from aggregator.publish import environment, follow, search
+from aggregator.publish.archives import link_latest, plan_archives, write_archives
 from aggregator.publish.changes import MOVES_KEPT, days_to_render
 from aggregator.publish.digest import (
     RECENT_DAYS,
@@ -31,10 +32,12 @@ from aggregator.publish.digest import (
     build_archive,
     build_day_page,
     build_month,
+    day_bounds,
     day_link,
     month_of,
     stamp,
 )
+from aggregator.publish.documents import advertised_tags, feed_documents
 from aggregator.publish.feeds import (
     DIGEST_CHARACTERS,
     DIGEST_DAYS,
@@ -42,8 +45,8 @@ from aggregator.publish.feeds import (
     DigestEntry,
     FeedDocument,
     TagFeed,
-    build_feed,
     digest_day_id,
+    digest_summary,
     render_digest_day,
     tag_feeds,
     write_feeds,
@@ -139,11 +142,12 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
     rules = EntryFilter(settings.filters, feeds)
     day_entries = DayEntries(store, rules, ZoneInfo(settings.timezone))
     states = store.feed_states(count_entries=False, layout=False)
-    site = site_stamp(settings, feeds, states)
+    documents = feed_documents(store, rules, settings, feeds, tags := tag_feeds(feeds), now)
+    advertised = advertised_tags(tags, documents)  # every page names them: in the stamp
+    site = site_stamp(settings, feeds, states, [t.tag for t in advertised])
     last, days, wanted = days_to_render(store, day_entries, settings.output_dir, site, now,
                                          full)
-    tags = tag_feeds(feeds)
-    common = _common_context(settings, tags, feeds)
+    common = _common_context(settings, tags, feeds, advertised)
     digested = {} if last is None else read_digest_cache(settings.output_dir, last)
     front = FrontPage(day_entries)
     latest, digest, counted = _render_days(env, writer, settings, day_entries, days, wanted,
@@ -154,8 +158,8 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
                  [states[feed.name] for feed in feeds if feed.name in states])
     if last is None or (last.days, last.articles) != (tuple(days), articles):
         _write_archive(env, writer, settings, common, days, articles)
-    documents = _write_feeds(env, writer, store, rules, settings, (feeds, tags), states, digest,
-                             now)
+    _write_feeds(env, writer, (store, rules), settings, (feeds, tags), states,
+                 (documents, digest), ArchiveRun(days, last, wanted), now, common)
     write_follow_pages(env, writer, store, rules, settings, feeds, states, common, site, now,
                        every=last is None)
     _write_static(env, writer, settings, common)
@@ -168,9 +172,8 @@ def _render_site(store: Store, settings: Settings, feeds: Sequence[FeedConfig],
     write_state(settings.output_dir, state)
     search.update_index(settings.output_dir)  # after the pages it reads
     store.forget_moves(now - 2 * MOVES_KEPT)
-    return RenderReport(writer.written, writer.unchanged, len(days),
-                        len(documents[0][1].items), rendered_days=len(wanted),
-                        full=last is None, changed=tuple(writer.changed))
+    return RenderReport(writer.written, writer.unchanged, len(days), len(documents[0][1].items),
+                        rendered_days=len(wanted), full=last is None, changed=tuple(writer.changed))
 
 
 def _render_days(
@@ -304,43 +307,31 @@ def _write_static(env: Environment, writer: Writer, settings: Settings,
     search.write_search_page(env, writer, common)
 
 
-def _write_feeds(env: Environment, writer: Writer, store: Store, rules: EntryFilter,
+@dataclass(frozen=True)
+class ArchiveRun:
+    """What the archives are planned from: the days with a page now, the last render,
+    and the days whose pages changed."""
+
+    days: Sequence[date]
+    last: RenderState | None
+    changed: set[date]
+
+
+def _write_feeds(env: Environment, writer: Writer, source: tuple[Store, EntryFilter],
                  settings: Settings, subscribed: tuple[Sequence[FeedConfig], Sequence[TagFeed]],
-                 states: dict[str, FeedState], digest: list[DigestEntry], now: datetime,
-                 ) -> list[tuple[str, FeedDocument]]:
-    """Write the merged feed, the `subscribed` feeds' tag feeds and the digest feed;
-    remove the feeds of tags gone."""
-    feeds, tags = subscribed
-    documents = _feed_documents(store, rules, settings, feeds, tags, now)
+                 states: dict[str, FeedState],
+                 built: tuple[list[tuple[str, FeedDocument]], list[DigestEntry]],
+                 run: ArchiveRun, now: datetime, common: dict[str, Any]) -> None:
+    """Write the merged feed (linked to its newest month's archive), the `subscribed`
+    feeds' tag feeds, the digest feed and the monthly archives; remove the feeds of
+    tags gone."""
+    (store, rules), (feeds, tags), (documents, digest) = source, subscribed, built
+    plan = plan_archives(run.days, run.last.days if run.last else None, run.changed,
+                         settings.output_dir)
+    documents[0] = ("", link_latest(documents[0][1], settings, plan))
     write_feeds(env, writer.put, settings, feeds, states, documents, digest, now)
+    write_archives(env, writer, store, rules, settings, plan, common, now)
     remove_stale_tags(settings.output_dir, tags)
-    return documents
-
-
-def _feed_documents(
-    store: Store, rules: EntryFilter, settings: Settings, feeds: Sequence[FeedConfig],
-    tags: Sequence[TagFeed], now: datetime,
-) -> list[tuple[str, FeedDocument]]:
-    """The merged feed, then one feed per tag, each with its folder."""
-    documents = [("", build_feed(_latest(store, rules, settings.feed_entries), settings, now))]
-    for tag in tags:
-        names = [f.name for f in feeds if tag.tag in f.tags]
-        entries = _latest(store, rules, settings.feed_entries, names)
-        documents.append((tag.path, build_feed(entries, settings, now, path=tag.path,
-                                               title=f"{settings.title} — {tag.tag}")))
-    return documents
-
-
-def _latest(store: Store, rules: EntryFilter, limit: int,
-            feeds: Sequence[str] | None = None) -> list[StoredEntry]:
-    """The `limit` newest articles the filters let through."""
-    wanted = limit
-    while True:
-        entries = store.latest_entries(wanted, feeds)
-        shown = rules.shown(entries)
-        if len(shown) >= limit or len(entries) < wanted:
-            return shown[:limit]
-        wanted *= 2
 
 
 def _digest_day(env: Environment, page: DayPage, changed: datetime, settings: Settings,
@@ -348,10 +339,12 @@ def _digest_day(env: Environment, page: DayPage, changed: datetime, settings: Se
     """One entry of the digest feed: the day's digest, its links absolute."""
     content = env.get_template("digest_entry.html").render(
         common, page=page, root=settings.base_url)
+    day = page.link.day
     return render_digest_day(env, DigestDay(
-        day=page.link.day, id=digest_day_id(settings, page.link.day),
-        heading=page.link.heading, count=page.count,
-        link=settings.base_url + page.link.path, updated=changed, content_html=content))
+        day=day, id=digest_day_id(settings, day), heading=page.link.heading,
+        count=page.count, link=settings.base_url + page.link.path,
+        published=day_bounds(day, ZoneInfo(settings.timezone))[0], updated=changed,
+        summary=digest_summary(page), content_html=content), settings)
 
 
 def render_day_page(env: Environment, page: DayPage, common: dict[str, Any],
@@ -362,11 +355,12 @@ def render_day_page(env: Environment, page: DayPage, common: dict[str, Any],
 
 
 def _common_context(settings: Settings, tags: Sequence[TagFeed] = (),
-                    feeds: Sequence[FeedConfig] = ()) -> dict[str, Any]:
+                    feeds: Sequence[FeedConfig] = (),
+                    advertised: Sequence[TagFeed] | None = None) -> dict[str, Any]:
     # Nothing here may depend on other days: every page would change with them.
     return {
         "site": settings,
-        "tag_feeds": tags,
+        "tag_feeds": tags if advertised is None else advertised,
         "follow": follow.follow_links(tags, feeds),
         "fold": fold,  # a day's big groups: what a page shows, what it folds
         "version": __version__,

@@ -35,6 +35,7 @@ _COMPRESSIBLE = re.compile(
 # the XML declaration inside the file is what names its encoding.
 CONTENT_TYPES_BY_NAME = {
     "atom.xml": "application/atom+xml",
+    "digest.xml": "application/atom+xml",
     "rss.xml": "application/rss+xml",
     "feed.json": "application/feed+json; charset=utf-8",
 }
@@ -49,6 +50,7 @@ CONTENT_TYPES_BY_SUFFIX = {
     ".opml": "text/x-opml",
     ".json": "application/json; charset=utf-8",
 }
+ARCHIVE_FOLDER = "archive"
 
 
 # A connection that sends nothing for this long is closed: idle ones held a thread each.
@@ -131,6 +133,9 @@ class StaticHandler(SimpleHTTPRequestHandler):
 
     def guess_type(self, path: Any) -> str:
         name = Path(str(path))
+        if name.parent.name == ARCHIVE_FOLDER:  # RFC 5005 archives: archive/YYYY-MM.xml
+            kinds = {".xml": "atom.xml", ".json": "feed.json"}
+            name = Path(kinds.get(name.suffix, name.name))
         return (CONTENT_TYPES_BY_NAME.get(name.name)
                 or CONTENT_TYPES_BY_SUFFIX.get(name.suffix.lower())
                 or super().guess_type(path))

@@ -36,9 +36,10 @@ class RenderState:
 
 
 def site_stamp(settings: Settings, feeds: Sequence[FeedConfig],
-               states: Mapping[str, FeedState]) -> str:
+               states: Mapping[str, FeedState], advertised: Sequence[str] = ()) -> str:
     """A hash of what every page shows or is built by: the code (code_files) and templates,
-    the settings pages use, the feeds with their tags and filters, each blog's home page.
+    the settings pages use, the feeds with their tags and filters, each blog's home page,
+    the tags whose feeds have entries (`advertised`).
 
     When it changes, every day page is rendered again.
     """
@@ -51,6 +52,7 @@ def site_stamp(settings: Settings, feeds: Sequence[FeedConfig],
                      settings.language, settings.timezone, repr(settings.filters)],
         "feeds": [[f.name, list(f.tags), repr(f.filters)] for f in feeds],
         "blogs": sorted([s.name, s.site_url or ""] for s in states.values()),
+        "advertised": list(advertised),  # the tags whose feeds every page links
     }
     text = json.dumps(parts, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

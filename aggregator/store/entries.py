@@ -227,6 +227,8 @@ def _new_values(feed_id: int, entry: CleanEntry, now: datetime,
 
 
 def _update_row(session: Session, row: EntryRow, entry: CleanEntry, now: datetime) -> None:
+    if (row.title, row.content, row.summary) != (entry.title, entry.content, entry.summary):
+        row.edited = now  # a new link, author or image alone is no edit to readers
     row.signature = entry.signature
     row.title, row.link, row.author = entry.title, entry.link, entry.author
     row.published, row.updated = entry.published, entry.updated

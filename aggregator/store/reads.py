@@ -23,8 +23,8 @@ from aggregator.store.schema import EntryMoveRow, EntryRow, FeedRow
 SHOWN = (EntryRow.id, EntryRow.feed_id, EntryRow.article_id, EntryRow.identity,
          EntryRow.title, EntryRow.link, EntryRow.author, EntryRow.published,
          EntryRow.updated, EntryRow.first_seen, EntryRow.dated, EntryRow.changed,
-         EntryRow.content, EntryRow.summary, EntryRow.excerpt, EntryRow.language,
-         EntryRow.enclosures, EntryRow.thumbnail, EntryRow.categories)
+         EntryRow.edited, EntryRow.content, EntryRow.summary, EntryRow.excerpt,
+         EntryRow.language, EntryRow.enclosures, EntryRow.thumbnail, EntryRow.categories)
 CHUNK = 500  # entries read per statement where a read is cut in parts
 
 
@@ -239,7 +239,7 @@ def _stored(row: Any, blog: Blog, founder: tuple[str, str],
         site_url=blog.site_url, tags=blog.tags, identity=row.identity,
         title=row.title, link=row.link, author=row.author,
         published=row.published, updated=row.updated, first_seen=row.first_seen,
-        dated=row.dated, changed=row.changed, content=row.content,
+        dated=row.dated, changed=row.changed, edited=row.edited, content=row.content,
         summary=row.summary, excerpt=row.excerpt,
         article_feed=founder[0], article_identity=founder[1], copies=copies,
         language=row.language, enclosures=_enclosures_of(row.enclosures),

@@ -121,6 +121,9 @@ class EntryRow(Base):
     # The date an entry is filed under: published, else first seen (see poll.decide.filing_date).
     dated: Mapped[datetime] = mapped_column(UTCDateTime)
     changed: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When its title or text last changed as we saw it (not a copy found elsewhere):
+    # the `updated` of the published feeds. NULL: never seen edited.
+    edited: Mapped[datetime | None] = mapped_column(UTCDateTime)
     content: Mapped[str] = mapped_column(Text, default="")
     summary: Mapped[str] = mapped_column(Text, default="")
     excerpt: Mapped[str] = mapped_column(Text, default="")
