@@ -19,6 +19,7 @@ from aggregator.config.kinds import (
     COUNT,
     DURATION,
     FILTERS,
+    FULL_TEXT,
     LANGUAGE,
     NAME,
     SECONDS,
@@ -99,6 +100,9 @@ SETTINGS: tuple[Key, ...] = (
     Key("allow_private_networks", BOOLEAN, False,
         "true lets a feed at a public address redirect (or a page link) to a loopback or "
         "private one; feeds listed at such addresses are fetched either way."),
+    Key("full_text", FULL_TEXT, "auto",
+        "When an entry's article page is fetched for its whole text: auto (when the entry "
+        "looks truncated), always, or never; a feed may set its own full_text."),
 )
 
 FEED_KEYS: tuple[Key, ...] = (
@@ -110,6 +114,8 @@ FEED_KEYS: tuple[Key, ...] = (
         limits=_INTERVAL),
     Key("enabled", BOOLEAN, True, "false stops polling the feed and keeps its entries."),
     Key("filters", FILTERS, {}, "Include and exclude rules for this feed's entries."),
+    Key("full_text", FULL_TEXT, None, "Overrides settings.full_text for this feed: auto, "
+        "always or never."),
 )
 
 
@@ -146,6 +152,7 @@ class Settings:
     keep_per_feed: int = SETTING_DEFAULTS["keep_per_feed"]
     claim_lease: timedelta = SETTING_DEFAULTS["claim_lease"]
     allow_private_networks: bool = SETTING_DEFAULTS["allow_private_networks"]
+    full_text: str = SETTING_DEFAULTS["full_text"]
 
 
 @dataclass(frozen=True)
@@ -158,6 +165,7 @@ class FeedConfig:
     poll_interval: timedelta | None = FEED_DEFAULTS["poll_interval"]
     enabled: bool = FEED_DEFAULTS["enabled"]
     filters: Filters = FEED_DEFAULTS["filters"]
+    full_text: str | None = FEED_DEFAULTS["full_text"]
 
     def fingerprint(self) -> str:
         """A hash of the whole entry: when the user edits it, a retired feed gets another try."""

@@ -49,6 +49,7 @@ class FeedItem:
     language: str | None = None
     enclosures: tuple[Enclosure, ...] = ()
     thumbnail: str | None = None
+    whole: bool = False  # content_html is the article's page, summary the feed's teaser
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,9 @@ def _feed_item(entry: StoredEntry) -> FeedItem:
         title=entry.title,
         link=web_url(entry.link),
         content_html=entry.content or entry.summary,
-        summary=entry.excerpt,
+        # The article's whole text is the content; the feed's own teaser stays the summary.
+        summary=entry.teaser or entry.excerpt,
+        whole=bool(entry.teaser),
         author=entry.author,
         published=published,
         updated=updated,
