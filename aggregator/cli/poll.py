@@ -18,7 +18,7 @@ from aggregator.cli.app import open_store, pass_config
 from aggregator.cli.output import console, print_outcomes, progress_bar
 from aggregator.cli.site import bind, parse_address_option
 from aggregator.config.load import TICK_SECONDS, Config
-from aggregator.i18n import _, counted, seconds
+from aggregator.i18n import _, counted, number, seconds
 from aggregator.models import UpdateOutcome
 from aggregator.poll.decide import UnknownFeedError, select_feeds
 from aggregator.poll.memory import hold_less_memory
@@ -77,9 +77,14 @@ def exit_abandoning(status: int) -> None:
 @click.command()
 @click.option("--force", is_flag=True, help="Poll every enabled feed, due or not.")
 @click.option("--feed", "only", metavar="NAME", help="Poll only the feed called NAME.")
+@click.option("--full-text", is_flag=True,
+              help="With --feed: fetch the article page of each of its entries, whatever "
+                   "its full_text says.")
 @pass_config
-def fetch(config: Config, force: bool, only: str | None) -> None:
+def fetch(config: Config, force: bool, only: str | None, full_text: bool) -> None:
     """Poll the feeds that are due and store new entries (Ctrl-C stores what is fetched)."""
+    if full_text and not only:
+        raise click.UsageError(_("--full-text needs --feed NAME"))
     store = open_store(config)
     started = time.monotonic()
     try:
@@ -92,12 +97,16 @@ def fetch(config: Config, force: bool, only: str | None) -> None:
             % {"name": only, "path": config.path, "names": names}) from None
     if not due:  # said before requests and the parse server are even imported
         print_outcomes([], 0.0)
+        if full_text:
+            _force_pages(store, config, only)
         return
     hold_less_memory()  # before the fetch threads start
     start_parse_server(len(config.feeds))
     with stopping_on_signals() as stop:
         outcomes = poll_with_progress(store, config, force=force, only=only, stop=stop)
     print_outcomes(outcomes, time.monotonic() - started)
+    if full_text and stop.signal is None:
+        _force_pages(store, config, only)
     if stop.signal is not None:
         console.print(counted(
             "Stopped by %(signal)s: the %(n)s poll finished is stored; the feeds not polled "
@@ -106,6 +115,19 @@ def fetch(config: Config, force: bool, only: str | None) -> None:
             "polled wait for the next fetch.", len(outcomes), signal=stop.signal.name),
             style="yellow", markup=False)
         exit_abandoning(STOPPED_STATUS[stop.signal])
+
+
+def _force_pages(store: Store, config: Config, name: str | None) -> None:
+    """`fetch --feed NAME --full-text`: every entry's article page of the feed, and say so."""
+    from aggregator.fulltext.queue import fetch_pages
+    from aggregator.poll.fetch import make_session
+
+    report = fetch_pages(store, make_session(), config, utc_now(), forced=name)
+    console.print(_("Article pages: %(fetched)s fetched, %(forbidden)s forbidden by "
+                    "robots.txt, %(failed)s failed; %(copies)s now copies of another "
+                    "feed's article.") % {
+        "fetched": number(report.fetched), "forbidden": number(report.forbidden),
+        "failed": number(report.failed), "copies": number(report.copies)}, markup=False)
 
 
 def poll_with_progress(store: Store, config: Config, *, force: bool = False,
