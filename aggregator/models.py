@@ -165,6 +165,15 @@ class CleanEntry:
 
 
 @dataclass(frozen=True)
+class Extracted:
+    """The main text of an article's web page: sanitized HTML (absolute links, real images,
+    no pixels) and the same as plain text, one paragraph a line."""
+
+    html: str
+    text: str
+
+
+@dataclass(frozen=True)
 class SaveCounts:
     """What a save did: new articles, copies of known ones, in-place changes."""
 

@@ -1,0 +1,1 @@
+"""Whole articles for teaser feeds: when to fetch the page, and its main text."""
