@@ -74,7 +74,8 @@ def load_posts() -> dict[str, Post]:
                          (("Cindy", cindy),), "2013-12-12")
     body3 = read["003"].split("Le métier qui n’existe pas – Crédit photo izart.fr", 1)[1]
     posts["existe"] = Post("le-metier-qui-nexiste-pas", "« Le métier qui n’existe pas »",
-                           _paragraphs(body3.replace("09/06/2016 ", "")), (), "2016-06-09",
+                           _paragraphs("Bonjour à toutes et à tous,\n\n" + body3), (),
+                           "2016-06-09",
                            "Le métier qui n’existe pas – Crédit photo izart.fr")
     body4 = read["004"].split("\n\n", 2)[2].split("Aucun commentaire:")[0]
     posts["vis1"] = Post("vis-ma-vie-de-cm", "Vis ma vie de CM", _paragraphs(body4), (),
