@@ -104,7 +104,6 @@ class ParsedEntry:
     enclosures: tuple[Enclosure, ...] = ()
     thumbnail: str | None = None
     categories: tuple[str, ...] = ()
-    teaser: str = ""  # the feed's own excerpt, when the article's page text is shown instead
 
 
 @dataclass(frozen=True)
@@ -163,10 +162,18 @@ class CleanEntry:
     enclosures: tuple[Enclosure, ...] = ()
     thumbnail: str | None = None
     categories: tuple[str, ...] = ()
-    teaser: str = ""  # the feed's own excerpt, when the article's page text is shown instead
     # Why its text looks cut short (fulltext.truncation), so that its page is worth
     # fetching when its feed's full_text is auto; None: it looks whole.
     truncated: str | None = None
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """The main text of an article's web page: sanitized HTML (absolute links, real images,
+    no pixels) and the same as plain text, one paragraph a line."""
+
+    html: str
+    text: str
 
 
 @dataclass(frozen=True)

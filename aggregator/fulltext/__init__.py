@@ -1,2 +1,2 @@
-"""Whole articles from teaser feeds: which entries need their page, fetching it politely,
-extracting its text, and which text an entry shows."""
+"""Whole articles for teaser feeds: when to fetch the page, fetching it politely, its main
+text, and which text an entry shows."""
