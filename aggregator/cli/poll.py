@@ -18,7 +18,7 @@ from aggregator.cli.app import open_store, pass_config
 from aggregator.cli.output import console, print_outcomes, progress_bar
 from aggregator.cli.site import bind, parse_address_option
 from aggregator.config.load import TICK_SECONDS, Config
-from aggregator.i18n import _, counted, number, seconds
+from aggregator.i18n import _, counted, seconds
 from aggregator.models import UpdateOutcome
 from aggregator.poll.decide import UnknownFeedError, select_feeds
 from aggregator.poll.memory import hold_less_memory
@@ -123,11 +123,14 @@ def _force_pages(store: Store, config: Config, name: str | None) -> None:
     from aggregator.poll.fetch import make_session
 
     report = fetch_pages(store, make_session(), config, utc_now(), forced=name)
-    console.print(_("Article pages: %(fetched)s fetched, %(forbidden)s forbidden by "
-                    "robots.txt, %(failed)s failed; %(copies)s now copies of another "
-                    "feed's article.") % {
-        "fetched": number(report.fetched), "forbidden": number(report.forbidden),
-        "failed": number(report.failed), "copies": number(report.copies)}, markup=False)
+    counts = [counted("%(n)s fetched", "%(n)s fetched", report.fetched),
+              counted("%(n)s forbidden by robots.txt", "%(n)s forbidden by robots.txt",
+                      report.forbidden),
+              counted("%(n)s failed", "%(n)s failed", report.failed),
+              counted("%(n)s now a copy of another feed's article",
+                      "%(n)s now copies of another feed's article", report.copies)]
+    console.print(_("Article pages: %(counts)s.") % {"counts": ", ".join(counts)},
+                  markup=False)
 
 
 def poll_with_progress(store: Store, config: Config, *, force: bool = False,

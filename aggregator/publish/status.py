@@ -102,7 +102,7 @@ def status_line(feed: FeedConfig, state: FeedState | None, filtered_out: int,
         next_poll=local_time(state.next_poll if state and health != "retired" else None, tz),
         entries=entries + (" " + counted("(%(n)s filtered out)", "(%(n)s filtered out)",
                                          filtered_out) if filtered_out else ""),
-        what_happened=" ".join(filter(None, (explain_state(feed.enabled, state, tz), pages))),
+        what_happened=" — ".join(filter(None, (explain_state(feed.enabled, state, tz), pages))),
     )
 
 
