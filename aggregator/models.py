@@ -164,6 +164,18 @@ class CleanEntry:
     enclosures: tuple[Enclosure, ...] = ()
     thumbnail: str | None = None
     categories: tuple[str, ...] = ()
+    # Why its text looks cut short (fulltext.truncation), so that its page is worth
+    # fetching when its feed's full_text is auto; None: it looks whole.
+    truncated: str | None = None
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """The main text of an article's web page: sanitized HTML (absolute links, real images,
+    no pixels) and the same as plain text, one paragraph a line."""
+
+    html: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -329,3 +341,43 @@ class StoredEntry:
     thumbnail: str | None = None
     categories: tuple[str, ...] = ()
     edited: datetime | None = None  # when we saw its title or text change, if ever
+    teaser: str = ""  # the feed's own excerpt, when the article's page text is shown instead
+
+
+PageStatus = Literal["pending", "not-needed", "fetched", "robots-forbidden", "failed"]
+
+
+@dataclass(frozen=True)
+class PageTask:
+    """An entry whose article page is to be fetched, with what a conditional GET and the
+    comparison with the feed's text need."""
+
+    entry_id: int
+    feed_name: str
+    link: str
+    feed_text: str  # the HTML the feed gave (content, else summary)
+    etag: str | None = None
+    last_modified: str | None = None
+    shown: bool = False  # a page text is stored and shown: a 304 keeps it
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    """What fetching one article page came to, as the store writes it."""
+
+    entry_id: int
+    status: PageStatus
+    reason: str | None = None  # the error, for failed and robots-forbidden
+    html: str | None = None
+    excerpt: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False  # a 304: the stored page stands
+
+
+@dataclass(frozen=True)
+class PageCounts:
+    """How a feed's entries stand with their article pages, for `status`."""
+
+    counts: Mapping[str, int]  # by page status
+    last_error: str | None = None  # the latest failure or refusal, in words

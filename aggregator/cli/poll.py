@@ -78,9 +78,14 @@ def exit_abandoning(status: int) -> None:
 @click.command()
 @click.option("--force", is_flag=True, help="Poll every enabled feed, due or not.")
 @click.option("--feed", "only", metavar="NAME", help="Poll only the feed called NAME.")
+@click.option("--full-text", is_flag=True,
+              help="With --feed: fetch the article page of each of its entries, whatever "
+                   "its full_text says.")
 @pass_config
-def fetch(config: Config, force: bool, only: str | None) -> None:
+def fetch(config: Config, force: bool, only: str | None, full_text: bool) -> None:
     """Poll the feeds that are due and store new entries (Ctrl-C stores what is fetched)."""
+    if full_text and not only:
+        raise click.UsageError(_("--full-text needs --feed NAME"))
     store = open_store(config)
     started = time.monotonic()
     try:
@@ -93,6 +98,8 @@ def fetch(config: Config, force: bool, only: str | None) -> None:
             % {"name": only, "path": config.path, "names": names}) from None
     if not due:  # said before requests and the parse server are even imported
         print_outcomes([], 0.0)
+        if full_text:
+            _force_pages(store, config, only)
         return
     hold_less_memory()  # before the fetch threads start
     start_parse_server(len(config.feeds))
@@ -100,6 +107,8 @@ def fetch(config: Config, force: bool, only: str | None) -> None:
     with stopping_on_signals() as stop:
         outcomes = poll_with_progress(store, config, force=force, only=only, stop=stop)
     print_outcomes(outcomes, time.monotonic() - started)
+    if full_text and stop.signal is None:
+        _force_pages(store, config, only)
     if stop.signal is not None:
         console.print(counted(
             "Stopped by %(signal)s: the %(n)s poll finished is stored; the feeds not polled "
@@ -112,6 +121,22 @@ def fetch(config: Config, force: bool, only: str | None) -> None:
         from aggregator.cli.alerts import send_alerts  # Apprise: only with alerts
 
         send_alerts(store, config, since)
+
+
+def _force_pages(store: Store, config: Config, name: str | None) -> None:
+    """`fetch --feed NAME --full-text`: every entry's article page of the feed, and say so."""
+    from aggregator.fulltext.queue import fetch_pages
+    from aggregator.poll.fetch import make_session
+
+    report = fetch_pages(store, make_session(), config, utc_now(), forced=name)
+    counts = [counted("%(n)s fetched", "%(n)s fetched", report.fetched),
+              counted("%(n)s forbidden by robots.txt", "%(n)s forbidden by robots.txt",
+                      report.forbidden),
+              counted("%(n)s failed", "%(n)s failed", report.failed),
+              counted("%(n)s now a copy of another feed's article",
+                      "%(n)s now copies of another feed's article", report.copies)]
+    console.print(_("Article pages: %(counts)s.") % {"counts": ", ".join(counts)},
+                  markup=False)
 
 
 def poll_with_progress(store: Store, config: Config, *, force: bool = False,

@@ -14,11 +14,13 @@ from aggregator.cli.app import pass_store
 from aggregator.cli.output import console, natural_width, title_with_path, width_left
 from aggregator.config.load import Config
 from aggregator.i18n import _, counted
+from aggregator.models import PageCounts
 from aggregator.publish.filters import EntryFilter
 from aggregator.publish.status import (
     Health,
     StatusLine,
     count_filtered_out,
+    describe_pages,
     status_line,
     status_record,
     zone_name,
@@ -44,15 +46,29 @@ def status(config: Config, store: Store, as_json: bool, wide: bool) -> None:
     states = store.feed_states(layout=False)
     filtered_out = _filtered_out(config, store)
     tz = ZoneInfo(config.settings.timezone)
+    pages = store.page_counts()
+    modes = {f.name: f.full_text or config.settings.full_text for f in config.feeds}
     if as_json:
         rows = [status_record(f, states.get(f.name), filtered_out.get(f.name, 0), tz)
-                for f in config.feeds]
+                | _pages_record(pages.get(f.name), modes[f.name]) for f in config.feeds]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    lines = [status_line(f, states.get(f.name), filtered_out.get(f.name, 0), tz)
+    lines = [status_line(f, states.get(f.name), filtered_out.get(f.name, 0), tz,
+                         describe_pages(modes[f.name], pages.get(f.name)))
              for f in config.feeds]
+    _print_feed_table(config, lines, tz, wide)
+    if config.alerts:
+        from aggregator.cli.alerts import alert_lines, print_alert_table  # Apprise
+
+        print_alert_table(config, alert_lines(config, store))
+    _print_websub(config, store, tz)
+
+
+def _print_feed_table(config: Config, lines: list[StatusLine], tz: ZoneInfo,
+                      wide: bool) -> None:
+    """The feeds' table: narrow, it fills the terminal and what happened gets one line,
+    cut with "…"; wide, every column and what happened in full."""
     columns = _columns(lines, console.width, wide)
-    # Narrow, the table fills the terminal and what happened gets one line, cut with "…".
     zone = _("times in %(zone)s") % {"zone": zone_name(tz, datetime.now(UTC))}
     heading = title_with_path(
         lambda path: counted("%(n)s feed in %(path)s", "%(n)s feeds in %(path)s",
@@ -73,11 +89,6 @@ def status(config: Config, store: Store, as_json: bool, wide: bool) -> None:
                  "entries": line.entries}
         table.add_row(*(cells[column] for column in columns), escape(line.what_happened))
     console.print(table)
-    if config.alerts:
-        from aggregator.cli.alerts import alert_lines, print_alert_table  # Apprise
-
-        print_alert_table(config, alert_lines(config, store))
-    _print_websub(config, store, tz)
 
 
 def _print_websub(config: Config, store: Store, tz: ZoneInfo) -> None:
@@ -88,6 +99,12 @@ def _print_websub(config: Config, store: Store, tz: ZoneInfo) -> None:
              *push_summary(store.subscriptions(), datetime.now(UTC), tz)]
     for line in lines:
         console.print(line, markup=False)
+
+
+def _pages_record(pages: PageCounts | None, mode: str) -> dict[str, object]:
+    """A feed's article pages for `status --json`: its full_text, counts by status."""
+    return {"full_text": mode, "pages": dict(pages.counts) if pages else {},
+            "page_error": pages.last_error if pages else None}
 
 
 def column_headers() -> dict[str, str]:

@@ -11,6 +11,7 @@ from aggregator.config.parsers import (
     CLOCK_PATTERN,
     DURATION_PATTERN,
     FILTER_FIELDS,
+    FULL_TEXT_MODES,
     LANGUAGES,
     NAME_LENGTH,
     SIZE_PATTERN,
@@ -19,6 +20,7 @@ from aggregator.config.parsers import (
     parse_clock,
     parse_duration,
     parse_filters,
+    parse_full_text,
     parse_language,
     parse_name,
     parse_positive_int,
@@ -71,6 +73,7 @@ NAME = Kind("name", parse_name, {
 })
 TIMEZONE = Kind("time zone", parse_timezone, _TEXT)
 LANGUAGE = Kind("language", parse_language, {"enum": list(LANGUAGES)})
+FULL_TEXT = Kind("full text", parse_full_text, {"enum": list(FULL_TEXT_MODES)})
 URL = Kind("url", parse_url, _URL, shared=True)
 BASE_URL = Kind("url", parse_base_url, _URL, shared=True)
 DURATION = Kind("duration", parse_duration, _DURATION, shared=True)

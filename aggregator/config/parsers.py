@@ -167,6 +167,18 @@ def parse_language(value: object) -> str:
     return name
 
 
+FULL_TEXT_MODES = ("auto", "always", "never")
+
+
+def parse_full_text(value: object) -> str:
+    """When an entry's article page is fetched: auto (a truncated entry), always or never."""
+    name = parse_text(value)
+    if name not in FULL_TEXT_MODES:
+        raise ValueError(N_("expected one of %(choices)s, got %(name)r") % {
+            "choices": ", ".join(map(repr, FULL_TEXT_MODES)), "name": name})
+    return name
+
+
 def parse_positive_int(value: object) -> int:
     """A whole number above zero (not a boolean)."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:

@@ -19,6 +19,7 @@ from aggregator.config.kinds import (
     COUNT,
     DURATION,
     FILTERS,
+    FULL_TEXT,
     LANGUAGE,
     NAME,
     SECONDS,
@@ -111,6 +112,9 @@ SETTINGS: tuple[Key, ...] = (
     Key("websub_poll_interval", DURATION, "6h",
         "How often a feed whose hub pushes to us is still polled, as a safety net.",
         limits=_INTERVAL),
+    Key("full_text", FULL_TEXT, "auto",
+        "When an entry's article page is fetched for its whole text: auto (when the entry "
+        "looks truncated), always, or never; a feed may set its own full_text."),
 )
 
 FEED_KEYS: tuple[Key, ...] = (
@@ -122,6 +126,8 @@ FEED_KEYS: tuple[Key, ...] = (
         limits=_INTERVAL),
     Key("enabled", BOOLEAN, True, "false stops polling the feed and keeps its entries."),
     Key("filters", FILTERS, {}, "Include and exclude rules for this feed's entries."),
+    Key("full_text", FULL_TEXT, None, "Overrides settings.full_text for this feed: auto, "
+        "always or never."),
 )
 
 
@@ -162,6 +168,7 @@ class Settings:
     websub_hub: str | None = SETTING_DEFAULTS["websub_hub"]
     websub_callback: str | None = SETTING_DEFAULTS["websub_callback"]
     websub_poll_interval: timedelta = SETTING_DEFAULTS["websub_poll_interval"]
+    full_text: str = SETTING_DEFAULTS["full_text"]
 
 
 @dataclass(frozen=True)
@@ -174,6 +181,7 @@ class FeedConfig:
     poll_interval: timedelta | None = FEED_DEFAULTS["poll_interval"]
     enabled: bool = FEED_DEFAULTS["enabled"]
     filters: Filters = FEED_DEFAULTS["filters"]
+    full_text: str | None = FEED_DEFAULTS["full_text"]
 
     def fingerprint(self) -> str:
         """A hash of the whole entry: when the user edits it, a retired feed gets another try."""

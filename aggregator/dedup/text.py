@@ -148,6 +148,12 @@ def _text_of(fragment: str) -> str:
     return html.unescape(_TAG.sub(" ", fragment))
 
 
+def plain_text(html_text: str) -> str:
+    """The text of an HTML fragment as written (punctuation kept), tags gone, spaces
+    folded: quick, for its length and how it ends, not for showing."""
+    return " ".join(_text_of(html_text).split())
+
+
 def words_of(html_text: str) -> list[str]:
     """The normalized words of an HTML fragment, as fingerprints read them."""
     return " ".join(paragraphs(html_text)).split()

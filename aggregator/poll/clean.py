@@ -204,13 +204,15 @@ def is_plain_french(text: str) -> bool:
     return not (_NOT_FRENCH.search(text) or _MOJIBAKE_SHAPE.search(text))
 
 
-# Lines that plugins append to summaries: never part of an excerpt.
+# Lines that plugins append to summaries: never part of an excerpt (and the sign of a
+# teaser for fulltext/truncation.py: the first pair is "appeared first on", the second
+# "read more").
 # Each is a sentence of its own at the very end, capitalized as plugins write it:
 # "Lisez donc l’article « Bref »" in the middle of a post is the author's, not noise.
 _SENTENCE_START = r"(?:^|(?<=[.!?…»\]”\"')])\s+)"
 # Each with words it cannot match without, looked for first: the patterns are tried at
 # every place of every summary, which most often has none of them.
-_EXCERPT_NOISE = (
+EXCERPT_NOISE = (
     (("appeared first on", "est apparu en premier sur", "a été publié en premier sur"),
      re.compile(_SENTENCE_START + r"(?:The post|L[’']article|Cet article|Le billet)\s.{1,300}?\s"
                 r"(?:appeared first on|est apparu en premier sur|a été publié en premier sur)"
@@ -225,7 +227,7 @@ _EXCERPT_NOISE = (
 def excerpt_text(fragment: str) -> str:
     """The text an excerpt is cut from: plugin footers and "read more" links left out."""
     text = html_to_text(fragment)
-    for words, noise in _EXCERPT_NOISE:
+    for words, noise in EXCERPT_NOISE:
         if any(word in text for word in words):
             text = noise.sub("", text)
     return text

@@ -85,15 +85,17 @@ def fetch_feed(
     max_size: int = 10_000_000,
     addresses: AddressPolicy = PRIVATE_FROM_PUBLIC_REFUSED,
     origin: str | None = None,
+    accept: str | None = None,
 ) -> FetchResult:
     """GET `url` conditionally within a total deadline; any failure comes back as `error`.
 
     `addresses` says where the request and its redirects may go; `origin` is the page
-    that led to `url`, when not the user (see AddressPolicy.refusal).
+    that led to `url`, when not the user (see AddressPolicy.refusal). `accept` replaces
+    the session's Accept header (an article page is HTML, not a feed).
     """
     started = time.monotonic()
     deadline = started + timeout
-    headers = {}
+    headers = {"Accept": accept} if accept else {}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:

@@ -19,6 +19,8 @@ from aggregator.dedup import (
     fingerprint,
     paragraphs,
 )
+from aggregator.dedup.text import plain_text
+from aggregator.fulltext.truncation import truncation_reason
 from aggregator.models import CleanEntry, Parsed, ParsedEntry, ParsedFeed
 from aggregator.poll.clean import clean_entry, clean_link, clean_title, repair_text
 from aggregator.poll.layout import Layout, find_layout, has_relative_links, reduce_document
@@ -190,9 +192,11 @@ def parse_step(content: bytes, headers: Mapping[str, str], url: str,
     blocks = [paragraphs(e.content or e.summary) for e in parts.cleaned]
     learned = find_boilerplate(blocks)
     known_boilerplate = boilerplate | learned
+    cut = truncations(parts.cleaned)
     entries = tuple(
-        replace(entry, fingerprint=fingerprint(entry.title, entry.link, text, known_boilerplate))
-        for entry, text in zip(parts.cleaned, blocks, strict=True)
+        replace(entry, fingerprint=fingerprint(entry.title, entry.link, text, known_boilerplate),
+                truncated=reason)
+        for entry, text, reason in zip(parts.cleaned, blocks, cut, strict=True)
     )
     # The raw entries stay behind: only what the store needs crosses the process boundary.
     title = clean_title(repair_text(feed.title), False) if feed.title else None
@@ -202,6 +206,15 @@ def parse_step(content: bytes, headers: Mapping[str, str], url: str,
                          clean_link(feed.hub, url), clean_link(feed.self_url, url))
     return Parsed(summary, entries, boilerplate=frozenset(learned),
                   unchanged=tuple(parts.unchanged), digests=parts.digests)
+
+
+def truncations(entries: Sequence[CleanEntry]) -> list[str | None]:
+    """Why each entry's text looks cut short (a teaser), or None: judged against the
+    lengths of the document's other new entries (fulltext.truncation)."""
+    texts = [plain_text(entry.content or entry.summary) for entry in entries]
+    lengths = [len(text) for text in texts]
+    return [truncation_reason(text, lengths[:i] + lengths[i + 1:])
+            for i, text in enumerate(texts)]
 
 
 def safe_parse(content: bytes, headers: Mapping[str, str], url: str,

@@ -45,17 +45,34 @@ def update_feeds(
     force: bool = False, only: str | None = None,
     on_outcome: Callable[[UpdateOutcome], None] | None = None,
     stop: threading.Event | None = None, worker: str | None = None,
-    clock: Callable[[], datetime] | None = None,
+    clock: Callable[[], datetime] | None = None, pages: bool = True,
 ) -> list[UpdateOutcome]:
     """Poll the feeds due at `now` concurrently and store each one as it completes.
 
     Each feed is claimed in the database first (see Store.claim_feeds), so
-    several workers sharing one database never poll the same feed. With a `clock`,
-    each feed's poll is stamped (and its next poll counted) from when it happened,
-    not from `now`: a feed polled late in a long cycle is not due again at once.
-    Once `stop` is set no new fetch starts; the polls under way get STOP_GRACE
-    seconds to finish and be stored, then are abandoned (their claims released).
+    several workers sharing one database never poll the same feed. With a
+    `clock`, each feed's poll is stamped (and its next poll counted) from when
+    it happened, not from `now`: a feed polled late in a long cycle is not due
+    again at once. Once `stop` is set no new fetch starts; the polls under way
+    get STOP_GRACE seconds to finish and be stored, and are then abandoned (their
+    claims released). Then, with `pages`, the article pages due are fetched in their
+    own queue (fulltext.queue): no feed's poll waited for them.
     """
+    outcomes = _poll_feeds(store, session, config, now, force=force, only=only,
+                           on_outcome=on_outcome, stop=stop, worker=worker, clock=clock)
+    if pages and not (stop is not None and stop.is_set()):
+        from aggregator.fulltext.queue import fetch_pages  # trafilatura: when a page is due
+        fetch_pages(store, session, config, clock() if clock else now)
+    return outcomes
+
+
+def _poll_feeds(
+    store: Store, session: requests.Session, config: Config, now: datetime, *,
+    force: bool, only: str | None, on_outcome: Callable[[UpdateOutcome], None] | None,
+    stop: threading.Event | None, worker: str | None,
+    clock: Callable[[], datetime] | None,
+) -> list[UpdateOutcome]:
+    """update_feeds' polls: claimed, fetched, parsed, decided and stored."""
     store.sync_feeds(config.feeds)
     release_dead_claims(store)
     states = store.feed_states(count_entries=False)

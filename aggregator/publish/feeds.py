@@ -50,6 +50,7 @@ class FeedItem:
     enclosures: tuple[Enclosure, ...] = ()
     thumbnail: str | None = None
     first_seen: datetime | None = None  # when we stored it: who keeps a shared `updated`
+    whole: bool = False  # content_html is the article's page, summary the feed's teaser
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,9 @@ def _feed_item(entry: StoredEntry) -> FeedItem:
         title=entry.title,
         link=web_url(entry.link),
         content_html=entry.content or entry.summary,
-        summary=entry.excerpt,
+        # The article's whole text is the content; the feed's own teaser stays the summary.
+        summary=entry.teaser or entry.excerpt,
+        whole=bool(entry.teaser),
         author=entry.author,
         published=published,
         updated=updated,

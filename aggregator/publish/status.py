@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from aggregator.config.load import FeedConfig
 from aggregator.i18n import _, counted, moment, number, translate_message
-from aggregator.models import FeedState, StoredEntry
+from aggregator.models import FeedState, PageCounts, StoredEntry
 
 if TYPE_CHECKING:
     from aggregator.publish.filters import EntryFilter
@@ -93,8 +93,9 @@ class StatusLine:
 
 
 def status_line(feed: FeedConfig, state: FeedState | None, filtered_out: int,
-                tz: ZoneInfo) -> StatusLine:
-    """A feed's line of the status table; a retired feed has no next poll."""
+                tz: ZoneInfo, pages: str = "") -> StatusLine:
+    """A feed's line of the status table; a retired feed has no next poll. `pages`: how
+    its entries got their article pages (describe_pages)."""
     health = feed_health(feed.enabled, state)
     entries = number(state.entry_count if state else 0)
     return StatusLine(
@@ -104,7 +105,7 @@ def status_line(feed: FeedConfig, state: FeedState | None, filtered_out: int,
         next_poll=local_time(state.next_poll if state and health != "retired" else None, tz),
         entries=entries + (" " + counted("(%(n)s filtered out)", "(%(n)s filtered out)",
                                          filtered_out) if filtered_out else ""),
-        what_happened=explain_state(feed.enabled, state, tz),
+        what_happened=" — ".join(filter(None, (explain_state(feed.enabled, state, tz), pages))),
     )
 
 
@@ -179,3 +180,33 @@ def explain_alert(record: TargetRecord | None) -> str:
             "%(n)s article never sent: older than settings.alert_max_age.",
             "%(n)s articles never sent: older than settings.alert_max_age.", record.given_up))
     return " ".join(parts) or _("ok")
+
+
+def describe_pages(mode: str, pages: PageCounts | None) -> str:
+    """How a feed's entries got their article page, in words; empty when none was wanted
+    (every entry whole in the feed, full_text auto)."""
+    if mode == "never":
+        return _("Article pages: never fetched (full_text: never).")
+    counts = pages.counts if pages else {}
+    parts = [words for n, words in (
+        (counts.get("fetched", 0), counted("%(n)s fetched", "%(n)s fetched",
+                                           counts.get("fetched", 0))),
+        (counts.get("pending", 0), counted("%(n)s waiting", "%(n)s waiting",
+                                           counts.get("pending", 0))),
+        (counts.get("robots-forbidden", 0), counted(
+            "%(n)s forbidden by robots.txt", "%(n)s forbidden by robots.txt",
+            counts.get("robots-forbidden", 0))),
+        (counts.get("failed", 0), counted("%(n)s failed", "%(n)s failed",
+                                          counts.get("failed", 0))),
+    ) if n]
+    if not parts and mode != "always":
+        return ""
+    needless = counts.get("not-needed", 0)
+    if needless:
+        parts.append(counted("%(n)s not needed (whole in the feed)",
+                             "%(n)s not needed (whole in the feed)", needless))
+    text = _("Article pages: %(counts)s.") % {"counts": ", ".join(parts)}
+    if pages and pages.last_error:
+        text += " " + _("Last failure: %(error)s.") % {
+            "error": translate_message(pages.last_error)}
+    return text

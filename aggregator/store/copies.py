@@ -24,6 +24,7 @@ from aggregator.dedup import (
     unpack_sketch,
     words_of,
 )
+from aggregator.fulltext.shown import shown_html
 from aggregator.models import CleanEntry, Fingerprint
 from aggregator.store.base import COMMON_KEYS, ENTRIES, ENTRY_KEYS, _chunks, _rows_among
 from aggregator.store.schema import EntryRow, FeedRow
@@ -87,9 +88,17 @@ def _find_copy(session: Session, entry: CleanEntry, ids: Sequence[int],
     most dedup.MAX_CANDIDATES: the bound on full comparisons)."""
     if entry.fingerprint is None:
         return None
+    return _find_text_copy(session, entry.fingerprint, entry.content or entry.summary, ids,
+                           candidates)
+
+
+def _find_text_copy(session: Session, fingerprinted: Fingerprint, html: str,
+                    ids: Sequence[int], candidates: dict[int, _Candidate]
+                    ) -> _Candidate | None:
+    """The stored entry a text (its fingerprint and HTML) copies, as _find_copy says."""
     # Compared through a copy: the set of its shingles that comparing makes (30 KB) goes
     # with the search, not with the entry, which lives until its whole group is stored.
-    found = replace(entry.fingerprint)
+    found = replace(fingerprinted)
     for row in sorted((candidates[i] for i in ids if i in candidates),
                       key=lambda r: (r.dated, r.first_seen, r.id)):
         stored = row.fingerprint
@@ -97,27 +106,31 @@ def _find_copy(session: Session, entry: CleanEntry, ids: Sequence[int],
             stored = _with_shingles(session, row)
 
         def texts(row: _Candidate = row) -> tuple[list[str], list[str]]:
-            return words_of(entry.content or entry.summary), _stored_words(session, row.id)
+            return words_of(html), _stored_words(session, row.id)
 
         if same_article(found, stored, texts):
             return row
     return None
 
 
+# A stored entry's text as it shows it (fulltext.shown): its page's, else its feed's.
+_SHOWN_TEXT = (EntryRow.content, EntryRow.summary, EntryRow.page_status, EntryRow.page_html)
+
+
 def _stored_words(session: Session, entry_id: int) -> list[str]:
     """A stored entry's normalized words, from its text."""
-    content, summary = session.execute(
-        select(EntryRow.content, EntryRow.summary).where(EntryRow.id == entry_id)).one()
-    return words_of(content or summary or "")
+    content, summary, status, page = session.execute(
+        select(*_SHOWN_TEXT).where(EntryRow.id == entry_id)).one()
+    return words_of(shown_html(content or "", summary or "", status, page))
 
 
 def _with_shingles(session: Session, row: _Candidate) -> Fingerprint:
     """A candidate's fingerprint with all its shingles, from its text as stored."""
-    title, link, content, summary, boilerplate = session.execute(
-        select(EntryRow.title, EntryRow.link, EntryRow.content, EntryRow.summary,
-               FeedRow.boilerplate)
+    title, link, content, summary, status, page, boilerplate = session.execute(
+        select(EntryRow.title, EntryRow.link, *_SHOWN_TEXT, FeedRow.boilerplate)
         .join(FeedRow, EntryRow.feed_id == FeedRow.id).where(EntryRow.id == row.id)).one()
-    whole = fingerprint(title, link, paragraphs(content or summary or ""),
+    whole = fingerprint(title, link, paragraphs(shown_html(content or "", summary or "",
+                                                           status, page)),
                         frozenset(boilerplate or ()))
     return replace(row.fingerprint, shingles=whole.shingles)
 

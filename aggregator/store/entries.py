@@ -220,7 +220,7 @@ def _new_values(feed_id: int, entry: CleanEntry, now: datetime,
         "changed": now,
         "content": entry.content, "summary": entry.summary, "excerpt": entry.excerpt,
         "article_id": (match.article_id or match.id) if match else None,
-        "is_canonical": True,
+        "is_canonical": True, **_page_wanted(entry),
         **(_fingerprint_values(found) if found else _NO_FINGERPRINT),
         **_media_values(entry),
     }
@@ -236,6 +236,9 @@ def _update_row(session: Session, row: EntryRow, entry: CleanEntry, now: datetim
                                           row.first_seen, row.dated), now)
     row.content, row.summary, row.excerpt = entry.content, entry.summary, entry.excerpt
     row.changed = now
+    # The entry changed: its page is judged again (its validators kept, for a 304).
+    for name, value in _page_wanted(entry).items():
+        setattr(row, name, value)
     _set_media(row, entry)
     if entry.fingerprint is not None:
         _set_fingerprint(row, entry.fingerprint)
@@ -243,6 +246,14 @@ def _update_row(session: Session, row: EntryRow, entry: CleanEntry, now: datetim
         # Filed anew as a new entry is, under its keys that are not common.
         keys, postings = _postings(session, {entry.identity: entry.fingerprint})
         _file_keys(session, [(row.id, keys[entry.identity])], postings)
+
+
+def _page_wanted(entry: CleanEntry) -> dict[str, object]:
+    """Whether a new or changed entry's page is worth fetching when its feed's full_text
+    is auto (the queue fetches every page of a feed set to always)."""
+    if entry.truncated:
+        return {"page_status": "pending", "page_reason": entry.truncated}
+    return {"page_status": "not-needed", "page_reason": None}
 
 
 def _set_media(row: EntryRow, entry: CleanEntry) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, select, union
 from sqlalchemy.orm import Session
 
+from aggregator.fulltext.shown import shows_page
 from aggregator.models import Copy, Enclosure, StoredEntry
 from aggregator.store.base import StoreBase, _chunks, wrap_errors
 from aggregator.store.schema import EntryMoveRow, EntryRow, FeedRow
@@ -24,7 +25,8 @@ SHOWN = (EntryRow.id, EntryRow.feed_id, EntryRow.article_id, EntryRow.identity,
          EntryRow.title, EntryRow.link, EntryRow.author, EntryRow.published,
          EntryRow.updated, EntryRow.first_seen, EntryRow.dated, EntryRow.changed,
          EntryRow.edited, EntryRow.content, EntryRow.summary, EntryRow.excerpt,
-         EntryRow.language, EntryRow.enclosures, EntryRow.thumbnail, EntryRow.categories)
+         EntryRow.language, EntryRow.enclosures, EntryRow.thumbnail, EntryRow.categories,
+         EntryRow.page_status, EntryRow.page_html, EntryRow.page_excerpt)
 CHUNK = 500  # entries read per statement where a read is cut in parts
 
 
@@ -234,13 +236,18 @@ def _plain(rows: Sequence[Any], blogs: dict[int, Blog]) -> list[StoredEntry]:
 
 def _stored(row: Any, blog: Blog, founder: tuple[str, str],
             copies: tuple[Copy, ...]) -> StoredEntry:
+    # The article's page stands in for the feed's text where fulltext.shown says so; the
+    # feed's excerpt is kept as its teaser (the output feeds' summary).
+    page = shows_page(row.page_status, row.page_html)
     return StoredEntry(
         feed_name=blog.name, feed_title=blog.title, feed_url=blog.url,
         site_url=blog.site_url, tags=blog.tags, identity=row.identity,
         title=row.title, link=row.link, author=row.author,
         published=row.published, updated=row.updated, first_seen=row.first_seen,
-        dated=row.dated, changed=row.changed, edited=row.edited, content=row.content,
-        summary=row.summary, excerpt=row.excerpt,
+        dated=row.dated, changed=row.changed, edited=row.edited,
+        content=row.page_html if page else row.content,
+        summary=row.summary, excerpt=(row.page_excerpt or row.excerpt) if page else row.excerpt,
+        teaser=row.excerpt if page else "",
         article_feed=founder[0], article_identity=founder[1], copies=copies,
         language=row.language, enclosures=_enclosures_of(row.enclosures),
         thumbnail=row.thumbnail, categories=tuple(row.categories or ()),

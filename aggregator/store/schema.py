@@ -106,6 +106,8 @@ class EntryRow(Base):
         Index("ix_entries_canonical_dated", "is_canonical", "dated"),
         # An incremental render asks which entries changed since the last one.
         Index("ix_entries_changed", "changed"),
+        # The page queue asks for the entries whose article page is pending (fulltext/).
+        Index("ix_entries_page_status", "page_status", "feed_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -140,6 +142,15 @@ class EntryRow(Base):
     enclosures: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
     thumbnail: Mapped[str | None] = mapped_column(Text)
     categories: Mapped[list[str] | None] = mapped_column(JSON)
+    # The article's page, kept apart from what the feed gave (fulltext.shown decides which
+    # one is shown). page_status: pending, not-needed, fetched, robots-forbidden, failed.
+    page_status: Mapped[str | None] = mapped_column(String(20))
+    page_reason: Mapped[str | None] = mapped_column(Text)  # why fetched, or why it failed
+    page_html: Mapped[str | None] = mapped_column(Text)
+    page_excerpt: Mapped[str | None] = mapped_column(Text)
+    page_etag: Mapped[str | None] = mapped_column(Text)
+    page_last_modified: Mapped[str | None] = mapped_column(Text)
+    page_fetched: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class EntryKeyRow(Base):

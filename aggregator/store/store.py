@@ -1,5 +1,5 @@
-"""The Store: feeds, entries, reads, alerts, maintenance and WebSub, one mixin each, on one
-engine."""
+"""The Store: feeds, entries, article pages, reads, alerts, maintenance and WebSub, one mixin
+each, on one engine."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from aggregator.store.admin import AdminMixin
 from aggregator.store.alerts import AlertsMixin
 from aggregator.store.entries import EntriesMixin
 from aggregator.store.feeds import FeedsMixin
+from aggregator.store.pages import PagesMixin
 from aggregator.store.reads import ReadsMixin
 from aggregator.store.websub import WebSubMixin
 
 
-class Store(FeedsMixin, EntriesMixin, ReadsMixin, AlertsMixin, AdminMixin, WebSubMixin):
+class Store(FeedsMixin, EntriesMixin, PagesMixin, ReadsMixin, AlertsMixin, AdminMixin,
+            WebSubMixin):
     """Feeds and entries, behind verb-named methods that take and return dataclasses.
 
     Driver errors come out of its public methods as StoreError.

@@ -1,7 +1,7 @@
 """When an entry's title or text last changed, apart from the copies found of it.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 
 The published feeds dated an article's `updated` by `changed`, which also moves
 when a copy of it is found on another blog: readers showed it as edited, and
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,100 @@
+"""An article page made ready for the extractor: decoded, parsed, its furniture taken out.
+
+Pure: bytes or text in, an lxml tree out. Hostile pages cost a bounded amount: the text is
+cut at `MAX_PAGE_CHARS`, libxml2 stops nesting at 256 levels, and bytes that are not text
+give no tree at all.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from typing import Any
+
+import lxml.etree
+import lxml.html
+
+from aggregator.poll.clean import fix_images
+
+# A long blog post with its comments is under 1 MB; a page ten times that is not an article.
+MAX_PAGE_CHARS = 4_000_000
+# Where a page says its encoding: <meta charset> or <meta http-equiv content="...charset=">.
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""",
+                           re.IGNORECASE)
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32"),
+         (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+# Control characters that no text page holds (tab, newlines and form feed aside).
+_BINARY = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+
+# The extractor folds every kind of white space into one plain space, and French writes a
+# no-break space before : ; ! ? » and after «. Each is swapped for a printable sign of its
+# own (ISO 9995's symbols for them) that it leaves alone, and put back afterwards.
+NO_BREAK_SIGNS = {"\u00a0": "\u237d", "\u202f": "\u23b5"}
+_NO_BREAK = re.compile(r"\u00a0|\u202f|&nbsp;|&#160;|&#x0*a0;|&#8239;|&#x0*202f;", re.IGNORECASE)
+_NO_BREAK_OF = {"&nbsp;": "\u00a0", "&#160;": "\u00a0", "&#8239;": "\u202f"}
+
+_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True,
+                               collect_ids=False, default_doctype=False)
+
+
+def decode_page(page: bytes) -> str | None:
+    """The text of a page: by its byte order mark, else its <meta> charset, else UTF-8;
+    undecodable bytes become U+FFFD. None for bytes that are not text (an image, a PDF)."""
+    encoding = next((name for bom, name in _BOMS if page.startswith(bom)), None)
+    if encoding is None:
+        declared = _META_CHARSET.search(page[:4096])
+        encoding = _known_encoding(declared.group(1).decode("ascii")) if declared else None
+    text = page.decode(encoding or "utf-8", "replace").removeprefix("\ufeff")
+    # One control character in a thousand of the start is not a page mangled in transit.
+    if len(_BINARY.findall(text, 0, 4096)) > min(len(text), 4096) // 1000 + 1:
+        return None
+    return text
+
+
+def _known_encoding(name: str) -> str | None:
+    try:
+        codec = codecs.lookup(name)
+    except LookupError:
+        return None
+    # A page declaring UTF-16 inside itself was read as ASCII to find that out: it is not.
+    return None if codec.name.startswith("utf-16") or codec.name.startswith("utf-32") else name
+
+
+def can_protect_no_breaks(text: str) -> bool:
+    """Whether `text` holds none of the signs protect_no_breaks swaps in (a page that does
+    keeps them, and its no-break spaces are lost instead)."""
+    return not any(sign in text for sign in NO_BREAK_SIGNS.values())
+
+
+def protect_no_breaks(text: str) -> str:
+    """`text` with its no-break spaces (characters or references) as signs the extractor
+    keeps."""
+    return _NO_BREAK.sub(_no_break_sign, text)
+
+
+def _no_break_sign(match: re.Match[str]) -> str:
+    found = match.group(0)
+    character = _NO_BREAK_OF.get(found.lower(), found)
+    if character.startswith("&"):  # hexadecimal: &#xa0; or &#x202f;
+        character = chr(int(character[3:-1], 16))
+    return NO_BREAK_SIGNS[character]
+
+
+def restore_no_breaks(text: str) -> str:
+    """The no-break spaces protect_no_breaks swapped out, back in place."""
+    for space, sign in NO_BREAK_SIGNS.items():
+        text = text.replace(sign, space)
+    return text
+
+
+def parse_page(text: str, protect: bool) -> Any | None:
+    """The page's lxml tree, lazy images resolved and counting pixels gone (no-break spaces
+    protected if `protect`), or None when libxml2 finds no document in it."""
+    source = fix_images(text[:MAX_PAGE_CHARS])
+    if protect:
+        source = protect_no_breaks(source)
+    try:
+        return lxml.html.document_fromstring(source.encode("utf-8", "replace"), _PARSER)
+    except (lxml.etree.ParserError, ValueError):
+        return None
