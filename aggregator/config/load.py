@@ -13,13 +13,14 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.reader import ReaderError
 
+from aggregator.config.kinds import Key
+from aggregator.config.mail import NEWSLETTER_KEYS, EmailSettings, NewsletterConfig
 from aggregator.config.parsers import FilterRule, Filters, parse_duration, parse_size
 from aggregator.config.settings import (
     FEED_KEYS,
     SETTING_DEFAULTS,
     SETTINGS,
     FeedConfig,
-    Key,
     Settings,
 )
 from aggregator.i18n import N_, _, translate_message
@@ -27,7 +28,8 @@ from aggregator.i18n import N_, _, translate_message
 # What the other modules import from here, including the types and parsers that moved to
 # settings.py and parsers.py.
 __all__ = [
-    "TICK_SECONDS", "Config", "ConfigError", "FeedConfig", "FilterRule", "Filters",
+    "TICK_SECONDS", "Config", "ConfigError", "EmailSettings", "FeedConfig", "FilterRule",
+    "Filters", "NewsletterConfig",
     "Problem", "Settings", "load_config", "parse_duration", "parse_size",
     "resolve_database_url",
 ]
@@ -43,10 +45,15 @@ class Config:
     path: Path
     settings: Settings
     feeds: tuple[FeedConfig, ...]
+    newsletters: tuple[NewsletterConfig, ...] = ()
 
     def feed(self, name: str) -> FeedConfig | None:
         """The feed called `name`, if the file lists one."""
         return next((f for f in self.feeds if f.name == name), None)
+
+    def newsletter(self, name: str) -> NewsletterConfig | None:
+        """The newsletter called `name`, if the file lists one."""
+        return next((n for n in self.newsletters if n.name == name), None)
 
 
 @dataclass(frozen=True)
@@ -84,7 +91,7 @@ class ConfigError(Exception):
         return "\n".join(lines)
 
 
-_TOP_KEYS = ("settings", "feeds")
+_TOP_KEYS = ("settings", "feeds", "newsletters")
 
 
 class _Checker:
@@ -110,12 +117,25 @@ class _Checker:
         self.unknown_keys(node, [key.name for key in keys], prefix)
         out: dict[str, Any] = {}
         for key in keys:
-            if key.name in node:
+            if key.build and isinstance(node.get(key.name), CommentedMap):
+                out[key.name] = self.table(node, key, prefix)
+            elif key.name in node:
                 try:
                     out[key.name] = key.parse(node[key.name])
                 except ValueError as exc:
                     self.add(node, key.name, f"{prefix}{key.name}", str(exc))
-        return out
+        return {name: value for name, value in out.items() if value is not None}
+
+    def table(self, node: CommentedMap, key: Key, prefix: str) -> Any:
+        """A mapping key (settings.email) built from its own keys, each problem located."""
+        inner, path = node[key.name], f"{prefix}{key.name}."
+        values = self.values(inner, key.table, path)
+        missing = [k.name for k in key.table if k.required and k.name not in inner]
+        for name in missing:
+            self.add(node, key.name, f"{path}{name}", N_("missing (required)"))
+        if missing or len(values) < sum(k.name in inner for k in key.table) or key.build is None:
+            return None
+        return key.build(values)
 
 
 def _position(node: Any, key: Any) -> tuple[int, int]:
@@ -178,9 +198,11 @@ def _validate(path: Path, document: Any) -> Config:
     checker.unknown_keys(document, _TOP_KEYS, "")
     settings = _validate_settings(path, document, checker)
     feeds = _validate_feeds(document, checker)
+    newsletters = _validate_newsletters(document, checker)
     if checker.problems:
         raise ConfigError(path, checker.problems)
-    return Config(path=path, settings=settings, feeds=tuple(feeds))
+    return Config(path=path, settings=settings, feeds=tuple(feeds),
+                  newsletters=tuple(newsletters))
 
 
 def _validate_settings(path: Path, document: CommentedMap, checker: _Checker) -> Settings:
@@ -242,11 +264,41 @@ def _validate_feeds(document: CommentedMap, checker: _Checker) -> list[FeedConfi
 
 def _check_unique(
     checker: _Checker, item: CommentedMap, key: str, value: str,
-    seen: dict[str, int], index: int, prefix: str,
+    seen: dict[str, int], index: int, prefix: str, listed: str = "feeds",
 ) -> None:
     folded = value.casefold().rstrip("/")
     if folded in seen:
         checker.add(item, key, f"{prefix}{key}", N_("duplicate of %(key)s")
-                    % {"key": f"feeds[{seen[folded]}].{key}"})
+                    % {"key": f"{listed}[{seen[folded]}].{key}"})
     else:
         seen[folded] = index
+
+
+def _validate_newsletters(document: CommentedMap, checker: _Checker) -> list[NewsletterConfig]:
+    node = document.get("newsletters")
+    if node is None:
+        return []
+    if not isinstance(node, CommentedSeq):
+        checker.add(document, "newsletters", "newsletters",
+                    N_("expected a list of newsletters (`- name: ...`)"))
+        return []
+    letters: list[NewsletterConfig] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(node):
+        prefix = f"newsletters[{index}]."
+        if not isinstance(item, CommentedMap):
+            checker.add(node, index, f"newsletters[{index}]",
+                        N_("expected a mapping with name and to"))
+            continue
+        values = checker.values(item, NEWSLETTER_KEYS, prefix)
+        for required in (key.name for key in NEWSLETTER_KEYS if key.required):
+            if required not in item:
+                checker.add(node, index, f"{prefix}{required}", N_("missing (required)"))
+        if "name" not in values or "to" not in values:
+            continue
+        _check_unique(checker, item, "name", values["name"], seen, index, prefix, "newsletters")
+        letters.append(NewsletterConfig(**values))
+    if letters and "email" not in (document.get("settings") or {}):
+        checker.add(document, "newsletters", "settings.email",
+                    N_("missing: newsletters are sent through the server it names"))
+    return letters
