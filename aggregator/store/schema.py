@@ -173,12 +173,33 @@ class EntryMoveRow(Base):
     moved_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class DeliveryRow(Base):
+    """A newsletter's period, claimed before its message is sent and recorded after: the
+    unique pair is what makes it leave once, whatever the workers and restarts."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("newsletter", "period", name="uq_deliveries_period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    newsletter: Mapped[str] = mapped_column(String(200))
+    period: Mapped[str] = mapped_column(String(32))
+    claimed_by: Mapped[str] = mapped_column(String(200))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Unset while the message may be leaving: a claim never recorded is a crash to report.
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered: Mapped[int] = mapped_column(Integer, default=0)
+    articles: Mapped[int] = mapped_column(Integer, default=0)
+    message_id: Mapped[str | None] = mapped_column(Text)
+    # {recipient: the server's answer} for those it refused or never reached.
+    errors: Mapped[dict[str, str] | None] = mapped_column(JSON)
+
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The revision that matches the tables of databases made before migrations existed.
 FIRST_REVISION = "0001"
 # The newest migration (tests/test_db.py checks it against the scripts): a database
 # already there, or a new one, opens without loading Alembic (8 MB in every process).
-HEAD_REVISION = "0011"
+HEAD_REVISION = "0012"
 
 
 def database_file(url: str) -> Path | None:
