@@ -131,6 +131,7 @@ COMMANDS = {
     "import": "maintenance:import_command", "vacuum": "maintenance:vacuum",
     "db": "maintenance:db",
     "demo": "demo:demo",
+    "newsletter": "newsletter:newsletter",
 }
 
 

@@ -1,0 +1,1 @@
+"""Delivery: the digest by e-mail (newsletters) and alerts to the team's chat."""
