@@ -19,6 +19,7 @@ from aggregator.publish.status import (
     Health,
     StatusLine,
     count_filtered_out,
+    delivery_problems,
     status_line,
     status_record,
     zone_name,
@@ -73,6 +74,9 @@ def status(config: Config, store: Store, as_json: bool, wide: bool) -> None:
                  "entries": line.entries}
         table.add_row(*(cells[column] for column in columns), escape(line.what_happened))
     console.print(table)
+    if config.newsletters:
+        for problem in delivery_problems(store.deliveries(), datetime.now(UTC), tz):
+            console.print(f"[red]{escape(problem)}[/red]")
 
 
 def column_headers() -> dict[str, str]:
