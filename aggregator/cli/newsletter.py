@@ -61,7 +61,7 @@ def list_command(config: Config, store: Store) -> None:
             "time": send_time(letter, config.settings).strftime("%H:%M"), "day": letter.on}
         last = store.deliveries(letter.name, limit=1)
         sent = (_("last: %(period)s, %(count)s") % {"period": last[0].period, "count": counted(
-            "%(n)d recipient", "%(n)d recipients", last[0].delivered)}
+            "%(n)s recipient", "%(n)s recipients", last[0].delivered)}
                 if last and last[0].sent_at else _("never sent"))
         tags = ", ".join(letter.tags) or _("all tags")
         console.print(f"[bold]{letter.name}[/bold]  {when}  {tags}", highlight=False)
@@ -92,7 +92,7 @@ def preview(config: Config, store: Store, name: str, day: datetime | None,
     else:
         output.write_bytes(composed.message.as_bytes())
     say(_("%(subject)s (%(shown)s shown, HTML %(size)d KB)") % {
-        "subject": content.subject, "shown": counted("%(n)d article", "%(n)d articles",
+        "subject": content.subject, "shown": counted("%(n)s article", "%(n)s articles",
                                                     content.shown),
         "size": round(len(content.html.encode()) / 1000)})
 
@@ -117,7 +117,7 @@ def send_command(config: Config, store: Store, name: str, day: datetime | None,
     except ValueError as exc:
         raise click.ClickException(translate_message(str(exc))) from None
     values = {"name": name, "period": period.key,
-              "count": counted("%(n)d recipient", "%(n)d recipients", len(outcome.delivered))}
+              "count": counted("%(n)s recipient", "%(n)s recipients", len(outcome.delivered))}
     if outcome.status in ("sent", "dry-run", "already", "empty"):
         say({"sent": _("%(name)s of %(period)s sent to %(count)s."),
              "dry-run": _("%(name)s of %(period)s: would be sent to %(recipients)s "
@@ -126,7 +126,7 @@ def send_command(config: Config, store: Store, name: str, day: datetime | None,
                           "again)."),
              "empty": _("%(name)s of %(period)s: no article, nothing sent (skip_empty)."),
              }[outcome.status] % {**values, "recipients": ", ".join(letter.to),
-                                  "articles": counted("%(n)d article", "%(n)d articles",
+                                  "articles": counted("%(n)s article", "%(n)s articles",
                                                       outcome.articles)})
         return
     refused = "; ".join(f"{address}: {answer}" for address, answer in outcome.refused.items())

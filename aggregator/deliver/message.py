@@ -5,6 +5,7 @@ encoded for its accents."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -25,10 +26,15 @@ def unsubscribe_address(email: EmailSettings, newsletter: NewsletterConfig) -> s
     return f"mailto:{email.sender_address}?subject={subject}"
 
 
+def ascii_slug(text: str) -> str:
+    """`text` as an ASCII word for a header's id part: "équipe" is "equipe"."""
+    plain = unicodedata.normalize("NFKD", text.casefold()).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-") or "newsletter"
+
+
 def list_id(newsletter: NewsletterConfig, domain: str) -> str:
     """The List-Id (RFC 2919): the name as a phrase, then an ASCII id under our domain."""
-    slug = re.sub(r"[^a-z0-9]+", "-", newsletter.name.casefold()).strip("-") or "newsletter"
-    return f"{newsletter.name} <{slug}.{domain}>"
+    return f"{newsletter.name} <{ascii_slug(newsletter.name)}.{domain}>"
 
 
 def build_message(content: Content, email: EmailSettings, newsletter: NewsletterConfig,
@@ -41,7 +47,7 @@ def build_message(content: Content, email: EmailSettings, newsletter: Newsletter
     message["From"] = email.sender
     message["To"] = Address(newsletter.name, addr_spec=email.sender_address)
     message["Date"] = format_datetime(now)
-    slug = re.sub(r"[^A-Za-z0-9.-]+", "-", f"{newsletter.name}.{period.key}")
+    slug = f"{ascii_slug(newsletter.name)}.{ascii_slug(period.key)}"
     message["Message-ID"] = make_msgid(slug, domain=domain)
     message["List-Id"] = list_id(newsletter, domain)
     message["List-Unsubscribe"] = f"<{unsubscribe_address(email, newsletter)}>"

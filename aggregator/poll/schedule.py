@@ -155,16 +155,17 @@ class Daemon:
                  report.rendered_days, report.days, report.written)
         self.send_newsletters()
 
-    def send_newsletters(self) -> None:
+    def send_newsletters(self, now: datetime | None = None) -> None:
         """The newsletters due now, after a render: each period once, however many
         workers and restarts (the store claims it); a failure never stops the polls."""
         if not self.config.newsletters or not self.rendered:
             return
+        now = now or datetime.now(UTC)
         # Imported here: a daemon without newsletters loads no mail code.
         from aggregator.deliver.newsletters import send_due
 
         try:
-            send_due(self.store, self.config, datetime.now(UTC), worker_name())
+            send_due(self.store, self.config, now, worker_name())
         except StoreError as exc:
             log.error("newsletters not sent: %s", exc)
 
