@@ -33,6 +33,7 @@ from aggregator.publish.stories import Article, Story, top_stories
 # Gmail clips a message whose HTML passes 102 KB; below this the whole of it shows.
 MAX_HTML_BYTES = 100_000
 EXCERPT_CHARACTERS = 240
+MAX_STORIES = 3  # a mail's "À la une": the first stories, the page has the others
 # The dark-mode rules cannot be inlined: kept in <style>, which Apple Mail and Gmail's
 # apps read. Nothing is fetched: the template links no stylesheet.
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
@@ -91,14 +92,31 @@ def period_label(period: Period, language: str) -> str:
     return f"{first} – {last}"
 
 
+def find_stories(period: Period, days: Sequence[tuple[date, Sequence[StoredEntry]]],
+                 tz: ZoneInfo) -> list[Story]:
+    """The period's stories told by several blogs ("À la une"), as the day pages find them."""
+    articles = [Article(number, e.feed_name, e.title, e.link, e.excerpt, e.dated)
+                for number, e in enumerate(e for _, entries in days for e in entries)]
+    return top_stories(articles, *period.bounds(tz)) if articles else []
+
+
+def stories_among(stories: Sequence[Story], days: Sequence[tuple[date, Sequence[StoredEntry]]]
+                  ) -> tuple[Story, ...]:
+    """The stories of which a newsletter carries two articles at least (of its tags)."""
+    carried = {(e.feed_name, e.title) for _, entries in days for e in entries}
+    return tuple(story for story in stories
+                 if sum((a.blog, a.title) in carried for a in story.articles) >= 2)
+
+
 def build_view(newsletter: NewsletterConfig, settings: Settings, period: Period,
                days: Sequence[tuple[date, Sequence[StoredEntry]]], unsubscribe: str,
-               limit: int | None = None) -> MailView:
+               stories: Sequence[Story], limit: int | None = None) -> MailView:
     """The newsletter's view model: at most `limit` articles, in the day pages' order."""
     language = newsletter.language or settings.language
     tz = ZoneInfo(settings.timezone)
     count = sum(len(entries) for _, entries in days)
-    left = count if limit is None else limit
+    left = count if limit is None else min(limit, count)
+    shown = left
     mail_days = []
     for day, entries in days:
         kept = sorted(entries, key=lambda e: (blog_order(e.tags, e.feed_name), e.dated))[:left]
@@ -108,15 +126,12 @@ def build_view(newsletter: NewsletterConfig, settings: Settings, period: Period,
             link = day_link(day, language)
             mail_days.append(MailDay(link.heading, settings.base_url + link.path,
                                      group_by_tag(views), len(views)))
-    articles = [Article(id(e), e.feed_name, e.title, e.link, e.excerpt, e.dated)
-                for _, entries in days for e in entries]
-    stories = top_stories(articles, *period.bounds(tz)) if articles else []
     return MailView(
         title=settings.title, name=newsletter.name, language=language,
         period_label=(label := period_label(period, language)), heading=upper_first(label),
         count=count,
-        shown=count - left if limit is not None else count, days=tuple(mail_days),
-        stories=tuple(stories[:3]), unsubscribe=unsubscribe,
+        shown=shown - left, days=tuple(mail_days),
+        stories=stories_among(stories, days)[:MAX_STORIES], unsubscribe=unsubscribe,
         more_url=settings.base_url + day_link(period.first, language).path)
 
 
@@ -149,15 +164,20 @@ def render(view: MailView) -> Content:
 
 
 def compose(newsletter: NewsletterConfig, settings: Settings, period: Period,
-            days: Sequence[tuple[date, Sequence[StoredEntry]]], unsubscribe: str) -> Content:
+            days: Sequence[tuple[date, Sequence[StoredEntry]]], unsubscribe: str,
+            stories: Sequence[Story] | None = None) -> Content:
     """The newsletter of `period`, cut to its first articles when its HTML would pass
-    MAX_HTML_BYTES (the rest is a link to the day pages)."""
-    view = build_view(newsletter, settings, period, days, unsubscribe)
+    MAX_HTML_BYTES (the rest is a link to the day pages). `stories`: the period's, found
+    once for every newsletter of it; found from `days` without."""
+    if stories is None:
+        stories = find_stories(period, days, ZoneInfo(settings.timezone))
+    view = build_view(newsletter, settings, period, days, unsubscribe, stories)
     content = render(view)
     for _ in range(6):  # each try scales the count by the size; two are usual
         size = len(content.html.encode("utf-8"))
         if size <= MAX_HTML_BYTES or content.shown <= 1:
             break
         limit = max(1, int(content.shown * MAX_HTML_BYTES / size * 0.95))
-        content = render(build_view(newsletter, settings, period, days, unsubscribe, limit))
+        content = render(build_view(newsletter, settings, period, days, unsubscribe,
+                                    stories, limit))
     return content

@@ -55,7 +55,7 @@ def compose_newsletter(config: Config, newsletter: NewsletterConfig, period: Per
         raise ValueError(N_("settings.email is missing"))
     days = articles.pick(newsletter, articles.get(period))
     content = compose(newsletter, config.settings, period, days,
-                      unsubscribe_address(email, newsletter))
+                      unsubscribe_address(email, newsletter), articles.stories(period))
     return Composed(period, content, build_message(content, email, newsletter, period, now))
 
 

@@ -9,11 +9,13 @@ from zoneinfo import ZoneInfo
 
 from aggregator.config.load import Config, Filters, NewsletterConfig
 from aggregator.dedup import normalize_text
+from aggregator.deliver.compose import find_stories
 from aggregator.deliver.periods import Period
 from aggregator.models import StoredEntry
 from aggregator.publish.digest import day_bounds
 from aggregator.publish.filters import EntryFilter, entry_fields, matches
 from aggregator.publish.pages import list_day
+from aggregator.publish.stories import Story
 from aggregator.store import Store
 
 Days = Sequence[tuple[date, Sequence[StoredEntry]]]
@@ -28,11 +30,18 @@ class PeriodArticles:
         self.rules = EntryFilter(config.settings.filters, config.feeds)
         self.tz = ZoneInfo(config.settings.timezone)
         self._days: dict[date, list[StoredEntry]] = {}
+        self._stories: dict[str, list[Story]] = {}
         self._fields: dict[int, Mapping[str, str]] = {}
 
     def get(self, period: Period) -> list[tuple[date, list[StoredEntry]]]:
         """Each day of `period` with its articles, in the order its page shows them."""
         return [(day, self._day(day)) for day in period.days]
+
+    def stories(self, period: Period) -> list[Story]:
+        """The period's stories told by several blogs, found once for all its newsletters."""
+        if period.key not in self._stories:
+            self._stories[period.key] = find_stories(period, self.get(period), self.tz)
+        return self._stories[period.key]
 
     def _day(self, day: date) -> list[StoredEntry]:
         if day not in self._days:
