@@ -33,10 +33,17 @@ from aggregator.publish.stories import Article, Story, top_stories
 # Gmail clips a message whose HTML passes 102 KB; below this the whole of it shows.
 MAX_HTML_BYTES = 100_000
 EXCERPT_CHARACTERS = 240
+# The articles a first render of a newsletter holds: about what 100 KB of HTML takes.
+FIRST_GUESS = 110
 MAX_STORIES = 3  # a mail's "À la une": the first stories, the page has the others
 # The dark-mode rules cannot be inlined: kept in <style>, which Apple Mail and Gmail's
 # apps read. Nothing is fetched: the template links no stylesheet.
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+
+
+# Articles' views by (id of the entry, language); the entry is kept beside its view, so
+# its id is not reused by another while the cache lives.
+ViewCache = dict[tuple[int, str], tuple[StoredEntry, "EntryView"]]
 
 
 @dataclass(frozen=True)
@@ -110,8 +117,10 @@ def stories_among(stories: Sequence[Story], days: Sequence[tuple[date, Sequence[
 
 def build_view(newsletter: NewsletterConfig, settings: Settings, period: Period,
                days: Sequence[tuple[date, Sequence[StoredEntry]]], unsubscribe: str,
-               stories: Sequence[Story], limit: int | None = None) -> MailView:
-    """The newsletter's view model: at most `limit` articles, in the day pages' order."""
+               stories: Sequence[Story], limit: int | None = None,
+               views_cache: ViewCache | None = None) -> MailView:
+    """The newsletter's view model: at most `limit` articles, in the day pages' order;
+    each article's view is kept in `views_cache` for the next render or newsletter."""
     language = newsletter.language or settings.language
     tz = ZoneInfo(settings.timezone)
     count = sum(len(entries) for _, entries in days)
@@ -122,7 +131,7 @@ def build_view(newsletter: NewsletterConfig, settings: Settings, period: Period,
         kept = sorted(entries, key=lambda e: (blog_order(e.tags, e.feed_name), e.dated))[:left]
         left -= len(kept)
         if kept:
-            views = [_short(entry_view(e, tz, language)) for e in kept]
+            views = [_view(e, tz, language, views_cache) for e in kept]
             link = day_link(day, language)
             mail_days.append(MailDay(link.heading, settings.base_url + link.path,
                                      group_by_tag(views), len(views)))
@@ -133,6 +142,17 @@ def build_view(newsletter: NewsletterConfig, settings: Settings, period: Period,
         shown=shown - left, days=tuple(mail_days),
         stories=stories_among(stories, days)[:MAX_STORIES], unsubscribe=unsubscribe,
         more_url=settings.base_url + day_link(period.first, language).path)
+
+
+def _view(entry: StoredEntry, tz: ZoneInfo, language: str, cache: ViewCache | None
+          ) -> EntryView:
+    """The article's view in a mail, made once per language and kept in `cache`."""
+    if cache is None:
+        return _short(entry_view(entry, tz, language))
+    key = (id(entry), language)
+    if key not in cache:
+        cache[key] = (entry, _short(entry_view(entry, tz, language)))
+    return cache[key][1]
 
 
 def _short(view: EntryView) -> EntryView:
@@ -165,19 +185,33 @@ def render(view: MailView) -> Content:
 
 def compose(newsletter: NewsletterConfig, settings: Settings, period: Period,
             days: Sequence[tuple[date, Sequence[StoredEntry]]], unsubscribe: str,
-            stories: Sequence[Story] | None = None) -> Content:
+            stories: Sequence[Story] | None = None, views: ViewCache | None = None
+            ) -> Content:
     """The newsletter of `period`, cut to its first articles when its HTML would pass
     MAX_HTML_BYTES (the rest is a link to the day pages). `stories`: the period's, found
-    once for every newsletter of it; found from `days` without."""
+    once for every newsletter of it; found from `days` without. `views`: the articles'
+    views, shared by the newsletters of a period."""
+    views = {} if views is None else views
     if stories is None:
         stories = find_stories(period, days, ZoneInfo(settings.timezone))
-    view = build_view(newsletter, settings, period, days, unsubscribe, stories)
-    content = render(view)
-    for _ in range(6):  # each try scales the count by the size; two are usual
+
+    def made(limit: int) -> Content:
+        return render(build_view(newsletter, settings, period, days, unsubscribe, stories,
+                                 limit, views))
+
+    # A first guess of what fits, then scaled by the size it came to: a crowded day is
+    # not rendered whole only to be cut. Two renders are usual.
+    content = made(FIRST_GUESS)
+    for _ in range(6):
         size = len(content.html.encode("utf-8"))
-        if size <= MAX_HTML_BYTES or content.shown <= 1:
+        if size > MAX_HTML_BYTES and content.shown > 1:
+            content = made(max(1, int(content.shown * MAX_HTML_BYTES / size * 0.95)))
+        elif content.shown < content.count and (
+                limit := int(content.shown * MAX_HTML_BYTES / size * 0.95)) > content.shown:
+            more = made(limit)
+            if len(more.html.encode()) > MAX_HTML_BYTES:
+                break
+            content = more
+        else:
             break
-        limit = max(1, int(content.shown * MAX_HTML_BYTES / size * 0.95))
-        content = render(build_view(newsletter, settings, period, days, unsubscribe,
-                                    stories, limit))
     return content

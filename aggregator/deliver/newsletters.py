@@ -55,7 +55,8 @@ def compose_newsletter(config: Config, newsletter: NewsletterConfig, period: Per
         raise ValueError(N_("settings.email is missing"))
     days = articles.pick(newsletter, articles.get(period))
     content = compose(newsletter, config.settings, period, days,
-                      unsubscribe_address(email, newsletter), articles.stories(period))
+                      unsubscribe_address(email, newsletter), articles.stories(period),
+                      articles.views)
     return Composed(period, content, build_message(content, email, newsletter, period, now))
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from aggregator.config.load import Config, Filters, NewsletterConfig
 from aggregator.dedup import normalize_text
-from aggregator.deliver.compose import find_stories
+from aggregator.deliver.compose import ViewCache, find_stories
 from aggregator.deliver.periods import Period
 from aggregator.models import StoredEntry
 from aggregator.publish.digest import day_bounds
@@ -31,6 +32,7 @@ class PeriodArticles:
         self.tz = ZoneInfo(config.settings.timezone)
         self._days: dict[date, list[StoredEntry]] = {}
         self._stories: dict[str, list[Story]] = {}
+        self.views: ViewCache = {}  # the articles' views, made once for all newsletters
         self._fields: dict[int, Mapping[str, str]] = {}
 
     def get(self, period: Period) -> list[tuple[date, list[StoredEntry]]]:
@@ -71,8 +73,14 @@ def has_tag(entry: StoredEntry, tags: Sequence[str]) -> bool:
     """Whether the entry's blog has one of `tags` (case and accents aside); all pass without."""
     if not tags:
         return True
-    wanted = {normalize_text(tag) for tag in tags}
-    return any(normalize_text(tag) in wanted for tag in entry.tags)
+    wanted = {_folded(tag) for tag in tags}
+    return any(_folded(tag) in wanted for tag in entry.tags)
+
+
+@lru_cache(maxsize=4096)
+def _folded(tag: str) -> str:
+    """A tag as compared: a day's thousands of articles share a few dozen tags."""
+    return normalize_text(tag)
 
 
 def passes(fields: Mapping[str, str], filters: Filters) -> bool:

@@ -40,7 +40,8 @@ def _answer(code: int, text: bytes | str) -> str:
 
 def _connect(email: EmailSettings) -> smtplib.SMTP:
     """A connection to the server, encrypted as `security` says, logged in if asked."""
-    context = ssl.create_default_context()
+    # The system's certificate authorities (and SSL_CERT_FILE), read only when encrypting.
+    context = ssl.create_default_context() if email.security != "none" else None
     if email.security == "ssl":
         server: smtplib.SMTP = smtplib.SMTP_SSL(email.host, email.server_port,
                                                 timeout=email.timeout, context=context)
