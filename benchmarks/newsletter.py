@@ -137,7 +137,8 @@ def many_tags(feeds: int, count: int) -> float:
         controller.stop()
     print(f"100 x tags: {elapsed:.2f} s for {len(received)} newsletters on a "
           f"{feeds}-feed day of {len(entries)} articles (of which stories "
-          f"{found:.2f} s, CPU {found_cpu:.2f} s; in all CPU {cpu:.2f} s; {sum(received) / len(received) / 1000:.0f} KB a message on average)")
+          f"{found:.2f} s, CPU {found_cpu:.2f} s; in all CPU {cpu:.2f} s; "
+          f"{sum(received) / len(received) / 1000:.0f} KB a message on average)")
     return elapsed
 
 
