@@ -64,8 +64,8 @@ def list_command(config: Config, store: Store) -> None:
             "%(n)s recipient", "%(n)s recipients", last[0].delivered)}
                 if last and last[0].sent_at else _("never sent"))
         tags = ", ".join(letter.tags) or _("all tags")
-        console.print(f"[bold]{letter.name}[/bold]  {when}  {tags}", highlight=False)
-        console.print(f"  {', '.join(letter.to)}  ({sent})", highlight=False)
+        console.print(f"{letter.name}  {when}  {tags}", style="bold", markup=False)
+        console.print("  " + ", ".join(letter.to) + f"  ({sent})", markup=False)
 
 
 @newsletter.command()

@@ -76,7 +76,7 @@ def status(config: Config, store: Store, as_json: bool, wide: bool) -> None:
     console.print(table)
     if config.newsletters:
         for problem in delivery_problems(store.deliveries(), datetime.now(UTC), tz):
-            console.print(f"[red]{escape(problem)}[/red]")
+            console.print(problem, style="red", markup=False)
 
 
 def column_headers() -> dict[str, str]:
