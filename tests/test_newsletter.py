@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -343,6 +343,11 @@ def test_a_server_that_refuses_connections_is_tried_for_a_bounded_time(
     assert outcome.status == "failed"
     assert set(outcome.refused) == {"alice@example.org", "bob@example.org"}
     assert all(answer.startswith("421 ") for answer in outcome.refused.values())
+    # The daemon leaves it to `status`; the user's `newsletter send` tries it again.
+    mail.reconfigure([TEAM])
+    assert mail.send().status == "already" and mail.handler.received == []
+    assert mail.send(retry_failed=True).status == "sent"
+    assert len(mail.handler.received) == 1
 
 
 def test_a_crash_between_sending_and_recording_is_reported_not_repeated(mail: Mail) -> None:
@@ -357,6 +362,13 @@ def test_a_crash_between_sending_and_recording_is_reported_not_repeated(mail: Ma
     problems = delivery_problems(mail.store.deliveries(), SEND_NOW, ZoneInfo("Europe/Paris"))
     assert len(problems) == 1
     assert "claimed by host:123" in problems[0] and "never recorded" in problems[0]
+    from click.testing import CliRunner
+
+    from aggregator.cli.app import main
+
+    shown = CliRunner().invoke(main, ["--config", str(mail.config.path), "status"])
+    assert shown.exit_code == 0, shown.output
+    assert "lettre équipe du 2016-06-09 : prise par host:123" in " ".join(shown.output.split())
 
 
 def test_tags_filters_and_skip_empty_choose_the_articles(mail: Mail) -> None:

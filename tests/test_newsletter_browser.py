@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.test_newsletter import Handler, Mail, mail, smtp, certificate  # noqa: F401
+# The SMTP server and the day's articles, as fixtures of this module too.
+from tests.test_newsletter import Mail, certificate, mail, smtp  # noqa: F401
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path("/tmp/mail-shots")
@@ -29,7 +30,8 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_the_html_part_reads_on_a_phone_and_in_a_mail_pane(mail: Mail, browser: Any) -> None:
+def test_the_html_part_reads_on_a_phone_and_in_a_mail_pane(
+        mail: Mail, browser: Any) -> None:  # noqa: F811
     assert mail.send().status == "sent"
     html = mail.handler.received[0].message.get_body(("html",)).get_content()
     SHOTS.mkdir(exist_ok=True)

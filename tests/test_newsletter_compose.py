@@ -33,7 +33,8 @@ def entry(number: int, day: date, *, words: int = 60, tag: str | None = None) ->
         link=f"https://blog.example/{number}", author="Camille", published=dated,
         updated=None, first_seen=dated, dated=dated, changed=dated, content=text,
         summary=text, excerpt=text[:400],
-        copies=(Copy("Miroir", "Miroir", "https://miroir.example/1", dated),) if number == 1 else ())
+        copies=(Copy("Miroir", "Miroir", "https://miroir.example/1", dated),)
+        if number == 1 else ())
 
 
 @pytest.mark.parametrize(("now", "expected"), [

@@ -45,6 +45,16 @@ def _period(config: Config, letter: NewsletterConfig, day: datetime | None, now:
             else latest_period(letter, config.settings, now))
 
 
+def weekday_name(day: str) -> str:
+    """A weekday of feeds.yaml (`monday`) as the language names it ("lundi")."""
+    from babel.dates import get_day_names
+
+    from aggregator.config.mail import WEEKDAYS
+    from aggregator.i18n import active_language
+
+    return str(get_day_names("wide", locale=active_language())[WEEKDAYS.index(day)])
+
+
 @newsletter.command("list")
 @pass_store
 def list_command(config: Config, store: Store) -> None:
@@ -58,7 +68,8 @@ def list_command(config: Config, store: Store) -> None:
     for letter in config.newsletters:
         when = (_("every day at %(time)s") if letter.every == "day"
                 else _("every %(day)s at %(time)s")) % {
-            "time": send_time(letter, config.settings).strftime("%H:%M"), "day": letter.on}
+            "time": send_time(letter, config.settings).strftime("%H:%M"),
+            "day": weekday_name(letter.on)}
         last = store.deliveries(letter.name, limit=1)
         sent = (_("last: %(period)s, %(count)s") % {"period": last[0].period, "count": counted(
             "%(n)s recipient", "%(n)s recipients", last[0].delivered)}
@@ -113,7 +124,7 @@ def send_command(config: Config, store: Store, name: str, day: datetime | None,
     period = _period(config, letter, day, now)
     try:
         outcome = send_newsletter(store, config, letter, period, now, worker=worker_name(),
-                                  resend=resend, dry_run=dry_run)
+                                  resend=resend, dry_run=dry_run, retry_failed=True)
     except ValueError as exc:
         raise click.ClickException(translate_message(str(exc))) from None
     values = {"name": name, "period": period.key,
@@ -130,5 +141,8 @@ def send_command(config: Config, store: Store, name: str, day: datetime | None,
                                                       outcome.articles)})
         return
     refused = "; ".join(f"{address}: {answer}" for address, answer in outcome.refused.items())
+    if not outcome.delivered:
+        raise click.ClickException(_("%(name)s of %(period)s not sent: %(refused)s")
+                                   % {**values, "refused": refused})
     raise click.ClickException(_("%(name)s of %(period)s sent to %(count)s; refused: "
                                  "%(refused)s") % {**values, "refused": refused})

@@ -75,11 +75,15 @@ def password(config: Config) -> str | None:
 def send_newsletter(store: Store, config: Config, newsletter: NewsletterConfig,
                     period: Period, now: datetime, *, worker: str, resend: bool = False,
                     dry_run: bool = False, articles: PeriodArticles | None = None,
-                    ) -> Outcome:
+                    retry_failed: bool = False) -> Outcome:
     """Send the period once: claimed first (a second worker, run or restart finds the
     claim and sends nothing), recorded after. A claim left unrecorded (a crash while
-    sending) stays for `status` to report: never sent again without `resend`."""
-    if not resend and not dry_run and store.delivery(newsletter.name, period.key):
+    sending) stays for `status` to report: never sent again without `resend`. A period
+    that reached no recipient is tried again with `retry_failed` (the user's command)."""
+    known = store.delivery(newsletter.name, period.key)
+    if known and retry_failed and known.sent_at and not known.delivered and known.errors:
+        resend = True
+    if not resend and not dry_run and known:
         return Outcome(newsletter.name, period.key, "already")
     composed = compose_newsletter(config, newsletter, period, now,
                                   articles or PeriodArticles(store, config))
