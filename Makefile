@@ -47,6 +47,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench.py --feeds $(N)
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/search_index.py
+	$(BIN)/python benchmarks/newsletter.py
 
 # Start-up of --version, --help, status and a fetch with nothing due (issue 21).
 .PHONY: bench-startup

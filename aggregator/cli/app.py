@@ -132,6 +132,7 @@ COMMANDS = {
     "db": "maintenance:db",
     "demo": "demo:demo",
     "alerts": "alerts:alerts",
+    "newsletter": "newsletter:newsletter",
 }
 
 

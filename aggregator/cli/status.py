@@ -20,6 +20,7 @@ from aggregator.publish.status import (
     Health,
     StatusLine,
     count_filtered_out,
+    delivery_problems,
     describe_pages,
     status_line,
     status_record,
@@ -57,6 +58,9 @@ def status(config: Config, store: Store, as_json: bool, wide: bool) -> None:
                          describe_pages(modes[f.name], pages.get(f.name)))
              for f in config.feeds]
     _print_feed_table(config, lines, tz, wide)
+    if config.newsletters:
+        for problem in delivery_problems(store.deliveries(), datetime.now(UTC), tz):
+            console.print(problem, style="red", markup=False)
     if config.alerts:
         from aggregator.cli.alerts import alert_lines, print_alert_table  # Apprise
 

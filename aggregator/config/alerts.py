@@ -7,9 +7,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from aggregator.config.kinds import NAME, RULES, TEXTS, Kind
+from aggregator.config.kinds import NAME, RULES, TEXTS, Key, Kind
 from aggregator.config.parsers import FilterRule, Filters, parse_rules, shown
-from aggregator.config.settings import Key
 from aggregator.i18n import N_
 
 

@@ -33,7 +33,9 @@ from aggregator.config.parsers import (
     parse_texts,
     parse_timezone,
     parse_url,
+    shown,
 )
+from aggregator.i18n import N_
 
 T = TypeVar("T")
 Schema = Mapping[str, Any]
@@ -109,3 +111,31 @@ FILTERS = Kind("filters", parse_filters, {
 RULES = Kind("rules", parse_rules, _RULES, needs=(RULE,))
 TEXTS = Kind("texts", parse_texts, {"oneOf": [_TEXT, {"type": "array", "minItems": 1,
                                                      "items": _TEXT}]})
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of feeds.yaml: what it holds, its default as feeds.yaml would write it (None:
+    unset), what it does, and the least and most it may be, written the same way."""
+
+    name: str
+    kind: Kind[Any]
+    default: object
+    help: str
+    required: bool = False
+    limits: tuple[object, object] | None = None
+    # A mapping of keys of its own (settings.email): the loader checks each where it is
+    # written, and `build` makes the value from theirs.
+    table: tuple[Key, ...] = ()
+    build: Callable[[dict[str, Any]], Any] | None = None
+
+    def parse(self, value: object) -> Any:
+        """`value` as the key's kind reads it, within its limits; ValueError otherwise."""
+        parsed = self.kind.parse(value)
+        if self.limits is not None:
+            least, most = (self.kind.parse(limit) for limit in self.limits)
+            if not least <= parsed <= most:
+                raise ValueError(N_("expected between %(least)s and %(most)s, got %(value)s")
+                                 % {"least": self.limits[0], "most": self.limits[1],
+                                    "value": shown(value)})
+        return parsed

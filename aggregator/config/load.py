@@ -14,13 +14,14 @@ from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.reader import ReaderError
 
 from aggregator.config.alerts import ALERT_KEYS, AlertConfig, alert_values, check_address
+from aggregator.config.kinds import Key
+from aggregator.config.mail import NEWSLETTER_KEYS, EmailSettings, NewsletterConfig
 from aggregator.config.parsers import FilterRule, Filters, parse_duration, parse_size
 from aggregator.config.settings import (
     FEED_KEYS,
     SETTING_DEFAULTS,
     SETTINGS,
     FeedConfig,
-    Key,
     Settings,
 )
 from aggregator.i18n import N_, _, translate_message
@@ -28,7 +29,8 @@ from aggregator.i18n import N_, _, translate_message
 # What the other modules import from here, including the types and parsers that moved to
 # settings.py and parsers.py.
 __all__ = [
-    "TICK_SECONDS", "AlertConfig", "Config", "ConfigError", "FeedConfig", "FilterRule", "Filters",
+    "TICK_SECONDS", "AlertConfig", "Config", "ConfigError", "EmailSettings", "FeedConfig",
+    "FilterRule", "Filters", "NewsletterConfig",
     "Problem", "Settings", "load_config", "parse_duration", "parse_size",
     "resolve_database_url",
 ]
@@ -45,6 +47,7 @@ class Config:
     settings: Settings
     feeds: tuple[FeedConfig, ...]
     alerts: tuple[AlertConfig, ...] = ()
+    newsletters: tuple[NewsletterConfig, ...] = ()
 
     def feed(self, name: str) -> FeedConfig | None:
         """The feed called `name`, if the file lists one."""
@@ -53,6 +56,10 @@ class Config:
     def alert(self, name: str) -> AlertConfig | None:
         """The alert called `name`, if the file lists one."""
         return next((a for a in self.alerts if a.name == name), None)
+
+    def newsletter(self, name: str) -> NewsletterConfig | None:
+        """The newsletter called `name`, if the file lists one."""
+        return next((n for n in self.newsletters if n.name == name), None)
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,7 @@ class ConfigError(Exception):
         return "\n".join(lines)
 
 
-_TOP_KEYS = ("settings", "feeds", "alerts")
+_TOP_KEYS = ("settings", "feeds", "alerts", "newsletters")
 
 
 class _Checker:
@@ -116,12 +123,25 @@ class _Checker:
         self.unknown_keys(node, [key.name for key in keys], prefix)
         out: dict[str, Any] = {}
         for key in keys:
-            if key.name in node:
+            if key.build and isinstance(node.get(key.name), CommentedMap):
+                out[key.name] = self.table(node, key, prefix)
+            elif key.name in node:
                 try:
                     out[key.name] = key.parse(node[key.name])
                 except ValueError as exc:
                     self.add(node, key.name, f"{prefix}{key.name}", str(exc))
-        return out
+        return {name: value for name, value in out.items() if value is not None}
+
+    def table(self, node: CommentedMap, key: Key, prefix: str) -> Any:
+        """A mapping key (settings.email) built from its own keys, each problem located."""
+        inner, path = node[key.name], f"{prefix}{key.name}."
+        values = self.values(inner, key.table, path)
+        missing = [k.name for k in key.table if k.required and k.name not in inner]
+        for name in missing:
+            self.add(node, key.name, f"{path}{name}", N_("missing (required)"))
+        if missing or len(values) < sum(k.name in inner for k in key.table) or key.build is None:
+            return None
+        return key.build(values)
 
 
 def _position(node: Any, key: Any) -> tuple[int, int]:
@@ -185,9 +205,11 @@ def _validate(path: Path, document: Any) -> Config:
     settings = _validate_settings(path, document, checker)
     feeds = _validate_feeds(document, checker)
     alerts = _validate_alerts(document, checker)
+    newsletters = _validate_newsletters(document, checker)
     if checker.problems:
         raise ConfigError(path, checker.problems)
-    return Config(path=path, settings=settings, feeds=tuple(feeds), alerts=tuple(alerts))
+    return Config(path=path, settings=settings, feeds=tuple(feeds), alerts=tuple(alerts),
+                  newsletters=tuple(newsletters))
 
 
 def _validate_settings(path: Path, document: CommentedMap, checker: _Checker) -> Settings:
@@ -301,3 +323,33 @@ def _check_addresses(checker: _Checker, item: CommentedMap, prefix: str) -> None
             checker.add(item, "notify", f"{prefix}notify", problem)
         else:
             checker.add(node, index, f"{prefix}notify[{index}]", problem)
+
+
+def _validate_newsletters(document: CommentedMap, checker: _Checker) -> list[NewsletterConfig]:
+    node = document.get("newsletters")
+    if node is None:
+        return []
+    if not isinstance(node, CommentedSeq):
+        checker.add(document, "newsletters", "newsletters",
+                    N_("expected a list of newsletters (`- name: ...`)"))
+        return []
+    letters: list[NewsletterConfig] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(node):
+        prefix = f"newsletters[{index}]."
+        if not isinstance(item, CommentedMap):
+            checker.add(node, index, f"newsletters[{index}]",
+                        N_("expected a mapping with name and to"))
+            continue
+        values = checker.values(item, NEWSLETTER_KEYS, prefix)
+        for required in (key.name for key in NEWSLETTER_KEYS if key.required):
+            if required not in item:
+                checker.add(node, index, f"{prefix}{required}", N_("missing (required)"))
+        if "name" not in values or "to" not in values:
+            continue
+        _check_unique(checker, item, "name", values["name"], seen, index, prefix, "newsletters")
+        letters.append(NewsletterConfig(**values))
+    if letters and "email" not in (document.get("settings") or {}):
+        checker.add(document, "newsletters", "settings.email",
+                    N_("missing: newsletters are sent through the server it names"))
+    return letters

@@ -28,35 +28,10 @@ from aggregator.config.kinds import (
     TEXT,
     TIMEZONE,
     URL,
-    Kind,
+    Key,
 )
-from aggregator.config.parsers import Filters, shown
-from aggregator.i18n import N_
-
-
-@dataclass(frozen=True)
-class Key:
-    """One key of feeds.yaml: what it holds, its default as feeds.yaml would write it (None:
-    unset), what it does, and the least and most it may be, written the same way."""
-
-    name: str
-    kind: Kind[Any]
-    default: object
-    help: str
-    required: bool = False
-    limits: tuple[object, object] | None = None
-
-    def parse(self, value: object) -> Any:
-        """`value` as the key's kind reads it, within its limits; ValueError otherwise."""
-        parsed = self.kind.parse(value)
-        if self.limits is not None:
-            least, most = (self.kind.parse(limit) for limit in self.limits)
-            if not least <= parsed <= most:
-                raise ValueError(N_("expected between %(least)s and %(most)s, got %(value)s")
-                                 % {"least": self.limits[0], "most": self.limits[1],
-                                    "value": shown(value)})
-        return parsed
-
+from aggregator.config.mail import EMAIL, EMAIL_KEYS, EmailSettings, build_email
+from aggregator.config.parsers import Filters
 
 # The limits are wide: they refuse what is surely a typo (a poll every 0 s, a 10**30-byte
 # feed), which would otherwise fail far from feeds.yaml (in a date sum, in the database).
@@ -115,6 +90,9 @@ SETTINGS: tuple[Key, ...] = (
     Key("full_text", FULL_TEXT, "auto",
         "When an entry's article page is fetched for its whole text: auto (when the entry "
         "looks truncated), always, or never; a feed may set its own full_text."),
+    Key("email", EMAIL, None, "The SMTP server newsletters are sent through: host, port, "
+        "security (starttls, ssl, none), username, password_env, from, unsubscribe, timeout, "
+        "retry_for (see the README's e-mail section).", table=EMAIL_KEYS, build=build_email),
 )
 
 FEED_KEYS: tuple[Key, ...] = (
@@ -169,6 +147,7 @@ class Settings:
     websub_callback: str | None = SETTING_DEFAULTS["websub_callback"]
     websub_poll_interval: timedelta = SETTING_DEFAULTS["websub_poll_interval"]
     full_text: str = SETTING_DEFAULTS["full_text"]
+    email: EmailSettings | None = SETTING_DEFAULTS["email"]
 
 
 @dataclass(frozen=True)

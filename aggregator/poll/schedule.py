@@ -21,6 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from aggregator.config.load import TICK_SECONDS, Config, ConfigError, load_config
 from aggregator.deliver.alerts_send import run_alerts
 from aggregator.i18n import N_, Deferred, Plural, _, seconds, use
+from aggregator.poll.claims import worker_name
 from aggregator.poll.fetch import make_session
 from aggregator.poll.memory import hold_less_memory, return_free_memory
 from aggregator.poll.pool import start_parse_server
@@ -102,6 +103,7 @@ class Daemon:
             log.info("day pages rendered: %d of %d; files written: %d", report.rendered_days,
                      report.days, report.written)
             self.tell_hub(report.changed)
+        self.send_newsletters()
         if outcomes:
             failed = sum(o.outcome == "error" for o in outcomes)
             log.info(Plural("%d entry stored; feeds polled: %d, failed: %d",
@@ -191,9 +193,25 @@ class Daemon:
         # another worker may have pruned them: with a retention, render every page.
         report = render_site(self.store, settings, self.config.feeds, now,
                              full=settings.retention is not None)
+        self.rendered = True
         log.info("daily digest rendered: day pages: %d of %d; files written: %d",
                  report.rendered_days, report.days, report.written)
         self.tell_hub(report.changed)
+        self.send_newsletters()
+
+    def send_newsletters(self, now: datetime | None = None) -> None:
+        """The newsletters due now, after a render: each period once, however many
+        workers and restarts (the store claims it); a failure never stops the polls."""
+        if not self.config.newsletters or not self.rendered:
+            return
+        now = now or datetime.now(UTC)
+        # Imported here: a daemon without newsletters loads no mail code.
+        from aggregator.deliver.newsletters import send_due
+
+        try:
+            send_due(self.store, self.config, now, worker_name())
+        except StoreError as exc:
+            log.error("newsletters not sent: %s", exc)
 
 
 def _busy(message: str, grace: float) -> Deferred:

@@ -17,6 +17,7 @@ from aggregator.models import FeedState, PageCounts, StoredEntry
 if TYPE_CHECKING:
     from aggregator.publish.filters import EntryFilter
     from aggregator.store.alerts import TargetRecord
+    from aggregator.store.deliveries import Delivery
 
 Health = Literal["disabled", "never polled", "retired", "failing", "moved", "ok"]
 
@@ -210,3 +211,32 @@ def describe_pages(mode: str, pages: PageCounts | None) -> str:
         text += " " + _("Last failure: %(error)s.") % {
             "error": translate_message(pages.last_error)}
     return text
+
+
+# A claim unrecorded for longer than this is no sending under way (retries stop within
+# settings.email.retry_for, at most an hour) but a sender that stopped half-way.
+STUCK_AFTER = timedelta(hours=1, minutes=5)
+
+
+def delivery_problems(deliveries: Iterable[Delivery], now: datetime, tz: ZoneInfo
+                      ) -> list[str]:
+    """What `status` says of the newsletters: periods claimed and never recorded (a crash
+    while sending: maybe sent, never sent again by itself), and the recipients refused in
+    each newsletter's latest period. `deliveries` newest first."""
+    problems, seen = [], set()
+    for delivery in deliveries:
+        latest = delivery.newsletter not in seen
+        seen.add(delivery.newsletter)
+        values = {"name": delivery.newsletter, "period": delivery.period,
+                  "time": local_time(delivery.claimed_at, tz), "worker": delivery.claimed_by}
+        if delivery.sent_at is None and now - delivery.claimed_at > STUCK_AFTER:
+            problems.append(_(
+                "newsletter %(name)s of %(period)s: claimed by %(worker)s at %(time)s and "
+                "never recorded; it may have left: check a mailbox, then `newsletter send "
+                "%(name)s --day ... --resend` if it did not") % values)
+        elif latest and delivery.errors:
+            refused = "; ".join(f"{address}: {translate_message(answer)}"
+                                for address, answer in sorted(delivery.errors.items()))
+            problems.append(_("newsletter %(name)s of %(period)s: not delivered to "
+                              "%(refused)s") % {**values, "refused": refused})
+    return problems

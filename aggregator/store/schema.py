@@ -243,6 +243,27 @@ class PingRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class DeliveryRow(Base):
+    """A newsletter's period, claimed before its message is sent and recorded after: the
+    unique pair is what makes it leave once, whatever the workers and restarts."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("newsletter", "period", name="uq_deliveries_period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    newsletter: Mapped[str] = mapped_column(String(200))
+    period: Mapped[str] = mapped_column(String(32))
+    claimed_by: Mapped[str] = mapped_column(String(200))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Unset while the message may be leaving: a claim never recorded is a crash to report.
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered: Mapped[int] = mapped_column(Integer, default=0)
+    articles: Mapped[int] = mapped_column(Integer, default=0)
+    message_id: Mapped[str | None] = mapped_column(Text)
+    # {recipient: the server's answer} for those it refused or never reached.
+    errors: Mapped[dict[str, str] | None] = mapped_column(JSON)
+
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The revision that matches the tables of databases made before migrations existed.
 FIRST_REVISION = "0001"
