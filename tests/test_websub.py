@@ -13,7 +13,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 
+from aggregator.cli.app import main
 from aggregator.config.load import load_config
 from aggregator.models import HubLinks, PingRecord, Subscription
 from aggregator.poll.fetch import make_session
@@ -190,3 +192,44 @@ def test_pings_retry_on_5xx_and_status_says_how_it_went(
     assert push_summary({"blog": SUB}, NOW, tz) == [
         f"blog: pushed by {SUB.hub} until Nov 22, 2026 10:00"]
     store.close()
+
+
+def test_render_by_hand_pings_the_hub_like_the_daemon(
+        tmp_path: Path, feed_server: FeedServer, hub: LoopbackHub,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    url = feed_server.serve_file("blog-metier.rss")
+    config = load_config(write_config(tmp_path, [{"name": "blog", "url": url, "tags": ["rh"]}],
+                                      websub_hub=hub.url, base_url="https://veille.example/"))
+    store = Store.open(config.settings.database)
+    update_feeds(store, make_session(), config, NOW)
+    store.close()
+    render = ["--config", str(config.path), "render"]
+    result = CliRunner().invoke(main, render)
+    assert result.exit_code == 0, result.output
+    expected = {"https://veille.example/" + name for name in (
+        "atom.xml", "rss.xml", "feed.json", "digest.xml",
+        "tags/rh/atom.xml", "tags/rh/rss.xml", "tags/rh/feed.json")}
+    assert set(hub.pings) == expected and len(hub.pings) == len(expected)
+    assert f"Hub WebSub {hub.url} prévenu de 7 flux modifiés." in result.output
+    # Nothing changed: nothing to tell.
+    result = CliRunner().invoke(main, render)
+    assert result.exit_code == 0 and len(hub.pings) == len(expected)
+    assert "WebSub" not in result.output
+    # The hub down: the render succeeds, says so, and the next render tells it again.
+    monkeypatch.setattr("aggregator.publish.websub.RETRY_DELAYS", ())
+    hub.fail_pings = len(hub.pings) + 1  # the next ping fails, the others go through
+    store = Store.open(config.settings.database)
+    feed_server.serve_file("blog-metier-v2.rss", "/blog-metier.rss")
+    update_feeds(store, make_session(), config, NOW + HOUR, force=True)
+    store.close()
+    result = CliRunner().invoke(main, render)
+    assert result.exit_code == 0, result.output
+    assert "n’a pas pu être prévenu de https://veille.example/" in result.output
+    assert "HTTP 503" in result.output
+    failed, pinged = hub.pings[len(expected)], len(hub.pings)
+    assert f"n’a pas pu être prévenu de {failed} (HTTP 503)" in result.output
+    result = CliRunner().invoke(main, render)
+    assert result.exit_code == 0
+    assert hub.pings[pinged:] == [failed] and "prévenu de 1 flux modifié." in result.output
+    status = CliRunner().invoke(main, ["--config", str(config.path), "status"])
+    assert "dernier signalement" in status.output

@@ -98,6 +98,29 @@ def render(config: Config, store: Store, full: bool) -> None:
         "written": counted("%(n)s file written", "%(n)s files written", report.written),
         "unchanged": counted("%(n)s unchanged", "%(n)s unchanged", report.unchanged)},
         markup=False)
+    if config.settings.websub_hub:
+        tell_hub(store, config.settings, report.changed)
+
+
+def tell_hub(store: Store, settings: Settings, changed: Sequence[str]) -> None:
+    """Ping settings.websub_hub for the feeds a render changed (and those whose last ping
+    failed), as the daemon does after its renders; say how it went. A hub that cannot be
+    told fails no render: the next one tells it again."""
+    from aggregator.poll.fetch import make_session  # requests: only with a hub
+    from aggregator.publish.websub import announce
+
+    records = announce(store, make_session(), settings, changed, datetime.now(UTC))
+    told = sum(record.ok for record in records)
+    if told:
+        console.print(counted("WebSub hub %(hub)s told of %(n)s changed feed.",
+                              "WebSub hub %(hub)s told of %(n)s changed feeds.", told,
+                              hub=settings.websub_hub), markup=False)
+    for record in records:
+        if not record.ok:
+            console.print(_("WebSub hub %(hub)s could not be told of %(url)s (%(error)s); "
+                            "told again at the next render.") % {
+                "hub": record.hub, "url": record.url, "error": record.error or ""},
+                style="red", markup=False)
 
 
 @click.command()
