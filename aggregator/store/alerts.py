@@ -20,7 +20,6 @@ from aggregator.store.reads import SHOWN, _with_copies
 from aggregator.store.schema import Base, EntryRow
 from aggregator.store.schema_deliver import AlertSendRow, MarkRow
 
-
 # The name of the alerts' row in the marks table.
 ALERTS_MARK = "alerts"
 
