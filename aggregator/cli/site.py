@@ -115,12 +115,14 @@ def tell_hub(store: Store, settings: Settings, changed: Sequence[str]) -> None:
         console.print(counted("WebSub hub %(hub)s told of %(n)s changed feed.",
                               "WebSub hub %(hub)s told of %(n)s changed feeds.", told,
                               hub=settings.websub_hub), markup=False)
-    for record in records:
-        if not record.ok:
-            console.print(_("WebSub hub %(hub)s could not be told of %(url)s (%(error)s); "
-                            "told again at the next render.") % {
-                "hub": record.hub, "url": record.url, "error": record.error or ""},
-                style="red", markup=False)
+    failed = len(records) - told
+    if failed:  # which and why: the warnings logged above
+        console.print(counted(
+            "WebSub hub %(hub)s not told of %(n)s changed feed; told again at the next "
+            "render (see `aggregator status`).",
+            "WebSub hub %(hub)s not told of %(n)s changed feeds; told again at the next "
+            "render (see `aggregator status`).", failed, hub=settings.websub_hub),
+            style="red", markup=False)
 
 
 @click.command()
