@@ -236,7 +236,7 @@ def test_the_daemon_polls_on_while_a_slow_target_is_sent_to(
     config = configure(tmp_path, [{"name": "Blog", "url": url}], [receiver.url + "?rto=10"])
     store = Store.open(config.settings.database)
     receiver.delay = 6.0
-    daemon = Daemon(config=config, store=store, alerts_since=now - timedelta(seconds=1))
+    daemon = Daemon(config=config, store=store)
     try:
         started = time.monotonic()
         daemon.tick()

@@ -1,16 +1,24 @@
 """Every feed's health in words (aggregator.publish.status), from hand-made states; what
-the filters keep out, counted from a real store."""
+the filters keep out, counted from a real store; `status --json` and `--json --all`."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
+from ruamel.yaml import YAML
 
-from aggregator.config.load import FeedConfig
+from aggregator.cli.app import main
+from aggregator.config.load import FeedConfig, load_config
 from aggregator.config.parsers import parse_filters
-from aggregator.models import FeedState
+from aggregator.deliver.alerts_send import target_key
+from aggregator.models import FeedState, PingRecord, Subscription
+from aggregator.poll.fetch import make_session
+from aggregator.poll.run import update_feeds
 from aggregator.publish.filters import EntryFilter
 from aggregator.publish.status import (
     count_filtered_out,
@@ -20,6 +28,7 @@ from aggregator.publish.status import (
 )
 from aggregator.store import Store
 from aggregator.store.reads import CHUNK
+from tests.conftest import FeedServer, write_config
 from tests.test_reads import URL, save_undated
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -81,3 +90,70 @@ def test_what_the_filters_keep_out_is_counted_a_chunk_at_a_time(database_url: st
         assert next(stream, None) is None  # the count read it to the end
     finally:
         store.close()
+
+
+def test_status_json_keeps_the_feed_list_and_all_adds_alerts_newsletters_websub(
+        tmp_path: Path, feed_server: FeedServer) -> None:
+    from tests.test_alerts_send import rss
+
+    now = datetime.now(UTC)  # `status` reads the clock
+    url = feed_server.set("/feed.rss", rss([("Ma Marque", "a", now - timedelta(hours=1))]))
+    path = write_config(tmp_path, [{"name": "Blog", "url": url}], title="Veille CM",
+                        websub_hub="http://127.0.0.1:9/hub",
+                        email={"host": "127.0.0.1", "port": 2525, "security": "none",
+                               "from": "Veille CM <veille@example.org>"})
+    yaml = YAML()
+    document = yaml.load(path)
+    target = "json://127.0.0.1:9/veille"
+    document["alerts"] = [{"name": "ma-marque", "match": [{"keyword": "Ma Marque"}],
+                           "notify": [target]}]
+    document["newsletters"] = [{"name": "équipe", "to": ["alice@example.org"]}]
+    yaml.dump(document, path)
+    config = load_config(path)
+    store = Store.open(config.settings.database)
+    try:
+        update_feeds(store, make_session(), config, now, force=True)
+        [article] = store.new_articles(now - timedelta(hours=1), now - timedelta(days=1))
+        claim = store.claim_alert_sends("ma-marque", target_key(target), [article.article_id],
+                                        now, timedelta(minutes=5), now - timedelta(days=2))
+        store.finish_alert_sends(claim.token, now, "HTTP 500")
+        # A period whose sender died before recording, and one with a refused recipient.
+        assert store.claim_delivery("équipe", "2026-01-05", "host:1", now - timedelta(hours=3))
+        assert store.claim_delivery("équipe", "2026-01-06", "host:2", now - timedelta(hours=1))
+        store.record_delivery("équipe", "2026-01-06", now, delivered=0, articles=1,
+                              message_id="<m@example.org>",
+                              errors={"alice@example.org": "550 no such user"})
+        store.save_pings([PingRecord(config.settings.base_url + "atom.xml",
+                                     "http://127.0.0.1:9/hub", now, False, 3, "HTTP 503")])
+        store.save_subscription(Subscription(
+            "Blog", "https://hub.example/", url, "tok", "s3cret", "active", now,
+            86400, now + timedelta(days=1)))
+    finally:
+        store.close()
+    runner = CliRunner()
+    listed = json.loads(runner.invoke(main, ["--config", str(path), "status", "--json"]).output)
+    assert [feed["name"] for feed in listed] == ["Blog"]  # the list scripts already read
+    result = runner.invoke(main, ["--config", str(path), "status", "--json", "--all"])
+    assert result.exit_code == 0, result.output
+    everything = json.loads(result.output)
+    assert set(everything) == {"version", "feeds", "alerts", "newsletters", "websub"}
+    assert everything["version"] == 1 and everything["feeds"] == listed
+    [alert] = everything["alerts"]
+    assert alert["alert"] == "ma-marque" and alert["target"].startswith("json://127.0.0.1:9")
+    assert (alert["sent"], alert["failing"], alert["last_error"], alert["ok"]) == (
+        0, 1, "HTTP 500", False)
+    [letter] = everything["newsletters"]
+    assert letter["name"] == "équipe"
+    assert letter["latest"]["period"] == "2026-01-06"
+    assert letter["latest"]["refused"] == {"alice@example.org": "550 no such user"}
+    assert [u["period"] for u in letter["unrecorded"]] == ["2026-01-05"]
+    assert len(letter["problems"]) == 2
+    websub = everything["websub"]
+    assert websub["hub"] == "http://127.0.0.1:9/hub"
+    assert [(p["url"], p["ok"], p["attempts"], p["error"]) for p in websub["pings"]] == [
+        (config.settings.base_url + "atom.xml", False, 3, "HTTP 503")]
+    [subscription] = websub["subscriptions"]
+    assert (subscription["feed"], subscription["state"], subscription["live"]) == (
+        "Blog", "active", True)
+    alone = runner.invoke(main, ["--config", str(path), "status", "--all"])
+    assert alone.exit_code == 2 and "--all va avec --json" in alone.output

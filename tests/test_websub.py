@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 
+from aggregator.cli.app import main
 from aggregator.config.load import load_config
 from aggregator.models import HubLinks, PingRecord, Subscription
 from aggregator.poll.fetch import make_session
@@ -189,4 +192,67 @@ def test_pings_retry_on_5xx_and_status_says_how_it_went(
     assert retried.ok and hub.pings == [config.settings.base_url + "rss.xml"]
     assert push_summary({"blog": SUB}, NOW, tz) == [
         f"blog: pushed by {SUB.hub} until Nov 22, 2026 10:00"]
+    store.close()
+
+
+def test_render_by_hand_pings_the_hub_like_the_daemon(
+        tmp_path: Path, feed_server: FeedServer, hub: LoopbackHub,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    url = feed_server.serve_file("blog-metier.rss")
+    config = load_config(write_config(tmp_path, [{"name": "blog", "url": url, "tags": ["rh"]}],
+                                      websub_hub=hub.url, base_url="https://veille.example/"))
+    store = Store.open(config.settings.database)
+    update_feeds(store, make_session(), config, NOW)
+    store.close()
+    render = ["--config", str(config.path), "render"]
+    result = CliRunner().invoke(main, render)
+    assert result.exit_code == 0, result.output
+    expected = {"https://veille.example/" + name for name in (
+        "atom.xml", "rss.xml", "feed.json", "digest.xml",
+        "tags/rh/atom.xml", "tags/rh/rss.xml", "tags/rh/feed.json")}
+    assert set(hub.pings) == expected and len(hub.pings) == len(expected)
+    assert f"Hub WebSub {hub.url} prévenu de 7 flux modifiés." in result.output
+    # Nothing changed: nothing to tell.
+    result = CliRunner().invoke(main, render)
+    assert result.exit_code == 0 and len(hub.pings) == len(expected)
+    assert "WebSub" not in result.output
+    # The hub down: the render succeeds, says so, and the next render tells it again.
+    monkeypatch.setattr("aggregator.publish.websub.RETRY_DELAYS", ())
+    hub.fail_pings = len(hub.pings) + 1  # the next ping fails, the others go through
+    store = Store.open(config.settings.database)
+    feed_server.serve_file("blog-metier-v2.rss", "/blog-metier.rss")
+    update_feeds(store, make_session(), config, NOW + HOUR, force=True)
+    store.close()
+    result = CliRunner().invoke(main, render)
+    assert result.exit_code == 0, result.output
+    # The first ping failed: the hub is down, the other feeds are left for the next render.
+    [first] = hub.pings[len(expected):]
+    said = re.search(r"non prévenu de (\d) flux modifiés\s; il le sera au prochain rendu",
+                     " ".join(result.output.split()))
+    assert said, result.output
+    result = CliRunner().invoke(main, render)
+    assert result.exit_code == 0
+    again = hub.pings[len(expected) + 1:]
+    assert first in again and len(again) == len(set(again)) == int(said[1])
+    assert f"prévenu de {said[1]} flux modifiés." in result.output
+    status = CliRunner().invoke(main, ["--config", str(config.path), "status"])
+    assert "dernier signalement" in status.output
+
+
+def test_a_hub_down_costs_one_feed_s_retries_not_every_feed_s(
+        tmp_path: Path, hub: LoopbackHub) -> None:
+    config = load_config(write_config(tmp_path, [], websub_hub=hub.url))
+    store = Store.open(config.settings.database)
+    session, waits = make_session(), []
+    hub.fail_pings = 100
+    records = announce(store, session, config.settings, ["atom.xml", "rss.xml", "feed.json"],
+                       NOW, sleep=waits.append)
+    assert waits == [2.0, 8.0] and len(hub.pings) == 3  # atom.xml's three attempts only
+    assert [(r.ok, r.attempts) for r in records] == [(False, 3), (False, 0), (False, 0)]
+    lines = ping_summary(hub.url, store.pings(), ZoneInfo("Europe/Paris"))
+    assert any("not tried: the hub failed an earlier ping" in line for line in lines)
+    hub.fail_pings = 0
+    records = announce(store, session, config.settings, [], NOW + HOUR, sleep=waits.append)
+    assert sorted(r.url for r in records if r.ok) == sorted(
+        config.settings.base_url + name for name in ("atom.xml", "rss.xml", "feed.json"))
     store.close()

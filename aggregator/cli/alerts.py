@@ -15,7 +15,7 @@ from aggregator.cli.output import console, say
 from aggregator.config.load import Config
 from aggregator.deliver.alerts import quoted, trial_message
 from aggregator.deliver.alerts_send import (
-    run_alerts,
+    alert_round,
     send_message,
     shown_address,
     target_key,
@@ -73,9 +73,10 @@ def alerts_test(config: Config, name: str) -> None:
             "the test of %(name)s failed for %(n)s targets", failed, name=quoted(alert.name)))
 
 
-def send_alerts(store: Store, config: Config, since: datetime) -> None:
-    """`fetch`'s alerts: the articles it stored, and the sends that failed before."""
-    run = run_alerts(store, config, since, datetime.now(UTC))
+def send_alerts(store: Store, config: Config) -> None:
+    """`fetch`'s round of alerts: the articles stored since the last round (this fetch's,
+    and those of a fetch or daemon stopped before its round), the sends that failed."""
+    run = alert_round(store, config, datetime.now(UTC))
     if run.sent:
         say(counted("Alerts: %(n)s message sent.", "Alerts: %(n)s messages sent.", run.sent))
     if run.failed:

@@ -103,7 +103,9 @@ def fetch(config: Config, force: bool, only: str | None, full_text: bool) -> Non
         return
     hold_less_memory()  # before the fetch threads start
     start_parse_server(len(config.feeds))
-    since = utc_now()  # the articles this fetch stores are first seen from now on
+    # A database's first fetch: what it stores may alert (a later one starts where the
+    # last round of alerts did, so that a fetch stopped before its alerts loses none).
+    store.alerts_mark(utc_now())
     with stopping_on_signals() as stop:
         outcomes = poll_with_progress(store, config, force=force, only=only, stop=stop)
     print_outcomes(outcomes, time.monotonic() - started)
@@ -117,10 +119,9 @@ def fetch(config: Config, force: bool, only: str | None, full_text: bool) -> Non
             "polled wait for the next fetch.", len(outcomes), signal=stop.signal.name),
             style="yellow", markup=False)
         exit_abandoning(STOPPED_STATUS[stop.signal])
-    if config.alerts:
-        from aggregator.cli.alerts import send_alerts  # Apprise: only with alerts
+    from aggregator.cli.alerts import send_alerts  # the table code, after the polls only
 
-        send_alerts(store, config, since)
+    send_alerts(store, config)
 
 
 def _force_pages(store: Store, config: Config, name: str | None) -> None:

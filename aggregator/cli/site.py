@@ -98,6 +98,31 @@ def render(config: Config, store: Store, full: bool) -> None:
         "written": counted("%(n)s file written", "%(n)s files written", report.written),
         "unchanged": counted("%(n)s unchanged", "%(n)s unchanged", report.unchanged)},
         markup=False)
+    if config.settings.websub_hub:
+        tell_hub(store, config.settings, report.changed)
+
+
+def tell_hub(store: Store, settings: Settings, changed: Sequence[str]) -> None:
+    """Ping settings.websub_hub for the feeds a render changed (and those whose last ping
+    failed), as the daemon does after its renders; say how it went. A hub that cannot be
+    told fails no render: the next one tells it again."""
+    from aggregator.poll.fetch import make_session  # requests: only with a hub
+    from aggregator.publish.websub import announce
+
+    records = announce(store, make_session(), settings, changed, datetime.now(UTC))
+    told = sum(record.ok for record in records)
+    if told:
+        console.print(counted("WebSub hub %(hub)s told of %(n)s changed feed.",
+                              "WebSub hub %(hub)s told of %(n)s changed feeds.", told,
+                              hub=settings.websub_hub), markup=False)
+    failed = len(records) - told
+    if failed:  # which and why: the warnings logged above
+        console.print(counted(
+            "WebSub hub %(hub)s not told of %(n)s changed feed; told again at the next "
+            "render (see `aggregator status`).",
+            "WebSub hub %(hub)s not told of %(n)s changed feeds; told again at the next "
+            "render (see `aggregator status`).", failed, hub=settings.websub_hub),
+            style="red", markup=False)
 
 
 @click.command()

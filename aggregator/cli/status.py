@@ -1,4 +1,5 @@
-"""`status`: every feed's health, as a table or as JSON, and the alerts' sends."""
+"""`status`: every feed's health, and what alerts, newsletters and WebSub did, as tables or
+as JSON."""
 
 from __future__ import annotations
 
@@ -38,11 +39,16 @@ MAKE_WAY = ("last success", "next poll")
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts and monitoring.")
+@click.option("--all", "everything", is_flag=True,
+              help="With --json: one object with the feeds, alerts, newsletters and WebSub "
+                   "instead of the list of feeds.")
 @click.option("--wide", is_flag=True,
               help="Show every column and what happened in full, over several lines if need be.")
 @pass_store
-def status(config: Config, store: Store, as_json: bool, wide: bool) -> None:
+def status(config: Config, store: Store, as_json: bool, everything: bool, wide: bool) -> None:
     """Show every feed's health: last success, last error, failures, next poll, entries."""
+    if everything and not as_json:
+        raise click.UsageError(_("--all goes with --json: the tables show everything"))
     store.sync_feeds(config.feeds)
     states = store.feed_states(layout=False)
     filtered_out = _filtered_out(config, store)
@@ -52,7 +58,8 @@ def status(config: Config, store: Store, as_json: bool, wide: bool) -> None:
     if as_json:
         rows = [status_record(f, states.get(f.name), filtered_out.get(f.name, 0), tz)
                 | _pages_record(pages.get(f.name), modes[f.name]) for f in config.feeds]
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        shown = _everything(config, store, rows, tz) if everything else rows
+        click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
         return
     lines = [status_line(f, states.get(f.name), filtered_out.get(f.name, 0), tz,
                          describe_pages(modes[f.name], pages.get(f.name)))
@@ -103,6 +110,33 @@ def _print_websub(config: Config, store: Store, tz: ZoneInfo) -> None:
              *push_summary(store.subscriptions(), datetime.now(UTC), tz)]
     for line in lines:
         console.print(line, markup=False)
+
+
+def _everything(config: Config, store: Store, feeds: list[dict[str, object]],
+                tz: ZoneInfo) -> dict[str, object]:
+    """`status --json --all`: the feeds' list of `--json` and what the tables under it show
+    (publish/status_json.py; the README describes the shape)."""
+    from aggregator.deliver.alerts_send import shown_address, target_key
+    from aggregator.publish.status_json import (
+        SHAPE_VERSION,
+        alert_record,
+        newsletter_record,
+        websub_record,
+    )
+
+    now = datetime.now(UTC)
+    sends = {(r.alert, r.target): r
+             for r in store.alert_records(now, now - config.settings.alert_max_age)}
+    return {
+        "version": SHAPE_VERSION, "feeds": feeds,
+        "alerts": [alert_record(alert.name, shown_address(url),
+                                sends.get((alert.name, target_key(url))))
+                   for alert in config.alerts for url in alert.notify],
+        "newsletters": [newsletter_record(n.name, store.deliveries(n.name), now, tz)
+                        for n in config.newsletters],
+        "websub": websub_record(config.settings.websub_hub, store.pings(),
+                                store.subscriptions(), now),
+    }
 
 
 def _pages_record(pages: PageCounts | None, mode: str) -> dict[str, object]:

@@ -65,6 +65,23 @@ def send_message(url: str, message: Message) -> str | None:
     return said[-1] if said else N_("Apprise could not send the message")
 
 
+def alert_round(store: Store, config: Config, now: datetime) -> AlertsRun:
+    """One round of alerts: the articles first stored since the last completed round (the
+    database's mark, so that a restart after a crash alerts what the lost round would
+    have), and the failed sends again; then the mark moves to `now`.
+
+    A poll stamps its entries' first sight a moment before it stores them, and another
+    worker's round may move the mark in between: a round reaches back
+    settings.claim_lease (a poll is over by then) before the mark. What it finds again
+    was claimed already, and alert_sends' unique key keeps it from going twice. Without
+    alerts, the round only moves the mark: alerts added later start from there.
+    """
+    since = store.alerts_mark(now) - config.settings.claim_lease
+    run = run_alerts(store, config, since, now)
+    store.advance_alerts_mark(now)
+    return run
+
+
 def run_alerts(store: Store, config: Config, since: datetime, now: datetime) -> AlertsRun:
     """Tell each alert's targets of the articles first stored since `since` that match it,
     and again of those whose send failed within settings.alert_max_age."""

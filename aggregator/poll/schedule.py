@@ -19,7 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from aggregator.config.load import TICK_SECONDS, Config, ConfigError, load_config
-from aggregator.deliver.alerts_send import run_alerts
+from aggregator.deliver.alerts_send import alert_round
 from aggregator.i18n import N_, Deferred, Plural, _, seconds, use
 from aggregator.poll.claims import worker_name
 from aggregator.poll.fetch import make_session
@@ -55,12 +55,16 @@ class Daemon:
     idle: threading.Event = field(default_factory=threading.Event)
     counters: PollCounters = field(default_factory=PollCounters)
     doing: Deferred | None = None  # what a tick or the digest job is busy with, when stopped
-    # Articles first stored from this moment on may alert: the next round of alerts covers
-    # them. Alerts are sent by a thread of their own, so a slow chat never delays a poll.
-    alerts_since: datetime = field(default_factory=lambda: datetime.now(UTC))
-    alerts_failing: bool = False
+    # A round of alerts is due: at the start (the last process may have stopped before its
+    # round; the database's mark says where it starts), after new articles, and while a
+    # send fails. Alerts are sent by a thread of their own: a slow chat never delays a poll.
+    alerts_due: bool = True
     alerter: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="alerts"))
+
+    def __post_init__(self) -> None:
+        # A database's first daemon: what its first poll stores may alert.
+        self.store.alerts_mark(datetime.now(UTC))
 
     def tick(self) -> None:
         """One scheduler tick: reload the config if edited, poll what is due, render."""
@@ -91,9 +95,9 @@ class Daemon:
         stored = sum(o.new + o.updated for o in outcomes)
         if self.stopping.is_set():
             return  # the next start renders what was stored (its first tick always renders)
-        if self.config.alerts and (any(o.new for o in outcomes) or self.alerts_failing):
-            since, self.alerts_since = self.alerts_since, datetime.now(UTC)
-            self.alerter.submit(self.send_alerts, self.config, since)
+        if self.alerts_due or any(o.new for o in outcomes):
+            self.alerts_due = False
+            self.alerter.submit(self.send_alerts, self.config)
         self.websub(lambda: keep_subscriptions(self.store, self.session, self.config,
                                                outcomes, _utc_now()))
         if take_pushed() or stored or changed or not self.rendered:
@@ -112,16 +116,21 @@ class Daemon:
             if common_failure(outcomes):
                 log.warning("%s", Deferred(lambda: common_failure(outcomes) or ""))
 
-    def send_alerts(self, config: Config, since: datetime) -> None:
-        """Alerts for the articles first stored since `since`, and the failed sends again;
-        when the database fails, those articles wait for the next round."""
+    def send_alerts(self, config: Config) -> None:
+        """A round of alerts (alert_round); when it fails, the mark stays where it was and
+        the next tick tries again."""
         try:
-            run = run_alerts(self.store, config, since, datetime.now(UTC))
+            run = alert_round(self.store, config, datetime.now(UTC))
         except StoreError as exc:
-            self.alerts_since = min(self.alerts_since, since)
+            self.alerts_due = True
             log.error("alerts not sent: %s", exc)
             return
-        self.alerts_failing = run.failed > 0
+        except Exception:  # in a thread whose future nobody reads: say it, try again
+            self.alerts_due = True
+            log.exception("alerts not sent; the next tick tries again")
+            return
+        if run.failed:
+            self.alerts_due = True
 
     def tell_hub(self, changed: tuple[str, ...]) -> None:
         """Ping our WebSub hub for the feeds a render changed."""

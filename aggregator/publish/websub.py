@@ -11,6 +11,7 @@ from datetime import datetime
 import requests
 
 from aggregator.config.load import Settings
+from aggregator.i18n import N_
 from aggregator.models import PingRecord
 from aggregator.store import Store
 
@@ -21,6 +22,8 @@ FEED_FILES = frozenset({"atom.xml", "rss.xml", "feed.json", "digest.xml"})
 # Waits before the second and third attempt of a ping the hub failed (5xx, no answer);
 # a 4xx is the hub refusing that ping: tried once.
 RETRY_DELAYS = (2.0, 8.0)
+# Why a feed's ping was left for the next render (stored in English, as the hub's errors).
+HUB_DOWN = N_("not tried: the hub failed an earlier ping of this render")
 
 
 def feeds_to_ping(changed: Iterable[str], base_url: str,
@@ -43,11 +46,23 @@ def announce(store: Store, session: requests.Session, settings: Settings,
         return []
     urls = feeds_to_ping(changed, settings.base_url,
                          [p for p in store.pings() if p.hub == hub])
-    records = [ping_hub(session, hub, url, now, timeout=settings.timeout, sleep=sleep)
-               for url in urls]
+    records: list[PingRecord] = []
+    for url in urls:
+        if records and _hub_down(records[-1]):
+            # Each ping would wait out the retries again: the rest wait for the next render.
+            records.append(PingRecord(url, hub, now, False, 0, HUB_DOWN))
+        else:
+            records.append(ping_hub(session, hub, url, now, timeout=settings.timeout,
+                                    sleep=sleep))
     if records:
         store.save_pings(records)
     return records
+
+
+def _hub_down(record: PingRecord) -> bool:
+    """Whether a ping found the hub down: failed every attempt (no answer, or 5xx), or
+    was not tried for that reason."""
+    return not record.ok and record.attempts in (0, 1 + len(RETRY_DELAYS))
 
 
 def ping_hub(session: requests.Session, hub: str, url: str, now: datetime, *,

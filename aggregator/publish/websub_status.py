@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from aggregator.i18n import _, counted
+from aggregator.i18n import _, counted, translate_message
 from aggregator.models import PingRecord, Subscription
 from aggregator.poll.websub_rules import is_live
 from aggregator.publish.status import local_time
@@ -28,7 +28,7 @@ def ping_summary(hub: str | None, pings: Sequence[PingRecord], tz: ZoneInfo) -> 
     lines += [_("  %(url)s: failed %(time)s after %(attempts)s attempts: %(error)s; told "
                 "again at the next render") % {
         "url": p.url, "time": local_time(p.pinged_at, tz), "attempts": p.attempts,
-        "error": p.error or ""} for p in failed]
+        "error": translate_message(p.error or "")} for p in failed]
     return lines
 
 

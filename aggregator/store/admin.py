@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy.orm import Session
 
 from aggregator.config.load import FeedConfig
 from aggregator.models import CleanEntry, SaveCounts
@@ -18,6 +19,7 @@ from aggregator.store.entries import _lock_filing, _save_entries
 from aggregator.store.feeds import _feed_row
 from aggregator.store.reads import CHUNK, SHOWN, Blog, _blogs
 from aggregator.store.schema import EntryKeyRow, EntryRow, FeedRow
+from aggregator.store.schema_deliver import AlertSendRow
 
 
 @dataclass(frozen=True)
@@ -49,29 +51,22 @@ class AdminMixin(StoreBase):
                 # nothing left to do instead of deadlocking on the same rows.
                 session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                 {"key": PRUNE_LOCK})
-            articles: set[int] = set()
+            articles: set[int] = set()  # of the entries gone
             feeds = session.scalars(select(FeedRow)).all()
             for done, feed in enumerate(feeds):
                 if on_progress:
                     on_progress(done, len(feeds))
-                beyond_newest = session.execute(
-                    select(EntryRow.id, EntryRow.article_id, EntryRow.dated)
-                    .where(EntryRow.feed_id == feed.id)
-                    .order_by(EntryRow.dated.desc(), EntryRow.id.desc())
-                    .offset(keep_per_feed)
-                )
-                doomed = [(i, a) for i, a, dated in beyond_newest if dated < before]
-                if not doomed:
-                    continue
-                removed[feed.name] = len(doomed)
-                if not dry_run:
-                    ids = [i for i, _ in doomed]
-                    articles.update(a for _, a in doomed if a is not None)
-                    for chunk in _chunks(ids, 500):
+                doomed = _doomed(session, feed.id, before, keep_per_feed)
+                if doomed:
+                    removed[feed.name] = len(doomed)
+                if doomed and not dry_run:
+                    articles.update(a if a is not None else i for i, a in doomed)
+                    for chunk in _chunks([i for i, _ in doomed], 500):
                         session.execute(
                             delete(EntryKeyRow).where(EntryKeyRow.entry_id.in_(chunk)))
                         session.execute(delete(EntryRow).where(EntryRow.id.in_(chunk)))
             _elect_canonicals(session, articles)
+            _forget_alert_sends(session, articles)
         if on_progress:
             on_progress(len(feeds), len(feeds))
         return removed
@@ -146,6 +141,29 @@ class AdminMixin(StoreBase):
             entries = session.scalar(select(func.count(EntryRow.id))) or 0
         last_polled = last.replace(tzinfo=UTC) if isinstance(last, datetime) else None
         return Health(feeds, failing, retired, entries, last_polled)
+
+
+def _doomed(session: Session, feed_id: int, before: datetime, keep_per_feed: int
+            ) -> list[tuple[int, int | None]]:
+    """A feed's entries that a prune removes, (id, article id): filed before `before`,
+    except its newest `keep_per_feed`."""
+    beyond_newest = session.execute(
+        select(EntryRow.id, EntryRow.article_id, EntryRow.dated)
+        .where(EntryRow.feed_id == feed_id)
+        .order_by(EntryRow.dated.desc(), EntryRow.id.desc())
+        .offset(keep_per_feed))
+    return [(i, a) for i, a, dated in beyond_newest if dated < before]
+
+
+def _forget_alert_sends(session: Session, article_ids: set[int]) -> None:
+    """Delete the alerts' sends of the articles among `article_ids` that no entry is left
+    of (a send names its article by its first entry's id, which copies keep)."""
+    for chunk in _chunks(sorted(article_ids), 500):
+        left = (select(EntryRow.id).where(or_(EntryRow.id == AlertSendRow.article_id,
+                                              EntryRow.article_id == AlertSendRow.article_id))
+                .exists())
+        session.execute(delete(AlertSendRow).where(AlertSendRow.article_id.in_(chunk), ~left)
+                        .execution_options(synchronize_session=False))
 
 
 def _exported(entry: Any, feed: Blog) -> dict[str, object]:

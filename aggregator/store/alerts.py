@@ -1,5 +1,6 @@
-"""Alerts: the new articles they may tell of, and the record of what each alert told each
-target, claimed row by row so that no article alerts twice across restarts and workers."""
+"""Alerts: the new articles they may tell of, where the next round starts, and the record
+of what each alert told each target, claimed row by row so that no article alerts twice
+across restarts and workers."""
 
 from __future__ import annotations
 
@@ -16,7 +17,11 @@ from sqlalchemy.orm import Session, aliased
 from aggregator.models import StoredEntry
 from aggregator.store.base import StoreBase, wrap_errors
 from aggregator.store.reads import SHOWN, _with_copies
-from aggregator.store.schema import AlertSendRow, EntryRow
+from aggregator.store.schema import Base, EntryRow
+from aggregator.store.schema_deliver import AlertSendRow, MarkRow
+
+# The name of the alerts' row in the marks table.
+ALERTS_MARK = "alerts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,26 @@ class TargetRecord:
 
 class AlertsMixin(StoreBase):
     """The Store's methods for alerts."""
+
+    @wrap_errors("read where alerts start")
+    def alerts_mark(self, now: datetime) -> datetime:
+        """Where the next round of alerts starts: when the last completed round began, or
+        `now`, kept as the start, when no round ever ran on this database."""
+        with self._session.begin() as session:
+            session.execute(_insert_ignoring(session, MarkRow, ["name"]),
+                            [{"name": ALERTS_MARK, "at": now}])
+            return session.scalars(select(MarkRow.at)
+                                   .where(MarkRow.name == ALERTS_MARK)).one()
+
+    @wrap_errors("move where alerts start")
+    def advance_alerts_mark(self, to: datetime) -> None:
+        """Say a round of alerts begun at `to` completed; the mark never goes back (another
+        worker's later round may have moved it further already)."""
+        with self._session.begin() as session:
+            session.execute(_insert_ignoring(session, MarkRow, ["name"]),
+                            [{"name": ALERTS_MARK, "at": to}])
+            session.execute(update(MarkRow).where(MarkRow.name == ALERTS_MARK,
+                                                  MarkRow.at < to).values(at=to))
 
     @wrap_errors("read the new articles")
     def new_articles(self, since: datetime, published_after: datetime) -> list[NewArticle]:
@@ -139,7 +164,10 @@ def _last_errors(session: Session) -> dict[tuple[str, str], str]:
 
 def _insert_new(session: Session) -> Any:
     """An INSERT that skips the rows another sender inserted first (the unique key)."""
-    table = AlertSendRow.__table__
+    return _insert_ignoring(session, AlertSendRow, ["alert", "target", "article_id"])
+
+
+def _insert_ignoring(session: Session, row: type[Base], key: list[str]) -> Any:
+    """An INSERT of `row`'s table that skips the rows whose `key` is already there."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing(
-        index_elements=["alert", "target", "article_id"])
+    return dialect.insert(row.__table__).on_conflict_do_nothing(index_elements=key)

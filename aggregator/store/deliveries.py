@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from aggregator.store.base import StoreBase, wrap_errors
-from aggregator.store.schema import DeliveryRow
+from aggregator.store.schema_deliver import DeliveryRow
 
 
 @dataclass(frozen=True)

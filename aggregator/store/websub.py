@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 
 from aggregator.models import PingRecord, Subscription, SubscriptionState
 from aggregator.store.base import StoreBase, wrap_errors
-from aggregator.store.schema import PingRow, SubscriptionRow
+from aggregator.store.schema_deliver import PingRow, SubscriptionRow
 
 _STATES: tuple[SubscriptionState, ...] = ("pending", "active", "denied")
 
