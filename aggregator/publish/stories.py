@@ -150,7 +150,7 @@ def _word(word: str) -> tuple[str, bool] | None:
 def terms(text: str) -> tuple[Counter[str], set[str]]:
     """The stems of a text's meaningful words with their counts, and those of its names:
     words capitalized mid-sentence or in mixed case (TikTok, LinkedIn) or with digits."""
-    counts: Counter[str] = Counter()
+    keys: list[str] = []
     names: set[str] = set()
     # Each word with what parts it from the previous one: only that gap can end a
     # sentence; it is empty only before a text's first character.
@@ -159,11 +159,11 @@ def terms(text: str) -> tuple[Counter[str], set[str]]:
         if known is None:
             continue
         key, name = known
-        counts[key] += 1
+        keys.append(key)
         if name or (word[0].isupper() and gap
                     and gap.rstrip()[-1:] not in _SENTENCE_ENDS):
             names.add(key)
-    return counts, names
+    return Counter(keys), names
 
 
 def _vectors(articles: Sequence[Article]) -> tuple[list[dict[str, float]], list[set[str]]]:
@@ -182,9 +182,10 @@ def _vectors(articles: Sequence[Article]) -> tuple[list[dict[str, float]], list[
         every_name |= names | title_names
     seen = Counter(key for body in counted for key in body)
     total = max(len(counted), MIN_CORPUS)
+    rarity = {key: math.log((total + 1) / (n + 1)) + 1 for key, n in seen.items()}
     vectors = []
     for body in counted:
-        vector = {key: (1 + math.log(n)) * (math.log((total + 1) / (seen[key] + 1)) + 1)
+        vector = {key: (1 + math.log(n)) * rarity[key]
                   * (NAME_WEIGHT if key in every_name else 1.0) for key, n in body.items()}
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         vectors.append({key: v / norm for key, v in vector.items()})
@@ -214,7 +215,7 @@ def _links(articles: Sequence[Article], vectors: Sequence[dict[str, float]],
         partners = [sharing[key] for key in keys if key in sharing]
         if not partners:
             continue
-        for j in rows.near(i, np.unique(np.concatenate(partners))):
+        for j in rows.near(i, partners):
             shared = vectors[i].keys() & vectors[j].keys()
             similarity = sum(vectors[i][key] * vectors[j][key] for key in shared)
             if similarity >= MIN_SIMILARITY and len(shared) >= MIN_SHARED:
@@ -240,11 +241,17 @@ class _Rows:
         blogs: dict[str, int] = {}
         self.blogs = np.array([blogs.setdefault(a.blog, len(blogs)) for a in articles])
         self.dense = np.zeros(len(numbers))  # one article's vector, spread out
+        self.marked = np.zeros(len(articles), dtype=bool)
 
-    def near(self, i: int, others: npt.NDArray[np.intp]) -> list[int]:
-        """Those of `others` (sorted indexes) after `i`, of other blogs, that share
+    def near(self, i: int, partners: list[npt.NDArray[np.intp]]) -> list[int]:
+        """Those of the `partners` (indexes) after `i`, of other blogs, that share
         MIN_SHARED terms with it and come near MIN_SIMILARITY."""
-        others = others[(others > i) & (self.blogs[others] != self.blogs[i])]
+        for indexes in partners:  # a mark per article: cheaper than sorting them out
+            self.marked[indexes] = True
+        others = np.flatnonzero(self.marked[i + 1:]) + (i + 1)
+        for indexes in partners:
+            self.marked[indexes] = False
+        others = others[self.blogs[others] != self.blogs[i]]
         begins, ends = self.starts[others], self.starts[others + 1]
         others, begins, ends = others[ends > begins], begins[ends > begins], ends[ends > begins]
         if not others.size:
