@@ -41,17 +41,22 @@ from aggregator.demo.week import sections  # noqa: E402
 from aggregator.poll.clean import make_excerpt  # noqa: E402
 from aggregator.publish import stories  # noqa: E402
 
+
+def _listed(words: str) -> list[str]:
+    return words.split()
+
+
 START = datetime(2026, 3, 8, tzinfo=UTC)
 END = START + timedelta(days=3)
-FIRST = ("Camille Julien Léa Hugo Inès Thomas Chloé Lucas Manon Nathan Sarah Louis Emma "
-         "Arthur Jade Paul Lina Théo Zoé Jules Alice Hélène Karim Yasmine Mehdi").split()
-LAST = ("Martin Bernard Dubois Lefèvre Moreau Laurent Garnier Faure Rousseau Blanc Guerin "
-        "Muller Henry Roussel Nicolas Perrin Morin Mathieu Clément Gauthier Benali Nguyen "
-        "Diallo Fontaine Chevalier").split()
-TOWNS = ("Lyon Nantes Lille Rennes Bordeaux Grenoble Toulouse Dijon Brest Annecy Metz "
-         "Angers Nancy Tours Limoges Rouen Caen Nîmes Pau Bayonne Besançon Poitiers").split()
-SYLLABLES = ("ka lo mi ra zen vo ti bra nu sel pa dor fi que mar lu ve no sto gri bel cor "
-             "da ju lan pe ros tu vi gal").split()
+FIRST = _listed("Camille Julien Léa Hugo Inès Thomas Chloé Lucas Manon Nathan Sarah Louis Emma "
+                "Arthur Jade Paul Lina Théo Zoé Jules Alice Hélène Karim Yasmine Mehdi")
+LAST = _listed("Martin Bernard Dubois Lefèvre Moreau Laurent Garnier Faure Rousseau Blanc Guerin "
+               "Muller Henry Roussel Nicolas Perrin Morin Mathieu Clément Gauthier Benali Nguyen "
+               "Diallo Fontaine Chevalier")
+TOWNS = _listed("Lyon Nantes Lille Rennes Bordeaux Grenoble Toulouse Dijon Brest Annecy Metz "
+                "Angers Nancy Tours Limoges Rouen Caen Nîmes Pau Bayonne Besançon Poitiers")
+SYLLABLES = _listed("ka lo mi ra zen vo ti bra nu sel pa dor fi que mar lu ve no sto gri bel cor "
+                    "da ju lan pe ros tu vi gal")
 # What a blog changes when it retells a news item in its own words.
 SWAPS = {"désormais": "dorénavant", "permet": "autorise", "nouvelle": "inédite",
          "annoncé": "confirmé", "aussi": "également", "pour": "afin de servir",
