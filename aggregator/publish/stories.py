@@ -17,8 +17,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from itertools import combinations
+from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
 
 # A story is the day's or the two days' before.
 WINDOW_DAYS = 3
@@ -83,8 +86,8 @@ article articles message messages ligne lignes donnee donnees chiffre chiffres a
 annonces nombre public faire mettre prendre partager partage veille lance lancer
 lancement propose proposer service services etats unis page pages
 """))
-_WORD = re.compile(r"[\w]+", re.UNICODE)
-_SENTENCE_END = re.compile(r"[.!?:]\s*$")
+_GAP_WORD = re.compile(r"(\W*)(\w+)")
+_SENTENCE_ENDS = frozenset(".!?:")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,22 +136,34 @@ def says_nothing(word: str) -> bool:
             or stem(folded) in _JARGON)
 
 
+@lru_cache(maxsize=1 << 16)
+def _word(word: str) -> tuple[str, bool] | None:
+    """A word as written: its stem, and whether it is a name wherever it stands (mixed
+    case, digits); None when it says nothing. Cached: a day's words are mostly the same
+    few thousand, and folding and stemming them was most of the finding's time."""
+    if says_nothing(word):
+        return None
+    return (stem(fold(word)),
+            any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word))
+
+
 def terms(text: str) -> tuple[Counter[str], set[str]]:
     """The stems of a text's meaningful words with their counts, and those of its names:
     words capitalized mid-sentence or in mixed case (TikTok, LinkedIn) or with digits."""
-    counts: Counter[str] = Counter()
+    keys: list[str] = []
     names: set[str] = set()
-    for match in _WORD.finditer(text):
-        word = match.group()
-        if says_nothing(word):
+    # Each word with what parts it from the previous one: only that gap can end a
+    # sentence; it is empty only before a text's first character.
+    for gap, word in _GAP_WORD.findall(text):
+        known = _word(word)
+        if known is None:
             continue
-        key = stem(fold(word))
-        counts[key] += 1
-        mid_sentence = match.start() > 0 and not _SENTENCE_END.search(text[:match.start()])
-        if (word[0].isupper() and mid_sentence) or any(c.isupper() for c in word[1:]) \
-                or any(c.isdigit() for c in word):
+        key, name = known
+        keys.append(key)
+        if name or (word[0].isupper() and gap
+                    and gap.rstrip()[-1:] not in _SENTENCE_ENDS):
             names.add(key)
-    return counts, names
+    return Counter(keys), names
 
 
 def _vectors(articles: Sequence[Article]) -> tuple[list[dict[str, float]], list[set[str]]]:
@@ -167,9 +182,10 @@ def _vectors(articles: Sequence[Article]) -> tuple[list[dict[str, float]], list[
         every_name |= names | title_names
     seen = Counter(key for body in counted for key in body)
     total = max(len(counted), MIN_CORPUS)
+    rarity = {key: math.log((total + 1) / (n + 1)) + 1 for key, n in seen.items()}
     vectors = []
     for body in counted:
-        vector = {key: (1 + math.log(n)) * (math.log((total + 1) / (seen[key] + 1)) + 1)
+        vector = {key: (1 + math.log(n)) * rarity[key]
                   * (NAME_WEIGHT if key in every_name else 1.0) for key, n in body.items()}
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         vectors.append({key: v / norm for key, v in vector.items()})
@@ -179,25 +195,78 @@ def _vectors(articles: Sequence[Article]) -> tuple[list[dict[str, float]], list[
 def _links(articles: Sequence[Article], vectors: Sequence[dict[str, float]],
            names: Sequence[set[str]]) -> dict[tuple[int, int], float]:
     """The similarity of each strongly alike pair of articles of different blogs, by
-    their indexes; only pairs sharing a name are compared."""
+    their indexes; only pairs sharing a name are compared.
+
+    A name in many of the window's articles (a platform on a busy day) tells none apart
+    and would make pairs by the million: same-story pairs share rarer ones. Even so a
+    busy day has hundreds of thousands of pairs: their shared terms and likeness are
+    counted in arrays, one article against all its partners at once, and only the few
+    pairs that come near the bar are measured again term by term, as the bar is set."""
+    common = max(MIN_CORPUS // 2, len(articles) // 10)
     by_name: dict[str, list[int]] = {}
     for index, keys in enumerate(names):
         for key in keys:
             by_name.setdefault(key, []).append(index)
-    # A name in many of the window's articles (a platform on a busy day) tells none
-    # apart and would make pairs by the million: same-story pairs share rarer ones.
-    common = max(MIN_CORPUS // 2, len(articles) // 10)
-    pairs = {pair for indexes in by_name.values() if len(indexes) <= common
-             for pair in combinations(indexes, 2)}
+    sharing = {key: np.array(indexes) for key, indexes in by_name.items()
+               if len(indexes) <= common}
+    rows = _Rows(articles, vectors)
     links = {}
-    for i, j in pairs:
-        if articles[i].blog == articles[j].blog:
+    for i, keys in enumerate(names):
+        partners = [sharing[key] for key in keys if key in sharing]
+        if not partners:
             continue
-        shared = vectors[i].keys() & vectors[j].keys()
-        similarity = sum(vectors[i][key] * vectors[j][key] for key in shared)
-        if similarity >= MIN_SIMILARITY and len(shared) >= MIN_SHARED:
-            links[i, j] = links[j, i] = similarity
+        for j in rows.near(i, partners):
+            shared = vectors[i].keys() & vectors[j].keys()
+            similarity = sum(vectors[i][key] * vectors[j][key] for key in shared)
+            if similarity >= MIN_SIMILARITY and len(shared) >= MIN_SHARED:
+                links[i, j] = links[j, i] = similarity
     return links
+
+
+class _Rows:
+    """The articles' unit vectors as one sparse matrix (terms and weights row after row),
+    to weigh an article against many others in a few array operations."""
+
+    # Array sums add in another order than Python's: a pair this close to the bar is
+    # measured again rather than lost to a rounding.
+    SLACK = 1e-9
+
+    def __init__(self, articles: Sequence[Article], vectors: Sequence[dict[str, float]]
+                 ) -> None:
+        numbers: dict[str, int] = {}
+        self.terms = np.array([numbers.setdefault(key, len(numbers))
+                               for vector in vectors for key in vector], dtype=np.intp)
+        self.weights = np.array([w for vector in vectors for w in vector.values()])
+        self.starts = np.cumsum([0] + [len(vector) for vector in vectors])
+        blogs: dict[str, int] = {}
+        self.blogs = np.array([blogs.setdefault(a.blog, len(blogs)) for a in articles])
+        self.dense = np.zeros(len(numbers))  # one article's vector, spread out
+        self.marked = np.zeros(len(articles), dtype=bool)
+
+    def near(self, i: int, partners: list[npt.NDArray[np.intp]]) -> list[int]:
+        """Those of the `partners` (indexes) after `i`, of other blogs, that share
+        MIN_SHARED terms with it and come near MIN_SIMILARITY."""
+        for indexes in partners:  # a mark per article: cheaper than sorting them out
+            self.marked[indexes] = True
+        others = np.flatnonzero(self.marked[i + 1:]) + (i + 1)
+        for indexes in partners:
+            self.marked[indexes] = False
+        others = others[self.blogs[others] != self.blogs[i]]
+        begins, ends = self.starts[others], self.starts[others + 1]
+        others, begins, ends = others[ends > begins], begins[ends > begins], ends[ends > begins]
+        if not others.size:
+            return []
+        lengths = ends - begins
+        firsts = np.cumsum(lengths) - lengths  # where each partner's terms start
+        at = np.arange(int(lengths.sum())) + np.repeat(begins - firsts, lengths)
+        own = slice(self.starts[i], self.starts[i + 1])
+        self.dense[self.terms[own]] = self.weights[own]
+        mine = self.dense[self.terms[at]]  # i's weight of each partner's terms, or 0
+        self.dense[self.terms[own]] = 0.0
+        shared = np.add.reduceat(mine > 0, firsts)
+        likeness = np.add.reduceat(mine * self.weights[at], firsts)
+        near = (shared >= MIN_SHARED) & (likeness >= MIN_SIMILARITY - self.SLACK)
+        return [int(j) for j in others[near]]
 
 
 def _complete_groups(size: int, links: dict[tuple[int, int], float]) -> list[list[int]]:
