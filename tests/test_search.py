@@ -3,6 +3,7 @@ French stemming, accents optional, results that lead to the article's card."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -128,16 +129,23 @@ def test_an_indexer_past_its_deadline_is_one_clear_line(
     assert not list((output / "pagefind").glob(".*"))
 
 
-@pytest.fixture
-def served(output: Path) -> Iterator[str]:
-    """The output folder over http on 127.0.0.1 (Pagefind does not run from file://)."""
-    handler = functools.partial(_QuietHandler, directory=str(output))
+@contextlib.contextmanager
+def _serving(folder: Path) -> Iterator[str]:
+    """`folder` over http on 127.0.0.1 (Pagefind does not run from file://)."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def served(output: Path) -> Iterator[str]:
+    """The rendered site of the French feed, over http."""
+    with _serving(output) as address:
+        yield address
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -234,3 +242,55 @@ def test_without_javascript_the_field_says_search_needs_it(browser: Any, served:
     page.wait_for_url("**/search.html?q=")
     assert page.locator(".no-script").inner_text().startswith(
         "La recherche a besoin de JavaScript\u00a0: les pages s’en passent")
+
+
+# Articles over two years and four bundles (November's halves, October, 2025), each
+# about the community in some form; in one bundle, the older day is the longer text.
+SPREAD = [
+    ("Les communautés de novembre", "2026-11-20T08:00:00Z", "Des communautés en fête."),
+    ("Modération du 12 novembre", "2026-11-12T08:00:00Z",
+     "Une communauté, sa modération, sa communauté encore."),
+    ("Bilan du 10 novembre", "2026-11-10T08:00:00Z",
+     "La communauté, la communauté, toujours la communauté, et sa modération."),
+    ("Rentrée d’octobre", "2026-10-15T08:00:00Z", "Une communauté qui revient."),
+    ("Noël de la communauté", "2025-12-24T08:00:00Z", "La communauté se retrouve."),
+    ("Printemps 2025", "2025-03-02T08:00:00Z", "Modérer une communauté au printemps."),
+]
+
+
+@pytest.fixture
+def spread(feed_server: FeedServer, make_config: Any) -> Iterator[str]:
+    """The site of a feed whose articles spread over four bundles, over http."""
+    items = "".join(
+        f"<item><title>{title}</title><link>https://spread.example/{n}</link>"
+        f"<guid>https://spread.example/{n}</guid><pubDate>"
+        f"{datetime.fromisoformat(when).strftime('%a, %d %b %Y %H:%M:%S +0000')}"
+        f"</pubDate><description>{text}</description></item>"
+        for n, (title, when, text) in enumerate(SPREAD))
+    url = feed_server.set("/spread.rss", (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>Au fil des mois</title><link>https://spread.example/</link>"
+        f"<language>fr</language>{items}</channel></rss>").encode(),
+        content_type="application/rss+xml")
+    output = poll_and_render(make_config([{"name": "Au fil des mois", "url": url}]), NOW)
+    names = json.loads((output / "pagefind" / "bundles.json").read_text("utf-8"))
+    assert names == {"bundles": ["2026-11-16", "2026-11-01", "2026-10", "2025"]}
+    with _serving(output) as address:
+        yield address
+
+
+@ON_SQLITE
+def test_results_are_newest_first_across_bundles(browser: Any, spread: str) -> None:
+    page = browser.new_page()
+    page.goto(spread + "index.html")
+    titles = [title for title, _when, _text in SPREAD]
+    assert _search_from_the_index(page, "communauté") == titles
+    assert page.locator(".search-result .meta").all_inner_texts()[-1] == (
+        "Au fil des mois · Dimanche 2 mars 2025")
+    page.fill("#search-query", "moderation")  # the accent left out, another form
+    page.wait_for_function("document.querySelectorAll('.search-result').length === 3")
+    assert page.locator(".search-result h2 a").all_inner_texts() == [
+        titles[1], titles[2], titles[5]]
+    page.click(".search-result:last-child h2 a")  # into the oldest bundle's day
+    page.wait_for_url("**/digest/2025-03-02.html#article-*")
+    assert page.locator(":target").inner_text().strip() == titles[5]
