@@ -154,14 +154,24 @@ def timed(step: Any, *args: Any) -> tuple[float, Any]:
     return time.perf_counter() - started, done
 
 
-def after_new_entries(root: Path, deadline: float, times: int = 5) -> tuple[float, Any]:
-    """The median time of update_index after today's page is written again with 100
-    other articles, `times` over (the machine is shared: one time says little)."""
+def after_new_entries(root: Path, deadline: float,
+                      times: int = 5) -> tuple[float, float, Any]:
+    """The median time, and the median CPU time of Pagefind, of update_index after
+    today's page is written again with 100 other articles, `times` over (the machine is
+    shared: one wall-clock time says little)."""
     measured = []
     for salt in range(times):
         write_day(root, LAST_DAY, random.Random(-salt))
-        measured.append(timed(search.update_index, root, deadline))
-    return statistics.median(time for time, _rebuilt in measured), measured[-1][1]
+        before = _children_cpu()
+        wall, rebuilt = timed(search.update_index, root, deadline)
+        measured.append((wall, _children_cpu() - before, rebuilt))
+    return (statistics.median(row[0] for row in measured),
+            statistics.median(row[1] for row in measured), measured[-1][2])
+
+
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def measure(count: int, deadline: float) -> str:
@@ -170,7 +180,7 @@ def measure(count: int, deadline: float) -> str:
         root = Path(folder)
         written, (pages, html) = timed(write_pages, root, count)
         full, bundles = timed(search.build_index, root, deadline)
-        today, rebuilt = after_new_entries(root, deadline)
+        today, cpu, rebuilt = after_new_entries(root, deadline)
         # ru_maxrss of the children: the largest, Pagefind's (in KiB on Linux).
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         size = folder_size(root / search.INDEX_FOLDER)
@@ -181,7 +191,8 @@ def measure(count: int, deadline: float) -> str:
         write_day(root, LAST_DAY + timedelta(days=1), random.Random(count))
         folded, refolded = timed(search.update_index, root, deadline)
         return (f"| {count:,} | {pages:,} | {html / 1e6:.1f} | {written:.1f} | "
-                f"{len(bundles)} | {full:.2f} | {today:.2f} ({', '.join(rebuilt)}) | "
+                f"{len(bundles)} | {full:.2f} | "
+                f"{today:.2f} ({cpu:.2f} CPU; {', '.join(rebuilt)}) | "
                 f"{folded:.2f} ({', '.join(refolded)}) | {peak:.0f} | {size / 1e6:.1f} | "
                 f"{one} |")
 
