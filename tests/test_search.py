@@ -3,12 +3,13 @@ French stemming, accents optional, results that lead to the article's card."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from aggregator.publish import search
+from aggregator.publish.search_bundles import Bundle
 from tests.conftest import FeedServer, poll_and_render
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -57,48 +59,61 @@ def output(feed_server: FeedServer, make_config: Any) -> Iterator[Path]:
     yield poll_and_render(config, NOW)
 
 
+def _bundle(output: Path) -> Path:
+    """The one bundle of the fixture's three days (November 18 to 20: the second half)."""
+    names = json.loads((output / "pagefind" / "bundles.json").read_text("utf-8"))["bundles"]
+    assert names == ["2026-11-16"]
+    return output / "pagefind" / names[0]
+
+
 @ON_SQLITE
 def test_a_render_builds_the_index_of_the_day_pages(output: Path) -> None:
-    entry = json.loads((output / "pagefind" / "pagefind-entry.json").read_text("utf-8"))
+    bundle = _bundle(output)
+    entry = json.loads((bundle / "pagefind-entry.json").read_text("utf-8"))
     assert list(entry["languages"]) == ["fr"]  # <html lang="fr">: French stemming
     assert entry["languages"]["fr"]["page_count"] == 3  # the day pages, not the index
     for name in ("pagefind.js", "pagefind-worker.js", "wasm.fr.pagefind"):
-        assert (output / "pagefind" / name).is_file(), name
-    assert not list(output.glob(".pagefind-*"))  # the new index took the old one's place
+        assert (bundle / name).is_file(), name
+    assert not list(bundle.glob("pagefind-*ui*"))  # Pagefind's own interfaces: unused
+    assert sorted(p.name for p in (output / "pagefind").iterdir()) == [
+        "2026-11-16", "bundles.json"]  # the new bundle took the old one's place
     assert (output / "search.html").is_file()
 
 
 @ON_SQLITE
 def test_the_index_is_built_again_only_when_a_day_page_changed(output: Path) -> None:
-    entry = output / "pagefind" / "pagefind-entry.json"
+    entry = _bundle(output) / "pagefind-entry.json"
     built = entry.stat().st_mtime
-    assert not search.update_index(output)  # nothing changed since the render
+    assert search.update_index(output) == ()  # nothing changed since the render
     page = next((output / "digest").glob("*.html"))
     os.utime(page, (built + 5, built + 5))
-    assert search.update_index(output)
+    assert search.update_index(output) == ("2026-11-16",)
     assert entry.stat().st_mtime > built
 
 
-@pytest.mark.parametrize(("pages", "index", "wanted"), [
-    ([1.0, 2.0], None, True),  # no index yet
-    ([1.0, 2.0], 3.0, False),  # every page older than the index
-    ([1.0, 4.0], 3.0, True),  # a page, or the day folder, changed after it
-    ([], 3.0, False),
+@pytest.mark.parametrize(("pages", "index", "indexed", "wanted"), [
+    ([1.0, 2.0], None, None, True),  # no bundle yet
+    ([1.0, 2.0], 3.0, 2, False),  # every page older than the bundle
+    ([1.0, 4.0], 3.0, 2, True),  # a page changed after it
+    ([1.0], 3.0, 2, True),  # a page was removed
+    ([1.0, 2.0, 2.5], 3.0, 2, True),  # a page was added (an old day's page 2)
+    ([1.0, 2.0], 3.0, None, True),  # its entry file says no count
 ])
-def test_needs_index(pages: list[float], index: float | None, wanted: bool) -> None:
-    assert search.needs_index(pages, index) is wanted
+def test_needs_index(pages: list[float], index: float | None, indexed: int | None,
+                     wanted: bool) -> None:
+    assert search.needs_index(pages, index, indexed) is wanted
 
 
 @ON_SQLITE
 def test_a_failing_indexer_says_why_and_leaves_the_last_index(output: Path) -> None:
-    before = sorted(p.name for p in (output / "pagefind").iterdir())
-    for page in (output / "digest").glob("*.html"):
-        page.rename(output / page.name)  # out of the pages Pagefind reads
+    before = sorted(p.name for p in _bundle(output).iterdir())
+    nothing = Bundle(date(2026, 11, 16), "2026-11-16", "digest/1999-*.html")
     with pytest.raises(search.SearchIndexError) as failed:
-        search.build_index(output)
+        search.build_bundle(output, nothing)  # a glob that matches no page
     assert str(failed.value) == "Pagefind failed (exit 1): Pagefind was not able to build an index."
-    assert sorted(p.name for p in (output / "pagefind").iterdir()) == before
-    assert not list(output.glob(".pagefind-*"))
+    assert sorted(p.name for p in _bundle(output).iterdir()) == before
+    assert sorted(p.name for p in (output / "pagefind").iterdir()) == [
+        "2026-11-16", "bundles.json"]
 
 
 @ON_SQLITE
@@ -106,24 +121,31 @@ def test_an_indexer_past_its_deadline_is_one_clear_line(
         output: Path, caplog: pytest.LogCaptureFixture) -> None:
     page = next((output / "digest").glob("*.html"))
     os.utime(page, (page.stat().st_mtime + 60,) * 2)
-    assert not search.update_index(output, deadline=0.001)
+    assert search.update_index(output, deadline=0.001) == ()
     [record] = [r for r in caplog.records if r.name == search.__name__]
     assert record.getMessage() == ("search index not built: "
                                    "Pagefind took longer than 0.001 s")
-    assert (output / "pagefind" / "pagefind-entry.json").is_file()
-    assert not list(output.glob(".pagefind-*"))
+    assert (_bundle(output) / "pagefind-entry.json").is_file()
+    assert not list((output / "pagefind").glob(".*"))
 
 
-@pytest.fixture
-def served(output: Path) -> Iterator[str]:
-    """The output folder over http on 127.0.0.1 (Pagefind does not run from file://)."""
-    handler = functools.partial(_QuietHandler, directory=str(output))
+@contextlib.contextmanager
+def _serving(folder: Path) -> Iterator[str]:
+    """`folder` over http on 127.0.0.1 (Pagefind does not run from file://)."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def served(output: Path) -> Iterator[str]:
+    """The rendered site of the French feed, over http."""
+    with _serving(output) as address:
+        yield address
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -199,7 +221,7 @@ def test_typing_on_the_search_page_searches_as_one_types(browser_page: Any,
 @ON_SQLITE
 def test_only_the_cards_are_indexed(browser_page: Any) -> None:
     found = browser_page.evaluate("""async (words) => {
-        const pagefind = await import("./pagefind/pagefind.js");
+        const pagefind = await import("./pagefind/2026-11-16/pagefind.js");
         const found = {};
         for (const word of words) found[word] = (await pagefind.search(word)).results.length;
         return found;
@@ -220,3 +242,55 @@ def test_without_javascript_the_field_says_search_needs_it(browser: Any, served:
     page.wait_for_url("**/search.html?q=")
     assert page.locator(".no-script").inner_text().startswith(
         "La recherche a besoin de JavaScript\u00a0: les pages s’en passent")
+
+
+# Articles over two years and four bundles (November's halves, October, 2025), each
+# about the community in some form; in one bundle, the older day is the longer text.
+SPREAD = [
+    ("Les communautés de novembre", "2026-11-20T08:00:00Z", "Des communautés en fête."),
+    ("Modération du 12 novembre", "2026-11-12T08:00:00Z",
+     "Une communauté, sa modération, sa communauté encore."),
+    ("Bilan du 10 novembre", "2026-11-10T08:00:00Z",
+     "La communauté, la communauté, toujours la communauté, et sa modération."),
+    ("Rentrée d’octobre", "2026-10-15T08:00:00Z", "Une communauté qui revient."),
+    ("Noël de la communauté", "2025-12-24T08:00:00Z", "La communauté se retrouve."),
+    ("Printemps 2025", "2025-03-02T08:00:00Z", "Modérer une communauté au printemps."),
+]
+
+
+@pytest.fixture
+def spread(feed_server: FeedServer, make_config: Any) -> Iterator[str]:
+    """The site of a feed whose articles spread over four bundles, over http."""
+    items = "".join(
+        f"<item><title>{title}</title><link>https://spread.example/{n}</link>"
+        f"<guid>https://spread.example/{n}</guid><pubDate>"
+        f"{datetime.fromisoformat(when).strftime('%a, %d %b %Y %H:%M:%S +0000')}"
+        f"</pubDate><description>{text}</description></item>"
+        for n, (title, when, text) in enumerate(SPREAD))
+    url = feed_server.set("/spread.rss", (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>Au fil des mois</title><link>https://spread.example/</link>"
+        f"<language>fr</language>{items}</channel></rss>").encode(),
+        content_type="application/rss+xml")
+    output = poll_and_render(make_config([{"name": "Au fil des mois", "url": url}]), NOW)
+    names = json.loads((output / "pagefind" / "bundles.json").read_text("utf-8"))
+    assert names == {"bundles": ["2026-11-16", "2026-11-01", "2026-10", "2025"]}
+    with _serving(output) as address:
+        yield address
+
+
+@ON_SQLITE
+def test_results_are_newest_first_across_bundles(browser: Any, spread: str) -> None:
+    page = browser.new_page()
+    page.goto(spread + "index.html")
+    titles = [title for title, _when, _text in SPREAD]
+    assert _search_from_the_index(page, "communauté") == titles
+    assert page.locator(".search-result .meta").all_inner_texts()[-1] == (
+        "Au fil des mois · Dimanche 2 mars 2025")
+    page.fill("#search-query", "moderation")  # the accent left out, another form
+    page.wait_for_function("document.querySelectorAll('.search-result').length === 3")
+    assert page.locator(".search-result h2 a").all_inner_texts() == [
+        titles[1], titles[2], titles[5]]
+    page.click(".search-result:last-child h2 a")  # into the oldest bundle's day
+    page.wait_for_url("**/digest/2025-03-02.html#article-*")
+    assert page.locator(":target").inner_text().strip() == titles[5]

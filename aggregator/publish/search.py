@@ -1,16 +1,19 @@
 """The search page and its index: Pagefind, run over the day pages after a render.
 
-Pagefind reads the written pages and writes its index into `pagefind/`, which the
-browser searches; the site works without it, only search.html then says so. The
-index is built again only when a day page changed since the last one.
+Pagefind reads the written pages and writes its index into bundles under `pagefind/`
+(search_bundles says which pages each holds), listed newest first in
+`pagefind/bundles.json`, which the browser searches; the site works without them, only
+search.html then says so. A bundle is built again only when one of its pages changed.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +21,24 @@ from jinja2 import Environment
 
 from aggregator.i18n import N_, Deferred, _, seconds
 from aggregator.publish.output import Writer
+from aggregator.publish.search_bundles import Bundle, plan
 
 log = logging.getLogger(__name__)
 
 SEARCH_PAGE = "search.html"
 INDEX_FOLDER = "pagefind"
-# The bundle's entry file: its time is when the index was built (the bundle is swapped in whole).
+# The bundles' folder names, newest first: what search.html reads before any bundle.
+MANIFEST = "bundles.json"
+# A bundle's entry file: its time is when the bundle was built (it is swapped in whole).
 INDEX_ENTRY = "pagefind-entry.json"
-# The day pages only: the index repeats the latest day, the other pages hold no article.
-DAY_PAGES = "digest/*.html"
+# Pagefind's ready-made interfaces: search.html has its own, so no one fetches these.
+UNUSED = ("pagefind-*ui.*", "pagefind-highlight.js")
 # Links to other days and pages, group headings and counts, times and reading lengths:
 # no one searches for those, and a heading with an id would be a result of its own.
 IGNORED = (".days", ".pages", ".topics", ".topic > h2", ".blog > h3", ".meta time",
            ".meta .reading")
-# Seconds: about 15 times what indexing 200,000 articles takes (benchmarks/RESULTS.md).
+# Seconds for one bundle: about 15 times what indexing 200,000 articles in one bundle
+# takes (benchmarks/RESULTS.md); a bundle holds at most a year.
 INDEX_DEADLINE = 600.0
 
 
@@ -53,38 +60,69 @@ def write_search_page(env: Environment, writer: Writer, common: dict[str, Any]) 
         common, page=None, root="", month=None))
 
 
-def needs_index(page_times: Iterable[float], index_time: float | None) -> bool:
-    """Whether to index: there is no index yet, or a day page (or the day folder, which
-    changes when a page is removed) was modified after it."""
-    return index_time is None or any(time > index_time for time in page_times)
+def needs_index(page_times: Sequence[float], index_time: float | None,
+                indexed: int | None) -> bool:
+    """Whether to build a bundle again: it is not there (`index_time` None), it holds
+    another number of pages (`indexed`, None when unknown) than `page_times` (a page
+    was removed or added), or one of its pages was modified after it."""
+    return (index_time is None or indexed != len(page_times)
+            or any(time > index_time for time in page_times))
 
 
-def update_index(root: Path, deadline: float = INDEX_DEADLINE) -> bool:
-    """Build the index of the output folder `root` when its day pages changed; returns
-    whether it did. A failure is logged in one line and leaves the last index in place."""
-    folder = root / "digest"
-    pages = list(folder.glob("*.html"))
-    if not pages:  # no article yet: search.html says the index is not built
-        return False
-    entry = root / INDEX_FOLDER / INDEX_ENTRY
-    index_time = entry.stat().st_mtime if entry.is_file() else None
-    if not needs_index((page.stat().st_mtime for page in [folder, *pages]), index_time):
-        return False
+def update_index(root: Path, deadline: float = INDEX_DEADLINE) -> tuple[str, ...]:
+    """Build the bundles of the output folder `root` whose day pages changed; returns
+    their names. A failure is logged in one line and leaves the last bundles in place."""
     try:
-        build_index(root, deadline)
+        return _index(root, deadline, every=False)
     except SearchIndexError as error:
         log.warning("search index not built: %s", Deferred(error.translated))
-        return False
-    return True
+        return ()
 
 
-def build_index(root: Path, deadline: float = INDEX_DEADLINE) -> None:
-    """Run Pagefind over the day pages of `root` into a new folder that then replaces
-    `pagefind/`, so a browser never reads half an index; SearchIndexError says what failed."""
-    fresh, stale = root / f".{INDEX_FOLDER}-new", root / f".{INDEX_FOLDER}-old"
+def build_index(root: Path, deadline: float = INDEX_DEADLINE) -> tuple[str, ...]:
+    """Build every bundle of `root` anew; returns their names; SearchIndexError says
+    what failed."""
+    return _index(root, deadline, every=True)
+
+
+def _index(root: Path, deadline: float, every: bool) -> tuple[str, ...]:
+    """Build the bundles that changed (`every`: all), then list them and remove the
+    others; a bundle that fails stops the run before the list changes."""
+    pages = root / "digest"
+    bundles = plan(page.name for page in pages.glob("*.html"))
+    if not bundles:  # no article yet: search.html says the index is not built
+        return ()
+    index = root / INDEX_FOLDER
+    built = []
+    for bundle, names in bundles.items():
+        if every or _stale(index / bundle.name, [pages / name for name in names]):
+            build_bundle(root, bundle, deadline)
+            built.append(bundle.name)
+    _list(index, [bundle.name for bundle in bundles])
+    return tuple(built)
+
+
+def _stale(bundle: Path, pages: Sequence[Path]) -> bool:
+    """Whether the bundle folder `bundle` no longer matches its day pages."""
+    entry = bundle / INDEX_ENTRY
+    try:
+        built = entry.stat().st_mtime
+        languages = json.loads(entry.read_text("utf-8"))["languages"].values()
+        indexed = sum(int(language["page_count"]) for language in languages)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return True
+    return needs_index([page.stat().st_mtime for page in pages], built, indexed)
+
+
+def build_bundle(root: Path, bundle: Bundle, deadline: float = INDEX_DEADLINE) -> None:
+    """Run Pagefind over the day pages of `bundle` into a new folder that then replaces
+    `pagefind/<name>/`, so a browser never reads half a bundle; SearchIndexError says
+    what failed."""
+    index = root / INDEX_FOLDER
+    fresh, stale = index / f".{bundle.name}-new", index / f".{bundle.name}-old"
     for leftover in (fresh, stale):  # from a run stopped half-way
         shutil.rmtree(leftover, ignore_errors=True)
-    command = [str(_executable()), "--site", str(root), "--glob", DAY_PAGES,
+    command = [str(_executable()), "--site", str(root), "--glob", bundle.glob,
                "--output-path", str(fresh), "--silent"]
     for selector in IGNORED:
         command += ["--exclude-selectors", selector]
@@ -103,7 +141,29 @@ def build_index(root: Path, deadline: float = INDEX_DEADLINE) -> None:
         raise SearchIndexError(N_("Pagefind failed (exit %(code)s): %(said)s"),
                                code=result.returncode,
                                said=said.splitlines()[0].removeprefix("Error: ").strip())
-    _swap(fresh, root / INDEX_FOLDER, stale)
+    for pattern in UNUSED:
+        for unused in fresh.glob(pattern):
+            unused.unlink()
+    _swap(fresh, index / bundle.name, stale)
+
+
+def _list(index: Path, names: Sequence[str]) -> None:
+    """Write the manifest of the bundles `names` (newest first) when it changed, then
+    remove what else is in `index`: bundles folded into a larger one, leftovers, the
+    single index of earlier versions. The manifest goes first: a browser that read the
+    last one may still find a removed bundle gone, and searches the others."""
+    text = json.dumps({"bundles": list(names)})
+    manifest = index / MANIFEST
+    if not manifest.is_file() or manifest.read_text("utf-8") != text:
+        fresh = index / f".{MANIFEST}-new"
+        fresh.write_text(text, "utf-8")
+        os.replace(fresh, manifest)
+    for item in index.iterdir():
+        if item.name not in names and item.name != MANIFEST:
+            if item.is_dir():
+                shutil.rmtree(item, ignore_errors=True)
+            else:
+                item.unlink(missing_ok=True)
 
 
 def _swap(fresh: Path, current: Path, stale: Path) -> None:
