@@ -37,6 +37,7 @@ LONG_TEASER = WHOLE[:1500].rsplit(" ", 1)[0]
     (LONG_TEASER + ". L’article Vis ma vie est apparu en premier sur Chifoumy.", [],
      "appeared-first-on"),
     (LONG_TEASER + ". Rendez-vous sur Hellocoton !", [], "aggregator-footer"),
+    (WHOLE + " Rendez-vous sur Hellocoton !", [], None),  # the blog's own footer
     (TEASER, [], "short"),
     ("", [], "short"),
     (LONG_TEASER, [6000, 7000, 8000], "shorter-than-siblings"),

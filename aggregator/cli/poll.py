@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from http.server import ThreadingHTTPServer
+from typing import TYPE_CHECKING
 
 import click
 
@@ -27,6 +27,9 @@ from aggregator.poll.pool import start_parse_server
 from aggregator.poll.runlock import AlreadyRunning, exclusive_run
 from aggregator.publish.health import Monitor, PollCounters
 from aggregator.store import Store
+
+if TYPE_CHECKING:  # http.server comes with serving, which fetch never does
+    from http.server import ThreadingHTTPServer
 
 
 def utc_now() -> datetime:

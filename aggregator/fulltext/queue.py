@@ -5,6 +5,7 @@ stored as it comes, the whole bounded in time; what is left waits for the next r
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -43,8 +44,10 @@ def full_text_modes(config: Config) -> dict[str, str]:
 
 
 def fetch_pages(store: Store, session: requests.Session, config: Config, now: datetime, *,
-                forced: str | None = None, deadline: float = PAGE_DEADLINE) -> PageReport:
-    """Fetch the pages due (all of feed `forced`'s), storing each outcome as it comes."""
+                forced: str | None = None, deadline: float = PAGE_DEADLINE,
+                stop: threading.Event | None = None) -> PageReport:
+    """Fetch the pages due (all of feed `forced`'s), storing each outcome as it comes;
+    once `stop` is set no new page is asked for."""
     report = PageReport()
     tasks = store.pending_pages(full_text_modes(config), forced=forced, limit=PAGES_PER_RUN)
     if not tasks:
@@ -56,7 +59,8 @@ def fetch_pages(store: Store, session: requests.Session, config: Config, now: da
         running: set[Future[PageOutcome]] = set()
         waiting = iter(tasks)
         while True:
-            while len(running) < PAGE_WORKERS and time.monotonic() < ends:
+            while (len(running) < PAGE_WORKERS and time.monotonic() < ends
+                   and not (stop is not None and stop.is_set())):
                 task = next(waiting, None)
                 if task is None:
                     break

@@ -22,6 +22,10 @@ MIN_SIBLINGS = 3
 # "[…]" is always a cut; a bare "…" ends whole posts too ("A suivre..."), so only a
 # text shorter than this is taken as cut by it.
 ELLIPSIS_CHARS = 1200
+# Some blogs close every whole post with the aggregator's footer ("Rendez-vous sur
+# Hellocoton !", 2,400 to 3,600 characters in tests/data/blog-metier.rss): only a text
+# shorter than this is a teaser the aggregator re-published.
+FOOTER_CHARS = 2000
 _BRACKETED_ELISION = re.compile(r"[\[(]\s*(?:…|\.\.\.)\s*[\])]$")
 _ELLIPSIS = re.compile(r"(?:…|\.\.\.)[\s»”\"’']*$")
 # Aggregators' footers under a teaser they re-publish.
@@ -49,7 +53,7 @@ def _ending_reason(text: str) -> str | None:
     for reason, (words, pattern) in zip(_NOISE_REASONS, EXCERPT_NOISE, strict=True):
         if any(word in text[-400:] for word in words) and pattern.search(text[-500:]):
             return reason
-    if _AGGREGATOR_FOOTER.search(text):
+    if len(text) < FOOTER_CHARS and _AGGREGATOR_FOOTER.search(text):
         return "aggregator-footer"
     if ends_with_elision(text) or (len(text) < ELLIPSIS_CHARS and _ELLIPSIS.search(text)):
         return "ellipsis"

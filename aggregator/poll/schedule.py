@@ -20,6 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from aggregator.config.load import TICK_SECONDS, Config, ConfigError, load_config
 from aggregator.deliver.alerts_send import alert_round
+from aggregator.fulltext.background import BackgroundPages
 from aggregator.i18n import N_, Deferred, Plural, _, seconds, use
 from aggregator.poll.claims import worker_name
 from aggregator.poll.fetch import make_session
@@ -61,8 +62,10 @@ class Daemon:
     alerts_due: bool = True
     alerter: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="alerts"))
+    pages: BackgroundPages = field(init=False)
 
     def __post_init__(self) -> None:
+        self.pages = BackgroundPages(self.store, self.session, self.stopping)
         # A database's first daemon: what its first poll stores may alert.
         self.store.alerts_mark(datetime.now(UTC))
 
@@ -83,7 +86,7 @@ class Daemon:
         changed = self.reload_config()
         self.doing = _busy(N_("the polls under way to be stored (at most %(time)s)"), STOP_GRACE)
         outcomes = update_feeds(self.store, self.session, self.config, now, stop=self.stopping,
-                                clock=_utc_now)
+                                clock=_utc_now, pages=False)
         self.counters.record(outcomes, datetime.now(UTC))
         for outcome in outcomes:
             level = logging.WARNING if outcome.outcome == "error" else logging.INFO
@@ -100,7 +103,9 @@ class Daemon:
             self.alerter.submit(self.send_alerts, self.config)
         self.websub(lambda: keep_subscriptions(self.store, self.session, self.config,
                                                outcomes, _utc_now()))
-        if take_pushed() or stored or changed or not self.rendered:
+        self.pages.start(self.config, _utc_now())
+        if (take_pushed() or self.pages.take_changed() or stored or changed
+                or not self.rendered):
             self.doing = _busy(N_("the render under way (at most %(time)s)"), SHUTDOWN_GRACE)
             report = render_site(self.store, self.config.settings, self.config.feeds, now)
             self.rendered = True
@@ -169,6 +174,11 @@ class Daemon:
                  self.config.path, len(self.config.feeds))
         return True
 
+
+    def stop_helpers(self) -> None:
+        """No new round of alerts or run of the page queue; those under way end soon."""
+        self.alerter.shutdown(wait=False, cancel_futures=True)
+        self.pages.shutdown()
 
     def tell_stopping(self, signal_name: str, again: str) -> None:
         """Say the daemon stops, what it waits for first, and what exits at once."""
@@ -298,7 +308,7 @@ def run_daemon(config: Config, store: Store, tick_seconds: float = TICK_SECONDS,
              config.settings.digest_time.strftime("%H:%M"))
     daemon.stopping.wait()
     scheduler.shutdown(wait=False)
-    daemon.alerter.shutdown(wait=False, cancel_futures=True)
+    daemon.stop_helpers()
     if not daemon.idle.wait(grace):
         log.warning("a poll still runs after %s; leaving it (each feed is stored whole "
                     "or not at all)", Deferred(partial(seconds, grace)))
