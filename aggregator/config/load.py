@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -241,26 +241,38 @@ def resolve_database_url(value: str, base: Path) -> str:
     return f"sqlite:///{base / value}"
 
 
-def _validate_feeds(document: CommentedMap, checker: _Checker) -> list[FeedConfig]:
-    node = document.get("feeds")
+def _listed(document: CommentedMap, checker: _Checker, section: str, keys: tuple[Key, ...],
+            not_a_list: str, not_a_mapping: str
+            ) -> Iterator[tuple[int, CommentedMap, dict[str, Any], str]]:
+    """The items of the top-level list `section` (feeds, alerts, newsletters), each with its
+    values read by `keys`, its required keys checked and its prefix (`feeds[3].`); an item
+    that is not a mapping, or a section that is not a list, is reported and skipped."""
+    node = document.get(section)
     if node is None:
-        return []
+        return
     if not isinstance(node, CommentedSeq):
-        checker.add(document, "feeds", "feeds", N_("expected a list of feeds (`- name: ...`)"))
-        return []
+        checker.add(document, section, section, not_a_list)
+        return
+    for index, item in enumerate(node):
+        prefix = f"{section}[{index}]."
+        if not isinstance(item, CommentedMap):
+            checker.add(node, index, f"{section}[{index}]", not_a_mapping)
+            continue
+        values = checker.values(item, keys, prefix)
+        for required in (key.name for key in keys if key.required):
+            if required not in item:
+                checker.add(node, index, f"{prefix}{required}", N_("missing (required)"))
+        yield index, item, values, prefix
+
+
+def _validate_feeds(document: CommentedMap, checker: _Checker) -> list[FeedConfig]:
     feeds: list[FeedConfig] = []
     seen_names: dict[str, int] = {}
     seen_urls: dict[str, int] = {}
-    for index, item in enumerate(node):
-        prefix = f"feeds[{index}]."
-        if not isinstance(item, CommentedMap):
-            checker.add(node, index, f"feeds[{index}]",
-                        N_("expected a mapping with name and url"))
-            continue
-        values = checker.values(item, FEED_KEYS, prefix)
-        for required in (key.name for key in FEED_KEYS if key.required):
-            if required not in item:
-                checker.add(node, index, f"{prefix}{required}", N_("missing (required)"))
+    for index, item, values, prefix in _listed(
+            document, checker, "feeds", FEED_KEYS,
+            N_("expected a list of feeds (`- name: ...`)"),
+            N_("expected a mapping with name and url")):
         if "name" not in values or "url" not in values:
             continue
         _check_unique(checker, item, "name", values["name"], seen_names, index, prefix)
@@ -282,24 +294,12 @@ def _check_unique(
 
 
 def _validate_alerts(document: CommentedMap, checker: _Checker) -> list[AlertConfig]:
-    node = document.get("alerts")
-    if node is None:
-        return []
-    if not isinstance(node, CommentedSeq):
-        checker.add(document, "alerts", "alerts", N_("expected a list of alerts (`- name: ...`)"))
-        return []
     alerts: list[AlertConfig] = []
     seen: dict[str, int] = {}
-    for index, item in enumerate(node):
-        prefix = f"alerts[{index}]."
-        if not isinstance(item, CommentedMap):
-            checker.add(node, index, f"alerts[{index}]",
-                        N_("expected a mapping with name, match and notify"))
-            continue
-        values = checker.values(item, ALERT_KEYS, prefix)
-        for required in (key.name for key in ALERT_KEYS if key.required):
-            if required not in item:
-                checker.add(node, index, f"{prefix}{required}", N_("missing (required)"))
+    for index, item, values, prefix in _listed(
+            document, checker, "alerts", ALERT_KEYS,
+            N_("expected a list of alerts (`- name: ...`)"),
+            N_("expected a mapping with name, match and notify")):
         if "notify" in values:
             _check_addresses(checker, item, prefix)
         if "name" in values:
@@ -326,25 +326,12 @@ def _check_addresses(checker: _Checker, item: CommentedMap, prefix: str) -> None
 
 
 def _validate_newsletters(document: CommentedMap, checker: _Checker) -> list[NewsletterConfig]:
-    node = document.get("newsletters")
-    if node is None:
-        return []
-    if not isinstance(node, CommentedSeq):
-        checker.add(document, "newsletters", "newsletters",
-                    N_("expected a list of newsletters (`- name: ...`)"))
-        return []
     letters: list[NewsletterConfig] = []
     seen: dict[str, int] = {}
-    for index, item in enumerate(node):
-        prefix = f"newsletters[{index}]."
-        if not isinstance(item, CommentedMap):
-            checker.add(node, index, f"newsletters[{index}]",
-                        N_("expected a mapping with name and to"))
-            continue
-        values = checker.values(item, NEWSLETTER_KEYS, prefix)
-        for required in (key.name for key in NEWSLETTER_KEYS if key.required):
-            if required not in item:
-                checker.add(node, index, f"{prefix}{required}", N_("missing (required)"))
+    for index, item, values, prefix in _listed(
+            document, checker, "newsletters", NEWSLETTER_KEYS,
+            N_("expected a list of newsletters (`- name: ...`)"),
+            N_("expected a mapping with name and to")):
         if "name" not in values or "to" not in values:
             continue
         _check_unique(checker, item, "name", values["name"], seen, index, prefix, "newsletters")
