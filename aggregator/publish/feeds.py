@@ -10,12 +10,14 @@ from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 
 from jinja2 import Environment
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from aggregator import PROJECT_URL, USER_AGENT, __version__
 from aggregator.config.load import FeedConfig, Settings
 from aggregator.config.opml import write_opml
+from aggregator.i18n import _
 from aggregator.models import Copy, Enclosure, FeedState, StoredEntry
+from aggregator.poll.clean import html_to_text, make_excerpt
 from aggregator.publish.digest import DayPage, own_categories
 from aggregator.publish.safe import language_tag, media_type, plain_text, web_url
 from aggregator.publish.slugs import tag_slugs
@@ -27,6 +29,7 @@ DIGEST_DAYS = 30  # days the digest feed keeps, at most
 # feed, more than feed readers fetch (our own fetch stops at 10 MB).
 DIGEST_CHARACTERS = 2_000_000
 JSON_FEED_EXTENSION = "https://jsonfeed.org/version/1.1#extensions"
+TITLE_WORDS = 12  # words of its text that an untitled entry's title takes
 
 
 @dataclass(frozen=True)
@@ -189,17 +192,17 @@ def distinct_updates(items: Sequence[FeedItem]) -> tuple[FeedItem, ...]:
 
 def _feed_item(entry: StoredEntry) -> FeedItem:
     published = entry.dated.replace(microsecond=0)
+    title, content_html, summary = _entry_text(entry)
     # Edited means its title or text changed; a copy found on another blog is not an edit.
     updated = max(published, entry.updated or published, entry.edited or published)
     return FeedItem(
         # The article's first stored copy names it: the id holds when the canonical moves.
         id=entry_id(entry.article_feed or entry.feed_name,
                     entry.article_identity or entry.identity),
-        title=entry.title,
+        title=title,
         link=web_url(entry.link),
-        content_html=entry.content or entry.summary,
-        # The article's whole text is the content; the feed's own teaser stays the summary.
-        summary=entry.teaser or entry.excerpt,
+        content_html=content_html,
+        summary=summary,
         whole=bool(entry.teaser),
         author=entry.author,
         published=published,
@@ -216,6 +219,25 @@ def _feed_item(entry: StoredEntry) -> FeedItem:
         thumbnail=web_url(entry.thumbnail),
         first_seen=entry.first_seen,
     )
+
+
+def _entry_text(entry: StoredEntry) -> tuple[str, str, str]:
+    """An entry's title, HTML content and plain-text summary as the feeds carry them.
+
+    The article's whole text is the content; the feed's own teaser stays the summary.
+    An untitled entry is titled with its first words (or "(untitled)"): Atom requires
+    a title, and the validator warns of a blank one (NotBlank). An entry with no text
+    gets its title as text: the validator warns of an entry with neither summary nor
+    content (MissingTextualContent), and RFC 4287 (4.1.1) forbids one that has no
+    content and no alternate link either (MissingContentOrAlternate).
+    """
+    content_html = entry.content or entry.summary
+    summary = entry.teaser or entry.excerpt
+    title = entry.title.strip() or make_excerpt(
+        summary or html_to_text(content_html), TITLE_WORDS) or _("(untitled)")
+    if not content_html.strip():
+        return title, str(escape(title)), title
+    return title, content_html, summary
 
 
 def json_feed(feed: FeedDocument) -> str:
