@@ -1,7 +1,8 @@
 """Cost of filing a new entry (finding its copies, storing it) as the table grows.
 
 Usage: python benchmarks/dedup_lookup.py [--style prose|templated] [--database URL]
-                                         [--small 10000] [--large 200000] [--json]
+                                         [--small 10000] [--large 200000] [--rounds 5]
+                                         [--keep DIR | --reuse DIR] [--json]
 
 Fills a fresh database with synthetic French posts through the store's own save path,
 and at SMALL and then LARGE stored entries times the saving of new feeds of 200
@@ -22,6 +23,14 @@ Two styles of text:
 
 It also counts the copy search's full comparisons (same_article calls) per new entry
 of the timed feeds, mean and maximum (comparisons.py).
+
+The cost is CPU time (time.process_time, SQLite's work included): other jobs on the
+machine change the wall-clock time, not it. It is the mean over the rounds, so that
+the occasional round that also does some periodic work (merging recent index keys)
+counts its share. Filling 200,000 entries takes minutes: --keep DIR saves the SQLite
+stores as filled (STYLE-small.db, STYLE-large.db), --reuse DIR probes copies of them,
+so that two versions of the store can be timed on the same stores in turns (the
+store's package comes first from PYTHONPATH, then from this tree).
 """
 
 from __future__ import annotations
@@ -30,6 +39,8 @@ import argparse
 import json
 import multiprocessing
 import random
+import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -38,17 +49,21 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path[:0] = [str(ROOT), str(HERE)]
+# This tree's store last: PYTHONPATH may name another version of it to time.
+sys.path[:0] = [str(HERE)]
+sys.path.append(str(ROOT))
 
 import bench_corpus as corpus  # noqa: E402
 import comparisons  # noqa: E402
 from sqlalchemy import select  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session, aliased  # noqa: E402
 
 from aggregator.config.load import FeedConfig  # noqa: E402
@@ -86,19 +101,18 @@ def make_entry(serial: int, html: str, title: str, link: str) -> CleanEntry:
 
 
 class ProseTexts:
-    """Random words, kept in memory for the copies (as the earlier runs made them)."""
+    """Random words, stored post `serial`'s drawn from a generator seeded with `serial`:
+    made again when a copy needs it (nothing kept, and a reused store's texts known)."""
 
     batch = BATCH
 
     def __init__(self) -> None:
         self.rng = random.Random(4)
-        self.texts: dict[int, str] = {}
 
     def stored(self, serial: int) -> Text:
-        """Stored post `serial`'s text, made on first use."""
-        if serial not in self.texts:
-            self.texts[serial] = make_text(self.rng, self.rng.randint(150, 300))
-        return self.texts[serial], f"Billet numéro {serial}"
+        """Stored post `serial`'s text."""
+        rng = random.Random(serial)
+        return make_text(rng, rng.randint(150, 300)), f"Billet numéro {serial}"
 
     def new(self, serial: int) -> Text:
         return make_text(self.rng, self.rng.randint(150, 300)), f"Nouveau {serial}"
@@ -133,8 +147,7 @@ def fill(store: Store, texts: ProseTexts | TemplatedTexts, start: int, stop: int
     """Store posts `start`..`stop` in feeds of `texts.batch` entries."""
     spans = [(first, min(first + texts.batch, stop))
              for first in range(start, stop, texts.batch)]
-    batches = (_prepared(texts, spans) if isinstance(texts, ProseTexts)
-               else _prepared_aside(spans))
+    batches = _prepared_aside(type(texts), spans)
     for (first, _), entries in zip(spans, batches, strict=True):
         name = f"blog {first // texts.batch}"
         store.sync_feeds([FeedConfig(name=name, url=f"https://b{first}.example/feed")])
@@ -149,17 +162,14 @@ def stored_entries(texts: ProseTexts | TemplatedTexts, span: tuple[int, int]
             for serial in range(first, stop)]
 
 
-def _prepared(texts: ProseTexts, spans: list[tuple[int, int]]) -> Iterator[list[CleanEntry]]:
-    # In order, here: each prose text takes the next draws of the one generator.
-    return (stored_entries(texts, span) for span in spans)
+def _entries_of(kind: type[ProseTexts | TemplatedTexts], span: tuple[int, int]
+                ) -> list[CleanEntry]:
+    return stored_entries(kind(), span)
 
 
-def _templated_entries(span: tuple[int, int]) -> list[CleanEntry]:
-    return stored_entries(TemplatedTexts(), span)
-
-
-def _prepared_aside(spans: list[tuple[int, int]]) -> Iterator[list[CleanEntry]]:
-    """The templated batches, made by two worker processes while this one stores.
+def _prepared_aside(kind: type[ProseTexts | TemplatedTexts], spans: list[tuple[int, int]]
+                    ) -> Iterator[list[CleanEntry]]:
+    """The batches, made by two worker processes while this one stores.
 
     Making a templated entry (generating, cleaning, fingerprinting) costs more than
     storing it: alone, filling 200,000 took about eight minutes. At most four batches
@@ -168,7 +178,7 @@ def _prepared_aside(spans: list[tuple[int, int]]) -> Iterator[list[CleanEntry]]:
     with multiprocessing.get_context("spawn").Pool(2) as pool:
         pending: deque[AsyncResult[list[CleanEntry]]] = deque()
         for span in spans:
-            pending.append(pool.apply_async(_templated_entries, (span,)))
+            pending.append(pool.apply_async(_entries_of, (kind, span)))
             if len(pending) >= 4:
                 yield pending.popleft().get()
         while pending:
@@ -177,32 +187,50 @@ def _prepared_aside(spans: list[tuple[int, int]]) -> Iterator[list[CleanEntry]]:
 
 def probe(store: Store, rng: random.Random, texts: ProseTexts | TemplatedTexts, stored: int,
           label: str, rounds: int, counts: comparisons.Comparisons) -> dict[str, Any]:
-    """Median seconds per new entry over `rounds` probe feeds (half copies, half new),
+    """Mean CPU seconds per new entry over `rounds` probe feeds (half copies, half new),
     the comparisons per new entry over all of them, and how each entry was filed."""
-    costs = []
+    cpu, wall, waiting = [], [], []
     filed: Counter[str] = Counter()
     counts.reset()
     for round_ in range(rounds):
         name = f"probe {label} {round_}"
         store.sync_feeds([FeedConfig(name=name, url=f"https://{label}{round_}.example/feed")])
-        entries = []
         copies = rng.sample(range(stored), PROBE // 2)
-        for n in range(PROBE):
-            serial = 10_000_000 + round_ * PROBE + n
-            if n < len(copies):
-                html, title = texts.stored(copies[n])
-                html, title = html + FOOTER, f"{title} - Repris"
-            else:
-                html, title = texts.new(serial)
-            entries.append(make_entry(serial, html, title,
-                                      f"https://{label}{round_}.example/{serial}"))
-        started = time.perf_counter()
+        entries = probe_entries(texts, label, round_, copies)
+        started, started_cpu = time.perf_counter(), time.process_time()
         saved = store.save_poll(name, PollRecord(polled_at=NOW, next_poll=NOW, status=200),
                                 entries)
-        costs.append((time.perf_counter() - started) / PROBE)
+        cpu.append((time.process_time() - started_cpu) / PROBE)
+        wall.append((time.perf_counter() - started) / PROBE)
+        waiting.append(recent_keys(store))
         filed.update(filing(store, name, [f"blog {c // texts.batch}" for c in copies], saved))
-    return {"cost": statistics.median(costs), "comparisons": counts.summary(),
-            "filed": dict(filed)}
+    return {"cost": statistics.fmean(cpu), "median": statistics.median(cpu),
+            "wall": statistics.fmean(wall), "rounds_cpu": cpu, "recent_keys": waiting,
+            "comparisons": counts.summary(), "filed": dict(filed)}
+
+
+def probe_entries(texts: ProseTexts | TemplatedTexts, label: str, round_: int,
+                  copies: list[int]) -> list[CleanEntry]:
+    """A probe feed's entries: copies of the stored posts `copies`, then new posts."""
+    entries = []
+    for n in range(PROBE):
+        serial = 10_000_000 + round_ * PROBE + n
+        if n < len(copies):
+            html, title = texts.stored(copies[n])
+            html, title = html + FOOTER, f"{title} - Repris"
+        else:
+            html, title = texts.new(serial)
+        entries.append(make_entry(serial, html, title,
+                                  f"https://{label}{round_}.example/{serial}"))
+    return entries
+
+
+def recent_keys(store: Store) -> int | None:
+    """Index keys waiting in a recent level (recent_keys), for stores that have one."""
+    with store.engine.connect() as connection:
+        if not connection.dialect.has_table(connection, "recent_keys"):
+            return None
+        return int(connection.exec_driver_sql("SELECT count(*) FROM recent_keys").scalar_one())
 
 
 def filing(store: Store, name: str, originals: list[str], saved: SaveCounts) -> Counter[str]:
@@ -243,7 +271,7 @@ def timed(label: str, work: Callable[[], None]) -> float:
     return elapsed
 
 
-def main() -> None:
+def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--style", choices=corpus.STYLES, default="prose")
@@ -251,31 +279,80 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=5)
+    stores = parser.add_mutually_exclusive_group()
+    stores.add_argument("--keep", type=Path, metavar="DIR",
+                        help="save the filled SQLite stores in DIR")
+    stores.add_argument("--reuse", type=Path, metavar="DIR",
+                        help="probe copies of the stores --keep saved in DIR")
     parser.add_argument("--json", action="store_true",
                         help="print the results as one JSON line at the end too")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def saved_store(directory: Path, style: str, size: str) -> Path:
+    return directory / f"{style}-{size}.db"
+
+
+def keep(store: Store, url: str, target: Path) -> Store:
+    """Save a SQLite store's file as it is (its log folded in) to `target`; the store
+    opened again."""
+    store.close()
+    source = make_url(url).database
+    assert source, "--keep saves SQLite stores only"
+    with sqlite3.connect(source) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    return Store.open(url)
+
+
+def main() -> None:
+    args = parse_arguments()
     counts = comparisons.install()
     texts = ProseTexts() if args.style == "prose" else TemplatedTexts()
     # The probes' own generator: the copies they pick do not depend on the style's texts.
     rng = texts.rng
     result: dict[str, Any] = {"style": args.style, "small": args.small, "large": args.large}
     with tempfile.TemporaryDirectory(prefix="bench-dedup-") as work:
-        store = Store.open(args.database or f"sqlite:///{Path(work) / 'dedup.db'}")
-        try:
-            result["fill_small_s"] = timed(f"filled {args.small} entries",
-                                           lambda: fill(store, texts, 0, args.small))
-            result["at_small"] = probe(store, rng, texts, args.small, "small", args.rounds,
-                                       counts)
-            result["fill_large_s"] = timed(f"filled to {args.large} entries",
-                                           lambda: fill(store, texts, args.small, args.large))
-            result["at_large"] = probe(store, rng, texts, args.large, "large", args.rounds,
-                                       counts)
-        finally:
-            store.close()
+        for size, stored, store in filled_stores(args, texts, Path(work), result):
+            result[f"at_{size}"] = probe(store, rng, texts, stored, size, args.rounds, counts)
+    report(args, result)
+
+
+def filled_stores(args: argparse.Namespace, texts: ProseTexts | TemplatedTexts, work: Path,
+                  result: dict[str, Any]) -> Iterator[tuple[str, int, Store]]:
+    """The store filled to SMALL, then to LARGE entries: filled here (and kept), or
+    copies of the kept ones."""
+    url = args.database or f"sqlite:///{work / 'dedup.db'}"
+    sizes = (("small", 0, args.small), ("large", args.small, args.large))
+    if args.reuse:
+        for size, _, stored in sizes:
+            shutil.copyfile(saved_store(args.reuse, args.style, size), work / "dedup.db")
+            store = Store.open(url)
+            try:
+                yield size, stored, store
+            finally:
+                store.close()
+        return
+    store = Store.open(url)
+    try:
+        for size, start, stored in sizes:
+            result[f"fill_{size}_s"] = timed(f"filled to {stored} entries",
+                                             partial(fill, store, texts, start, stored))
+            if args.keep:
+                store = keep(store, url, saved_store(args.keep, args.style, size))
+            yield size, stored, store
+    finally:
+        store.close()
+
+
+def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
     small, large = result["at_small"], result["at_large"]
     result["ratio"] = large["cost"] / small["cost"]
     for size, measured in ((args.small, small), (args.large, large)):
-        print(f"cost per new entry with {size:>7} stored: {measured['cost'] * 1000:.2f} ms; "
+        print(f"CPU per new entry with {size:>7} stored: {measured['cost'] * 1000:.3f} ms "
+              f"(median round {measured['median'] * 1000:.3f}, "
+              f"wall {measured['wall'] * 1000:.3f}); "
               f"comparisons per new entry: {comparisons.describe(measured['comparisons'])}")
     print(f"ratio: {result['ratio']:.2f} (target <= 1.3)")
     found = [result[size]["filed"] for size in ("at_small", "at_large")]
