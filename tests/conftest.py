@@ -307,3 +307,20 @@ def site(feed_server: FeedServer, make_config: Any) -> Iterator[Site]:
     render_site(store, config.settings, config.feeds, SITE_NOW)
     yield Site(config, store, config.settings.output_dir)
     store.close()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium (the system's), driven by Playwright: one per test module that
+    asks for it (tests/test_pages_browser.py, tests/test_newsletter_browser.py)."""
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is missing")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                              args=["--no-sandbox", "--disable-gpu"])
+        yield chromium
+        chromium.close()

@@ -4,29 +4,19 @@ a phone's 375 px and a mail pane's 600 px, light and dark; screenshots are kept 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 # The SMTP server and the day's articles, as fixtures of this module too.
+from tests.conftest import CHROMIUM
 from tests.test_newsletter import Mail, certificate, mail, smtp  # noqa: F401
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path("/tmp/mail-shots")
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 axe_api = pytest.importorskip("axe_playwright_python.sync_playwright")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                              args=["--no-sandbox", "--disable-gpu"])
-        yield chromium
-        chromium.close()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -19,11 +19,10 @@ import pytest
 from aggregator.config.load import load_config
 from aggregator.demo import start_feed_server, write_demo_config, write_demo_feeds
 from aggregator.publish.serve import make_server, server_url, start_server
-from tests.conftest import FeedServer, poll_and_render
+from tests.conftest import CHROMIUM, FeedServer, poll_and_render
 from tests.test_digest import BUSY_DAY, make_busy_site
 
-CHROMIUM = Path("/usr/bin/chromium")
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 axe_api = pytest.importorskip("axe_playwright_python.sync_playwright")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing")
 
@@ -108,15 +107,6 @@ def _busiest_day(root: Path) -> str:
     days = sorted((root / "digest").glob("*.html"))
     busiest = max(days, key=lambda p: p.read_text("utf-8").count('<article class="entry"'))
     return busiest.relative_to(root).as_posix()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                              args=["--no-sandbox", "--disable-gpu"])
-        yield chromium
-        chromium.close()
 
 
 def open_page(browser: Any, url: str, width: int, scheme: str = "light") -> Any:
