@@ -56,7 +56,7 @@ def compose_newsletter(config: Config, newsletter: NewsletterConfig, period: Per
     days = articles.pick(newsletter, articles.get(period))
     content = compose(newsletter, config.settings, period, days,
                       unsubscribe_address(email, newsletter), articles.stories(period),
-                      articles.views)
+                      articles.cards)
     return Composed(period, content, build_message(content, email, newsletter, period, now))
 
 
