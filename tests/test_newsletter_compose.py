@@ -16,6 +16,7 @@ from aggregator.deliver.compose import MAX_HTML_BYTES, CardCache, compose
 from aggregator.deliver.periods import Period, due_period, latest_period, period_ending
 from aggregator.deliver.select import has_tag
 from aggregator.models import Copy, StoredEntry
+from aggregator.publish.stories import Article, Story
 
 PARIS = Settings(database="sqlite://", output_dir=Path("public"), title="Veille CM",
                  base_url="https://veille.example/", digest_time=time(7, 0))
@@ -125,6 +126,20 @@ def test_newsletters_sharing_their_articles_cards_are_those_composed_alone() -> 
     assert len(cards) == 2 * len(articles)
     assert "Also published on:" in cards[(id(articles[1]), "en")][1].text
     assert "Aussi publié sur" in cards[(id(articles[1]), "fr")][1].html
+
+
+def test_the_text_parts_top_stories_follow_the_newsletters_typography() -> None:
+    day = date(2016, 6, 9)
+    articles = [entry(n, day) for n in range(3)]
+    story = Story("Un sujet", tuple(Article(n, a.feed_name, a.title, a.link, a.excerpt, a.dated)
+                                    for n, a in enumerate(articles[:2])))
+    french, english = (
+        compose(letter, PARIS, Period("day", day, day), [(day, articles)], "mailto:x@example.org",
+                [story]).text
+        for letter in (DAILY, replace(DAILY, language="en")))
+    assert "  - Blog 0\u00a0: https://blog.example/0\n" in french  # French: a no-break space
+    assert "  - Blog 1\u00a0: https://blog.example/1\n" in french
+    assert "  - Blog 0: https://blog.example/0\n" in english
 
 
 def write(folder: Path, text: str) -> Path:
