@@ -78,7 +78,7 @@ class Handler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.hold is not None:
             self.holding.set()
-            await asyncio.get_running_loop().run_in_executor(None, self.hold.wait, 60)
+            await asyncio.get_running_loop().run_in_executor(None, self.hold.wait, 300)
         with self.lock:
             if self.busy_data:
                 self.busy_data -= 1
