@@ -33,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from aggregator.config.load import EmailSettings, NewsletterConfig, Settings  # noqa: E402
-from aggregator.deliver.compose import ViewCache, compose, find_stories  # noqa: E402
+from aggregator.deliver.compose import CardCache, compose, find_stories  # noqa: E402
 from aggregator.deliver.message import build_message  # noqa: E402
 from aggregator.deliver.periods import Period  # noqa: E402
 from aggregator.deliver.select import has_tag  # noqa: E402
@@ -124,11 +124,11 @@ def many_tags(feeds: int, count: int) -> float:
         cpu = time.process_time()
         stories = find_stories(period, [(DAY, entries)], SETTINGS_TZ)
         found, found_cpu = time.perf_counter() - started, time.process_time() - cpu
-        views: ViewCache = {}  # as deliver/select.py's PeriodArticles shares them
+        cards: CardCache = {}  # as deliver/select.py's PeriodArticles shares them
         for letter in letters:
             picked = [e for e in entries if has_tag(e, letter.tags)]
             content = compose(letter, SETTINGS, period, [(DAY, picked)], UNSUBSCRIBE, stories,
-                              views)
+                              cards)
             send(build_message(content, email, letter, period, datetime.now(UTC)),
                  letter.to, email, None)
         elapsed = time.perf_counter() - started

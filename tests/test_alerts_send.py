@@ -204,7 +204,7 @@ def test_a_failing_target_is_retried_next_cycle_and_shown_in_status(
     listed = CliRunner().invoke(main, ["--config", str(config.path), "alerts", "list"],
                                 env={"COLUMNS": "200"})
     assert listed.exit_code == 0, listed.output
-    assert "keyword 'Ma Marque'" in listed.output
+    assert "mot-clé 'Ma Marque'" in listed.output and "keyword" not in listed.output
     assert "1 article pas encore envoyé" in listed.output  # the refused target
     assert "│ ok " in listed.output  # the one that answered 500, then 200
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from aggregator import i18n
 from aggregator.cli import main
 from aggregator.config.load import ConfigError, FeedConfig, FilterRule, Filters, load_config
 from aggregator.models import StoredEntry
@@ -129,3 +130,16 @@ def test_status_counts_and_check_shows_what_is_filtered(
     # The table wraps long cells; the rule's words are all there.
     assert "dropped: excluded by" in checked.output and "'partenariat'" in checked.output
     assert "Jeu concours" in checked.output and "kept" in checked.output
+
+
+def test_a_rule_is_described_in_english_or_in_the_users_language() -> None:
+    keyword = FilterRule("Ma Marque")
+    regex = FilterRule(r"\bMaMarque\b", regex=True, fields=("title", "content"))
+    assert keyword.describe() == "keyword 'Ma Marque'"
+    assert regex.describe() == r"regex '\\bMaMarque\\b' in title, content"
+    assert keyword.describe(i18n._) == "keyword 'Ma Marque'"
+    i18n.use("fr")
+    assert keyword.describe() == "keyword 'Ma Marque'"  # verdicts and logs stay English
+    assert keyword.describe(i18n._) == "mot-clé 'Ma Marque'"
+    assert regex.describe(i18n._) == (
+        r"expression régulière '\\bMaMarque\\b' dans title, content")

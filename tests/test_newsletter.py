@@ -5,6 +5,7 @@ The other newsletter test files import these helpers."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import ssl
@@ -64,6 +65,8 @@ class Handler:
     refuse: dict[str, str] = field(default_factory=dict)  # recipient: "550 ..." answer
     busy_data: int = 0  # DATA commands answered "451" before one is taken
     lock: threading.Lock = field(default_factory=threading.Lock)
+    hold: threading.Event | None = None  # set: each DATA waits for it (a slow server)
+    holding: threading.Event = field(default_factory=threading.Event)  # a DATA waits
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           options: Any) -> str:
@@ -73,6 +76,9 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.hold is not None:
+            self.holding.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.hold.wait, 300)
         with self.lock:
             if self.busy_data:
                 self.busy_data -= 1
@@ -426,14 +432,19 @@ def test_the_command_sends_once_and_says_why_it_did_not(mail: Mail) -> None:
 def test_daemons_send_the_morning_newsletter_once_after_their_render(mail: Mail) -> None:
     from aggregator.poll.schedule import Daemon
 
+    def sent(daemon: Daemon, now: datetime) -> None:
+        round_ = daemon.send_newsletters(now)
+        assert round_ is not None
+        round_.result(timeout=60)
+
     first, second = (Daemon(config=mail.config, store=mail.store) for _ in range(2))
-    first.send_newsletters(SEND_NOW - timedelta(minutes=30))  # no render yet: nothing
+    assert first.send_newsletters(SEND_NOW) is None  # no render yet: nothing
     first.rendered = second.rendered = True  # as after the morning's render
-    first.send_newsletters(SEND_NOW - timedelta(minutes=30))  # 07:15: not its time
+    sent(first, SEND_NOW - timedelta(minutes=30))  # 07:15: not its time
     assert mail.handler.received == []
-    first.send_newsletters(SEND_NOW)
-    second.send_newsletters(SEND_NOW + timedelta(minutes=1))
+    sent(first, SEND_NOW)
+    sent(second, SEND_NOW + timedelta(minutes=1))
     restarted = Daemon(config=mail.config, store=mail.store, rendered=True)
-    restarted.send_newsletters(SEND_NOW + timedelta(hours=1))
+    sent(restarted, SEND_NOW + timedelta(hours=1))
     assert len(mail.handler.received) == 1
     assert mail.handler.received[0].message["Subject"].startswith("Veille CM — jeudi 9 juin")

@@ -5,15 +5,18 @@ e-mail keys of feeds.yaml checked with file:line:column."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 
 from aggregator.config.load import ConfigError, NewsletterConfig, Settings, load_config
-from aggregator.deliver.compose import MAX_HTML_BYTES, compose
+from aggregator.deliver.compose import MAX_HTML_BYTES, CardCache, compose
 from aggregator.deliver.periods import Period, due_period, latest_period, period_ending
+from aggregator.deliver.select import has_tag
 from aggregator.models import Copy, StoredEntry
+from aggregator.publish.stories import Article, Story
 
 PARIS = Settings(database="sqlite://", output_dir=Path("public"), title="Veille CM",
                  base_url="https://veille.example/", digest_time=time(7, 0))
@@ -103,6 +106,40 @@ def test_the_html_part_has_its_styles_inlined_and_keeps_dark_mode() -> None:
     assert "prefers-color-scheme: dark" in content.html
     assert "Aussi publié sur" in content.html and "Miroir" in content.html
     assert '<html lang="fr">' in content.html
+
+
+def test_newsletters_sharing_their_articles_cards_are_those_composed_alone() -> None:
+    day = date(2016, 6, 9)
+    articles = [entry(n, day, words=20 + n % 40) for n in range(60)]  # all shown
+    letters = [replace(DAILY, name="en", language="en"), DAILY,
+               replace(DAILY, name="outils", tags=("outils",)),
+               replace(DAILY, name="cm", tags=("community management", "outils"))]
+    cards: CardCache = {}
+    for letter in letters:
+        picked = [a for a in articles if has_tag(a, letter.tags)]
+        alone = compose(letter, PARIS, Period("day", day, day), [(day, picked)],
+                        "mailto:x@example.org")
+        shared = compose(letter, PARIS, Period("day", day, day), [(day, picked)],
+                         "mailto:x@example.org", cards=cards)
+        assert shared == alone
+    # One card an article and language: the English newsletter's are not the French ones.
+    assert len(cards) == 2 * len(articles)
+    assert "Also published on:" in cards[(id(articles[1]), "en")][1].text
+    assert "Aussi publié sur" in cards[(id(articles[1]), "fr")][1].html
+
+
+def test_the_text_parts_top_stories_follow_the_newsletters_typography() -> None:
+    day = date(2016, 6, 9)
+    articles = [entry(n, day) for n in range(3)]
+    story = Story("Un sujet", tuple(Article(n, a.feed_name, a.title, a.link, a.excerpt, a.dated)
+                                    for n, a in enumerate(articles[:2])))
+    french, english = (
+        compose(letter, PARIS, Period("day", day, day), [(day, articles)], "mailto:x@example.org",
+                [story]).text
+        for letter in (DAILY, replace(DAILY, language="en")))
+    assert "  - Blog 0\u00a0: https://blog.example/0\n" in french  # French: a no-break space
+    assert "  - Blog 1\u00a0: https://blog.example/1\n" in french
+    assert "  - Blog 0: https://blog.example/0\n" in english
 
 
 def write(folder: Path, text: str) -> Path:

@@ -39,8 +39,8 @@ def alerts_list(config: Config, store: Store) -> None:
             % {"path": config.path})
         return
     for alert in config.alerts:
-        rules = ", ".join(rule.describe() for rule in alert.match)
-        excluded = ", ".join(rule.describe() for rule in alert.exclude)
+        rules = ", ".join(rule.describe(_) for rule in alert.match)
+        excluded = ", ".join(rule.describe(_) for rule in alert.exclude)
         say(_("%(name)s: %(rules)s") % {"name": alert.name, "rules": rules}, "bold")
         if excluded:
             say(_("  except %(rules)s") % {"rules": excluded})

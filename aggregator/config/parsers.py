@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time, timedelta
 from urllib.parse import urlsplit
@@ -46,11 +47,15 @@ class FilterRule:
     regex: bool = False
     fields: tuple[str, ...] = FILTER_FIELDS
 
-    def describe(self) -> str:
-        """The rule as a person wrote it, for `feeds check --filters`."""
-        kind = "regex" if self.regex else "keyword"
-        where = "" if self.fields == FILTER_FIELDS else f" in {', '.join(self.fields)}"
-        return f"{kind} {self.pattern!r}{where}"
+    def describe(self, translate: Callable[[str], str] = str) -> str:
+        """The rule as a person wrote it, for `feeds check --filters` (in English) and
+        `alerts list` (`translate`: the i18n `_`, which says it in the user's language)."""
+        if self.fields == FILTER_FIELDS:
+            message = N_("regex %(pattern)r") if self.regex else N_("keyword %(pattern)r")
+        else:
+            message = (N_("regex %(pattern)r in %(fields)s") if self.regex
+                       else N_("keyword %(pattern)r in %(fields)s"))
+        return translate(message) % {"pattern": self.pattern, "fields": ", ".join(self.fields)}
 
 
 @dataclass(frozen=True)

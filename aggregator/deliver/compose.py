@@ -7,19 +7,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 import css_inline
 from babel.dates import format_date
 from jinja2 import Environment
+from markupsafe import Markup
 
 from aggregator.config.load import NewsletterConfig, Settings
 from aggregator.deliver.periods import Period
 from aggregator.models import StoredEntry
 from aggregator.publish.digest import (
     EntryView,
-    TagGroup,
     babel_locale,
     blog_order,
     day_link,
@@ -41,9 +41,30 @@ MAX_STORIES = 3  # a mail's "À la une": the first stories, the page has the oth
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
-# Articles' views by (id of the entry, language); the entry is kept beside its view, so
+
+
+@dataclass(frozen=True)
+class Card:
+    """An article as a newsletter shows it: its view, its HTML and its text, the same in
+    every newsletter of its language."""
+
+    view: EntryView
+    html: Markup
+    text: str
+
+
+# Articles' cards by (id of the entry, language); the entry is kept beside its card, so
 # its id is not reused by another while the cache lives.
-ViewCache = dict[tuple[int, str], tuple[StoredEntry, "EntryView"]]
+CardCache = dict[tuple[int, str], tuple[StoredEntry, Card]]
+
+
+@dataclass(frozen=True)
+class MailGroup:
+    """The articles of one tag on one day."""
+
+    tag: str | None
+    count: int
+    cards: tuple[Card, ...]
 
 
 @dataclass(frozen=True)
@@ -52,7 +73,7 @@ class MailDay:
 
     heading: str
     url: str
-    groups: tuple[TagGroup, ...]
+    groups: tuple[MailGroup, ...]
     count: int
 
 
@@ -118,9 +139,9 @@ def stories_among(stories: Sequence[Story], days: Sequence[tuple[date, Sequence[
 def build_view(newsletter: NewsletterConfig, settings: Settings, period: Period,
                days: Sequence[tuple[date, Sequence[StoredEntry]]], unsubscribe: str,
                stories: Sequence[Story], limit: int | None = None,
-               views_cache: ViewCache | None = None) -> MailView:
+               cards: CardCache | None = None) -> MailView:
     """The newsletter's view model: at most `limit` articles, in the day pages' order;
-    each article's view is kept in `views_cache` for the next render or newsletter."""
+    each article's card is kept in `cards` for the next render or newsletter."""
     language = newsletter.language or settings.language
     tz = ZoneInfo(settings.timezone)
     count = sum(len(entries) for _, entries in days)
@@ -128,13 +149,14 @@ def build_view(newsletter: NewsletterConfig, settings: Settings, period: Period,
     shown = left
     mail_days = []
     for day, entries in days:
-        kept = sorted(entries, key=lambda e: (blog_order(e.tags, e.feed_name), e.dated))[:left]
+        kept = sorted(entries, key=lambda e: (_blog_order(e.tags, e.feed_name), e.dated))
+        kept = kept[:left]
         left -= len(kept)
         if kept:
-            views = [_view(e, tz, language, views_cache) for e in kept]
             link = day_link(day, language)
             mail_days.append(MailDay(link.heading, settings.base_url + link.path,
-                                     group_by_tag(views), len(views)))
+                                     _groups([_card(e, tz, language, cards) for e in kept]),
+                                     len(kept)))
     return MailView(
         title=settings.title, name=newsletter.name, language=language,
         period_label=(label := period_label(period, language)), heading=upper_first(label),
@@ -144,15 +166,31 @@ def build_view(newsletter: NewsletterConfig, settings: Settings, period: Period,
         more_url=settings.base_url + day_link(period.first, language).path)
 
 
-def _view(entry: StoredEntry, tz: ZoneInfo, language: str, cache: ViewCache | None
-          ) -> EntryView:
-    """The article's view in a mail, made once per language and kept in `cache`."""
-    if cache is None:
-        return _short(entry_view(entry, tz, language))
+# The day's thousands of articles come from a few hundred blogs.
+_blog_order = lru_cache(maxsize=4096)(blog_order)
+
+
+def _groups(cards: Sequence[Card]) -> tuple[MailGroup, ...]:
+    """`cards`, in blog_order, under their blog's first tag as the day pages group them."""
+    by_view = {id(card.view): card for card in cards}
+    return tuple(MailGroup(group.tag, group.count,
+                           tuple(by_view[id(v)] for blog in group.blogs for v in blog.entries))
+                 for group in group_by_tag([card.view for card in cards]))
+
+
+def _card(entry: StoredEntry, tz: ZoneInfo, language: str, cache: CardCache | None
+          ) -> Card:
+    """The article's card, made once per language and kept in `cache`."""
     key = (id(entry), language)
-    if key not in cache:
-        cache[key] = (entry, _short(entry_view(entry, tz, language)))
-    return cache[key][1]
+    if cache is not None and key in cache:
+        return cache[key][1]
+    view = _short(entry_view(entry, tz, language))
+    html_env, text_env = _environments(language)
+    card = Card(view, Markup(html_env.get_template("mail/card.html").render(entry=view)),
+                text_env.get_template("mail/card_text.html").render(entry=view))
+    if cache is not None:
+        cache[key] = (entry, card)
+    return card
 
 
 def _short(view: EntryView) -> EntryView:
@@ -185,19 +223,19 @@ def render(view: MailView) -> Content:
 
 def compose(newsletter: NewsletterConfig, settings: Settings, period: Period,
             days: Sequence[tuple[date, Sequence[StoredEntry]]], unsubscribe: str,
-            stories: Sequence[Story] | None = None, views: ViewCache | None = None
+            stories: Sequence[Story] | None = None, cards: CardCache | None = None
             ) -> Content:
     """The newsletter of `period`, cut to its first articles when its HTML would pass
     MAX_HTML_BYTES (the rest is a link to the day pages). `stories`: the period's, found
-    once for every newsletter of it; found from `days` without. `views`: the articles'
-    views, shared by the newsletters of a period."""
-    views = {} if views is None else views
+    once for every newsletter of it; found from `days` without. `cards`: the articles'
+    cards, shared by the newsletters of a period."""
+    cards = {} if cards is None else cards
     if stories is None:
         stories = find_stories(period, days, ZoneInfo(settings.timezone))
 
     def made(limit: int) -> Content:
         return render(build_view(newsletter, settings, period, days, unsubscribe, stories,
-                                 limit, views))
+                                 limit, cards))
 
     # A first guess of what fits, then scaled by the size it came to: a crowded day is
     # not rendered whole only to be cut. Two renders are usual.

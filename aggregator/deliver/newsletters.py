@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import smtplib
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -56,7 +57,7 @@ def compose_newsletter(config: Config, newsletter: NewsletterConfig, period: Per
     days = articles.pick(newsletter, articles.get(period))
     content = compose(newsletter, config.settings, period, days,
                       unsubscribe_address(email, newsletter), articles.stories(period),
-                      articles.views)
+                      articles.cards)
     return Composed(period, content, build_message(content, email, newsletter, period, now))
 
 
@@ -75,11 +76,13 @@ def password(config: Config) -> str | None:
 def send_newsletter(store: Store, config: Config, newsletter: NewsletterConfig,
                     period: Period, now: datetime, *, worker: str, resend: bool = False,
                     dry_run: bool = False, articles: PeriodArticles | None = None,
-                    retry_failed: bool = False) -> Outcome:
+                    retry_failed: bool = False, stop: threading.Event | None = None
+                    ) -> Outcome:
     """Send the period once: claimed first (a second worker, run or restart finds the
     claim and sends nothing), recorded after. A claim left unrecorded (a crash while
     sending) stays for `status` to report: never sent again without `resend`. A period
-    that reached no recipient is tried again with `retry_failed` (the user's command)."""
+    that reached no recipient is tried again with `retry_failed` (the user's command).
+    `stop` set: a server that fails is not tried again (the daemon stops)."""
     known = store.delivery(newsletter.name, period.key)
     if known and retry_failed and known.sent_at and not known.delivered and known.errors:
         resend = True
@@ -98,15 +101,17 @@ def send_newsletter(store: Store, config: Config, newsletter: NewsletterConfig,
     secret = password(config)
     if not store.claim_delivery(newsletter.name, period.key, worker, now, resend=resend):
         return Outcome(newsletter.name, period.key, "already")
-    return _send_claimed(store, config, newsletter, composed, secret, now)
+    return _send_claimed(store, config, newsletter, composed, secret, now, stop)
 
 
 def _send_claimed(store: Store, config: Config, newsletter: NewsletterConfig,
-                  composed: Composed, secret: str | None, now: datetime) -> Outcome:
+                  composed: Composed, secret: str | None, now: datetime,
+                  stop: threading.Event | None) -> Outcome:
     assert config.settings.email is not None
     name, key, count = newsletter.name, composed.period.key, composed.content.count
     try:
-        report = send(composed.message, newsletter.to, config.settings.email, secret)
+        report = send(composed.message, newsletter.to, config.settings.email, secret,
+                      stop=stop)
         delivered, refused, error = report.delivered, report.refused, ""
     except (smtplib.SMTPException, OSError) as exc:
         error = _describe(exc)
@@ -128,18 +133,22 @@ def _describe(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
-def send_due(store: Store, config: Config, now: datetime, worker: str) -> list[Outcome]:
+def send_due(store: Store, config: Config, now: datetime, worker: str,
+             stop: threading.Event | None = None) -> list[Outcome]:
     """Send each newsletter whose period is due at `now` and not claimed yet; the
-    period's articles are read once for all the newsletters that cover it."""
+    period's articles are read once for all the newsletters that cover it. Once `stop`
+    is set, no other newsletter starts."""
     articles = PeriodArticles(store, config)
     outcomes = []
     for newsletter in config.newsletters:
+        if stop is not None and stop.is_set():
+            break
         period = due_period(newsletter, config.settings, now)
         if period is None or store.delivery(newsletter.name, period.key):
             continue
         try:
             outcomes.append(send_newsletter(store, config, newsletter, period, now,
-                                            worker=worker, articles=articles))
+                                            worker=worker, articles=articles, stop=stop))
         except ValueError as exc:  # the password's variable unset: said, and tried next tick
             log.error("newsletter %s: %s", newsletter.name, exc)
     return outcomes

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from aggregator.config.load import Config, Filters, NewsletterConfig
 from aggregator.dedup import normalize_text
-from aggregator.deliver.compose import ViewCache, find_stories
+from aggregator.deliver.compose import CardCache, find_stories
 from aggregator.deliver.periods import Period
 from aggregator.models import StoredEntry
 from aggregator.publish.digest import day_bounds
@@ -32,7 +32,7 @@ class PeriodArticles:
         self.tz = ZoneInfo(config.settings.timezone)
         self._days: dict[date, list[StoredEntry]] = {}
         self._stories: dict[str, list[Story]] = {}
-        self.views: ViewCache = {}  # the articles' views, made once for all newsletters
+        self.cards: CardCache = {}  # the articles' cards, made once for all newsletters
         self._fields: dict[int, Mapping[str, str]] = {}
 
     def get(self, period: Period) -> list[tuple[date, list[StoredEntry]]]:
@@ -71,16 +71,13 @@ class PeriodArticles:
 
 def has_tag(entry: StoredEntry, tags: Sequence[str]) -> bool:
     """Whether the entry's blog has one of `tags` (case and accents aside); all pass without."""
-    if not tags:
-        return True
-    wanted = {_folded(tag) for tag in tags}
-    return any(_folded(tag) in wanted for tag in entry.tags)
+    return not tags or not _folded(entry.tags).isdisjoint(_folded(tuple(tags)))
 
 
 @lru_cache(maxsize=4096)
-def _folded(tag: str) -> str:
-    """A tag as compared: a day's thousands of articles share a few dozen tags."""
-    return normalize_text(tag)
+def _folded(tags: tuple[str, ...]) -> frozenset[str]:
+    """Tags as compared: a day's thousands of articles share a few hundred sets of tags."""
+    return frozenset(normalize_text(tag) for tag in tags)
 
 
 def passes(fields: Mapping[str, str], filters: Filters) -> bool:

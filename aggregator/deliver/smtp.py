@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -75,10 +76,12 @@ def _send_once(message: EmailMessage, recipients: Sequence[str], email: EmailSet
 
 def send(message: EmailMessage, recipients: Sequence[str], email: EmailSettings,
          password: str | None, *, sleep: Callable[[float], None] = time.sleep,
-         clock: Callable[[], float] = time.monotonic) -> SendReport:
+         clock: Callable[[], float] = time.monotonic, stop: threading.Event | None = None
+         ) -> SendReport:
     """Send `message` to `recipients`; those refused for now are tried again for
-    `email.retry_for`. Raises smtplib.SMTPException or OSError on a permanent failure of
-    the whole sending (a bad login, a certificate that does not verify)."""
+    `email.retry_for`, or until `stop` is set (then refused with their last answer).
+    Raises smtplib.SMTPException or OSError on a permanent failure of the whole sending
+    (a bad login, a certificate that does not verify)."""
     deadline = clock() + email.retry_for.total_seconds()
     pending, delivered = list(recipients), []
     refused: dict[str, str] = {}
@@ -95,11 +98,15 @@ def send(message: EmailMessage, recipients: Sequence[str], email: EmailSettings,
         refused |= {a: _answer(code, text) for a, (code, text) in answers.items()
                     if a not in later}
         pending = list(later)
-        if not pending or clock() + wait > deadline:
+        if not pending or clock() + wait > deadline or (stop and stop.is_set()):
             refused |= later
             break
         log.warning("%d recipients to try again in %.0f s: %s", len(pending), wait,
                     "; ".join(f"{a}: {answer}" for a, answer in later.items()))
-        sleep(wait)
+        if stop is None:
+            sleep(wait)
+        elif stop.wait(wait):  # the daemon stops: no new try
+            refused |= later
+            break
         wait = min(wait * 2, MAX_WAIT)
     return SendReport(tuple(delivered), refused, tries)

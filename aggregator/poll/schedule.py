@@ -8,7 +8,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -20,6 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from aggregator.config.load import TICK_SECONDS, Config, ConfigError, load_config
 from aggregator.deliver.alerts_send import alert_round
+from aggregator.deliver.background import BackgroundNewsletters
 from aggregator.fulltext.background import BackgroundPages
 from aggregator.i18n import N_, Deferred, Plural, _, seconds, use
 from aggregator.poll.claims import worker_name
@@ -63,9 +64,11 @@ class Daemon:
     alerter: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="alerts"))
     pages: BackgroundPages = field(init=False)
+    newsletters: BackgroundNewsletters = field(init=False)
 
     def __post_init__(self) -> None:
         self.pages = BackgroundPages(self.store, self.session, self.stopping)
+        self.newsletters = BackgroundNewsletters(self.store, self.stopping)
         # A database's first daemon: what its first poll stores may alert.
         self.store.alerts_mark(datetime.now(UTC))
 
@@ -176,9 +179,11 @@ class Daemon:
 
 
     def stop_helpers(self) -> None:
-        """No new round of alerts or run of the page queue; those under way end soon."""
+        """No new round of alerts, newsletters or run of the page queue; those under way
+        end soon."""
         self.alerter.shutdown(wait=False, cancel_futures=True)
         self.pages.shutdown()
+        self.newsletters.shutdown()
 
     def tell_stopping(self, signal_name: str, again: str) -> None:
         """Say the daemon stops, what it waits for first, and what exits at once."""
@@ -218,19 +223,13 @@ class Daemon:
         self.tell_hub(report.changed)
         self.send_newsletters()
 
-    def send_newsletters(self, now: datetime | None = None) -> None:
-        """The newsletters due now, after a render: each period once, however many
-        workers and restarts (the store claims it); a failure never stops the polls."""
+    def send_newsletters(self, now: datetime | None = None) -> Future[None] | None:
+        """The newsletters due now, after a render, sent by a thread of their own (the
+        round started, or None): each period once, however many workers and restarts
+        (the store claims it); a slow or failing server never holds the polls."""
         if not self.config.newsletters or not self.rendered:
-            return
-        now = now or datetime.now(UTC)
-        # Imported here: a daemon without newsletters loads no mail code.
-        from aggregator.deliver.newsletters import send_due
-
-        try:
-            send_due(self.store, self.config, now, worker_name())
-        except StoreError as exc:
-            log.error("newsletters not sent: %s", exc)
+            return None
+        return self.newsletters.start(self.config, now or datetime.now(UTC), worker_name())
 
 
 def _busy(message: str, grace: float) -> Deferred:
