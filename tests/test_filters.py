@@ -132,6 +132,22 @@ def test_status_counts_and_check_shows_what_is_filtered(
     assert "Jeu concours" in checked.output and "kept" in checked.output
 
 
+def test_check_says_why_in_french(tmp_path: Path, feed_server: FeedServer) -> None:
+    url = feed_server.set("/b", RSS.encode())
+    path = write_config(tmp_path, [{"name": "B", "url": url}],
+                        filters={"include": [{"keyword": "community"}],
+                                 "exclude": [{"keyword": "partenariat", "in": ["category"]}]},
+                        language="fr")
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", str(path), "fetch"]).exit_code == 0
+    checked = runner.invoke(main, ["--config", str(path), "feeds", "check", "--filters"],
+                            env={"COLUMNS": "200"})
+    assert checked.exit_code == 0, checked.output
+    assert "règle d’exclusion mot-clé 'partenariat' en category" in checked.output
+    assert "1 gardé, 1 écarté." in checked.output
+    assert "excluded" not in checked.output and "keyword" not in checked.output
+
+
 def test_a_rule_is_described_in_english_or_in_the_users_language() -> None:
     keyword = FilterRule("Ma Marque")
     regex = FilterRule(r"\bMaMarque\b", regex=True, fields=("title", "content"))

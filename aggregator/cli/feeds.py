@@ -224,8 +224,10 @@ def _check_filters(config: Config, recent: int) -> None:
                           else _("[red]dropped[/red]: %(reason)s") % {
                               "reason": escape(translate_message(verdict.reason))})
     console.print(table)
-    console.print(_("%(kept)s kept, %(dropped)s dropped.") % {"kept": number(kept),
-                                                              "dropped": number(dropped)})
+    # Two counts, each with its own plural ("1 gardé, 2 écartés").
+    console.print(_("%(kept)s, %(dropped)s.") % {
+        "kept": counted("%(n)s kept", "%(n)s kept", kept),
+        "dropped": counted("%(n)s dropped", "%(n)s dropped", dropped)})
 
 
 @click.group()

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from aggregator.config.load import FeedConfig, FilterRule, Filters
 from aggregator.dedup import normalize_text
+from aggregator.i18n import N_
 from aggregator.models import StoredEntry
 
 
@@ -63,10 +64,11 @@ def judge(entry: StoredEntry, *rule_sets: Filters) -> Verdict:
     for rules in rule_sets:
         for rule in rules.exclude:
             if matches(rule, fields):
-                return Verdict(False, f"excluded by {rule.describe()}")
+                # Stored and logged in English; shown through i18n.translate_message.
+                return Verdict(False, N_("excluded by %(rule)s") % {"rule": rule.describe()})
     includes = [rule for rules in rule_sets for rule in rules.include]
     if includes and not any(matches(rule, fields) for rule in includes):
-        return Verdict(False, "matches no include rule")
+        return Verdict(False, N_("matches no include rule"))
     return SHOWN
 
 
