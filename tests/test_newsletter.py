@@ -412,6 +412,7 @@ def test_the_command_sends_once_and_says_why_it_did_not(mail: Mail) -> None:
     shown = runner.invoke(main, [*base, "preview", "équipe", "--day", "2016-06-09",
                                  "--output", str(eml)])
     assert shown.exit_code == 0, shown.output
+    assert "(40 articles affichés, HTML" in shown.output
     assert message_from_bytes(eml.read_bytes(), policy=policy.default)["Subject"] == (
         "Veille CM — jeudi 9 juin 2016 : 40 articles")
     assert mail.handler.received == []

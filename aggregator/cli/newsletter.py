@@ -102,9 +102,9 @@ def preview(config: Config, store: Store, name: str, day: datetime | None,
         output.write_text(content.html, "utf-8")
     else:
         output.write_bytes(composed.message.as_bytes())
-    say(_("%(subject)s (%(shown)s shown, HTML %(size)d KB)") % {
-        "subject": content.subject, "shown": counted("%(n)s article", "%(n)s articles",
-                                                    content.shown),
+    say(_("%(subject)s (%(shown)s, HTML %(size)d KB)") % {
+        "subject": content.subject,
+        "shown": counted("%(n)s article shown", "%(n)s articles shown", content.shown),
         "size": round(len(content.html.encode()) / 1000)})
 
 
