@@ -63,11 +63,15 @@ def read_catalog(language: str) -> Catalog:
         return read_po(handle, locale=language, domain=DOMAIN)
 
 
-def cache_folder(environ: Mapping[str, str] = os.environ) -> Path:
-    """Where compiled catalogs are kept: the user's cache folder (XDG_CACHE_HOME, else
-    ~/.cache), in a folder of ours."""
+def cache_root(environ: Mapping[str, str] = os.environ) -> Path:
+    """Our folder in the user's cache folder (XDG_CACHE_HOME, else ~/.cache)."""
     base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "aggregator" / "locale"
+    return Path(base) / "aggregator"
+
+
+def cache_folder(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where compiled catalogs (and the pieces of aggregator/formats.py) are kept."""
+    return cache_root(environ) / "locale"
 
 
 def compile_catalog(language: str) -> bytes:
