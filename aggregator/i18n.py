@@ -63,11 +63,15 @@ def read_catalog(language: str) -> Catalog:
         return read_po(handle, locale=language, domain=DOMAIN)
 
 
-def cache_folder(environ: Mapping[str, str] = os.environ) -> Path:
-    """Where compiled catalogs are kept: the user's cache folder (XDG_CACHE_HOME, else
-    ~/.cache), in a folder of ours."""
+def cache_root(environ: Mapping[str, str] = os.environ) -> Path:
+    """Our folder in the user's cache folder (XDG_CACHE_HOME, else ~/.cache)."""
     base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "aggregator" / "locale"
+    return Path(base) / "aggregator"
+
+
+def cache_folder(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where compiled catalogs (and the pieces of aggregator/formats.py) are kept."""
+    return cache_root(environ) / "locale"
 
 
 def compile_catalog(language: str) -> bytes:
@@ -166,6 +170,10 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def number(value: float, decimals: int | None = None) -> str:
     """A number as the active language writes it (1,234.5 in English, 1 234,5 in French):
     with `decimals` digits after the point, or as many as it needs up to three."""
+    if isinstance(value, int) and not decimals:  # counts: without loading Babel
+        from aggregator.formats import pieces_of, whole_number
+
+        return whole_number(value, pieces_of(active_language(), cache_folder()))
     from babel.numbers import format_decimal
 
     fraction = "###" if decimals is None else "0" * decimals
@@ -176,11 +184,18 @@ def number(value: float, decimals: int | None = None) -> str:
 def moment(when: datetime, tz: ZoneInfo) -> str:
     """A date and time to the minute in `tz`, as the active language writes them, the
     month in letters and the hours 0 to 23 ("Nov 21, 2026 09:00", "21 nov. 2026 09:00")."""
-    from babel.dates import format_skeleton
+    from aggregator.formats import DATE_SKELETON, TIME_SKELETON, formatted, pieces_of
 
     local, language = when.astimezone(tz), active_language()
-    return (f"{format_skeleton('yMMMd', local, locale=language)} "
-            f"{format_skeleton('Hm', local, locale=language)}")
+    pieces = pieces_of(language, cache_folder())
+    date = formatted(pieces.date_pattern, local, pieces)
+    time = formatted(pieces.time_pattern, local, pieces)
+    if date is not None and time is not None:
+        return f"{date} {time}"
+    from babel.dates import format_skeleton
+
+    return (f"{format_skeleton(DATE_SKELETON, local, locale=language)} "
+            f"{format_skeleton(TIME_SKELETON, local, locale=language)}")
 
 
 def seconds(value: float, decimals: int | None = None) -> str:

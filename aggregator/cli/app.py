@@ -20,6 +20,7 @@ import click
 from aggregator import __version__
 from aggregator.i18n import (
     _,
+    cache_root,
     language_from_environment,
     translate_log_line,
     translate_log_message,
@@ -266,10 +267,11 @@ def main(ctx: click.Context, config_path: Path, verbose: bool, quiet: bool,
 
 def read_config(path: Path) -> Config:
     """The configuration at `path`; its errors, each with file:line:column, end the command."""
-    from aggregator.config.load import ConfigError, load_config
+    from aggregator.config.kept import load_kept_config
+    from aggregator.config.load import ConfigError
 
     try:
-        config = load_config(path)
+        config = load_kept_config(path, cache_root() / "config")
     except ConfigError as exc:
         raise click.ClickException(exc.describe()) from None
     use(config.settings.language)

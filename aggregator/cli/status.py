@@ -53,8 +53,10 @@ def status(config: Config, store: Store, as_json: bool, everything: bool, wide: 
     states = store.feed_states(layout=False)
     filtered_out = _filtered_out(config, store)
     tz = ZoneInfo(config.settings.timezone)
-    pages = store.page_counts()
     modes = {f.name: f.full_text or config.settings.full_text for f in config.feeds}
+    # Each feature's rows are read when it is shown (issue 21: status in 0.5 s): the table
+    # says nothing of the article pages of a feed whose full_text is never.
+    pages = store.page_counts() if as_json or set(modes.values()) - {"never"} else {}
     if as_json:
         rows = [status_record(f, states.get(f.name), filtered_out.get(f.name, 0), tz)
                 | _pages_record(pages.get(f.name), modes[f.name]) for f in config.feeds]
@@ -103,11 +105,17 @@ def _print_feed_table(config: Config, lines: list[StatusLine], tz: ZoneInfo,
 
 
 def _print_websub(config: Config, store: Store, tz: ZoneInfo) -> None:
-    """Our hub's last pings and the feeds pushed to us, under the table, when there are."""
+    """Our hub's last pings and the feeds pushed to us, under the table, when there are.
+
+    The pings are read when settings.websub_hub names our hub; the subscriptions always,
+    in one query: those left from a removed settings.websub_callback are shown."""
+    hub, subscriptions = config.settings.websub_hub, store.subscriptions()
+    if hub is None and not subscriptions:
+        return
     from aggregator.publish.websub_status import ping_summary, push_summary
 
-    lines = [*ping_summary(config.settings.websub_hub, store.pings(), tz),
-             *push_summary(store.subscriptions(), datetime.now(UTC), tz)]
+    lines = [*ping_summary(hub, store.pings() if hub else [], tz),
+             *push_summary(subscriptions, datetime.now(UTC), tz)]
     for line in lines:
         console.print(line, markup=False)
 

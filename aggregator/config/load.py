@@ -8,11 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
-from ruamel.yaml.reader import ReaderError
-
 from aggregator.config.alerts import ALERT_KEYS, AlertConfig, alert_values, check_address
 from aggregator.config.kinds import Key
 from aggregator.config.mail import NEWSLETTER_KEYS, EmailSettings, NewsletterConfig
@@ -98,6 +93,11 @@ class ConfigError(Exception):
 
 
 _TOP_KEYS = ("settings", "feeds", "alerts", "newsletters")
+# The YAML tree as the round-trip loader makes it: its mappings are dicts (CommentedMap,
+# which knows where each key is) and its lists lists (CommentedSeq). The checks ask for
+# dict and list, so that only the parse imports ruamel (~12 ms) and a kept configuration
+# (config/kept.py) needs none of it.
+YamlMap = dict[Any, Any]
 
 
 class _Checker:
@@ -110,7 +110,7 @@ class _Checker:
         line, column = _position(node, key)
         self.problems.append(Problem(line, column, path, message))
 
-    def unknown_keys(self, node: CommentedMap, allowed: Collection[str], prefix: str) -> None:
+    def unknown_keys(self, node: YamlMap, allowed: Collection[str], prefix: str) -> None:
         for key in node:
             if key not in allowed:
                 hint = difflib.get_close_matches(str(key), list(allowed), n=1)
@@ -118,12 +118,12 @@ class _Checker:
                            if hint else N_("unknown key"))
                 self.add(node, key, f"{prefix}{key}", message)
 
-    def values(self, node: CommentedMap, keys: tuple[Key, ...], prefix: str) -> dict[str, Any]:
+    def values(self, node: YamlMap, keys: tuple[Key, ...], prefix: str) -> dict[str, Any]:
         """The keys of `node` the table knows, parsed; unknown keys are reported, not read."""
         self.unknown_keys(node, [key.name for key in keys], prefix)
         out: dict[str, Any] = {}
         for key in keys:
-            if key.build and isinstance(node.get(key.name), CommentedMap):
+            if key.build and isinstance(node.get(key.name), dict):
                 out[key.name] = self.table(node, key, prefix)
             elif key.name in node:
                 try:
@@ -132,7 +132,7 @@ class _Checker:
                     self.add(node, key.name, f"{prefix}{key.name}", str(exc))
         return {name: value for name, value in out.items() if value is not None}
 
-    def table(self, node: CommentedMap, key: Key, prefix: str) -> Any:
+    def table(self, node: YamlMap, key: Key, prefix: str) -> Any:
         """A mapping key (settings.email) built from its own keys, each problem located."""
         inner, path = node[key.name], f"{prefix}{key.name}."
         values = self.values(inner, key.table, path)
@@ -147,12 +147,13 @@ class _Checker:
 def _position(node: Any, key: Any) -> tuple[int, int]:
     """1-based line and column of `key` inside `node` (a mapping key or a list index)."""
     try:
-        if isinstance(node, CommentedMap) and key is not None:
-            line, col = node.lc.key(key)
-        elif isinstance(node, CommentedSeq) and key is not None:
-            line, col = node.lc.item(key)
+        place = node.lc  # CommentedMap's and CommentedSeq's; a plain {} has none
+        if isinstance(node, dict) and key is not None:
+            line, col = place.key(key)
+        elif isinstance(node, list) and key is not None:
+            line, col = place.item(key)
         else:
-            line, col = node.lc.line, node.lc.col
+            line, col = place.line, place.col
         return int(line) + 1, int(col) + 1
     except (AttributeError, KeyError, IndexError, TypeError):
         return 1, 1
@@ -168,6 +169,12 @@ def load_config(path: Path | str) -> Config:
     except OSError as exc:
         message = N_("cannot read the file: %(reason)s") % {"reason": exc.strerror or exc}
         raise ConfigError(path, [Problem(1, 1, "", message)]) from None
+    return config_from_bytes(path, data)
+
+
+def config_from_bytes(path: Path, data: bytes) -> Config:
+    """Validate `data`, the bytes of the feeds.yaml at `path`; raise ConfigError listing
+    every problem."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -175,6 +182,10 @@ def load_config(path: Path | str) -> Config:
         message = (N_("not UTF-8: byte %(byte)s (save the file as UTF-8)")
                    % {"byte": f"0x{data[exc.start]:02x}"})
         raise ConfigError(path, [Problem(line, col, "", message)]) from None
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError
+    from ruamel.yaml.reader import ReaderError
+
     try:
         document = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
@@ -198,7 +209,7 @@ def _place(text: str, position: int) -> tuple[int, int]:
 
 def _validate(path: Path, document: Any) -> Config:
     checker = _Checker()
-    if not isinstance(document, CommentedMap):
+    if not isinstance(document, dict):
         checker.add(document, None, "", N_("expected a mapping with `settings:` and `feeds:`"))
         raise ConfigError(path, checker.problems)
     checker.unknown_keys(document, _TOP_KEYS, "")
@@ -212,13 +223,13 @@ def _validate(path: Path, document: Any) -> Config:
                   newsletters=tuple(newsletters))
 
 
-def _validate_settings(path: Path, document: CommentedMap, checker: _Checker) -> Settings:
+def _validate_settings(path: Path, document: YamlMap, checker: _Checker) -> Settings:
     node = document.get("settings")
     if node is None:
-        node = CommentedMap()
-    if not isinstance(node, CommentedMap):
+        node = {}
+    if not isinstance(node, dict):
         checker.add(document, "settings", "settings", N_("expected a mapping of settings"))
-        node = CommentedMap()
+        node = {}
     values = checker.values(node, SETTINGS, "settings.")
     base = path.resolve().parent
     database = values.get("database", SETTING_DEFAULTS["database"])
@@ -241,21 +252,21 @@ def resolve_database_url(value: str, base: Path) -> str:
     return f"sqlite:///{base / value}"
 
 
-def _listed(document: CommentedMap, checker: _Checker, section: str, keys: tuple[Key, ...],
+def _listed(document: YamlMap, checker: _Checker, section: str, keys: tuple[Key, ...],
             not_a_list: str, not_a_mapping: str
-            ) -> Iterator[tuple[int, CommentedMap, dict[str, Any], str]]:
+            ) -> Iterator[tuple[int, YamlMap, dict[str, Any], str]]:
     """The items of the top-level list `section` (feeds, alerts, newsletters), each with its
     values read by `keys`, its required keys checked and its prefix (`feeds[3].`); an item
     that is not a mapping, or a section that is not a list, is reported and skipped."""
     node = document.get(section)
     if node is None:
         return
-    if not isinstance(node, CommentedSeq):
+    if not isinstance(node, list):
         checker.add(document, section, section, not_a_list)
         return
     for index, item in enumerate(node):
         prefix = f"{section}[{index}]."
-        if not isinstance(item, CommentedMap):
+        if not isinstance(item, dict):
             checker.add(node, index, f"{section}[{index}]", not_a_mapping)
             continue
         values = checker.values(item, keys, prefix)
@@ -265,7 +276,7 @@ def _listed(document: CommentedMap, checker: _Checker, section: str, keys: tuple
         yield index, item, values, prefix
 
 
-def _validate_feeds(document: CommentedMap, checker: _Checker) -> list[FeedConfig]:
+def _validate_feeds(document: YamlMap, checker: _Checker) -> list[FeedConfig]:
     feeds: list[FeedConfig] = []
     seen_names: dict[str, int] = {}
     seen_urls: dict[str, int] = {}
@@ -282,7 +293,7 @@ def _validate_feeds(document: CommentedMap, checker: _Checker) -> list[FeedConfi
 
 
 def _check_unique(
-    checker: _Checker, item: CommentedMap, key: str, value: str,
+    checker: _Checker, item: YamlMap, key: str, value: str,
     seen: dict[str, int], index: int, prefix: str, section: str = "feeds",
 ) -> None:
     folded = value.casefold().rstrip("/")
@@ -293,7 +304,7 @@ def _check_unique(
         seen[folded] = index
 
 
-def _validate_alerts(document: CommentedMap, checker: _Checker) -> list[AlertConfig]:
+def _validate_alerts(document: YamlMap, checker: _Checker) -> list[AlertConfig]:
     alerts: list[AlertConfig] = []
     seen: dict[str, int] = {}
     for index, item, values, prefix in _listed(
@@ -310,11 +321,11 @@ def _validate_alerts(document: CommentedMap, checker: _Checker) -> list[AlertCon
     return alerts
 
 
-def _check_addresses(checker: _Checker, item: CommentedMap, prefix: str) -> None:
+def _check_addresses(checker: _Checker, item: YamlMap, prefix: str) -> None:
     """Each address of an alert's `notify`, reported where it is written when Apprise
     does not know it."""
     node = item["notify"]
-    places = list(enumerate(node)) if isinstance(node, CommentedSeq) else [(None, node)]
+    places = list(enumerate(node)) if isinstance(node, list) else [(None, node)]
     for index, url in places:
         problem = check_address(str(url).strip())
         if problem is None:
@@ -325,7 +336,7 @@ def _check_addresses(checker: _Checker, item: CommentedMap, prefix: str) -> None
             checker.add(node, index, f"{prefix}notify[{index}]", problem)
 
 
-def _validate_newsletters(document: CommentedMap, checker: _Checker) -> list[NewsletterConfig]:
+def _validate_newsletters(document: YamlMap, checker: _Checker) -> list[NewsletterConfig]:
     letters: list[NewsletterConfig] = []
     seen: dict[str, int] = {}
     for index, item, values, prefix in _listed(

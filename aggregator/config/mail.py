@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import time, timedelta
-from email.headerregistry import Address
-from email.utils import getaddresses, parseaddr
 from typing import Any
 
 from aggregator.config.kinds import (
@@ -46,6 +44,11 @@ def _choice(choices: tuple[str, ...]) -> Kind[str]:
 
 def parse_address(value: object) -> str:
     """One mail address, bare or with a display name ("Veille CM <veille@example.org>")."""
+    # Imported here: email's header code is ~10 ms of every command's start-up (issue 21),
+    # for the feeds.yaml files that have newsletters.
+    from email.headerregistry import Address
+    from email.utils import parseaddr
+
     text = parse_text(value)
     name, spec = parseaddr(text)
     if not re.match(_ADDRESS, spec) or "\n" in text:
@@ -110,6 +113,8 @@ class EmailSettings:
     @property
     def sender_address(self) -> str:
         """The sender's bare address (the envelope's, and List-Unsubscribe's mailto:)."""
+        from email.utils import getaddresses
+
         return getaddresses([self.sender])[0][1]
 
 
