@@ -46,6 +46,15 @@ def test_a_kept_configuration_is_the_one_load_config_makes(
     assert kept.load_kept_config(path, folder) == first
 
 
+def test_the_kept_file_is_readable_by_its_user_alone(tmp_path: Path) -> None:
+    # Alert addresses may hold chat tokens: the copy is no more readable than a private file.
+    path, folder = tmp_path / "feeds.yaml", tmp_path / "cache"
+    path.write_text(FEEDS, "utf-8")
+    kept.load_kept_config(path, folder)
+    [copy] = folder.iterdir()
+    assert (folder.stat().st_mode & 0o777, copy.stat().st_mode & 0o777) == (0o700, 0o600)
+
+
 def test_an_edited_file_is_checked_again_and_replaces_what_was_kept(tmp_path: Path) -> None:
     path, folder = tmp_path / "feeds.yaml", tmp_path / "cache"
     path.write_text(FEEDS, "utf-8")

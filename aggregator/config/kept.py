@@ -57,9 +57,12 @@ def load_kept_config(path: Path, folder: Path) -> Config:
 def _keep(kept: Path, value: object) -> None:
     """Write `value` to `kept`, whole or not at all, and forget the files long unused."""
     try:
-        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         partial = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
-        partial.write_bytes(pickle.dumps(value))
+        # Readable by the user alone: feeds.yaml may hold chat tokens in alert addresses.
+        handle = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(handle, "wb") as file:
+            file.write(pickle.dumps(value))
         partial.replace(kept)  # whole or absent, for a process reading it meanwhile
         now = time.time()
         for other in kept.parent.glob("*.pickle"):
