@@ -119,7 +119,7 @@ def test_a_new_month_folds_its_halves_into_one_bundle(root: Path) -> None:
     assert search.update_index(root) == ("2027-01-01", "2026")
     assert listed(root) == ["2027-01-01", "2026", "2025"]
     assert sorted(p.name for p in (root / "pagefind").iterdir()) == [
-        "2025", "2026", "2027-01-01", "bundles.json"]
+        "2025", "2026", "2027-01-01", "bundles.json", "prefixes"]
     entry = json.loads((root / "pagefind" / "2026" / "pagefind-entry.json").read_text())
     assert entry["languages"]["fr"]["page_count"] == 3
 
@@ -131,7 +131,8 @@ def test_the_single_index_of_earlier_versions_is_replaced(tmp_path: Path) -> Non
     (old / "pagefind.js").write_text("// the single index of earlier versions")
     (old / "pagefind-entry.json").write_text("{}")
     assert search.update_index(tmp_path) == ("2026-12-16",)
-    assert sorted(p.name for p in old.iterdir()) == ["2026-12-16", "bundles.json"]
+    assert sorted(p.name for p in old.iterdir()) == ["2026-12-16", "bundles.json",
+                                                     "prefixes"]
 
 
 def test_a_failing_bundle_leaves_the_list_as_it_was(root: Path) -> None:
