@@ -16,6 +16,7 @@ Pagefind indexes: a filter may open a bundle for nothing, never skip one that ma
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -33,13 +34,21 @@ LENGTH = 3
 # The French words elided before an apostrophe: l’, d’, qu’… search.html puts the
 # typographic apostrophe back after them in the titles and excerpts of its results.
 ELIDED = "c|d|j|l|m|n|s|t|qu|jusqu|lorsqu|puisqu|quoiqu"
-ELISION = re.compile(rf"\b({ELIDED})’(?=\w)", re.IGNORECASE)
+# An elided word at the end of a text (of its last 7 characters: one more than the
+# longest, so that ^ is the text's start).
+ELIDED_END = re.compile(rf"(?:^|\W)(?:{ELIDED})$", re.IGNORECASE)
+WORD = re.compile(r"\w+")
 TAG = re.compile(r"<(script|style)\b.*?</\1>|<[^>]*>", re.DOTALL | re.IGNORECASE)
 
 
 def for_index(html: str) -> str:
     """The text of a day page as Pagefind is fed it: elision apostrophes made ASCII."""
-    return ELISION.sub(r"\1'", html)
+    parts = html.split("’")  # faster than one regular expression over the whole page
+    made = [parts[0]]
+    for before, after in itertools.pairwise(parts):
+        elided = ELIDED_END.search(before[-7:]) and WORD.match(after[:1])
+        made += ["'" if elided else "’", after]
+    return "".join(made)
 
 
 def fold(text: str) -> str:
@@ -54,11 +63,16 @@ def prefixes(html: str) -> set[str]:
     and of its space-separated words without their punctuation, as Pagefind also
     indexes them ("l'engagement" as "lengagement"); with the tags read as spaces and as
     nothing (Pagefind joins the text of inline elements: "d’<b>été</b>")."""
-    words: set[str] = set()
+    words = set()
     for between in (" ", ""):
         text = unicodedata.normalize("NFC", unescape(TAG.sub(between, html)))
-        words.update(re.findall(r"\w+", text))
-        words.update("".join(re.findall(r"\w", word)) for word in set(text.split()))
+        for word in set(text.split()):
+            if WORD.fullmatch(word):  # most are: one run of word characters
+                words.add(word[:LENGTH + 2])  # what folding may shorten, and no more
+            else:
+                runs = WORD.findall(word)
+                words.update(run[:LENGTH + 2] for run in runs)
+                words.add("".join(runs)[:LENGTH + 2])
     return {fold(word)[:LENGTH] for word in words if word}
 
 
