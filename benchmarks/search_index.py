@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/search_index.py                    (2,000 and 200,000)
     .venv/bin/python benchmarks/search_index.py --entries 2000 20000
+    .venv/bin/python benchmarks/search_index.py --keep /tmp/sites   (pages kept, reused)
 
 For each N, day pages of PER_DAY articles each (25 blogs, 5 tags, French excerpts of
 about 50 words from a fixed vocabulary, seeded) are written with the render's own view
@@ -9,11 +10,11 @@ models and templates into a temporary folder, the newest on December 31 (the new
 half-month bundle then holds 16 days, its most). Then, timed: search.build_index builds
 every bundle (a first render); today's page is written again with 100 other articles
 and search.update_index rebuilds what changed, as a render after 100 new entries does
-(the median of 5); a page of January 1 is added and update_index folds the year (once a
-year). Then, when
-/usr/bin/chromium and Playwright are there, search.html is opened over http with
-?q=communautés (on every page) and ?q=xylophone (on none: every bundle is searched) and
-the bytes of the index files each fetched are added up: what one search costs a reader.
+(the median of 5; its CPU time is Pagefind's and this process's); a page of January 1
+is added and update_index folds the year (once a year). Then, when /usr/bin/chromium
+and Playwright are there, search.html is opened over http with ?q=communautés (on
+every page) and ?q=xylophone (on none: the word filter skips every bundle) and the
+bytes of the index files each fetched are added up: what one search costs a reader.
 Prints a Markdown table (the figures of benchmarks/RESULTS.md).
 """
 
