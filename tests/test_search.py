@@ -176,6 +176,8 @@ def _search_from_the_index(page: Any, words: str) -> list[str]:
     page.press("#search-field", "Enter")
     page.wait_for_url("**/search.html?q=*")
     page.wait_for_selector(".search-result h2 a")
+    # The results of each bundle show as it is searched: wait for the last one.
+    page.wait_for_function("document.getElementById('search-status').textContent === ''")
     return [title.strip() for title in page.locator(".search-result h2 a").all_inner_texts()]
 
 
@@ -223,6 +225,8 @@ def test_a_word_after_an_elision_is_found(browser_page: Any, output: Path) -> No
     first, second = browser_page.locator(".search-result .excerpt").all_inner_texts()
     assert "Mieux vaut suivre l’engagement que les vues." in first
     assert "Un taux d’engagement élevé dit une audience fidèle." in second
+    browser_page.fill("#search-query", "l’engagement")  # typed as the page writes it
+    browser_page.locator(".search-result h2 a").filter(has_text=ITEMS[3][0]).wait_for()
     assert "suivre l’engagement" in (output / "digest" / "2026-11-17.html").read_text("utf-8")
 
 

@@ -149,3 +149,15 @@ def test_build_index_rebuilds_every_bundle(root: Path) -> None:
     assert search.build_index(root) == ("2026-12-16", "2026-12-01", "2026-11", "2025")
     assert Bundle(date(2025, 1, 1), "2025", "digest/2025-*.html") in plan(
         p.name for p in (root / "digest").iterdir())
+
+
+def test_a_bundle_without_word_prefixes_is_left_out_of_the_filter(root: Path) -> None:
+    manifest = root / "pagefind" / "bundles.json"
+    assert json.loads(manifest.read_text())["filtered"] == listed(root)
+    (root / "pagefind" / "2025" / "prefixes.txt").unlink()  # built by an earlier version
+    day_page(root, "2026-12-17.html", "Une modération plus sereine")
+    assert search.update_index(root) == ("2026-12-16",)
+    assert json.loads(manifest.read_text())["filtered"] == [
+        "2026-12-16", "2026-12-01", "2026-11"]  # search.html always opens 2025
+    prefixes = json.loads((root / "pagefind" / "prefixes" / "6d.json").read_text())
+    assert "2025" not in prefixes and prefixes["2026-12-16"].split() == ["od"]
