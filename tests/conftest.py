@@ -315,7 +315,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless Chromium (the system's), driven by Playwright: one per test module that
-    asks for it (tests/test_pages_browser.py, tests/test_newsletter_browser.py)."""
+    asks for it (tests/test_pages_browser.py, tests/test_newsletter_browser.py,
+    tests/test_search.py)."""
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is missing")
     sync_api = pytest.importorskip("playwright.sync_api")

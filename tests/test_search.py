@@ -20,14 +20,14 @@ from aggregator.publish import search
 from aggregator.publish.search_bundles import Bundle
 from tests.conftest import FeedServer, poll_and_render
 
-CHROMIUM = Path("/usr/bin/chromium")
 # The render tests read one database: the store is not what they test.
 ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
-# Three days of a French blog: the words searched for appear in one article each, in
+# Five days of a French blog: the words searched for appear in one article each, in
 # another form than the one typed ("communauté" for "communautés", "modération" for
-# "moderation"); the third article has neither, and text that looks like markup.
+# "moderation"); the third article has neither, and text that looks like markup; the
+# last two have "engagement" only after an elided article, with either apostrophe.
 ITEMS = [
     ("Animer une communauté en ligne", "2026-11-20T08:00:00Z",
      "Une communauté vivante se construit jour après jour, message après message."),
@@ -36,6 +36,10 @@ ITEMS = [
     ("Mesurer la portée d’un billet", "2026-11-18T08:00:00Z",
      "Les statistiques de lecture (balise &amp;lt;img src=x onerror=alert(1)&amp;gt;) "
      "disent peu de choses sur la fidélité réelle."),
+    ("Fidéliser ses lecteurs", "2026-11-17T08:00:00Z",
+     "Mieux vaut suivre l’engagement que les vues."),
+    ("Le taux qui compte", "2026-11-16T08:00:00Z",
+     "Un taux d'engagement élevé dit une audience fidèle."),
 ]
 
 
@@ -60,9 +64,9 @@ def output(feed_server: FeedServer, make_config: Any) -> Iterator[Path]:
 
 
 def _bundle(output: Path) -> Path:
-    """The one bundle of the fixture's three days (November 18 to 20: the second half)."""
+    """The one bundle of the fixture's days (November 16 to 20)."""
     names = json.loads((output / "pagefind" / "bundles.json").read_text("utf-8"))["bundles"]
-    assert names == ["2026-11-16"]
+    assert names == ["2026-11-16"]  # the fixture's five days: November's second half
     return output / "pagefind" / names[0]
 
 
@@ -71,12 +75,17 @@ def test_a_render_builds_the_index_of_the_day_pages(output: Path) -> None:
     bundle = _bundle(output)
     entry = json.loads((bundle / "pagefind-entry.json").read_text("utf-8"))
     assert list(entry["languages"]) == ["fr"]  # <html lang="fr">: French stemming
-    assert entry["languages"]["fr"]["page_count"] == 3  # the day pages, not the index
+    assert entry["languages"]["fr"]["page_count"] == 5  # the day pages, not the index
     for name in ("pagefind.js", "pagefind-worker.js", "wasm.fr.pagefind"):
         assert (bundle / name).is_file(), name
     assert not list(bundle.glob("pagefind-*ui*"))  # Pagefind's own interfaces: unused
     assert sorted(p.name for p in (output / "pagefind").iterdir()) == [
-        "2026-11-16", "bundles.json"]  # the new bundle took the old one's place
+        "2026-11-16", "bundles.json", "prefixes"]  # the new bundle took the old one's place
+    # The word filter: "com" begins words of the bundle ("communauté"), "xyl" none.
+    prefixes = output / "pagefind" / "prefixes"
+    assert "om" in json.loads((prefixes / "63.json").read_text("utf-8"))["2026-11-16"]
+    assert "yl" not in json.loads((prefixes / "78.json").read_text("utf-8")).get(
+        "2026-11-16", "")
     assert (output / "search.html").is_file()
 
 
@@ -109,11 +118,11 @@ def test_a_failing_indexer_says_why_and_leaves_the_last_index(output: Path) -> N
     before = sorted(p.name for p in _bundle(output).iterdir())
     nothing = Bundle(date(2026, 11, 16), "2026-11-16", "digest/1999-*.html")
     with pytest.raises(search.SearchIndexError) as failed:
-        search.build_bundle(output, nothing)  # a glob that matches no page
+        search.build_bundle(output, nothing, [])  # no page
     assert str(failed.value) == "Pagefind failed (exit 1): Pagefind was not able to build an index."
     assert sorted(p.name for p in _bundle(output).iterdir()) == before
     assert sorted(p.name for p in (output / "pagefind").iterdir()) == [
-        "2026-11-16", "bundles.json"]
+        "2026-11-16", "bundles.json", "prefixes"]
 
 
 @ON_SQLITE
@@ -154,19 +163,6 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture
-def browser() -> Iterator[Any]:
-    """Headless Chromium (the system's), driven by Playwright."""
-    if not CHROMIUM.is_file():
-        pytest.skip("/usr/bin/chromium is missing: apt-get install chromium")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=str(CHROMIUM),
-                                          args=["--no-sandbox", "--disable-gpu"])
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
 def browser_page(browser: Any, served: str) -> Any:
     """A tab on the rendered site's index."""
     page = browser.new_page()
@@ -180,6 +176,8 @@ def _search_from_the_index(page: Any, words: str) -> list[str]:
     page.press("#search-field", "Enter")
     page.wait_for_url("**/search.html?q=*")
     page.wait_for_selector(".search-result h2 a")
+    # The results of each bundle show as it is searched: wait for the last one.
+    page.wait_for_function("document.getElementById('search-status').textContent === ''")
     return [title.strip() for title in page.locator(".search-result h2 a").all_inner_texts()]
 
 
@@ -219,6 +217,20 @@ def test_typing_on_the_search_page_searches_as_one_types(browser_page: Any,
 
 
 @ON_SQLITE
+def test_a_word_after_an_elision_is_found(browser_page: Any, output: Path) -> None:
+    # "l’engagement" (U+2019) and "d'engagement" (ASCII): Pagefind reads the first as
+    # one word unless fed the ASCII apostrophe; the page itself keeps its typography.
+    assert _search_from_the_index(browser_page, "engagement") == [ITEMS[3][0], ITEMS[4][0]]
+    # The results show the typographic apostrophe again, around the highlighted word too.
+    first, second = browser_page.locator(".search-result .excerpt").all_inner_texts()
+    assert "Mieux vaut suivre l’engagement que les vues." in first
+    assert "Un taux d’engagement élevé dit une audience fidèle." in second
+    browser_page.fill("#search-query", "l’engagement")  # typed as the page writes it
+    browser_page.locator(".search-result h2 a").filter(has_text=ITEMS[3][0]).wait_for()
+    assert "suivre l’engagement" in (output / "digest" / "2026-11-17.html").read_text("utf-8")
+
+
+@ON_SQLITE
 def test_only_the_cards_are_indexed(browser_page: Any) -> None:
     found = browser_page.evaluate("""async (words) => {
         const pagefind = await import("./pagefind/2026-11-16/pagefind.js");
@@ -227,7 +239,7 @@ def test_only_the_cards_are_indexed(browser_page: Any) -> None:
         return found;
     }""", ["précédent", "Autres", "minute", "Carnet", "veille", "vivante"])
     # Links to other days, reading times: not indexed; blog names, tags, excerpts: indexed.
-    assert found == {"précédent": 0, "Autres": 0, "minute": 0, "Carnet": 3, "veille": 3,
+    assert found == {"précédent": 0, "Autres": 0, "minute": 0, "Carnet": 5, "veille": 5,
                      "vivante": 1}
 
 
@@ -274,7 +286,8 @@ def spread(feed_server: FeedServer, make_config: Any) -> Iterator[str]:
         content_type="application/rss+xml")
     output = poll_and_render(make_config([{"name": "Au fil des mois", "url": url}]), NOW)
     names = json.loads((output / "pagefind" / "bundles.json").read_text("utf-8"))
-    assert names == {"bundles": ["2026-11-16", "2026-11-01", "2026-10", "2025"]}
+    assert names["bundles"] == ["2026-11-16", "2026-11-01", "2026-10", "2025"]
+    assert names["filtered"] == names["bundles"]  # each has its word prefixes
     with _serving(output) as address:
         yield address
 
@@ -294,3 +307,25 @@ def test_results_are_newest_first_across_bundles(browser: Any, spread: str) -> N
     page.click(".search-result:last-child h2 a")  # into the oldest bundle's day
     page.wait_for_url("**/digest/2025-03-02.html#article-*")
     assert page.locator(":target").inner_text().strip() == titles[5]
+
+
+@ON_SQLITE
+def test_a_search_opens_only_the_bundles_that_can_match(browser: Any, spread: str) -> None:
+    page = browser.new_page()
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url.removeprefix(spread)))
+    page.goto(spread + "search.html?q=xylophone")  # on no page: no bundle is opened
+    page.locator("#search-status").filter(has_text="Aucun article").wait_for()
+    assert [url for url in fetched if url.startswith("pagefind/")] == [
+        "pagefind/bundles.json", "pagefind/prefixes/78.json"]
+    fetched.clear()
+    page.fill("#search-query", "printemps")  # in the oldest bundle only
+    page.wait_for_selector(".search-result h2 a")
+    assert page.locator(".search-result h2 a").all_inner_texts() == ["Printemps 2025"]
+    opened = {url.split("/")[1] for url in fetched if url.startswith("pagefind/20")}
+    assert opened == {"2025"}
+    page.fill("#search-query", "communautés printemps")  # every word must be there
+    page.wait_for_function("document.getElementById('search-status').textContent === ''")
+    assert page.locator(".search-result h2 a").all_inner_texts() == ["Printemps 2025"]
+    opened = {url.split("/")[1] for url in fetched if url.startswith("pagefind/20")}
+    assert opened == {"2025"}

@@ -119,7 +119,7 @@ def test_a_new_month_folds_its_halves_into_one_bundle(root: Path) -> None:
     assert search.update_index(root) == ("2027-01-01", "2026")
     assert listed(root) == ["2027-01-01", "2026", "2025"]
     assert sorted(p.name for p in (root / "pagefind").iterdir()) == [
-        "2025", "2026", "2027-01-01", "bundles.json"]
+        "2025", "2026", "2027-01-01", "bundles.json", "prefixes"]
     entry = json.loads((root / "pagefind" / "2026" / "pagefind-entry.json").read_text())
     assert entry["languages"]["fr"]["page_count"] == 3
 
@@ -131,7 +131,8 @@ def test_the_single_index_of_earlier_versions_is_replaced(tmp_path: Path) -> Non
     (old / "pagefind.js").write_text("// the single index of earlier versions")
     (old / "pagefind-entry.json").write_text("{}")
     assert search.update_index(tmp_path) == ("2026-12-16",)
-    assert sorted(p.name for p in old.iterdir()) == ["2026-12-16", "bundles.json"]
+    assert sorted(p.name for p in old.iterdir()) == ["2026-12-16", "bundles.json",
+                                                     "prefixes"]
 
 
 def test_a_failing_bundle_leaves_the_list_as_it_was(root: Path) -> None:
@@ -148,3 +149,15 @@ def test_build_index_rebuilds_every_bundle(root: Path) -> None:
     assert search.build_index(root) == ("2026-12-16", "2026-12-01", "2026-11", "2025")
     assert Bundle(date(2025, 1, 1), "2025", "digest/2025-*.html") in plan(
         p.name for p in (root / "digest").iterdir())
+
+
+def test_a_bundle_without_word_prefixes_is_left_out_of_the_filter(root: Path) -> None:
+    manifest = root / "pagefind" / "bundles.json"
+    assert json.loads(manifest.read_text())["filtered"] == listed(root)
+    (root / "pagefind" / "2025" / "prefixes.txt").unlink()  # built by an earlier version
+    day_page(root, "2026-12-17.html", "Une modération plus sereine")
+    assert search.update_index(root) == ("2026-12-16",)
+    assert json.loads(manifest.read_text())["filtered"] == [
+        "2026-12-16", "2026-12-01", "2026-11"]  # search.html always opens 2025
+    prefixes = json.loads((root / "pagefind" / "prefixes" / "6d.json").read_text())
+    assert "2025" not in prefixes and prefixes["2026-12-16"].split() == ["od"]

@@ -4,6 +4,9 @@ Pagefind reads the written pages and writes its index into bundles under `pagefi
 (search_bundles says which pages each holds), listed newest first in
 `pagefind/bundles.json`, which the browser searches; the site works without them, only
 search.html then says so. A bundle is built again only when one of its pages changed.
+Pagefind reads copies of the pages (search_words: French elisions split), and each
+bundle keeps the word prefixes of its pages, from which `pagefind/prefixes/` tells
+search.html which bundles cannot match a search.
 """
 
 from __future__ import annotations
@@ -22,6 +25,14 @@ from jinja2 import Environment
 from aggregator.i18n import N_, Deferred, _, seconds
 from aggregator.publish.output import Writer
 from aggregator.publish.search_bundles import Bundle, plan
+from aggregator.publish.search_words import (
+    ELIDED,
+    PREFIXES,
+    for_index,
+    prefixes,
+    write_bundle_prefixes,
+    write_filter,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +68,7 @@ class SearchIndexError(Exception):
 def write_search_page(env: Environment, writer: Writer, common: dict[str, Any]) -> None:
     """search.html, the page that searches the index in the browser."""
     writer.put(SEARCH_PAGE, env.get_template(SEARCH_PAGE).render(
-        common, page=None, root="", month=None))
+        common, page=None, root="", month=None, elided=ELIDED))
 
 
 def needs_index(page_times: Sequence[float], index_time: float | None,
@@ -96,9 +107,9 @@ def _index(root: Path, deadline: float, every: bool) -> tuple[str, ...]:
     built = []
     for bundle, names in bundles.items():
         if every or _stale(index / bundle.name, [pages / name for name in names]):
-            build_bundle(root, bundle, deadline)
+            build_bundle(root, bundle, names, deadline)
             built.append(bundle.name)
-    _list(index, [bundle.name for bundle in bundles])
+    _list(index, [bundle.name for bundle in bundles], rewrite=bool(built))
     return tuple(built)
 
 
@@ -114,15 +125,41 @@ def _stale(bundle: Path, pages: Sequence[Path]) -> bool:
     return needs_index([page.stat().st_mtime for page in pages], built, indexed)
 
 
-def build_bundle(root: Path, bundle: Bundle, deadline: float = INDEX_DEADLINE) -> None:
-    """Run Pagefind over the day pages of `bundle` into a new folder that then replaces
-    `pagefind/<name>/`, so a browser never reads half a bundle; SearchIndexError says
-    what failed."""
+def build_bundle(root: Path, bundle: Bundle, names: Sequence[str],
+                 deadline: float = INDEX_DEADLINE) -> None:
+    """Run Pagefind over copies of the day pages `names` (of digest/) of `bundle`, made
+    for the index, into a new folder that then replaces `pagefind/<name>/`, so a browser
+    never reads half a bundle; SearchIndexError says what failed."""
     index = root / INDEX_FOLDER
     fresh, stale = index / f".{bundle.name}-new", index / f".{bundle.name}-old"
-    for leftover in (fresh, stale):  # from a run stopped half-way
+    site = index / f".{bundle.name}-site"
+    for leftover in (fresh, stale, site):  # from a run stopped half-way
         shutil.rmtree(leftover, ignore_errors=True)
-    command = [str(_executable()), "--site", str(root), "--glob", bundle.glob,
+    found = _copy_for_index(root, site, names)
+    try:
+        _run_pagefind(site, bundle, fresh, deadline)
+    finally:
+        shutil.rmtree(site, ignore_errors=True)
+    write_bundle_prefixes(fresh, found)
+    _swap(fresh, index / bundle.name, stale)
+
+
+def _copy_for_index(root: Path, site: Path, names: Sequence[str]) -> set[str]:
+    """Copy the day pages `names` into `site`/digest/ as Pagefind is to read them;
+    returns the prefixes of their words."""
+    (site / "digest").mkdir(parents=True)
+    found: set[str] = set()
+    for name in names:
+        html = (root / "digest" / name).read_text("utf-8")
+        found |= prefixes(html)
+        (site / "digest" / name).write_text(for_index(html), "utf-8")
+    return found
+
+
+def _run_pagefind(site: Path, bundle: Bundle, fresh: Path, deadline: float) -> None:
+    """Pagefind over the pages of `bundle` in `site`, into `fresh` (without the files
+    no one fetches)."""
+    command = [str(_executable()), "--site", str(site), "--glob", bundle.glob,
                "--output-path", str(fresh), "--silent"]
     for selector in IGNORED:
         command += ["--exclude-selectors", selector]
@@ -144,22 +181,29 @@ def build_bundle(root: Path, bundle: Bundle, deadline: float = INDEX_DEADLINE) -
     for pattern in UNUSED:
         for unused in fresh.glob(pattern):
             unused.unlink()
-    _swap(fresh, index / bundle.name, stale)
 
 
-def _list(index: Path, names: Sequence[str]) -> None:
-    """Write the manifest of the bundles `names` (newest first) when it changed, then
-    remove what else is in `index`: bundles folded into a larger one, leftovers, the
-    single index of earlier versions. The manifest goes first: a browser that read the
-    last one may still find a removed bundle gone, and searches the others."""
-    text = json.dumps({"bundles": list(names)})
+def _list(index: Path, names: Sequence[str], rewrite: bool) -> None:
+    """Write the word filter (when a bundle was built: `rewrite`, or it is missing),
+    then the manifest of the bundles `names` (newest first, with those the filter
+    covers) when it changed, then remove what else is in `index`: bundles folded into a
+    larger one, leftovers, the single index of earlier versions. The manifest goes
+    first: a browser that read the last one may still find a removed bundle gone, and
+    searches the others."""
     manifest = index / MANIFEST
+    try:
+        filtered = json.loads(manifest.read_text("utf-8"))["filtered"]
+    except (OSError, ValueError, KeyError, TypeError):
+        filtered = None
+    if rewrite or filtered is None or not (index / PREFIXES).is_dir():
+        filtered = write_filter(index, names)
+    text = json.dumps({"bundles": list(names), "filtered": filtered})
     if not manifest.is_file() or manifest.read_text("utf-8") != text:
         fresh = index / f".{MANIFEST}-new"
         fresh.write_text(text, "utf-8")
         os.replace(fresh, manifest)
     for item in index.iterdir():
-        if item.name not in names and item.name != MANIFEST:
+        if item.name not in (*names, MANIFEST, PREFIXES):
             if item.is_dir():
                 shutil.rmtree(item, ignore_errors=True)
             else:
