@@ -109,6 +109,17 @@ def test_pages_are_decoded_as_declared_else_utf8_else_windows_1252(
     assert decode_page(page, content_type) == text
 
 
+def test_utf8_page_served_as_latin1_is_repaired_as_a_feed_is() -> None:
+    """Apache's old default label: the bytes read as Latin-1 give "Ã©", which the feeds'
+    mojibake repair (poll.clean.repair_text) undoes."""
+    page = (ARTICLES / "wp-existe.html").read_bytes()
+    url = str(_expected(ARTICLES / "wp-existe.html")["url"])
+    found = extract_article(page, url, "text/html; charset=ISO-8859-1")
+    assert found is not None
+    assert found == extract_article(page, url)
+    assert "Bonjour à toutes et à tous," in found.text
+
+
 def test_binary_is_not_text() -> None:
     assert decode_page(bytes(range(256)) * 20) is None
     assert decode_page((ARTICLES / "hostile-binary.html").read_bytes()) is None
