@@ -221,3 +221,40 @@ def test_mirror_teasers_are_copies_of_the_whole_articles(
     assert len({row.article_id for row in found}) == 2, found
     for row in found:
         assert row.is_canonical == (row.name == "Blog")
+
+
+def _one_page_blog(server: FeedServer, page: bytes, content_type: str) -> str:
+    """A teaser feed of sample 003's post, its article page served as `content_type`."""
+    path, (title, name) = next(iter(POSTS.items()))
+    server.set(path, page, content_type=content_type)
+    return server.set("/feed.xml", rss([(title, server.url(path), teaser(paragraphs_of(name)),
+                                         NOW - timedelta(days=1))]))
+
+
+def test_a_photos_caption_stays_with_its_image(feed_server: FeedServer,
+                                               make_config: Any) -> None:
+    page = (Path(__file__).parent / "data" / "articles" / "wp-existe.html").read_bytes()
+    config = make_config([{"name": "Blog", "url": _one_page_blog(feed_server, page,
+                                                                 "text/html; charset=utf-8")}])
+    poll(config)
+    (row,) = rows(config)
+    assert row.page_status == "fetched"
+    image = row.page_html.index("le-metier-qui-nexiste-pas-1024x576.jpg")
+    caption = row.page_html.index("Le métier qui n’existe pas – Crédit photo izart.fr")
+    # Right after its image, before the article's first paragraph.
+    assert image < caption < row.page_html.index("Bonjour à toutes et à tous")
+
+
+def test_windows_1252_bytes_labelled_utf8_read_as_a_feeds_are(
+        feed_server: FeedServer, make_config: Any) -> None:
+    title, name = "Sécurité : le métier qui n’existe pas", "post-isabelle.txt"
+    page = article_page(title, ["Sécurité d’abord, l’été comme l’hiver.",
+                                *paragraphs_of(name)]).decode()
+    url = _one_page_blog(feed_server, page.encode("cp1252", "xmlcharrefreplace"),
+                         "text/html; charset=UTF-8")
+    config = make_config([{"name": "Blog", "url": url}])
+    poll(config)
+    (row,) = rows(config)
+    assert row.page_status == "fetched"
+    assert "Sécurité d’abord, l’été comme l’hiver." in row.page_html
+    assert "\ufffd" not in row.page_html

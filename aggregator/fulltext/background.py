@@ -1,6 +1,7 @@
 """The daemon's article pages, fetched beside its ticks: one run of the page queue at a
 time, in a thread of its own, so that neither the next polls nor the render of what they
-stored waits for pages (a run may take PAGE_DEADLINE seconds at one request a second)."""
+stored waits for pages (a run may take PAGE_DEADLINE seconds at one request a second).
+The runs share the hosts' robots.txt, each asked for again only once its lifetime is over."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import requests
 
 from aggregator.config.load import Config
 from aggregator.fulltext.queue import PageReport, fetch_pages
+from aggregator.fulltext.robots import RobotsCache
 from aggregator.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,7 @@ class BackgroundPages:
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="pages")
         self.running: Future[PageReport] | None = None
         self.changed = threading.Event()  # a page text was stored: the pages need a render
+        self.robots = RobotsCache()
 
     def start(self, config: Config, now: datetime) -> None:
         """A run of the pages due, unless one is under way (it takes them as it goes)."""
@@ -45,7 +48,8 @@ class BackgroundPages:
 
     def _run(self, config: Config, now: datetime) -> PageReport:
         try:
-            report = fetch_pages(self.store, self.session, config, now, stop=self.stop)
+            report = fetch_pages(self.store, self.session, config, now, stop=self.stop,
+                                 robots=self.robots)
         except StoreError as exc:
             log.error("article pages not fetched: %s", exc)
             return PageReport()

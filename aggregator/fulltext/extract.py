@@ -14,7 +14,7 @@ from typing import Any
 import lxml.etree
 import trafilatura
 
-from aggregator.fulltext.furniture import remove_furniture, wrap_loose_text
+from aggregator.fulltext.furniture import keep_captions, remove_furniture, wrap_loose_text
 from aggregator.fulltext.page import (
     can_protect_no_breaks,
     decode_page,
@@ -23,7 +23,7 @@ from aggregator.fulltext.page import (
 )
 from aggregator.fulltext.truncation import ends_with_elision
 from aggregator.models import Extracted
-from aggregator.poll.clean import html_to_text, sanitize_html
+from aggregator.poll.clean import html_to_text, repair_text, sanitize_html
 
 # Less text than this is an error page or a listing's stray sentence, not an article
 # (trafilatura's own MIN_EXTRACTED_SIZE).
@@ -36,9 +36,10 @@ _BLOCK_SPLIT = re.compile(
 _LINK_TEXT = re.compile(r"<a\b[^>]*>(.*?)</a>", re.IGNORECASE | re.DOTALL)
 
 
-def extract_article(page: bytes | str, url: str) -> Extracted | None:
-    """The article of `page` (found at `url`), or None when the page holds none."""
-    text = decode_page(page) if isinstance(page, bytes) else page
+def extract_article(page: bytes | str, url: str, content_type: str = "") -> Extracted | None:
+    """The article of `page` (found at `url`, served as `content_type`), or None when the
+    page holds none."""
+    text = decode_page(page, content_type) if isinstance(page, bytes) else page
     if not text:
         return None
     protect = can_protect_no_breaks(text)
@@ -48,7 +49,8 @@ def extract_article(page: bytes | str, url: str) -> Extracted | None:
     found = _main_html(tree, url)
     if found is None:
         return None
-    html = sanitize_html(restore_no_breaks(found) if protect else found, url)
+    # Repaired as a feed's content is: a page encoded twice reads "Ã©" for "é".
+    html = sanitize_html(repair_text(restore_no_breaks(found) if protect else found), url)
     plain = html_text(html)
     if len(plain) < MIN_TEXT_CHARS or _is_listing(html, plain):
         return None
@@ -58,6 +60,7 @@ def extract_article(page: bytes | str, url: str) -> Extracted | None:
 def _main_html(tree: Any, url: str) -> str | None:
     remove_furniture(tree)
     wrap_loose_text(tree)
+    keep_captions(tree)
     try:
         return trafilatura.extract(
             tree, url=url, output_format="html", favor_precision=True, include_comments=False,

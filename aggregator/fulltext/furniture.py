@@ -1,5 +1,6 @@
 """What blog pages put around an article, taken out of the page before extraction; and
-Blogger's text without paragraphs, put in paragraphs so that the extractor keeps it.
+what the extractor would drop inside it, made plain for it to keep: Blogger's text without
+paragraphs, figures' captions.
 
 The extractor knows the usual containers (navigation, comments, sidebars) by their class
 names, in English. These are the plugins and phrases it misses on French blogs: widgets
@@ -89,3 +90,10 @@ def _wrap_runs(parent: Any) -> None:
             paragraph.append(child)
     out.append(paragraph)
     parent.extend(p for p in out if p.tag != "p" or len(p) or (p.text or "").strip())
+
+
+def keep_captions(tree: Any) -> None:
+    """Make the <figcaption> of each figure with an image a paragraph where it stands,
+    beside its image: the extractor drops captions, and a photo's holds its credit."""
+    for caption in tree.xpath("//figure[.//img]/figcaption[normalize-space()]"):
+        caption.tag = "p"

@@ -11,6 +11,8 @@ import codecs
 import re
 from typing import Any
 
+import feedparser.encodings
+import feedparser.mixin
 import lxml.etree
 import lxml.html
 
@@ -21,9 +23,12 @@ MAX_PAGE_CHARS = 4_000_000
 # Where a page says its encoding: <meta charset> or <meta http-equiv content="...charset=">.
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""",
                            re.IGNORECASE)
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32"),
-         (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
-         (codecs.BOM_UTF16_BE, "utf-16"))
+# feedparser takes the mark off, so each names its byte order.
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32le"),
+         (codecs.BOM_UTF32_BE, "utf-32be"), (codecs.BOM_UTF16_LE, "utf-16le"),
+         (codecs.BOM_UTF16_BE, "utf-16be"))
+_XML_DECLARATION = re.compile(r"\A<\?xml[^>]*\?>\n?")
+_C1_CONTROLS = re.compile("[\x80-\x9f]")
 # Control characters that no text page holds (tab, newlines and form feed aside).
 _BINARY = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 
@@ -38,27 +43,38 @@ _PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pi
                                collect_ids=False, default_doctype=False)
 
 
-def decode_page(page: bytes) -> str | None:
-    """The text of a page: by its byte order mark, else its <meta> charset, else UTF-8;
-    undecodable bytes become U+FFFD. None for bytes that are not text (an image, a PDF)."""
-    encoding = next((name for bom, name in _BOMS if page.startswith(bom)), None)
-    if encoding is None:
-        declared = _META_CHARSET.search(page[:4096])
-        encoding = _known_encoding(declared.group(1).decode("ascii")) if declared else None
-    text = page.decode(encoding or "utf-8", "replace").removeprefix("\ufeff")
+def decode_page(page: bytes, content_type: str = "") -> str | None:
+    """The text of a page, read as a feed's bytes are (feedparser's step): its declared
+    charset (byte order mark, else HTTP's `content_type`, else <meta>) when its bytes are
+    in it, else UTF-8, else windows-1252, and windows-1252's characters for the code
+    points a Latin-1 label gives. None for bytes that are not text (an image, a PDF)."""
+    declared = next((name for bom, name in _BOMS if page.startswith(bom)), None)
+    if declared is None:
+        declared = _known_encoding(feedparser.encodings.parse_content_type(content_type)[1])
+    if declared is None and (meta := _META_CHARSET.search(page[:4096])):
+        declared = _known_encoding(meta.group(1).decode("ascii"), in_page=True)
+    # An XML type: feedparser then trusts the declared charset, else tries UTF-8 first.
+    header = f"application/xml; charset={declared}" if declared else "application/xml"
+    converted = feedparser.encodings.convert_to_utf8({"content-type": header}, page, {})
+    # It puts an XML declaration in front of the text, which is not the page's.
+    text = _XML_DECLARATION.sub("", converted.decode("utf-8", "replace"), count=1)
+    if _C1_CONTROLS.search(text):  # rare: the per-character table is not worth it otherwise
+        text = text.translate(feedparser.mixin._cp1252)
     # One control character in a thousand of the start is not a page mangled in transit.
     if len(_BINARY.findall(text, 0, 4096)) > min(len(text), 4096) // 1000 + 1:
         return None
     return text
 
 
-def _known_encoding(name: str) -> str | None:
+def _known_encoding(name: str, in_page: bool = False) -> str | None:
     try:
-        codec = codecs.lookup(name)
+        codec = codecs.lookup(name) if name else None
     except LookupError:
         return None
     # A page declaring UTF-16 inside itself was read as ASCII to find that out: it is not.
-    return None if codec.name.startswith("utf-16") or codec.name.startswith("utf-32") else name
+    if codec is None or (in_page and codec.name.startswith(("utf-16", "utf-32"))):
+        return None
+    return name
 
 
 def can_protect_no_breaks(text: str) -> bool:

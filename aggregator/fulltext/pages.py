@@ -63,7 +63,9 @@ def judge_page(task: PageTask, fetched: FetchResult) -> PageOutcome:
     if fetched.error or fetched.content is None:
         return PageOutcome(task.entry_id, "failed", fetched.error or N_("empty answer"))
     from aggregator.fulltext.extract import extract_article  # trafilatura: only when needed
-    article = extract_article(fetched.content, fetched.final_url)
+    content_type = next((value for name, value in fetched.headers.items()
+                         if name.lower() == "content-type"), "")
+    article = extract_article(fetched.content, fetched.final_url, content_type)
     if article is None or not article.text.strip():
         reason = N_("no article found on the page")
     elif len(article.text) <= len(html_to_text(task.feed_text)):

@@ -17,7 +17,7 @@ from aggregator.config.load import Config, Settings
 from aggregator.fulltext.pages import HostPacer, get_page, judge_page
 from aggregator.fulltext.robots import RobotsCache
 from aggregator.i18n import N_
-from aggregator.models import PageOutcome, PageTask
+from aggregator.models import FetchResult, PageOutcome, PageTask
 from aggregator.store import Store
 
 log = logging.getLogger(__name__)
@@ -45,15 +45,18 @@ def full_text_modes(config: Config) -> dict[str, str]:
 
 def fetch_pages(store: Store, session: requests.Session, config: Config, now: datetime, *,
                 forced: str | None = None, deadline: float = PAGE_DEADLINE,
-                stop: threading.Event | None = None) -> PageReport:
+                stop: threading.Event | None = None,
+                robots: RobotsCache | None = None) -> PageReport:
     """Fetch the pages due (all of feed `forced`'s), storing each outcome as it comes;
-    once `stop` is set no new page is asked for."""
+    once `stop` is set no new page is asked for. `robots`: the hosts' robots.txt kept
+    from earlier runs (a daemon's), else read afresh for this run."""
     report = PageReport()
     tasks = store.pending_pages(full_text_modes(config), forced=forced, limit=PAGES_PER_RUN)
     if not tasks:
         return report
     origins = {feed.name: feed.url for feed in config.feeds}
-    fetcher = _Fetcher(session, config.settings, HostPacer(), origins)
+    fetcher = _Fetcher(session, config.settings, HostPacer(), origins, now,
+                       robots if robots is not None else RobotsCache())
     ends = time.monotonic() + deadline
     with ThreadPoolExecutor(PAGE_WORKERS, "page") as pool:
         running: set[Future[PageOutcome]] = set()
@@ -91,15 +94,16 @@ class _Fetcher:
     settings: Settings
     pacer: HostPacer
     origins: dict[str, str]  # the feed each page was found in, by feed name
+    now: datetime  # the run's time, which robots.txt files are kept by
+    robots: RobotsCache
 
-    def __post_init__(self) -> None:
-        self.robots = RobotsCache(
-            lambda url: get_page(self.session, url, self.settings, self.pacer))
+    def _get(self, url: str) -> FetchResult:
+        return get_page(self.session, url, self.settings, self.pacer)
 
     def fetch(self, task: PageTask) -> PageOutcome:
         """One entry's page, asked of robots.txt first; never raises."""
         try:
-            if not self.robots.allows(task.link):
+            if not self.robots.allows(task.link, self.now, self._get):
                 return PageOutcome(task.entry_id, "robots-forbidden",
                                    N_("robots.txt forbids fetching the page"))
             fetched = get_page(self.session, task.link, self.settings, self.pacer,
