@@ -343,3 +343,22 @@ def test_copies_are_found_in_the_recent_level_and_after_its_merge_and_prune_empt
     assert poll(store, make_config(feeds))["D"].duplicates == 1  # found in entry_keys
     store.prune(NOW, keep_per_feed=0)
     assert filed_keys(store) == (0, 0)
+
+
+def test_a_larger_table_moves_its_recent_keys_more_rarely(
+    feed_server: FeedServer, make_config: Any, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aggregator.store import copies
+    posts = [{"title": f"Billet {n}", "link": f"https://a.example/{n}", "guid": f"a{n}",
+              "date": "Fri, 01 Mar 2024 09:00:00 +0100",
+              "html": "<p>" + " ".join(f"mot{n}x{k}" for k in range(60)) + "</p>"}
+             for n in range(4)]
+    monkeypatch.setattr(copies, "RECENT_ENTRIES", 2)
+    monkeypatch.setattr(copies, "RECENT_SHARE", 1)  # the whole table: never due
+    feeds = [{"name": "A", "url": feed_server.set("/A", rss(posts[:3], "A"))}]
+    assert poll(store, make_config(feeds))["A"].new == 3  # ids 1-3: 2 apart, not 3
+    assert filed_keys(store)[0] == 0
+    monkeypatch.setattr(copies, "RECENT_SHARE", 16)  # 3 // 16 = 0: RECENT_ENTRIES decides
+    feed_server.set("/A", rss(posts, "A"))
+    assert poll(store, make_config(feeds), force=True)["A"].new == 1  # id 4: 3 apart
+    assert filed_keys(store)[1] == 0
