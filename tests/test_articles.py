@@ -234,7 +234,7 @@ def test_common_keys_stop_growing_past_the_cap(
     with store.engine.connect() as connection:  # the full lists are marked common
         marked = set(connection.execute(sa.text("SELECT key FROM common_keys")).scalars())
         full = set(connection.execute(sa.text(
-            f"SELECT key FROM entry_keys GROUP BY key HAVING count(*) >= {POSTINGS_PER_KEY}"
+            f"SELECT key FROM ({FILED}) AS k GROUP BY key HAVING count(*) >= {POSTINGS_PER_KEY}"
         )).scalars())
     assert marked == full != set()
     # Edited, every entry is filed anew: no longer under the title, now common.
@@ -245,11 +245,15 @@ def test_common_keys_stop_growing_past_the_cap(
     assert longest_list(store) == 1
 
 
+# Every (key, entry_id) filed: in entry_keys, or in the recent level not yet merged.
+FILED = "SELECT key, entry_id FROM entry_keys UNION ALL SELECT key, entry_id FROM recent_keys"
+
+
 def longest_list(store: Store) -> int:
     """The most entries filed under one index key."""
     with store.engine.connect() as connection:
         return int(connection.execute(sa.text(
-            "SELECT max(n) FROM (SELECT count(*) AS n FROM entry_keys GROUP BY key) AS p"
+            f"SELECT max(n) FROM (SELECT count(*) AS n FROM ({FILED}) AS k GROUP BY key) AS p"
         )).scalar_one())
 
 
@@ -301,3 +305,60 @@ def test_a_short_text_is_compared_with_all_of_a_long_one(
     assert poll(store, config, only="Blog")["Blog"].new == 1
     outcome = poll(store, config, only="Veille")["Veille"]
     assert (outcome.new, outcome.duplicates) == ((0, 1) if copy else (1, 0))
+
+
+def filed_keys(store: Store) -> tuple[int, int]:
+    """How many keys entry_keys and the recent level hold."""
+    with store.engine.connect() as connection:
+        return tuple(int(connection.execute(sa.text(f"SELECT count(*) FROM {table}"))
+                         .scalar_one()) for table in ("entry_keys", "recent_keys"))
+
+
+def test_copies_are_found_in_the_recent_level_and_after_its_merge_and_prune_empties_both(
+    feed_server: FeedServer, make_config: Any, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aggregator.store import copies
+    monkeypatch.setattr(copies, "RECENT_ENTRIES", 4)
+    posts = [{"title": f"Billet {n}", "link": f"https://a.example/{n}", "guid": f"a{n}",
+              "date": "Fri, 01 Mar 2024 09:00:00 +0100",
+              "html": "<p>" + " ".join(f"mot{n}x{k}" for k in range(60)) + "</p>"}
+             for n in range(3)]
+
+    def copied(n: int, feed: str) -> dict[str, str]:
+        return {**posts[n], "title": f"Repris {n}", "link": f"https://{feed}.example/{n}",
+                "guid": f"{feed}{n}"}
+
+    feeds = [{"name": "A", "url": feed_server.set("/A", rss(posts, "A"))}]
+    assert poll(store, make_config(feeds))["A"].new == 3  # ids 1-3
+    feeds.append({"name": "B", "url": feed_server.set("/B", rss([copied(0, "b")], "B"))})
+    assert poll(store, make_config(feeds))["B"].duplicates == 1  # id 4: no merge yet
+    assert filed_keys(store)[0] == 0  # all in the recent level, where B's copy was found
+    feeds.append({"name": "C", "url": feed_server.set("/C", rss(
+        [copied(1, "c"), {**posts[0], "title": "Autre", "guid": "c9", "link": "https://c.example/9",
+                          "html": "<p>" + " ".join(f"neuf{k}" for k in range(60)) + "</p>"}],
+        "C"))})
+    assert poll(store, make_config(feeds))["C"].duplicates == 1  # ids 5, 6: merged
+    assert filed_keys(store)[1] == 0
+    feeds.append({"name": "D", "url": feed_server.set("/D", rss([copied(2, "d")], "D"))})
+    assert poll(store, make_config(feeds))["D"].duplicates == 1  # found in entry_keys
+    store.prune(NOW, keep_per_feed=0)
+    assert filed_keys(store) == (0, 0)
+
+
+def test_a_larger_table_moves_its_recent_keys_more_rarely(
+    feed_server: FeedServer, make_config: Any, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aggregator.store import copies
+    posts = [{"title": f"Billet {n}", "link": f"https://a.example/{n}", "guid": f"a{n}",
+              "date": "Fri, 01 Mar 2024 09:00:00 +0100",
+              "html": "<p>" + " ".join(f"mot{n}x{k}" for k in range(60)) + "</p>"}
+             for n in range(4)]
+    monkeypatch.setattr(copies, "RECENT_ENTRIES", 2)
+    monkeypatch.setattr(copies, "RECENT_SHARE", 1)  # the whole table: never due
+    feeds = [{"name": "A", "url": feed_server.set("/A", rss(posts[:3], "A"))}]
+    assert poll(store, make_config(feeds))["A"].new == 3  # ids 1-3: 2 apart, not 3
+    assert filed_keys(store)[0] == 0
+    monkeypatch.setattr(copies, "RECENT_SHARE", 16)  # 3 // 16 = 0: RECENT_ENTRIES decides
+    feed_server.set("/A", rss(posts, "A"))
+    assert poll(store, make_config(feeds), force=True)["A"].new == 1  # id 4: 3 apart
+    assert filed_keys(store)[1] == 0

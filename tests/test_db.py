@@ -303,7 +303,7 @@ def test_entry_keys_are_clustered_by_key_and_lose_repeats(database_url: str) -> 
         for entry_id, key in [(1, 5), (1, 5), (1, -2**63), (2, 5), (2, 2**63 - 1)]:
             connection.execute(sa.text("INSERT INTO entry_keys (entry_id, key) VALUES (:i, :k)"),
                                {"i": entry_id, "k": key})
-    migrate(engine)
+    _alembic(engine, "upgrade", "0011")
     with engine.begin() as connection:
         rows = connection.execute(sa.text("SELECT key, entry_id FROM entry_keys")).all()
         primary = sa.inspect(connection).get_pk_constraint("entry_keys")["constrained_columns"]
@@ -315,6 +315,41 @@ def test_entry_keys_are_clustered_by_key_and_lose_repeats(database_url: str) -> 
     assert sorted(rows) == [(-2**63, 1), (5, 1), (5, 2), (2**63 - 1, 2)]
     assert primary == ["key", "entry_id"]
     assert sorted(left) == [(5, 2), (2**63 - 1, 2)]  # the cascade still holds
+
+
+def test_entry_keys_lose_their_foreign_key_and_recent_keys_come_back_on_downgrade(
+        database_url: str) -> None:
+    # 0018: the same keys, no cascade (the store removes an entry's keys itself); the
+    # downgrade puts the recent level's keys back into entry_keys, and the cascade.
+    engine = sa.create_engine(database_url)
+    _alembic(engine, "upgrade", "0017")
+    with engine.begin() as connection:
+        _insert_blog(connection)
+        for entry_id in (1, 2):
+            _insert_bare_entry(connection, entry_id)
+        for entry_id, key in [(1, 5), (1, -2**63), (2, 5)]:
+            connection.execute(sa.text("INSERT INTO entry_keys (entry_id, key) VALUES (:i, :k)"),
+                               {"i": entry_id, "k": key})
+    _alembic(engine, "upgrade", "0018")
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":  # as the store's connections have it
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        references = sa.inspect(connection).get_foreign_keys("entry_keys")
+        connection.execute(sa.text("DELETE FROM entries WHERE id = 2"))
+        connection.execute(sa.text("INSERT INTO recent_keys (entry_id, key) VALUES (1, 7)"))
+        upgraded = connection.execute(sa.text("SELECT key, entry_id FROM entry_keys")).all()
+    _alembic(engine, "downgrade", "0017")
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        downgraded = connection.execute(sa.text("SELECT key, entry_id FROM entry_keys")).all()
+        connection.execute(sa.text("DELETE FROM entries WHERE id = 1"))
+        left = connection.execute(sa.text("SELECT count(*) FROM entry_keys")).scalar()
+    engine.dispose()
+    assert references == []
+    assert sorted(upgraded) == [(-2**63, 1), (5, 1), (5, 2)]  # entry 2's stay: no cascade
+    assert sorted(downgraded) == [(-2**63, 1), (5, 1), (7, 1)]  # entry 2's are gone now
+    assert left == 0  # the cascade is back
 
 
 def test_migrations_import_no_live_code_but_their_frozen_copies() -> None:

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 from aggregator.config.load import FeedConfig
 from aggregator.models import CleanEntry, SaveCounts
 from aggregator.store.base import PRUNE_LOCK, StoreBase, _chunks, wrap_errors
-from aggregator.store.copies import _elect_canonicals
+from aggregator.store.copies import _elect_canonicals, _forget_keys
 from aggregator.store.entries import _lock_filing, _save_entries
 from aggregator.store.feeds import _feed_row
 from aggregator.store.reads import CHUNK, SHOWN, Blog, _blogs
-from aggregator.store.schema import EntryKeyRow, EntryRow, FeedRow
+from aggregator.store.schema import EntryRow, FeedRow
 from aggregator.store.schema_deliver import AlertSendRow
 
 
@@ -62,8 +62,7 @@ class AdminMixin(StoreBase):
                 if doomed and not dry_run:
                     articles.update(a if a is not None else i for i, a in doomed)
                     for chunk in _chunks([i for i, _ in doomed], 500):
-                        session.execute(
-                            delete(EntryKeyRow).where(EntryKeyRow.entry_id.in_(chunk)))
+                        _forget_keys(session, chunk)
                         session.execute(delete(EntryRow).where(EntryRow.id.in_(chunk)))
             _elect_canonicals(session, articles)
             _forget_alert_sends(session, articles)

@@ -16,6 +16,7 @@ from aggregator.store.schema import (
     CommonKeyRow,
     EntryKeyRow,
     EntryRow,
+    RecentKeyRow,
     make_engine,
     migrate,
     schema_revision,
@@ -24,6 +25,7 @@ from aggregator.store.schema import (
 # The table, not the class, for inserting keys: a plain executemany, without the
 # ORM's bulk path (a tenth of the time of storing a poll).
 ENTRY_KEYS = cast(Table, EntryKeyRow.__table__)
+RECENT_KEYS = cast(Table, RecentKeyRow.__table__)
 COMMON_KEYS = cast(Table, CommonKeyRow.__table__)
 ENTRIES = cast(Table, EntryRow.__table__)
 # PostgreSQL advisory lock keys (schema.py's migration lock is 7423610).

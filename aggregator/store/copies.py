@@ -9,7 +9,7 @@ from datetime import datetime
 from itertools import groupby
 from typing import cast
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, delete, select, text
 from sqlalchemy.orm import Session, load_only
 
 from aggregator.dedup import (
@@ -26,7 +26,14 @@ from aggregator.dedup import (
 )
 from aggregator.fulltext.shown import shown_html
 from aggregator.models import CleanEntry, Fingerprint
-from aggregator.store.base import COMMON_KEYS, ENTRIES, ENTRY_KEYS, _chunks, _rows_among
+from aggregator.store.base import (
+    COMMON_KEYS,
+    ENTRIES,
+    ENTRY_KEYS,
+    RECENT_KEYS,
+    _chunks,
+    _rows_among,
+)
 from aggregator.store.schema import EntryRow, FeedRow
 
 
@@ -148,18 +155,31 @@ def _postings(session: Session, found: Mapping[str, Fingerprint]
     postings = Postings(common={key for (key,) in _rows_among(session, marked, wanted, "bigint")})
     keys = {name: index_keys(fingerprint, postings.common) for name, fingerprint in found.items()}
     chosen = sorted({key for some in keys.values() for key in some})
-    query = f"SELECT key, entry_id FROM {ENTRY_KEYS.name} WHERE key"
-    for key, entry_id in _rows_among(session, query, chosen, "bigint"):
-        postings.lists.setdefault(key, []).append(entry_id)
+    for table in (ENTRY_KEYS, RECENT_KEYS):  # a key's list: its entries in both levels
+        query = f"SELECT key, entry_id FROM {table.name} WHERE key"
+        for key, entry_id in _rows_among(session, query, chosen, "bigint"):
+            postings.lists.setdefault(key, []).append(entry_id)
     return keys, postings
 
 
+# New entries are filed in recent_keys, a tree small enough for its pages to stay
+# cached, and their keys moved into entry_keys together once it holds this many
+# entries' (about 100,000 keys of prose): filed one by one into entry_keys, nearly
+# every key of a large table wrote a page of its own at each commit (docs/dedup.md).
+RECENT_ENTRIES = 5000
+# ... or this share of the table (its newest id), when more: a move writes nearly every
+# page of a large entry_keys whatever it moves, so a move's cost per entry stays the
+# same as the table grows. At 200,000 entries: 12,500, 240,000 keys, 5 MB of pages.
+RECENT_SHARE = 16
+
+
 def _file_keys(session: Session, entries: Sequence[tuple[int, Sequence[int]]],
-               postings: Postings) -> None:
-    """File entries (id, index keys) under their keys but the common ones, and mark the
-    keys whose lists filled up (another poll of the transaction may have marked one)."""
-    _insert_keys(session, [(entry_id, key) for entry_id, keys in entries
-                           for key in postings.file(entry_id, keys)])
+               postings: Postings, table: Table = ENTRY_KEYS) -> None:
+    """File entries (id, index keys) under their keys but the common ones, in `table`
+    (RECENT_KEYS for new entries), and mark the keys whose lists filled up (another
+    poll of the transaction may have marked one)."""
+    _insert_keys(session, table, [(entry_id, key) for entry_id, keys in entries
+                                  for key in postings.file(entry_id, keys)])
     if postings.filled:
         # Plain SQL, which SQLite and PostgreSQL both take: importing SQLAlchemy's
         # PostgreSQL dialect for its insert() would weigh on every SQLite process.
@@ -169,7 +189,7 @@ def _file_keys(session: Session, entries: Sequence[tuple[int, Sequence[int]]],
         postings.filled.clear()
 
 
-def _insert_keys(session: Session, keys: Sequence[tuple[int, int]]) -> None:
+def _insert_keys(session: Session, table: Table, keys: Sequence[tuple[int, int]]) -> None:
     """Insert (entry id, key) rows, about twenty an entry, as directly as the driver allows.
 
     Two integers a row need no SQLAlchemy type processing, which would cost more than
@@ -179,15 +199,41 @@ def _insert_keys(session: Session, keys: Sequence[tuple[int, int]]) -> None:
     if not keys:
         return
     connection = session.connection()
-    table = ENTRY_KEYS.name
     if connection.dialect.name == "postgresql":
         entry_ids, values = zip(*keys, strict=True)
         connection.exec_driver_sql(
-            f"INSERT INTO {table} (entry_id, key) "
+            f"INSERT INTO {table.name} (entry_id, key) "
             "SELECT * FROM unnest(%s::integer[], %s::bigint[])",
             (list(entry_ids), list(values)))
     else:
-        connection.exec_driver_sql(f"INSERT INTO {table} (entry_id, key) VALUES (?, ?)", keys)
+        connection.exec_driver_sql(f"INSERT INTO {table.name} (entry_id, key) VALUES (?, ?)",
+                                   keys)
+
+
+def _merge_recent_keys(session: Session, newest: int) -> None:
+    """Move the recent level's keys into entry_keys, in key order, once it holds those
+    of RECENT_ENTRIES entries, or of newest / RECENT_SHARE (`newest`: the id of the last
+    entry inserted).
+
+    In key order, the move writes each page of entry_keys it reaches once, for all
+    the keys that fall in it. The oldest recent entry is one index probe away.
+    """
+    oldest = session.execute(select(RECENT_KEYS.c.entry_id)
+                             .order_by(RECENT_KEYS.c.entry_id).limit(1)).scalar()
+    if oldest is None or newest - oldest < max(RECENT_ENTRIES, newest // RECENT_SHARE):
+        return
+    connection = session.connection()
+    connection.exec_driver_sql(
+        f"INSERT INTO {ENTRY_KEYS.name} (key, entry_id) "
+        f"SELECT key, entry_id FROM {RECENT_KEYS.name} ORDER BY key, entry_id")
+    # Without a WHERE (and no foreign key), SQLite clears the table in one go.
+    connection.exec_driver_sql(f"DELETE FROM {RECENT_KEYS.name}")
+
+
+def _forget_keys(session: Session, entry_ids: Sequence[int]) -> None:
+    """Take entries out of the index, both levels: they are removed, or filed anew."""
+    for table in (ENTRY_KEYS, RECENT_KEYS):
+        session.execute(delete(table).where(table.c.entry_id.in_(entry_ids)))
 
 
 def _elect_canonicals(session: Session, article_ids: Collection[int],

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only
 
@@ -15,18 +15,27 @@ from aggregator.dedup import Postings, pack_sketch
 from aggregator.models import CleanEntry, FeedPoll, Fingerprint, PollRecord, SaveCounts
 from aggregator.poll.decide import filing_date, is_redated
 from aggregator.poll.values import MAX_LANGUAGE
-from aggregator.store.base import ENTRIES, FILING_LOCK, StoreBase, _rows_among, wrap_errors
+from aggregator.store.base import (
+    ENTRIES,
+    FILING_LOCK,
+    RECENT_KEYS,
+    StoreBase,
+    _rows_among,
+    wrap_errors,
+)
 from aggregator.store.copies import (
     _Candidate,
     _elect_canonicals,
     _file_keys,
     _find_copy,
+    _forget_keys,
+    _merge_recent_keys,
     _postings,
     _Search,
     _search_copies,
 )
 from aggregator.store.feeds import _apply_record, _feed_rows
-from aggregator.store.schema import EntryKeyRow, EntryMoveRow, EntryRow
+from aggregator.store.schema import EntryMoveRow, EntryRow
 
 
 class EntriesMixin(StoreBase):
@@ -205,7 +214,9 @@ def _insert_added(session: Session, feed_id: int,
             f"UPDATE {ENTRIES.name} SET article_id = id "
             f"WHERE feed_id = {int(feed_id)} AND article_id IS NULL")
     _file_keys(session, [(entry_id, keys.get(entry.identity, ()))
-                         for entry_id, (entry, _) in zip(ids, added, strict=True)], postings)
+                         for entry_id, (entry, _) in zip(ids, added, strict=True)],
+               postings, RECENT_KEYS)
+    _merge_recent_keys(session, max(ids))
 
 
 def _new_values(feed_id: int, entry: CleanEntry, now: datetime,
@@ -242,8 +253,9 @@ def _update_row(session: Session, row: EntryRow, entry: CleanEntry, now: datetim
     _set_media(row, entry)
     if entry.fingerprint is not None:
         _set_fingerprint(row, entry.fingerprint)
-        session.execute(delete(EntryKeyRow).where(EntryKeyRow.entry_id == row.id))
-        # Filed anew as a new entry is, under its keys that are not common.
+        _forget_keys(session, [row.id])
+        # Filed anew as a new entry is, under its keys that are not common; in entry_keys,
+        # since the recent level's oldest entry says when it is due to be merged.
         keys, postings = _postings(session, {entry.identity: entry.fingerprint})
         _file_keys(session, [(row.id, keys[entry.identity])], postings)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from aggregator.dedup import fingerprint, paragraphs, rank_candidates
@@ -19,10 +19,11 @@ from aggregator.store.copies import (
     _elect_canonicals,
     _file_keys,
     _find_text_copy,
+    _forget_keys,
     _postings,
 )
 from aggregator.store.entries import _lock_filing, _set_fingerprint
-from aggregator.store.schema import EntryKeyRow, EntryRow, FeedRow
+from aggregator.store.schema import EntryRow, FeedRow
 
 PENDING, NOT_NEEDED = "pending", "not-needed"
 
@@ -101,7 +102,7 @@ def _refile(session: Session, row: EntryRow, now: datetime) -> bool:
     html = shown_html(row.content, row.summary, row.page_status, row.page_html)
     found = fingerprint(row.title, row.link, paragraphs(html), frozenset(boilerplate or ()))
     _set_fingerprint(row, found)
-    session.execute(delete(EntryKeyRow).where(EntryKeyRow.entry_id == row.id))
+    _forget_keys(session, [row.id])
     keys, postings = _postings(session, {row.identity: found})
     own = set(session.scalars(select(EntryRow.id).where(EntryRow.feed_id == row.feed_id)))
     worth = rank_candidates(found, postings, keys[row.identity], own)

@@ -159,11 +159,24 @@ class EntryKeyRow(Base):
     __tablename__ = "entry_keys"
     # Clustered on (key, entry_id), without SQLite's rowid: a lookup reads a key's list
     # where the rows are, and filing an entry writes one tree less (see migration 0011).
+    # No foreign key: moving recent keys here in key order would check each one's entry,
+    # a random page of `entries` (see migration 0018); removing an entry removes its keys.
     __table_args__ = (Index("ix_entry_keys_entry", "entry_id"), {"sqlite_with_rowid": False})
 
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"),
-                                          primary_key=True, autoincrement=False)
+    entry_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
+class RecentKeyRow(Base):
+    """An index key of an entry stored since the last merge (store.copies): new entries
+    are filed in this small tree, whose pages stay cached, and moved into entry_keys
+    together, in key order, every copies.RECENT_ENTRIES entries."""
+
+    __tablename__ = "recent_keys"
+    __table_args__ = (Index("ix_recent_keys_entry", "entry_id"), {"sqlite_with_rowid": False})
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    entry_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
 
 class CommonKeyRow(Base):
@@ -192,7 +205,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 FIRST_REVISION = "0001"
 # The newest migration (tests/test_db.py checks it against the scripts): a database
 # already there, or a new one, opens without loading Alembic (8 MB in every process).
-HEAD_REVISION = "0017"
+HEAD_REVISION = "0018"
 
 
 def database_file(url: str) -> Path | None:
