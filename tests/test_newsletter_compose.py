@@ -83,6 +83,22 @@ def test_a_week_is_grouped_by_day_then_tag() -> None:
                      r"Mardi 7 juin 2016</a>", content.html)
 
 
+def test_a_newsletter_of_chosen_tags_groups_its_articles_under_them() -> None:
+    # A blog tagged [marketing, réseaux sociaux] goes under "marketing" on the day page,
+    # but under "réseaux sociaux" in the newsletter that chose that tag alone.
+    day = date(2016, 6, 9)
+    both = replace(entry(1, day), tags=("marketing", "réseaux sociaux"))
+    chosen = replace(DAILY, tags=("Réseaux Sociaux",))
+    content = compose(chosen, PARIS, Period("day", day, day), [(day, [both, entry(2, day)])],
+                      "mailto:veille@example.org")
+    assert [line for line in content.text.splitlines() if line.startswith("== ")
+            and "À la une" not in line] == ["== réseaux sociaux =="]
+    unchosen = compose(DAILY, PARIS, Period("day", day, day), [(day, [both, entry(2, day)])],
+                       "mailto:veille@example.org")
+    assert [line for line in unchosen.text.splitlines() if line.startswith("== ")
+            and "À la une" not in line] == ["== marketing ==", "== réseaux sociaux =="]
+
+
 def test_a_big_day_is_cut_under_the_clipping_size_with_a_link_to_read_on() -> None:
     day = date(2016, 6, 9)
     articles = [entry(n, day, words=200) for n in range(400)]

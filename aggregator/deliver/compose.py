@@ -16,6 +16,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from aggregator.config.load import NewsletterConfig, Settings
+from aggregator.dedup import normalize_text
 from aggregator.deliver.periods import Period
 from aggregator.models import StoredEntry
 from aggregator.publish.digest import (
@@ -149,13 +150,15 @@ def build_view(newsletter: NewsletterConfig, settings: Settings, period: Period,
     shown = left
     mail_days = []
     for day, entries in days:
-        kept = sorted(entries, key=lambda e: (_blog_order(e.tags, e.feed_name), e.dated))
+        kept = sorted(entries, key=lambda e: (
+            _blog_order(lead_tags(e.tags, newsletter.tags), e.feed_name), e.dated))
         kept = kept[:left]
         left -= len(kept)
         if kept:
             link = day_link(day, language)
             mail_days.append(MailDay(link.heading, settings.base_url + link.path,
-                                     _groups([_card(e, tz, language, cards) for e in kept]),
+                                     _groups([_card(e, tz, language, cards) for e in kept],
+                                             newsletter.tags),
                                      len(kept)))
     return MailView(
         title=settings.title, name=newsletter.name, language=language,
@@ -170,12 +173,27 @@ def build_view(newsletter: NewsletterConfig, settings: Settings, period: Period,
 _blog_order = lru_cache(maxsize=4096)(blog_order)
 
 
-def _groups(cards: Sequence[Card]) -> tuple[MailGroup, ...]:
-    """`cards`, in blog_order, under their blog's first tag as the day pages group them."""
+@lru_cache(maxsize=4096)
+def lead_tags(tags: tuple[str, ...], chosen: tuple[str, ...]) -> tuple[str, ...]:
+    """A blog's tags with the first of the newsletter's `chosen` ones put first (case and
+    accents aside, as select.has_tag compares), so that a newsletter of chosen tags groups
+    its articles under them, not under "marketing" for a blog tagged [marketing, réseaux
+    sociaux] that came with "réseaux sociaux"."""
+    wanted = {normalize_text(tag) for tag in chosen}
+    for tag in tags:
+        if normalize_text(tag) in wanted:
+            return (tag, *(t for t in tags if t != tag))
+    return tags
+
+
+def _groups(cards: Sequence[Card], chosen: tuple[str, ...]) -> tuple[MailGroup, ...]:
+    """`cards`, in blog_order, under their blog's first tag as the day pages group them,
+    the newsletter's `chosen` tags first."""
     by_view = {id(card.view): card for card in cards}
+    views = [card.view for card in cards]
     return tuple(MailGroup(group.tag, group.count,
                            tuple(by_view[id(v)] for blog in group.blogs for v in blog.entries))
-                 for group in group_by_tag([card.view for card in cards]))
+                 for group in group_by_tag(views, lambda v: lead_tags(v.tags, chosen)))
 
 
 def _card(entry: StoredEntry, tz: ZoneInfo, language: str, cache: CardCache | None

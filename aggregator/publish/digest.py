@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
@@ -327,10 +328,14 @@ def blog_order(tags: Sequence[str], blog: str) -> tuple[bool, str, str, str, str
     return (not tag, _sort_key(tag), tag, _sort_key(blog), blog)
 
 
-def group_by_tag(views: Iterable[EntryView]) -> tuple[TagGroup, ...]:
-    """Entries in blog_order (see build_day_page) under their blog's first tag."""
+def group_by_tag(views: Iterable[EntryView],
+                 tags_of: Callable[[EntryView], Sequence[str]] = attrgetter("tags"),
+                 ) -> tuple[TagGroup, ...]:
+    """Entries in blog_order (see build_day_page) under their blog's first tag (of the
+    tags `tags_of` gives: a newsletter puts its chosen tags first)."""
     def first_tag(view: EntryView) -> str | None:
-        return view.tags[0] if view.tags else None
+        tags = tags_of(view)
+        return tags[0] if tags else None
 
     groups = []
     for tag, in_tag in groupby(views, key=first_tag):
