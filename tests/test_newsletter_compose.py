@@ -99,6 +99,20 @@ def test_a_newsletter_of_chosen_tags_groups_its_articles_under_them() -> None:
             and "À la une" not in line] == ["== marketing ==", "== réseaux sociaux =="]
 
 
+def test_cards_follow_french_typography_and_wrap_no_colon_to_a_line_start() -> None:
+    day = date(2016, 6, 9)
+    words = "un défi photo saisonnier : ces rituels donnent envie ; venez ! " * 8
+    article = replace(entry(1, day), title="Rituels : la suite ?", excerpt=words,
+                      content=words, summary=words)
+    content = compose(DAILY, PARIS, Period("day", day, day), [(day, [article])],
+                      "mailto:veille@example.org")
+    assert "Rituels\u00a0: la suite\u202f?" in content.text
+    assert "saisonnier\u00a0: ces" in content.text and "envie\u202f; venez\u202f!" in content.text
+    assert not [line for line in content.text.splitlines()
+                if line.strip() and line.lstrip()[0] in ":;!?"]
+    assert "Rituels\u00a0: la suite\u202f?" in content.html.replace("&nbsp;", "\u00a0")
+
+
 def test_a_big_day_is_cut_under_the_clipping_size_with_a_link_to_read_on() -> None:
     day = date(2016, 6, 9)
     articles = [entry(n, day, words=200) for n in range(400)]

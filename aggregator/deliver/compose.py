@@ -204,8 +204,10 @@ def _card(entry: StoredEntry, tz: ZoneInfo, language: str, cache: CardCache | No
         return cache[key][1]
     view = _short(entry_view(entry, tz, language))
     html_env, text_env = _environments(language)
-    card = Card(view, Markup(html_env.get_template("mail/card.html").render(entry=view)),
-                text_env.get_template("mail/card_text.html").render(entry=view))
+    lang = view.lang or language  # the article's own language sets its typography
+    card = Card(view, Markup(html_env.get_template("mail/card.html").render(entry=view,
+                                                                           lang=lang)),
+                text_env.get_template("mail/card_text.html").render(entry=view, lang=lang))
     if cache is not None:
         cache[key] = (entry, card)
     return card
