@@ -333,15 +333,10 @@ def group_by_tag(views: Iterable[EntryView],
                  ) -> tuple[TagGroup, ...]:
     """Entries in blog_order (see build_day_page) under their blog's first tag (of the
     tags `tags_of` gives: a newsletter puts its chosen tags first)."""
-    def first_tag(view: EntryView) -> str | None:
-        tags = tags_of(view)
-        return tags[0] if tags else None
-
     groups = []
-    for tag, in_tag in groupby(views, key=first_tag):
+    for tag, in_tag in groupby(views, key=lambda view: next(iter(tags_of(view)), None)):
         blogs = tuple(group_by_blog(in_tag))
-        groups.append(TagGroup(tag=tag, blogs=blogs,
-                               count=sum(len(b.entries) for b in blogs)))
+        groups.append(TagGroup(tag, blogs, sum(len(b.entries) for b in blogs)))
     return tuple(groups)
 
 
