@@ -175,17 +175,18 @@ def distinct_updates(items: Sequence[FeedItem]) -> tuple[FeedItem, ...]:
     minute, and a poll stores several at once. An article stored later never moves
     the `updated` of those before it.
     """
-    seen: set[datetime] = set()
     moved: dict[int, datetime] = {}
     epoch = datetime.min.replace(tzinfo=UTC)
+    last = epoch
     for index in sorted(range(len(items)), key=lambda i: (
             items[i].updated.replace(microsecond=0), items[i].first_seen or epoch,
             items[i].id)):
-        updated = items[index].updated.replace(microsecond=0)
-        while updated in seen:
-            updated += timedelta(milliseconds=1)
-        seen.add(updated)
-        moved[index] = updated
+        # In this order the instants given so far end in one run of milliseconds: the
+        # first free one is the run's next, or the item's own second when past the run
+        # (a day of 10,000 undated entries searched the run afresh for each: 30 s).
+        updated = max(items[index].updated.replace(microsecond=0),
+                      last + timedelta(milliseconds=1))
+        moved[index] = last = updated
     return tuple(replace(item, updated=moved[i]) if moved[i] != item.updated else item
                  for i, item in enumerate(items))
 
