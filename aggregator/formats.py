@@ -7,13 +7,14 @@ functions do not know sends the moment to Babel."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
+
+from aggregator.i18n import keep_in_cache
 
 # The CLDR skeletons of a moment: the date with the month in letters, the hours 0 to 23.
 DATE_SKELETON, TIME_SKELETON = "yMMMd", "Hm"
@@ -70,13 +71,7 @@ def kept_pieces(language: str, folder: Path) -> Pieces:
     except (OSError, ValueError, TypeError, KeyError):
         pass
     pieces = make_pieces(language)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        partial = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
-        partial.write_text(json.dumps(asdict(pieces), ensure_ascii=False), "utf-8")
-        partial.replace(kept)  # whole or absent, for a process reading it meanwhile
-    except OSError:
-        pass  # a read-only home: made again each time, as correct, only slower
+    keep_in_cache(kept, json.dumps(asdict(pieces), ensure_ascii=False).encode())
     return pieces
 
 

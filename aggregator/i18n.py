@@ -69,6 +69,22 @@ def cache_root(environ: Mapping[str, str] = os.environ) -> Path:
     return Path(base) / "aggregator"
 
 
+def keep_in_cache(path: Path, data: bytes) -> None:
+    """Write `data` at `path` in our cache folder whole or not at all (a process reading it
+    meanwhile finds the old file or the new), readable by the user alone (a kept
+    feeds.yaml may hold chat tokens); a folder that cannot be written keeps nothing, and
+    the caller makes the value again next time, as correct, only slower."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+                       "wb") as file:
+            file.write(data)
+        partial.replace(path)
+    except OSError:
+        pass
+
+
 def cache_folder(environ: Mapping[str, str] = os.environ) -> Path:
     """Where compiled catalogs (and the pieces of aggregator/formats.py) are kept."""
     return cache_root(environ) / "locale"
@@ -97,13 +113,7 @@ def compiled_catalog(language: str, folder: Path) -> bytes:
     except OSError:
         pass
     compiled = compile_catalog(language)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        partial = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
-        partial.write_bytes(compiled)
-        partial.replace(kept)  # whole or absent, for a process reading it meanwhile
-    except OSError:
-        pass  # a read-only home: compiled in memory each time, as correct, only slower
+    keep_in_cache(kept, compiled)
     return compiled
 
 

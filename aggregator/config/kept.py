@@ -6,13 +6,13 @@ for the very same bytes, at the same path, checked by the same code and Python."
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import sys
 import time
 from pathlib import Path
 
 from aggregator.config.load import Config, config_from_bytes, load_config
+from aggregator.i18n import keep_in_cache
 
 PACKAGE = Path(__file__).parent
 # A kept file unused for this long is removed when another is written (the feeds.yaml of
@@ -55,18 +55,12 @@ def load_kept_config(path: Path, folder: Path) -> Config:
 
 
 def _keep(kept: Path, value: object) -> None:
-    """Write `value` to `kept`, whole or not at all, and forget the files long unused."""
+    """Write `value` to `kept`, and forget the files long unused."""
+    keep_in_cache(kept, pickle.dumps(value))
+    now = time.time()
     try:
-        kept.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        partial = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
-        # Readable by the user alone: feeds.yaml may hold chat tokens in alert addresses.
-        handle = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(handle, "wb") as file:
-            file.write(pickle.dumps(value))
-        partial.replace(kept)  # whole or absent, for a process reading it meanwhile
-        now = time.time()
         for other in kept.parent.glob("*.pickle"):
             if now - other.stat().st_mtime > FORGET_AFTER_SECONDS:
                 other.unlink(missing_ok=True)
     except OSError:
-        pass  # a read-only home: checked again each time, as correct, only slower
+        pass  # a read-only home: nothing was kept, nothing to forget

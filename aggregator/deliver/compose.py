@@ -42,8 +42,6 @@ MAX_STORIES = 3  # a mail's "À la une": the first stories, the page has the oth
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
-
-
 @dataclass(frozen=True)
 class Card:
     """An article as a newsletter shows it: its view, its HTML and its text, the same in
