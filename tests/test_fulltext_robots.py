@@ -44,9 +44,10 @@ def test_a_daemons_runs_ask_for_robots_txt_once_a_lifetime(
             if number:
                 publish(number, now - timedelta(minutes=5))
             update_feeds(store, make_session(), config, now, force=True, pages=False)
-            pages.start(config, now)
-            assert pages.running is not None
-            assert pages.running.result().fetched == 1
+            run = pages.start(config, now)
+            assert run is not None
+            report = run.result()
+            assert report is not None and report.fetched == 1
             asked.append(len(feed_server.hits("/robots.txt")))
     finally:
         pages.shutdown()
