@@ -1,6 +1,6 @@
-"""A job the daemon runs beside its ticks (the article pages, the newsletters): in a thread
-of its own, one run at a time, so that a slow run holds no tick; a run that fails is
-logged, and the next start runs the job again."""
+"""A job the daemon runs beside its ticks (the article pages, the newsletters, the alerts):
+in a thread of its own, one run at a time, so that a slow run holds no tick; a run that
+fails is logged, and the next start runs the job again."""
 
 from __future__ import annotations
 
