@@ -7,12 +7,12 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -25,6 +25,8 @@ from aggregator.store import Store
 
 DATA = Path(__file__).parent / "data"
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+T = TypeVar("T")
 
 CONTENT_TYPES = {
     ".rss": "application/rss+xml",
@@ -201,6 +203,18 @@ def refused_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}/feed.xml"
+
+
+def wait_for(condition: Callable[[], T], what: str, seconds: float = 30,
+             pause: float = 0.05) -> T:
+    """What `condition` gives once it is true, asked every `pause` seconds; the test
+    fails, saying `what` it waited for, when that takes over `seconds`. A condition may
+    assert on its own (a process still alive) to fail sooner."""
+    deadline = time.monotonic() + seconds
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(pause)
+    return value
 
 
 def write_config(directory: Path, feeds: list[dict[str, Any]], **settings: Any) -> Path:

@@ -42,7 +42,8 @@ def run_daemon_once(config: Config) -> None:
     try:
         daemon = Daemon(config=config, store=store)
         daemon.tick()
-        daemon.alerter.shutdown(wait=True)
+        assert daemon.alerts.running is not None
+        daemon.alerts.running.result(timeout=60)
     finally:
         store.close()
 

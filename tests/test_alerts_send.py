@@ -245,7 +245,8 @@ def test_the_daemon_polls_on_while_a_slow_target_is_sent_to(
         assert store.feed_states()["Blog"].entry_count == 1
         assert (config.settings.output_dir / "index.html").exists()
         assert receiver.posts == [] and tick_took < 6.0
-        daemon.alerter.shutdown(wait=True)
+        assert daemon.alerts.running is not None
+        daemon.alerts.running.result(timeout=60)
     finally:
         store.close()
     assert len(receiver.posts) == 1

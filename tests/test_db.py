@@ -292,17 +292,26 @@ def test_full_lists_are_marked_common(database_url: str) -> None:
     assert marked == {hash64("title:revue")}
 
 
-def test_entry_keys_are_clustered_by_key_and_lose_repeats(database_url: str) -> None:
-    # 0011: the same (key, entry) pairs, each once, in a table keyed by (key, entry_id).
+def _two_entries_with_keys(database_url: str, revision: str,
+                           keys: list[tuple[int, int]]) -> sa.Engine:
+    """A database at `revision` with entries 1 and 2 of the blog, filed under `keys`
+    ((entry, key) pairs) in entry_keys."""
     engine = sa.create_engine(database_url)
-    _alembic(engine, "upgrade", "0010")
+    _alembic(engine, "upgrade", revision)
     with engine.begin() as connection:
         _insert_blog(connection)
         for entry_id in (1, 2):
             _insert_bare_entry(connection, entry_id)
-        for entry_id, key in [(1, 5), (1, 5), (1, -2**63), (2, 5), (2, 2**63 - 1)]:
+        for entry_id, key in keys:
             connection.execute(sa.text("INSERT INTO entry_keys (entry_id, key) VALUES (:i, :k)"),
                                {"i": entry_id, "k": key})
+    return engine
+
+
+def test_entry_keys_are_clustered_by_key_and_lose_repeats(database_url: str) -> None:
+    # 0011: the same (key, entry) pairs, each once, in a table keyed by (key, entry_id).
+    engine = _two_entries_with_keys(
+        database_url, "0010", [(1, 5), (1, 5), (1, -2**63), (2, 5), (2, 2**63 - 1)])
     _alembic(engine, "upgrade", "0011")
     with engine.begin() as connection:
         rows = connection.execute(sa.text("SELECT key, entry_id FROM entry_keys")).all()
@@ -321,15 +330,7 @@ def test_entry_keys_lose_their_foreign_key_and_recent_keys_come_back_on_downgrad
         database_url: str) -> None:
     # 0018: the same keys, no cascade (the store removes an entry's keys itself); the
     # downgrade puts the recent level's keys back into entry_keys, and the cascade.
-    engine = sa.create_engine(database_url)
-    _alembic(engine, "upgrade", "0017")
-    with engine.begin() as connection:
-        _insert_blog(connection)
-        for entry_id in (1, 2):
-            _insert_bare_entry(connection, entry_id)
-        for entry_id, key in [(1, 5), (1, -2**63), (2, 5)]:
-            connection.execute(sa.text("INSERT INTO entry_keys (entry_id, key) VALUES (:i, :k)"),
-                               {"i": entry_id, "k": key})
+    engine = _two_entries_with_keys(database_url, "0017", [(1, 5), (1, -2**63), (2, 5)])
     _alembic(engine, "upgrade", "0018")
     with engine.begin() as connection:
         if engine.dialect.name == "sqlite":  # as the store's connections have it

@@ -7,6 +7,7 @@ import json
 import time
 from pathlib import Path
 
+import feedparser.mixin
 import pytest
 
 from aggregator.fulltext.extract import extract_article, html_text
@@ -107,6 +108,19 @@ def test_text_is_one_block_a_line() -> None:
 def test_pages_are_decoded_as_declared_else_utf8_else_windows_1252(
         page: bytes, content_type: str, text: str) -> None:
     assert decode_page(page, content_type) == text
+
+
+def test_c1_controls_are_read_as_feedparsers_windows_1252_table_read_them() -> None:
+    """All 32 of U+0080 to U+009F in a Latin-1 page, against the private table of
+    feedparser's that decode_page used before the cp1252 codec: the 5 bytes windows-1252
+    leaves undefined stay as they are."""
+    head = '<meta charset="iso-8859-1"><p>'
+    controls = "".join(map(chr, range(0x80, 0xA0)))
+    page = decode_page(head.encode("ascii") + controls.encode("latin-1"))
+    assert page is not None and page.startswith(head)
+    read = page.removeprefix(head)
+    assert read == controls.translate(feedparser.mixin._cp1252)
+    assert [f"{ord(c):X}" for c in read if c in controls] == ["81", "8D", "8F", "90", "9D"]
 
 
 def test_utf8_page_served_as_latin1_is_repaired_as_a_feed_is() -> None:

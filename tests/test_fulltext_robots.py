@@ -7,8 +7,10 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
 from aggregator.fulltext.background import BackgroundPages
-from aggregator.fulltext.robots import ROBOTS_LIFETIME, ROBOTS_RETRY, RobotsCache
+from aggregator.fulltext.robots import ROBOTS_LIFETIME, ROBOTS_RETRY, RobotsCache, read_robots
 from aggregator.models import FetchResult
 from aggregator.poll.fetch import make_session
 from aggregator.poll.run import update_feeds
@@ -17,6 +19,7 @@ from tests.conftest import FeedServer
 from tests.test_fulltext import NOW, article_page, paragraphs_of, rss, teaser
 
 RULES = b"User-agent: *\nDisallow: /prive/\n"
+PATHS = ["/", "/2016/billet.html", "/prive/x"]
 
 
 def test_a_daemons_runs_ask_for_robots_txt_once_a_lifetime(
@@ -44,9 +47,10 @@ def test_a_daemons_runs_ask_for_robots_txt_once_a_lifetime(
             if number:
                 publish(number, now - timedelta(minutes=5))
             update_feeds(store, make_session(), config, now, force=True, pages=False)
-            pages.start(config, now)
-            assert pages.running is not None
-            assert pages.running.result().fetched == 1
+            run = pages.start(config, now)
+            assert run is not None
+            report = run.result()
+            assert report is not None and report.fetched == 1
             asked.append(len(feed_server.hits("/robots.txt")))
     finally:
         pages.shutdown()
@@ -57,6 +61,23 @@ def test_a_daemons_runs_ask_for_robots_txt_once_a_lifetime(
 
 def _answer(status: int | None, content: bytes | None = None) -> FetchResult:
     return FetchResult("http://h/robots.txt", "http://h/robots.txt", status, content)
+
+
+@pytest.mark.parametrize(("status", "content", "allowed", "lifetime"), [
+    (200, RULES, ["/", "/2016/billet.html"], ROBOTS_LIFETIME),  # the file: its rules
+    (404, b"<h1>Introuvable</h1>", PATHS, ROBOTS_LIFETIME),  # no file: all allowed
+    (401, None, PATHS, ROBOTS_LIFETIME),
+    (503, b"<h1>Indisponible</h1>", [], ROBOTS_RETRY),  # not read: nothing, for an hour
+    (None, None, [], ROBOTS_RETRY),
+    (200, None, [], ROBOTS_RETRY),  # an answer without the file is not one
+    (302, None, [], ROBOTS_RETRY),  # redirects past the bound
+])
+def test_what_a_robots_txt_fetch_allows_and_for_how_long(
+        status: int | None, content: bytes | None, allowed: list[str],
+        lifetime: timedelta) -> None:
+    rules, holds = read_robots(_answer(status, content))
+    assert [p for p in PATHS if rules.can_fetch("aggregator", f"http://h{p}")] == allowed
+    assert holds == lifetime
 
 
 def test_a_file_not_read_forbids_all_for_an_hour_not_a_day() -> None:

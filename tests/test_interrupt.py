@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, FeedServer, write_config
+from tests.conftest import DATA, FeedServer, wait_for, write_config
 
 ROOT = Path(__file__).parent.parent
 FAST, SLOW = 3, 3
@@ -39,11 +39,11 @@ def _start(config: Path, *args: str) -> subprocess.Popen[str]:
 
 def _wait_until_all_asked(feed_server: FeedServer, process: subprocess.Popen[str]) -> None:
     """Until every feed's request arrived: the fast ones answered, the slow ones waiting."""
-    deadline = time.monotonic() + 60
-    while len({seen.path for seen in feed_server.requests}) < FAST + SLOW:
+    def all_asked() -> bool:
         assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the feeds were never all asked for"
-        time.sleep(0.05)
+        return len({seen.path for seen in feed_server.requests}) >= FAST + SLOW
+
+    wait_for(all_asked, "every feed asked for", 60)
     time.sleep(1.0)  # the fast answers parsed (they may still wait for their group)
 
 

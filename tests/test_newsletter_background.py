@@ -5,12 +5,11 @@ is down. The day, the server and the config are test_newsletter.py's."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from xml.sax.saxutils import escape
 
 from aggregator.poll.schedule import Daemon
-from tests.conftest import FeedServer
+from tests.conftest import FeedServer, wait_for
 from tests.test_newsletter import (  # noqa: F401 (fixtures)
     SEND_NOW,
     TEAM,
@@ -66,10 +65,9 @@ def test_a_stopping_daemon_stops_trying_a_server_that_is_down(
     daemon = Daemon(config=mail.config, store=mail.store, rendered=True)
     sending = daemon.send_newsletters(SEND_NOW)
     assert sending is not None
-    deadline = time.monotonic() + 60
-    while mail.store.delivery("équipe", "2016-06-09") is None:  # claimed: being tried
-        assert time.monotonic() < deadline and not sending.done()
-        time.sleep(0.05)
+    wait_for(lambda: mail.store.delivery("équipe", "2016-06-09") is not None
+             or sending.done(), "the period claimed", 60)
+    assert not sending.done()  # claimed, and being tried
     daemon.stopping.set()
     daemon.stop_helpers()
     sending.result(timeout=60)  # not the ten minutes of retry_for

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.config.load import ConfigError, NewsletterConfig, Settings, load_config
-from aggregator.deliver.compose import MAX_HTML_BYTES, CardCache, compose
+from aggregator.deliver.compose import MAX_HTML_BYTES, CardCache, compose, lead_tags
 from aggregator.deliver.periods import Period, due_period, latest_period, period_ending
 from aggregator.deliver.select import has_tag
 from aggregator.models import Copy, StoredEntry
@@ -97,6 +97,22 @@ def test_a_newsletter_of_chosen_tags_groups_its_articles_under_them() -> None:
                        "mailto:veille@example.org")
     assert [line for line in unchosen.text.splitlines() if line.startswith("== ")
             and "À la une" not in line] == ["== marketing ==", "== réseaux sociaux =="]
+
+
+@pytest.mark.parametrize(("chosen", "lead"), [
+    (("Réseaux Sociaux",), "réseaux sociaux"),
+    (("RESEAUX-sociaux", "marketing"), "marketing"),  # the blog's order, not the letter's
+    (("reseaux sociaux", "outils"), "réseaux sociaux"),
+    (("outils",), None),
+    ((), None),
+])
+def test_the_tag_a_newsletter_groups_under_is_one_it_takes_the_article_for(
+        chosen: tuple[str, ...], lead: str | None) -> None:
+    blog = replace(entry(1, date(2016, 6, 9)), tags=("marketing", "réseaux sociaux"))
+    tags = lead_tags(blog.tags, chosen)
+    assert sorted(tags) == sorted(blog.tags)
+    assert tags[0] == (lead or "marketing")
+    assert has_tag(blog, chosen) is (lead is not None or not chosen)
 
 
 def test_cards_follow_french_typography_and_wrap_no_colon_to_a_line_start() -> None:

@@ -21,7 +21,7 @@ import pytest
 from aggregator.config.load import load_config
 from aggregator.poll.schedule import Daemon, build_scheduler
 from aggregator.store import Store
-from tests.conftest import DATA, FeedServer, write_config
+from tests.conftest import DATA, FeedServer, wait_for, write_config
 
 
 def _touch_later(path: Path) -> None:
@@ -119,10 +119,7 @@ def _slow_feeds(tmp_path: Path, feed_server: FeedServer, count: int, delay: floa
 
 
 def _wait_for_requests(feed_server: FeedServer, count: int) -> None:
-    deadline = time.monotonic() + 30
-    while len(feed_server.requests) < count:
-        assert time.monotonic() < deadline, "the daemon never polled"
-        time.sleep(0.05)
+    wait_for(lambda: len(feed_server.requests) >= count, f"the daemon's first {count} fetches")
 
 
 def test_sigterm_lets_polls_under_way_finish_then_exits_cleanly(
@@ -193,10 +190,11 @@ def test_second_signal_exits_at_once(tmp_path: Path, feed_server: FeedServer) ->
 def _wait_started(process: subprocess.Popen[Any], log_path: Path,
                   text: str = "running: 1 feed,") -> None:
     """Until the daemon's log shows `text` (by "running:", its signal handlers are set)."""
-    deadline = time.monotonic() + 30
-    while text not in log_path.read_text():
-        assert time.monotonic() < deadline and process.poll() is None, log_path.read_text()
-        time.sleep(0.05)
+    def started() -> bool:
+        assert process.poll() is None, log_path.read_text()
+        return text in log_path.read_text()
+
+    wait_for(started, f"{text!r} in the daemon's log")
 
 
 def test_a_second_daemon_on_the_same_database_refuses(

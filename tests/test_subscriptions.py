@@ -19,7 +19,7 @@ from aggregator.cli import main
 from aggregator.config.load import ConfigError, load_config
 from aggregator.config.opml import read_opml
 from aggregator.config.schema import schema_text
-from tests.conftest import DATA, FeedServer, write_config
+from tests.conftest import DATA, FeedServer, wait_for, write_config
 from tests.test_progress import _on_a_terminal
 
 ROOT = Path(__file__).parent.parent
@@ -248,15 +248,6 @@ def _edit(config: Path, text: str) -> None:
     temporary.replace(config)
 
 
-def _wait(predicate: Any, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError("the daemon did not get there in time")
-
-
 def test_running_daemon_reloads_an_edited_file(config: Path, feed_server: FeedServer) -> None:
     log_path = config.parent / "daemon.log"
     with log_path.open("w") as log:
@@ -264,21 +255,25 @@ def test_running_daemon_reloads_an_edited_file(config: Path, feed_server: FeedSe
             [sys.executable, "-m", "aggregator", "--config", str(config), "run",
              "--tick", "0.5"], stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait(lambda: _status(config)["Vis ma vie"]["entries"] == 2)
+        wait_for(lambda: _status(config)["Vis ma vie"]["entries"] == 2,
+                 "the first poll stored", pause=0.2)
         # A new feed: polled within a tick or two.
         feed_server.serve_file("metier-cp1252.rss", "/isabelle.rss")
         _edit(config, config.read_text("utf-8")
               + f"  - name: Isabelle\n    url: {feed_server.url('/isabelle.rss')}\n")
-        _wait(lambda: _status(config).get("Isabelle", {}).get("entries") == 1)
+        wait_for(lambda: _status(config).get("Isabelle", {}).get("entries") == 1,
+                 "the new feed polled", pause=0.2)
         # A broken edit: the daemon says where and keeps going on the last good file.
         good = config.read_text("utf-8")
         _edit(config, good + "  - name: Sans adresse\n")
-        _wait(lambda: "feeds[2].url: missing (required)" in log_path.read_text())
+        wait_for(lambda: "feeds[2].url: missing (required)" in log_path.read_text(),
+                 "the broken edit reported", pause=0.2)
         assert daemon.poll() is None
         assert "keeping the previous one" in log_path.read_text()
         # Removed: no more polls, its entries stay.
         _edit(config, good.split("  - name: Isabelle")[0])
-        _wait(lambda: "reloaded" in log_path.read_text().split("missing (required)")[-1])
+        wait_for(lambda: "reloaded" in log_path.read_text().split("missing (required)")[-1],
+                 "the fixed file reloaded", pause=0.2)
         hits = len(feed_server.hits("/isabelle.rss"))
         time.sleep(1.5)
         assert len(feed_server.hits("/isabelle.rss")) == hits

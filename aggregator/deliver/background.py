@@ -1,18 +1,17 @@
 """The daemon's newsletters, sent beside its ticks: one round of those due at a time, in a
-thread of its own, so that an SMTP server slow or down (tried again for `retry_for`)
-delays neither the next polls nor the render of what they stored."""
+thread of its own (poll/background.py), so that an SMTP server slow or down (tried again
+for `retry_for`) delays neither the next polls nor the render of what they stored."""
 
 from __future__ import annotations
 
-import logging
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import datetime
 
 from aggregator.config.load import Config
-from aggregator.store import Store, StoreError
-
-log = logging.getLogger(__name__)
+from aggregator.i18n import N_
+from aggregator.poll.background import BackgroundRunner
+from aggregator.store import Store
 
 
 class BackgroundNewsletters:
@@ -20,31 +19,21 @@ class BackgroundNewsletters:
 
     def __init__(self, store: Store, stop: threading.Event) -> None:
         self.store, self.stop = store, stop
-        self.pool = ThreadPoolExecutor(1, thread_name_prefix="newsletters")
-        self.running: Future[None] | None = None
-        self.lock = threading.Lock()  # the tick and the morning's job may start one together
+        self.runner: BackgroundRunner[None] = BackgroundRunner(
+            "newsletters", N_("newsletters not sent: %s"), stop)
 
     def start(self, config: Config, now: datetime, worker: str) -> Future[None] | None:
         """A round of the newsletters due at `now`, unless one is under way (a period it
         leaves unsent is still due at the next start: the store claims each one)."""
-        with self.lock:
-            if self.stop.is_set() or (self.running is not None and not self.running.done()):
-                return None
-            self.running = self.pool.submit(self._run, config, now, worker)
-            return self.running
+        return self.runner.start(lambda: self._run(config, now, worker))
 
     def shutdown(self) -> None:
         """No new round; the one under way starts no new newsletter and stops trying
         again a server that fails (see send_due's stop)."""
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.runner.shutdown()
 
     def _run(self, config: Config, now: datetime, worker: str) -> None:
         # Imported here: a daemon without newsletters loads no mail code.
         from aggregator.deliver.newsletters import send_due
 
-        try:
-            send_due(self.store, config, now, worker, stop=self.stop)
-        except StoreError as exc:
-            log.error("newsletters not sent: %s", exc)
-        except Exception:  # in a thread whose future the daemon does not read: say it
-            log.exception("newsletters not sent; the next tick tries again")
+        send_due(self.store, config, now, worker, stop=self.stop)

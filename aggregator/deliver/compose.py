@@ -172,16 +172,20 @@ _blog_order = lru_cache(maxsize=4096)(blog_order)
 
 
 @lru_cache(maxsize=4096)
-def lead_tags(tags: tuple[str, ...], chosen: tuple[str, ...]) -> tuple[str, ...]:
-    """A blog's tags with the first of the newsletter's `chosen` ones put first (case and
-    accents aside, as select.has_tag compares), so that a newsletter of chosen tags groups
-    its articles under them, not under "marketing" for a blog tagged [marketing, réseaux
-    sociaux] that came with "réseaux sociaux"."""
+@lru_cache(maxsize=4096)
+def chosen_tags(tags: tuple[str, ...], chosen: tuple[str, ...]) -> tuple[str, ...]:
+    """Those of a blog's `tags` that a newsletter `chosen` (case and accents aside), in the
+    blog's order; cached: a day's thousands of articles share a few hundred sets of tags."""
     wanted = {normalize_text(tag) for tag in chosen}
-    for tag in tags:
-        if normalize_text(tag) in wanted:
-            return (tag, *(t for t in tags if t != tag))
-    return tags
+    return tuple(tag for tag in tags if normalize_text(tag) in wanted)
+
+
+def lead_tags(tags: tuple[str, ...], chosen: tuple[str, ...]) -> tuple[str, ...]:
+    """A blog's tags with the first of the newsletter's `chosen` ones put first, so that a
+    newsletter of chosen tags groups its articles under them, not under "marketing" for a
+    blog tagged [marketing, réseaux sociaux] that came with "réseaux sociaux"."""
+    first = chosen_tags(tags, chosen)[:1]
+    return (*first, *(tag for tag in tags if tag not in first)) if first else tags
 
 
 def _groups(cards: Sequence[Card], chosen: tuple[str, ...]) -> tuple[MailGroup, ...]:

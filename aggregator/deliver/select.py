@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from aggregator.config.load import Config, Filters, NewsletterConfig
-from aggregator.dedup import normalize_text
-from aggregator.deliver.compose import CardCache, find_stories
+from aggregator.deliver.compose import CardCache, chosen_tags, find_stories
 from aggregator.deliver.periods import Period
 from aggregator.models import StoredEntry
 from aggregator.publish.digest import day_bounds
@@ -71,13 +69,7 @@ class PeriodArticles:
 
 def has_tag(entry: StoredEntry, tags: Sequence[str]) -> bool:
     """Whether the entry's blog has one of `tags` (case and accents aside); all pass without."""
-    return not tags or not _folded(entry.tags).isdisjoint(_folded(tuple(tags)))
-
-
-@lru_cache(maxsize=4096)
-def _folded(tags: tuple[str, ...]) -> frozenset[str]:
-    """Tags as compared: a day's thousands of articles share a few hundred sets of tags."""
-    return frozenset(normalize_text(tag) for tag in tags)
+    return not tags or bool(chosen_tags(entry.tags, tuple(tags)))
 
 
 def passes(fields: Mapping[str, str], filters: Filters) -> bool:

@@ -12,7 +12,6 @@ import re
 from typing import Any
 
 import feedparser.encodings
-import feedparser.mixin
 import lxml.etree
 import lxml.html
 
@@ -29,6 +28,11 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32le"),
          (codecs.BOM_UTF16_BE, "utf-16be"))
 _XML_DECLARATION = re.compile(r"\A<\?xml[^>]*\?>\n?")
 _C1_CONTROLS = re.compile("[\x80-\x9f]")
+# A windows-1252 byte read as Latin-1 (as feedparser's charset step may) is a C1 control:
+# each is made the character windows-1252 means by it. The 5 bytes windows-1252 leaves
+# undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) stay as they are, as they do in feedparser.
+_C1_AS_CP1252 = {point: char for point in range(0x80, 0xA0)
+                 if (char := bytes([point]).decode("cp1252", "ignore"))}
 # Control characters that no text page holds (tab, newlines and form feed aside).
 _BINARY = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 
@@ -59,7 +63,7 @@ def decode_page(page: bytes, content_type: str = "") -> str | None:
     # It puts an XML declaration in front of the text, which is not the page's.
     text = _XML_DECLARATION.sub("", converted.decode("utf-8", "replace"), count=1)
     if _C1_CONTROLS.search(text):  # rare: the per-character table is not worth it otherwise
-        text = text.translate(feedparser.mixin._cp1252)
+        text = text.translate(_C1_AS_CP1252)
     # One control character in a thousand of the start is not a page mangled in transit.
     if len(_BINARY.findall(text, 0, 4096)) > min(len(text), 4096) // 1000 + 1:
         return None

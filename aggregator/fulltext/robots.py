@@ -31,29 +31,18 @@ def robots_url(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/robots.txt"
 
 
-def read_robots(fetched: FetchResult) -> RobotFileParser:
-    """A host's rules from the fetch of its robots.txt (RFC 9309: a 4xx allows all, a
-    server error or no answer forbids all until the next try)."""
-    rules = RobotFileParser()
-    if not _answered(fetched):
-        rules.parse(["User-agent: *", "Disallow: /"])
-    elif fetched.content is not None and fetched.status is not None and fetched.status < 300:
+def read_robots(fetched: FetchResult) -> tuple[RobotFileParser, timedelta]:
+    """A host's rules from the fetch of its robots.txt, and how long they hold (RFC 9309:
+    a 4xx allows all; a server error or no answer forbids all until the next try)."""
+    status, rules = fetched.status, RobotFileParser()
+    if status is not None and status < 300 and fetched.content is not None:
         rules.parse(fetched.content.decode("utf-8", "replace").splitlines())
+    elif status is not None and 400 <= status < 500:
+        rules.parse([])  # there is no file
     else:
-        rules.parse([])
-    return rules
-
-
-def _answered(fetched: FetchResult) -> bool:
-    # The file, or a 4xx saying there is none; a server error or no answer is not one.
-    status = fetched.status
-    return status is not None and ((status < 300 and fetched.content is not None)
-                                   or 400 <= status < 500)
-
-
-def robots_lifetime(fetched: FetchResult) -> timedelta:
-    """How long the rules read from `fetched` hold before the file is asked for again."""
-    return ROBOTS_LIFETIME if _answered(fetched) else ROBOTS_RETRY
+        rules.parse(["User-agent: *", "Disallow: /"])
+        return rules, ROBOTS_RETRY
+    return rules, ROBOTS_LIFETIME
 
 
 class RobotsCache:
@@ -71,9 +60,8 @@ class RobotsCache:
         with self._lock:
             kept = self._rules.get(where)
             if kept is None or now >= kept[0]:
-                fetched = get(where)
-                kept = self._rules[where] = (now + robots_lifetime(fetched),
-                                             read_robots(fetched))
+                rules, lifetime = read_robots(get(where))
+                kept = self._rules[where] = (now + lifetime, rules)
             self._rules.move_to_end(where)
             while len(self._rules) > self.hosts:
                 self._rules.popitem(last=False)

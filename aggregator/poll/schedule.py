@@ -8,7 +8,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -23,6 +23,7 @@ from aggregator.deliver.alerts_send import alert_round
 from aggregator.deliver.background import BackgroundNewsletters
 from aggregator.fulltext.background import BackgroundPages
 from aggregator.i18n import N_, Deferred, Plural, _, seconds, use
+from aggregator.poll.background import BackgroundRunner
 from aggregator.poll.claims import worker_name
 from aggregator.poll.fetch import make_session
 from aggregator.poll.memory import hold_less_memory, return_free_memory
@@ -35,7 +36,7 @@ from aggregator.poll.summary import common_failure
 from aggregator.publish.health import PollCounters
 from aggregator.publish.render import render_site
 from aggregator.publish.websub import announce
-from aggregator.store import Store, StoreError
+from aggregator.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +62,12 @@ class Daemon:
     # round; the database's mark says where it starts), after new articles, and while a
     # send fails. Alerts are sent by a thread of their own: a slow chat never delays a poll.
     alerts_due: bool = True
-    alerter: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="alerts"))
+    alerts: BackgroundRunner[None] = field(init=False)
     pages: BackgroundPages = field(init=False)
     newsletters: BackgroundNewsletters = field(init=False)
 
     def __post_init__(self) -> None:
+        self.alerts = BackgroundRunner("alerts", N_("alerts not sent: %s"), self.stopping)
         self.pages = BackgroundPages(self.store, self.session, self.stopping)
         self.newsletters = BackgroundNewsletters(self.store, self.stopping)
         # A database's first daemon: what its first poll stores may alert.
@@ -102,8 +103,9 @@ class Daemon:
         if self.stopping.is_set():
             return  # the next start renders what was stored (its first tick always renders)
         if self.alerts_due or any(o.new for o in outcomes):
-            self.alerts_due = False
-            self.alerter.submit(self.send_alerts, self.config)
+            self.alerts_due = False  # before the start: the round may fail at once
+            if self.alerts.start(partial(self.send_alerts, self.config)) is None:
+                self.alerts_due = True  # a round under way: the next tick starts one
         self.websub(lambda: keep_subscriptions(self.store, self.session, self.config,
                                                outcomes, _utc_now()))
         self.pages.start(self.config, _utc_now())
@@ -129,14 +131,9 @@ class Daemon:
         the next tick tries again."""
         try:
             run = alert_round(self.store, config, datetime.now(UTC))
-        except StoreError as exc:
+        except Exception:
             self.alerts_due = True
-            log.error("alerts not sent: %s", exc)
-            return
-        except Exception:  # in a thread whose future nobody reads: say it, try again
-            self.alerts_due = True
-            log.exception("alerts not sent; the next tick tries again")
-            return
+            raise  # the runner says it
         if run.failed:
             self.alerts_due = True
 
@@ -181,7 +178,7 @@ class Daemon:
     def stop_helpers(self) -> None:
         """No new round of alerts, newsletters or run of the page queue; those under way
         end soon."""
-        self.alerter.shutdown(wait=False, cancel_futures=True)
+        self.alerts.shutdown()
         self.pages.shutdown()
         self.newsletters.shutdown()
 
