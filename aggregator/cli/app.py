@@ -125,7 +125,7 @@ def _settings_epilog() -> str:
 # Every command, as `module:function` in aggregator/cli/: each module is imported when its
 # command runs, so that a command pays only for its own imports.
 COMMANDS = {
-    "fetch": "poll:fetch", "run": "poll:run",
+    "fetch": "poll:fetch", "run": "daemon:run",
     "render": "site:render", "serve": "site:serve",
     "status": "status:status",
     "feeds": "feeds:feeds", "opml": "feeds:opml",
