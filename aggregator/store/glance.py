@@ -157,7 +157,8 @@ class Glance:
         """Every article shown from the feeds `names`, oldest stored first, without their
         copies, CHUNK at a time: the Store's each_shown_entry (reads.py)."""
         action = "read feeds' entries"
-        blogs = {row[0]: blog_of(*row[1:]) for row in self._read(
+        blogs = {feed_id: blog_of(name, title, url, site_url, _json(tags))
+                 for feed_id, name, title, url, site_url, tags in self._read(
             action, f"SELECT id, {', '.join(BLOG_COLUMNS)} FROM feeds")}
         ids = ", ".join(str(int(i)) for i, blog in blogs.items() if blog.name in names)
         last = 0
