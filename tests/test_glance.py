@@ -33,8 +33,8 @@ ROOT = Path(__file__).parent.parent
 def _polled(tmp_path: Path, feed_server: FeedServer, refused_url: str, database: str,
             **settings: object) -> Path:
     """A feeds.yaml and its database, polled once: a feed with articles, one of them
-    filtered out, a failing one, a disabled one, one whose article pages are wanted, and
-    an entry whose page failed."""
+    filtered out, a failing one, a disabled one, one whose article pages are wanted, an
+    entry whose page failed, and a newsletter with a refused recipient and a lost send."""
     now = datetime.now(UTC)
     url = feed_server.set("/feed.rss", rss([(f"Billet {n}", f"b{n}", now - timedelta(hours=n))
                                             for n in range(1, 4)]))
@@ -43,11 +43,23 @@ def _polled(tmp_path: Path, feed_server: FeedServer, refused_url: str, database:
              {"name": "En panne", "url": refused_url},
              {"name": "Éteint", "url": "http://127.0.0.1:9/feed.rss", "enabled": False},
              {"name": "Pages", "url": pages, "full_text": "always"}]
-    path = write_config(tmp_path, feeds, database=database, **settings)
+    path = write_config(tmp_path, feeds, database=database, **settings,
+                        email={"host": "127.0.0.1", "port": 2525, "security": "none",
+                               "from": "Veille CM <veille@example.org>"})
+    yaml = YAML()
+    document = yaml.load(path)
+    document["newsletters"] = [{"name": "équipe", "to": ["alice@example.org"]}]
+    yaml.dump(document, path)
     config = load_config(path)
     store = Store.open(config.settings.database)
     try:
         update_feeds(store, make_session(), config, now)
+        # A period whose sender died before recording, and one with a refused recipient.
+        assert store.claim_delivery("équipe", "2026-01-05", "host:1", now - timedelta(hours=3))
+        assert store.claim_delivery("équipe", "2026-01-06", "host:2", now - timedelta(hours=1))
+        store.record_delivery("équipe", "2026-01-06", now, delivered=0, articles=1,
+                              message_id="<m@example.org>",
+                              errors={"alice@example.org": "550 no such user"})
         with store.engine.begin() as connection:
             connection.execute(text(
                 "UPDATE entries SET page_status = 'failed', page_reason = 'HTTP 404', "
@@ -84,6 +96,10 @@ def test_status_says_the_same_through_the_glance_and_the_store(
     monkeypatch.setattr(aggregator.cli.status, "open_glance", lambda *_a, **_k: None)
     through_store = _status(path, *args)
     assert through_glance == through_store
+    if not args:  # the newsletters' problems, under the table
+        assert "alice@example.org: 550 no such user" in through_glance
+        assert ("2026-01-05 : prise par host:1" in through_glance
+                or "2026-01-05: claimed by host:1" in through_glance)
     if args == ("--json",):
         by_name = {feed["name"]: feed for feed in json.loads(through_glance)}
         assert by_name["Blog"]["filtered_out"] == 1
@@ -108,6 +124,9 @@ def test_the_glance_reads_what_the_store_reads(
         shown = list(glance.each_shown_entry(names))
         assert shown == list(store.each_shown_entry(names)) and len(shown) == 4
         assert list(glance.each_shown_entry(["Pages"])) == list(store.each_shown_entry(["Pages"]))
+        deliveries = glance.deliveries()
+        assert deliveries == store.deliveries() and len(deliveries) == 2
+        assert deliveries[0].errors == {"alice@example.org": "550 no such user"}
         assert glance.in_step(config.feeds) and not glance.subscribed()
         store.save_subscription(Subscription("Blog", "https://hub.example/", "u", "tok", "s",
                                              "active", datetime.now(UTC)))

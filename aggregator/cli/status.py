@@ -32,6 +32,7 @@ from aggregator.publish.status import (
 
 if TYPE_CHECKING:  # the ORM, imported only when the Store is opened (open_store)
     from aggregator.store import Store
+    from aggregator.store.glance import Delivery
 
 COLOURS = {"ok": "green", "failing": "red", "retired": "red", "moved": "yellow"}
 # Narrow, no column is wider than this (names wrap) and what happened keeps at least
@@ -54,9 +55,9 @@ def status(config: Config, as_json: bool, everything: bool, wide: bool) -> None:
     if everything and not as_json:
         raise click.UsageError(_("--all goes with --json: the tables show everything"))
     # Issue 21 (status in 0.5 s): without SQLAlchemy's ORM when the feeds' table is all there
-    # is to show; alerts, newsletters and WebSub are the Store's to read.
-    glance = None if (everything or config.alerts or config.newsletters
-                      or config.settings.websub_hub) else open_glance(config, synced=True)
+    # and the newsletters are all there is to show; alerts and WebSub are the Store's.
+    glance = None if (everything or config.alerts or config.settings.websub_hub
+                      ) else open_glance(config, synced=True)
     if glance is not None and not glance.subscribed():
         _show(config, glance, None, as_json, wide)
         return
@@ -75,11 +76,13 @@ class FeedReads(Protocol):
 
     def each_shown_entry(self, names: Collection[str]) -> Iterator[StoredEntry]: ...
 
+    def deliveries(self) -> list[Delivery]: ...
+
 
 def _show(config: Config, reads: FeedReads, store: Store | None, as_json: bool, wide: bool,
           everything: bool = False) -> None:
-    """The feeds' table or JSON from `reads`; under it, what the Store tells, given when
-    --all, alerts, newsletters or WebSub are there to tell."""
+    """The feeds' table or JSON and the newsletters' problems from `reads`; under them,
+    what the Store tells, given when --all, alerts or WebSub are there to tell."""
     states = reads.feed_states(layout=False)
     filtered_out = _filtered_out(config, reads)
     tz = ZoneInfo(config.settings.timezone)
@@ -97,11 +100,11 @@ def _show(config: Config, reads: FeedReads, store: Store | None, as_json: bool, 
                          describe_pages(modes[f.name], pages.get(f.name)))
              for f in config.feeds]
     _print_feed_table(config, lines, tz, wide)
+    if config.newsletters:
+        for problem in delivery_problems(reads.deliveries(), datetime.now(UTC), tz):
+            console.print(problem, style="red", markup=False)
     if store is None:
         return
-    if config.newsletters:
-        for problem in delivery_problems(store.deliveries(), datetime.now(UTC), tz):
-            console.print(problem, style="red", markup=False)
     if config.alerts:
         from aggregator.cli.alerts import alert_lines, print_alert_table  # Apprise
 

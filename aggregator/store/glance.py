@@ -1,5 +1,5 @@
-"""A glance at the database without SQLAlchemy's ORM: what `status` shows of the feeds, and
-what `fetch` reads to find that no feed is due (issue 21: each in 0.5 s, of which importing
+"""A glance at the database without SQLAlchemy's ORM: what `status` shows of the feeds and
+newsletters, and what `fetch` reads to find that no feed is due (issue 21: each in 0.5 s, of which importing
 the ORM and the tables took 0.3 s). A SQLite file is read with the stdlib's sqlite3, a
 server through SQLAlchemy Core. Only a database at HEAD_REVISION is opened: any other is
 the Store's to create or migrate. The queries name the columns of schema.py's tables;
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Literal
@@ -45,7 +46,35 @@ FEED_COLUMNS = ("name", "url", "title", "site_url", "etag", "last_modified", "la
 MOMENTS = {"last_polled", "last_success", "next_poll", "moved_at", "gone_at",
            "failing_since"}
 
+# The columns of `deliveries` a Delivery takes, in its fields' order.
+DELIVERY_COLUMNS = ("newsletter", "period", "claimed_by", "claimed_at", "sent_at", "delivered",
+                    "articles", "message_id", "errors")
+
 Rows = Callable[[str], list[Sequence[Any]]]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A period of a newsletter as the database knows it; `sent_at` None while it is
+    claimed and not recorded: being sent, or the sender died before it could say."""
+
+    newsletter: str
+    period: str
+    claimed_by: str
+    claimed_at: datetime
+    sent_at: datetime | None = None
+    delivered: int = 0
+    articles: int = 0
+    message_id: str | None = None
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+
+def delivery_of(values: Sequence[Any]) -> Delivery:
+    """A Delivery from its row's DELIVERY_COLUMNS (no errors: NULL)."""
+    newsletter, period, claimed_by, claimed_at, sent_at, delivered, articles, message_id, \
+        errors = values
+    return Delivery(newsletter, period, claimed_by, claimed_at, sent_at, delivered, articles,
+                    message_id, errors or {})
 
 
 def in_step(feed: FeedConfig, url: str, tags: Sequence[str] | None,
@@ -170,6 +199,16 @@ class Glance:
                 return
             last = rows[-1].id
             yield from plain_entries(rows, blogs)
+
+    def deliveries(self, limit: int = 50) -> list[Delivery]:
+        """The latest claims of newsletters, newest first: the Store's deliveries."""
+        rows = self._read("read the deliveries",
+                          f"SELECT {', '.join(DELIVERY_COLUMNS)} FROM deliveries "
+                          f"ORDER BY claimed_at DESC, id DESC LIMIT {int(limit)}")
+        return [delivery_of([_moment(value) if column in ("claimed_at", "sent_at")
+                             else _json(value) if column == "errors" else value
+                             for column, value in zip(DELIVERY_COLUMNS, row, strict=True)])
+                for row in rows]
 
     def subscribed(self) -> bool:
         """Whether some feed has a WebSub subscription (its lines are the Store's to show)."""
