@@ -107,6 +107,31 @@ def test_status_says_the_same_through_the_glance_and_the_store(
         assert any(feed["page_error"] for feed in by_name.values())
 
 
+def test_status_of_the_demo_says_the_same_through_the_glance_and_the_store(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import aggregator.cli.status
+
+    subprocess.run([sys.executable, "-m", "aggregator", "demo", "--once", "--dir", "demo"],
+                   cwd=tmp_path, capture_output=True, timeout=120, check=True,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+    french = tmp_path / "demo" / "feeds.yaml"
+    english = french.with_name("feeds-en.yaml")
+    english.write_text(french.read_text("utf-8").replace("language: fr", "language: en"),
+                       "utf-8")
+    for path in (french, english):
+        for args in ((), ("--json",)):
+            through_glance = _status(path, *args)
+            with monkeypatch.context() as patched:
+                patched.setattr(aggregator.cli.status, "open_glance", lambda *_a, **_k: None)
+                assert _status(path, *args) == through_glance
+    assert "Vis ma vie de CM" in through_glance
+    config = load_config(french)  # what made the first of each pair go through the glance
+    glance = Glance.open(config.settings.database)
+    assert glance is not None and glance.in_step(config.feeds) and not glance.subscribed()
+    assert not (config.alerts or config.settings.websub_hub)
+    glance.close()
+
+
 def test_the_glance_reads_what_the_store_reads(
         tmp_path: Path, feed_server: FeedServer, refused_url: str, database_url: str) -> None:
     config = load_config(_polled(tmp_path, feed_server, refused_url, database_url))
