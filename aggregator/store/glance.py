@@ -1,9 +1,10 @@
 """A glance at the database without SQLAlchemy's ORM: what `status` shows of the feeds and
-newsletters, and what `fetch` reads to find that no feed is due (issue 21: each in 0.5 s, of which importing
-the ORM and the tables took 0.3 s). A SQLite file is read with the stdlib's sqlite3, a
-server through SQLAlchemy Core. Only a database at HEAD_REVISION is opened: any other is
-the Store's to create or migrate. The queries name the columns of schema.py's tables;
-tests/test_glance.py checks that they read what the Store reads from the same databases."""
+newsletters, and what `fetch` reads to find that no feed is due (issue 21: each in 0.5 s,
+of which importing the ORM and the tables took 0.3 s). A SQLite file is read with the
+stdlib's sqlite3, a server through SQLAlchemy Core. Only a database at HEAD_REVISION is
+opened: any other is the Store's to create or migrate. The queries name the columns of
+schema.py's tables; tests/test_glance.py checks that they read what the Store reads from
+the same databases."""
 
 from __future__ import annotations
 
