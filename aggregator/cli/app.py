@@ -32,6 +32,7 @@ from aggregator.i18n import (
 if TYPE_CHECKING:
     from aggregator.config.load import Config
     from aggregator.store import Store
+    from aggregator.store.glance import Glance
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -124,7 +125,7 @@ def _settings_epilog() -> str:
 # Every command, as `module:function` in aggregator/cli/: each module is imported when its
 # command runs, so that a command pays only for its own imports.
 COMMANDS = {
-    "fetch": "poll:fetch", "run": "poll:run",
+    "fetch": "poll:fetch", "run": "daemon:run",
     "render": "site:render", "serve": "site:serve",
     "status": "status:status",
     "feeds": "feeds:feeds", "opml": "feeds:opml",
@@ -226,16 +227,20 @@ def describe_failure(error: Exception, meta: dict[str, object]) -> str:
     if isinstance(error, OSError):
         where = f"{error.filename}: " if error.filename else ""
         return f"{where}{error.strerror or first_line(error)}"
-    from aggregator.store import StoreError
+    from aggregator.store.errors import StoreError
 
     if isinstance(error, StoreError):
+        from aggregator.store.schema import describe_database  # an error's path only
+
+        url = meta.get(DATABASE)
         return _("%(error)s (database: %(database)s)") % {
-            "error": first_line(error), "database": meta.get(DATABASE, _("unknown"))}
+            "error": first_line(error),
+            "database": describe_database(url) if isinstance(url, str) else _("unknown")}
     return _("internal error: %(type)s: %(error)s (run again with --debug to see where)") % {
         "type": type(error).__name__, "error": first_line(error)}
 
 
-# Where ctx.meta keeps the database the command opened, to name it in an error.
+# Where ctx.meta keeps the URL of the database the command opened, to name it in an error.
 DATABASE = "aggregator.database"
 
 
@@ -290,7 +295,6 @@ def log_in_zone(zone: tzinfo) -> None:
 def open_store(config: Config) -> Store:
     """The database of `config`, open until the running command ends."""
     from aggregator.store import Store, StoreError
-    from aggregator.store.schema import describe_database
 
     try:
         store = Store.open(config.settings.database)
@@ -298,9 +302,23 @@ def open_store(config: Config) -> Store:
         raise click.ClickException(
             _("cannot open the database named in %(path)s (settings.database): %(error)s")
             % {"path": config.path, "error": first_line(exc.reason)}) from None
-    click.get_current_context().meta[DATABASE] = describe_database(config.settings.database)
+    click.get_current_context().meta[DATABASE] = config.settings.database
     click.get_current_context().call_on_close(store.close)
     return store
+
+
+def open_glance(config: Config, *, synced: bool) -> Glance | None:
+    """A glance at the database of `config` (store/glance.py: no ORM), closed when the
+    command ends; None when the Store must open it (to create or migrate it), and, with
+    `synced`, when its feeds are not as feeds.yaml says (the Store syncs them)."""
+    from aggregator.store.glance import Glance
+
+    glance = Glance.open(config.settings.database)
+    if glance is None:
+        return None
+    click.get_current_context().meta[DATABASE] = config.settings.database
+    click.get_current_context().call_on_close(glance.close)
+    return glance if not synced or glance.in_step(config.feeds) else None
 
 
 def pass_config(command: Callable[Concatenate[Config, P], R]) -> Callable[P, R]:

@@ -9,8 +9,9 @@ from pathlib import Path
 import click
 
 from aggregator.cli.app import open_store, read_config
+from aggregator.cli.daemon import poll_on_schedule
 from aggregator.cli.output import console, print_outcomes
-from aggregator.cli.poll import poll_on_schedule, poll_with_progress
+from aggregator.cli.poll import poll_with_progress
 from aggregator.cli.site import parse_address_option, render_site
 from aggregator.demo import start_feed_server, write_demo_config, write_demo_feeds
 from aggregator.i18n import _, counted

@@ -1,4 +1,4 @@
-"""`fetch` (one round of polls) and `run` (the daemon that polls on schedule)."""
+"""`fetch`: one round of polls (the daemon, `run`, is in daemon.py)."""
 
 from __future__ import annotations
 
@@ -15,21 +15,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from aggregator.cli.app import open_store, pass_config
+from aggregator.cli.app import open_glance, open_store, pass_config
 from aggregator.cli.output import console, print_outcomes, progress_bar
-from aggregator.cli.site import bind, parse_address_option
-from aggregator.config.load import TICK_SECONDS, Config
+from aggregator.config.load import Config
 from aggregator.i18n import _, counted, seconds
 from aggregator.models import UpdateOutcome
 from aggregator.poll.decide import UnknownFeedError, select_feeds
 from aggregator.poll.memory import hold_less_memory
-from aggregator.poll.pool import start_parse_server
-from aggregator.poll.runlock import AlreadyRunning, exclusive_run
-from aggregator.publish.health import Monitor, PollCounters
-from aggregator.store import Store
 
-if TYPE_CHECKING:  # http.server comes with serving, which fetch never does
-    from http.server import ThreadingHTTPServer
+if TYPE_CHECKING:  # the ORM, imported by open_store once some feed is due
+    from aggregator.store import Store
 
 
 def utc_now() -> datetime:
@@ -89,21 +84,17 @@ def fetch(config: Config, force: bool, only: str | None, full_text: bool) -> Non
     """Poll the feeds that are due and store new entries (Ctrl-C stores what is fetched)."""
     if full_text and not only:
         raise click.UsageError(_("--full-text needs --feed NAME"))
-    store = open_store(config)
     started = time.monotonic()
-    try:
-        due = select_feeds(config, store.feed_states(count_entries=False, layout=False),
-                           utc_now(), force=force, only=only)
-    except UnknownFeedError:
-        names = ", ".join(f.name for f in config.feeds) or _("none")
-        raise click.ClickException(
-            _("no feed named %(name)r in %(path)s (feeds: %(names)s)")
-            % {"name": only, "path": config.path, "names": names}) from None
-    if not due:  # said before requests and the parse server are even imported
-        print_outcomes([], 0.0)
+    if not _any_due(config, force, only):  # said before the ORM, requests and the parse
+        print_outcomes([], 0.0)           # server are even imported (issue 21)
         if full_text:
-            _force_pages(store, config, only)
+            _force_pages(open_store(config), config, only)
         return
+    # The first fetch of a database not at HEAD_REVISION opened the Store already: once
+    # more here, each closed when the command ends.
+    store = open_store(config)
+    from aggregator.poll.pool import start_parse_server  # the parse workers' code
+
     hold_less_memory()  # before the fetch threads start
     start_parse_server(len(config.feeds))
     # A database's first fetch: what it stores may alert (a later one starts where the
@@ -125,6 +116,20 @@ def fetch(config: Config, force: bool, only: str | None, full_text: bool) -> Non
     from aggregator.cli.alerts import send_alerts  # the table code, after the polls only
 
     send_alerts(store, config)
+
+
+def _any_due(config: Config, force: bool, only: str | None) -> bool:
+    """Whether some feed is to be polled now, read with the glance (no ORM) from a database
+    at HEAD_REVISION, else from the Store, which brings it there."""
+    reads = open_glance(config, synced=False) or open_store(config)
+    try:
+        return bool(select_feeds(config, reads.feed_states(count_entries=False, layout=False),
+                                 utc_now(), force=force, only=only))
+    except UnknownFeedError:
+        names = ", ".join(f.name for f in config.feeds) or _("none")
+        raise click.ClickException(
+            _("no feed named %(name)r in %(path)s (feeds: %(names)s)")
+            % {"name": only, "path": config.path, "names": names}) from None
 
 
 def _force_pages(store: Store, config: Config, name: str | None) -> None:
@@ -192,75 +197,3 @@ def _telling_stop(stop: Stop | None) -> Iterator[None]:
     finally:
         done.set()
         teller.join()
-
-
-@click.command()
-@click.option("--serve", "address", metavar="HOST:PORT", callback=parse_address_option,
-              help="Also serve the output folder, e.g. 127.0.0.1:8080.")
-@click.option("--tick", type=click.FloatRange(min=0.1), default=TICK_SECONDS,
-              show_default=True, metavar="SECONDS",
-              help="How often to look for due feeds and for an edited feeds.yaml.")
-@pass_config
-def run(config: Config, address: tuple[str, int] | None, tick: float) -> None:
-    """Run the daemon: poll on schedule, render after changes, reload feeds.yaml."""
-    poll_on_schedule(config, address, tick)
-
-
-def poll_on_schedule(config: Config, address: tuple[str, int] | None,
-               tick: float = TICK_SECONDS) -> None:
-    """Hold the database's run lock and poll on schedule until stopped (`run`, `demo`).
-
-    Everything it opens is closed when the command ends, the lock last.
-    """
-    ctx = click.get_current_context()
-    try:
-        ctx.with_resource(exclusive_run(config.settings.database, datetime.now(UTC)))
-    except AlreadyRunning as exc:
-        raise click.ClickException(str(exc)) from None
-    from aggregator.poll import schedule  # APScheduler: see cli.site.render_site
-
-    hold_less_memory()
-    store = open_store(config)
-    counters = PollCounters()
-    if address:
-        _serve_beside(config, address, counters)
-    console.print(counted("Polling %(n)s feed from %(path)s; Ctrl-C stops.",
-                          "Polling %(n)s feeds from %(path)s; Ctrl-C stops.",
-                          len(config.feeds), path=config.path), markup=False)
-    schedule.run_daemon(config, store, tick, counters=counters)
-    exit_abandoning(0)  # a poll the stop abandoned must not hold the exit
-
-
-def _serve_beside(config: Config, address: tuple[str, int], counters: PollCounters) -> None:
-    """Serve the output folder, /healthz and /metrics while the daemon polls."""
-    from aggregator.publish.serve import server_url, start_server
-
-    ctx = click.get_current_context()
-    config.settings.output_dir.mkdir(parents=True, exist_ok=True)
-    # /healthz and /metrics get connections of their own: sharing the polls' pool,
-    # a request during a poll left two connections that the polls then took in
-    # turns, each filling a page cache and a statement cache with the same data.
-    monitor_store = Store.open(config.settings.database, upgrade=False)
-    ctx.call_on_close(monitor_store.close)
-    server = bind(config.settings.output_dir, address, Monitor(monitor_store, counters))
-    if config.settings.websub_callback:
-        _answer_hubs(server, config)
-    start_server(server)
-    ctx.call_on_close(server.shutdown)
-    console.print(_("Serving %(folder)s at %(url)s")
-                  % {"folder": config.settings.output_dir, "url": server_url(server)},
-                  markup=False)
-
-
-def _answer_hubs(server: ThreadingHTTPServer, config: Config) -> None:
-    """The WebSub callback beside the files: hubs verify our subscriptions and push
-    there; a verified push is stored as a poll would store it. Its own connections,
-    as for /healthz."""
-    from aggregator.poll.push import PushReceiver
-    from aggregator.publish.serve import attach_websub
-    from aggregator.publish.websub_callback import WebSubCallback
-
-    store = Store.open(config.settings.database, upgrade=False)
-    click.get_current_context().call_on_close(store.close)
-    receiver = PushReceiver(store, config, utc_now)
-    attach_websub(server, WebSubCallback(store, receiver, config.settings.max_size, utc_now))

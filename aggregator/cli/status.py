@@ -4,18 +4,20 @@ as JSON."""
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 import click
 from rich.markup import escape
 from rich.table import Table
 
-from aggregator.cli.app import pass_store
+from aggregator.cli.app import open_glance, open_store, pass_config
 from aggregator.cli.output import console, natural_width, title_with_path, width_left
 from aggregator.config.load import Config
 from aggregator.i18n import _, counted
-from aggregator.models import PageCounts
+from aggregator.models import FeedState, PageCounts, StoredEntry
 from aggregator.publish.filters import EntryFilter
 from aggregator.publish.status import (
     Health,
@@ -27,7 +29,10 @@ from aggregator.publish.status import (
     status_record,
     zone_name,
 )
-from aggregator.store import Store
+
+if TYPE_CHECKING:  # the ORM, imported only when the Store is opened (open_store)
+    from aggregator.store import Store
+    from aggregator.store.glance import Delivery
 
 COLOURS = {"ok": "green", "failing": "red", "retired": "red", "moved": "yellow"}
 # Narrow, no column is wider than this (names wrap) and what happened keeps at least
@@ -44,23 +49,51 @@ MAKE_WAY = ("last success", "next poll")
                    "instead of the list of feeds.")
 @click.option("--wide", is_flag=True,
               help="Show every column and what happened in full, over several lines if need be.")
-@pass_store
-def status(config: Config, store: Store, as_json: bool, everything: bool, wide: bool) -> None:
+@pass_config
+def status(config: Config, as_json: bool, everything: bool, wide: bool) -> None:
     """Show every feed's health: last success, last error, failures, next poll, entries."""
     if everything and not as_json:
         raise click.UsageError(_("--all goes with --json: the tables show everything"))
+    # Issue 21 (status in 0.5 s): without SQLAlchemy's ORM when the feeds' table is all there
+    # and the newsletters are all there is to show; alerts and WebSub are the Store's.
+    glance = None if (everything or config.alerts or config.settings.websub_hub
+                      ) else open_glance(config, synced=True)
+    if glance is not None and not glance.subscribed():
+        _show(config, glance, None, as_json, wide)
+        return
+    store = open_store(config)
     store.sync_feeds(config.feeds)
-    states = store.feed_states(layout=False)
-    filtered_out = _filtered_out(config, store)
+    _show(config, store, store, as_json, wide, everything)
+
+
+class FeedReads(Protocol):
+    """What the feeds' table reads: the Store's methods, or the glance's."""
+
+    def feed_states(self, *, count_entries: bool = ...,
+                    layout: Literal[False]) -> dict[str, FeedState]: ...
+
+    def page_counts(self) -> dict[str, PageCounts]: ...
+
+    def each_shown_entry(self, names: Collection[str]) -> Iterator[StoredEntry]: ...
+
+    def deliveries(self) -> list[Delivery]: ...
+
+
+def _show(config: Config, reads: FeedReads, store: Store | None, as_json: bool, wide: bool,
+          everything: bool = False) -> None:
+    """The feeds' table or JSON and the newsletters' problems from `reads`; under them,
+    what the Store tells, given when --all, alerts or WebSub are there to tell."""
+    states = reads.feed_states(layout=False)
+    filtered_out = _filtered_out(config, reads)
     tz = ZoneInfo(config.settings.timezone)
     modes = {f.name: f.full_text or config.settings.full_text for f in config.feeds}
     # Each feature's rows are read when it is shown (issue 21: status in 0.5 s): the table
     # says nothing of the article pages of a feed whose full_text is never.
-    pages = store.page_counts() if as_json or set(modes.values()) - {"never"} else {}
+    pages = reads.page_counts() if as_json or set(modes.values()) - {"never"} else {}
     if as_json:
         rows = [status_record(f, states.get(f.name), filtered_out.get(f.name, 0), tz)
                 | _pages_record(pages.get(f.name), modes[f.name]) for f in config.feeds]
-        shown = _everything(config, store, rows, tz) if everything else rows
+        shown = _everything(config, store, rows, tz) if everything and store else rows
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
         return
     lines = [status_line(f, states.get(f.name), filtered_out.get(f.name, 0), tz,
@@ -68,8 +101,10 @@ def status(config: Config, store: Store, as_json: bool, everything: bool, wide: 
              for f in config.feeds]
     _print_feed_table(config, lines, tz, wide)
     if config.newsletters:
-        for problem in delivery_problems(store.deliveries(), datetime.now(UTC), tz):
+        for problem in delivery_problems(reads.deliveries(), datetime.now(UTC), tz):
             console.print(problem, style="red", markup=False)
+    if store is None:
+        return
     if config.alerts:
         from aggregator.cli.alerts import alert_lines, print_alert_table  # Apprise
 
@@ -188,11 +223,11 @@ def _columns(lines: list[StatusLine], width: int, wide: bool) -> list[str]:
     return columns
 
 
-def _filtered_out(config: Config, store: Store) -> dict[str, int]:
+def _filtered_out(config: Config, reads: FeedReads) -> dict[str, int]:
     """How many stored entries of each feed the filters keep out of pages and feeds."""
     rules = EntryFilter(config.settings.filters, config.feeds)
     if not rules:
         return {}
     judged = [feed.name for feed in config.feeds
               if config.settings.filters or feed.filters]
-    return count_filtered_out(rules, store.each_shown_entry(judged))
+    return count_filtered_out(rules, reads.each_shown_entry(judged))

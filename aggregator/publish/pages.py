@@ -16,7 +16,8 @@ from aggregator.models import StoredEntry
 from aggregator.publish.digest import PAGE_SIZE, DayTotals, blog_order, day_bounds, page_count
 from aggregator.publish.filters import EntryFilter
 from aggregator.store import Store
-from aggregator.store.reads import CHUNK, EntryRef
+from aggregator.store.entry_rows import CHUNK
+from aggregator.store.reads import EntryRef
 
 
 @dataclass(frozen=True)

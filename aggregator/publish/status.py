@@ -17,7 +17,7 @@ from aggregator.models import FeedState, PageCounts, StoredEntry
 if TYPE_CHECKING:
     from aggregator.publish.filters import EntryFilter
     from aggregator.store.alerts import TargetRecord
-    from aggregator.store.deliveries import Delivery
+    from aggregator.store.glance import Delivery
 
 Health = Literal["disabled", "never polled", "retired", "failing", "moved", "ok"]
 

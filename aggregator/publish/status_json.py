@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from aggregator.store.alerts import TargetRecord
-    from aggregator.store.deliveries import Delivery
+    from aggregator.store.glance import Delivery
 
 # The shape's version: a key removed or changed in meaning raises it; keys may be added.
 SHAPE_VERSION = 1

@@ -16,8 +16,9 @@ from aggregator.models import CleanEntry, SaveCounts
 from aggregator.store.base import PRUNE_LOCK, StoreBase, _chunks, wrap_errors
 from aggregator.store.copies import _elect_canonicals, _forget_keys
 from aggregator.store.entries import _lock_filing, _save_entries
+from aggregator.store.entry_rows import CHUNK, Blog
 from aggregator.store.feeds import _feed_row
-from aggregator.store.reads import CHUNK, SHOWN, Blog, _blogs
+from aggregator.store.reads import SHOWN, _blogs
 from aggregator.store.schema import EntryRow, FeedRow
 from aggregator.store.schema_deliver import AlertSendRow
 

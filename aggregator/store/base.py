@@ -1,5 +1,5 @@
 """What every part of the store shares: the engine and its sessions, driver errors
-as StoreError, and the driver-level lookups the hot paths use."""
+as StoreError (errors.py), and the driver-level lookups the hot paths use."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from aggregator.store.errors import StoreError
 from aggregator.store.schema import (
     CommonKeyRow,
     EntryKeyRow,
@@ -32,16 +33,6 @@ ENTRIES = cast(Table, EntryRow.__table__)
 RENDER_LOCK = 7423611
 PRUNE_LOCK = 7423612
 FILING_LOCK = 7423613
-
-
-class StoreError(Exception):
-    """The database failed an operation: the message names it in one line, and the
-    driver's exception is the __cause__."""
-
-    def __init__(self, message: str, *, kind: str = "", reason: str = "") -> None:
-        super().__init__(message)
-        self.kind = kind  # the driver's name for the error: OperationalError, ...
-        self.reason = reason  # the kind and the driver's own words
 
 
 @contextmanager

@@ -4,30 +4,14 @@ one worker alone sends it, and recorded after, with the recipients the server re
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from aggregator.store.base import StoreBase, wrap_errors
+from aggregator.store.glance import DELIVERY_COLUMNS, Delivery, delivery_of
 from aggregator.store.schema_deliver import DeliveryRow
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """A period of a newsletter as the database knows it; `sent_at` None while it is
-    claimed and not recorded: being sent, or the sender died before it could say."""
-
-    newsletter: str
-    period: str
-    claimed_by: str
-    claimed_at: datetime
-    sent_at: datetime | None = None
-    delivered: int = 0
-    articles: int = 0
-    message_id: str | None = None
-    errors: Mapping[str, str] = field(default_factory=dict)
 
 
 class DeliveriesMixin(StoreBase):
@@ -83,5 +67,4 @@ class DeliveriesMixin(StoreBase):
 
 
 def _delivery(row: DeliveryRow) -> Delivery:
-    return Delivery(row.newsletter, row.period, row.claimed_by, row.claimed_at, row.sent_at,
-                    row.delivered, row.articles, row.message_id, row.errors or {})
+    return delivery_of([getattr(row, column) for column in DELIVERY_COLUMNS])

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, defer
 from aggregator.config.load import FeedConfig
 from aggregator.models import FeedState, PollRecord
 from aggregator.store.base import RENDER_LOCK, StoreBase, wrap_errors
+from aggregator.store.glance import in_step
 from aggregator.store.lockfile import RENDER_LOCK_SUFFIX, locked_file
 from aggregator.store.schema import EntryRow, FeedRow
 
@@ -40,6 +41,8 @@ class FeedsMixin(StoreBase):
             rows = {row.name: row for row in session.scalars(select(FeedRow))}
             for feed in feeds:
                 row = rows.get(feed.name)
+                if row is not None and in_step(feed, row.url, row.tags, row.config_hash):
+                    continue  # the glance's rule: then `status` reads it without syncing
                 if row is None:
                     row = FeedRow(name=feed.name, url=feed.url, tags=list(feed.tags),
                                   failures=0)

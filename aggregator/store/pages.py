@@ -23,9 +23,10 @@ from aggregator.store.copies import (
     _postings,
 )
 from aggregator.store.entries import _lock_filing, _set_fingerprint
+from aggregator.store.glance import NOT_NEEDED
 from aggregator.store.schema import EntryRow, FeedRow
 
-PENDING, NOT_NEEDED = "pending", "not-needed"
+PENDING = "pending"
 
 
 class PagesMixin(StoreBase):

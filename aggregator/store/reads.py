@@ -12,33 +12,24 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, select, union
 from sqlalchemy.orm import Session
 
-from aggregator.fulltext.shown import shows_page
-from aggregator.models import Copy, Enclosure, StoredEntry
+from aggregator.models import Copy, StoredEntry
 from aggregator.store.base import StoreBase, _chunks, wrap_errors
+from aggregator.store.entry_rows import (
+    BLOG_COLUMNS,
+    CHUNK,
+    SHOWN_COLUMNS,
+    Blog,
+    blog_of,
+    plain_entries,
+    stored_entry,
+)
 from aggregator.store.schema import EntryMoveRow, EntryRow, FeedRow
 
 # The columns of an entry that pages, feeds and exports show. Its feed's come apart,
 # once per feed (_blogs): joined to each entry, the feed row's polling state (the
 # digests of its whole last document, its boilerplate) was decoded again for every
 # entry, and a day of 3,000 entries of one feed took 6 GB to render.
-SHOWN = (EntryRow.id, EntryRow.feed_id, EntryRow.article_id, EntryRow.identity,
-         EntryRow.title, EntryRow.link, EntryRow.author, EntryRow.published,
-         EntryRow.updated, EntryRow.first_seen, EntryRow.dated, EntryRow.changed,
-         EntryRow.edited, EntryRow.content, EntryRow.summary, EntryRow.excerpt,
-         EntryRow.language, EntryRow.enclosures, EntryRow.thumbnail, EntryRow.categories,
-         EntryRow.page_status, EntryRow.page_html, EntryRow.page_excerpt)
-CHUNK = 500  # entries read per statement where a read is cut in parts
-
-
-@dataclass(frozen=True, slots=True)
-class Blog:
-    """What an entry shows of its feed."""
-
-    name: str
-    title: str
-    url: str
-    site_url: str | None
-    tags: tuple[str, ...]
+SHOWN = tuple(getattr(EntryRow, column) for column in SHOWN_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +97,7 @@ class ReadsMixin(StoreBase):
                 if not rows:
                     return
                 last = rows[-1].id
-                yield from _plain(rows, _blogs(session, {row.feed_id for row in rows}))
+                yield from plain_entries(rows, _blogs(session, {row.feed_id for row in rows}))
 
     @wrap_errors("list the entries of a period")
     def entry_refs_between(self, start: datetime, end: datetime) -> list[EntryRef]:
@@ -133,7 +124,7 @@ class ReadsMixin(StoreBase):
             for chunk in _chunks(ids, CHUNK):
                 rows = list(session.execute(select(*SHOWN).where(EntryRow.id.in_(chunk))))
                 entries = (_with_copies(session, rows) if copies
-                           else _plain(rows, _blogs(session, {r.feed_id for r in rows})))
+                           else plain_entries(rows, _blogs(session, {r.feed_id for r in rows})))
                 found.update((row.id, entry) for row, entry in zip(rows, entries, strict=True))
         return {i: found[i] for i in ids if i in found}
 
@@ -189,12 +180,9 @@ def _shown_from(name: str) -> tuple[ColumnElement[bool], ...]:
 
 def _blogs(session: Session, feed_ids: Iterable[int]) -> dict[int, Blog]:
     """What entries show of their feeds, by feed id: one row read per feed."""
-    query = (select(FeedRow.id, FeedRow.name, FeedRow.title, FeedRow.url, FeedRow.site_url,
-                    FeedRow.tags)
+    query = (select(FeedRow.id, *(getattr(FeedRow, column) for column in BLOG_COLUMNS))
              .where(FeedRow.id.in_(sorted(set(feed_ids)))))
-    return {row.id: Blog(row.name, row.title or row.name, row.url, row.site_url,
-                         tuple(row.tags or ()))
-            for row in session.execute(query)}
+    return {row[0]: blog_of(*row[1:]) for row in session.execute(query)}
 
 
 def _with_copies(session: Session, rows: Sequence[Any]) -> list[StoredEntry]:
@@ -224,41 +212,5 @@ def _with_copies(session: Session, rows: Sequence[Any]) -> list[StoredEntry]:
         article = row.article_id or row.id
         blog = blogs[row.feed_id]
         founder = founders.get(article, (blog.name, row.identity))
-        stored.append(_stored(row, blog, founder, tuple(copies.get(article, ()))))
+        stored.append(stored_entry(row, blog, founder, tuple(copies.get(article, ()))))
     return stored
-
-
-def _plain(rows: Sequence[Any], blogs: dict[int, Blog]) -> list[StoredEntry]:
-    """Articles (rows of SHOWN) as StoredEntry without their copies, for judging them."""
-    return [_stored(row, blogs[row.feed_id], (blogs[row.feed_id].name, row.identity), ())
-            for row in rows]
-
-
-def _stored(row: Any, blog: Blog, founder: tuple[str, str],
-            copies: tuple[Copy, ...]) -> StoredEntry:
-    # The article's page stands in for the feed's text where fulltext.shown says so; the
-    # feed's excerpt is kept as its teaser (the output feeds' summary).
-    page = shows_page(row.page_status, row.page_html)
-    return StoredEntry(
-        feed_name=blog.name, feed_title=blog.title, feed_url=blog.url,
-        site_url=blog.site_url, tags=blog.tags, identity=row.identity,
-        title=row.title, link=row.link, author=row.author,
-        published=row.published, updated=row.updated, first_seen=row.first_seen,
-        dated=row.dated, changed=row.changed, edited=row.edited,
-        content=row.page_html if page else row.content,
-        summary=row.summary, excerpt=(row.page_excerpt or row.excerpt) if page else row.excerpt,
-        teaser=row.excerpt if page else "",
-        article_feed=founder[0], article_identity=founder[1], copies=copies,
-        language=row.language, enclosures=_enclosures_of(row.enclosures),
-        thumbnail=row.thumbnail, categories=tuple(row.categories or ()),
-    )
-
-
-def _enclosures_of(items: Iterable[dict[str, object]] | None) -> tuple[Enclosure, ...]:
-    found = []
-    for item in items or ():
-        url, kind, length = item.get("url"), item.get("type"), item.get("length")
-        if isinstance(url, str) and url:
-            found.append(Enclosure(url, kind if isinstance(kind, str) else None,
-                                   length if isinstance(length, int) else None))
-    return tuple(found)
