@@ -43,8 +43,7 @@ def config_path(tmp_path: Path, feed_server: FeedServer, refused_url: str) -> Pa
 def test_fetch_render_status(config_path: Path) -> None:
     fetched = invoke(config_path, "fetch")
     assert fetched.exit_code == 0, fetched.output
-    assert re.search(r"3 feeds polled in [\d.]+ s: 3 new entries, 0 already published "
-                     r"elsewhere, 0 updated, 0 not modified, 0 unchanged, 1 failed\.",
+    assert re.search(r"3 feeds polled in [\d.]+ s: 3 new entries, 1 failed\.",
                      fetched.output), fetched.output
     assert "Slowest: " in fetched.output
     assert "En panne: error: connection failed" in fetched.output
@@ -79,8 +78,7 @@ def test_fetch_again_is_not_due_then_forced(config_path: Path) -> None:
     assert again.exit_code == 0
     assert "No feed is due" in again.output
     forced = invoke(config_path, "fetch", "--force", "--feed", "Vis ma vie")
-    assert (": 0 new entries, 0 already published elsewhere, 0 updated, 1 not modified, "
-            "0 unchanged, 0 failed.") in forced.output
+    assert ": 0 new entries, 1 not modified." in forced.output
 
 
 def test_fetch_holds_less_memory_before_its_threads_start(
@@ -222,8 +220,7 @@ def test_demo_once_builds_the_site_with_no_network(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     # The demo's site is French, and so are its messages.
     assert "30 flux interrogés en" in result.stdout
-    assert ("\u00a0: 66 nouveaux articles, 12 déjà publiés ailleurs, 0 mis à jour, "
-            "0 non modifié, 0 inchangé, 0 en échec.") in result.stdout
+    assert "\u00a0: 66 nouveaux articles, 12 déjà publiés ailleurs." in result.stdout
     public = tmp_path / "site" / "public"
     index = (public / "index.html").read_text("utf-8")
     assert "Démo — veille community management" in index
@@ -236,8 +233,8 @@ def test_demo_once_builds_the_site_with_no_network(tmp_path: Path) -> None:
     # server's port changed, and with it the address of the pictures: entries that show
     # one are updated.)
     again = _run("demo", "--once", "--dir", "site", cwd=tmp_path)
-    assert "\u00a0: 0 nouvel article, 0 déjà publié ailleurs, " in again.stdout
-    assert ", 0 en échec." in again.stdout
+    assert "\u00a0: 0 nouvel article" in again.stdout
+    assert "déjà publié" not in again.stdout and "en échec" not in again.stdout
 
 
 @pytest.fixture

@@ -755,3 +755,16 @@ def test_the_archive_counts_each_months_days_and_articles(site: Site) -> None:
     # changes (test_incremental_renders_equal_full_renders_through_changes compares it).
     state = json.loads((site.root / ".render-state.json").read_text("utf-8"))
     assert len(state["articles"]) == len(state["days"]) == 8
+
+
+def test_a_cards_excerpt_is_cut_without_a_stray_full_stop_before_its_ellipsis() -> None:
+    from aggregator.publish.environment import make_environment
+    template = make_environment().from_string("{{ text | shorten(200) }}")
+    sentence = "Je propose de poursuivre en message privé pour les détails personnels. "
+    long = sentence * 2 + "x" * 120 + " " + sentence
+    assert template.render(text=sentence * 2) == sentence * 2  # short: whole
+    assert template.render(text="y" * 205) == "y" * 205  # a twentieth over: left whole
+    cut = template.render(text=long)
+    assert len(cut) <= 200 and cut.endswith("x…")
+    at_a_stop = template.render(text="a " * 57 + sentence + "z" * 100)  # a space at 184
+    assert at_a_stop.endswith("personnels…") and ".…" not in at_a_stop

@@ -37,7 +37,7 @@ POLLED = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 
 @pytest.mark.parametrize("state, expected", [
     (None, "not polled yet"),
-    (FeedState("f", "u", last_polled=POLLED), "ok: last polled Nov 21, 2026 09:00"),
+    (FeedState("f", "u", last_polled=POLLED), "polled Nov 21, 2026 09:00"),
     (FeedState("f", "u", last_polled=POLLED, gone_at=POLLED,
                last_error="HTTP 410 Gone: the server says this feed is gone for good"),
      "retired on Nov 21, 2026 09:00: HTTP 410 Gone: the server says this feed is gone for "

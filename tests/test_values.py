@@ -24,6 +24,7 @@ from aggregator.poll.values import (
     byte_length,
     cap_text,
     display_text,
+    elide,
     plausible_date,
     repair_entry,
     repair_feed,
@@ -70,6 +71,18 @@ def test_cap_text_cuts_at_a_space_near_the_end_else_inside_the_word() -> None:
     capped = cap_text(words, 50)
     assert len(capped) <= 50 and capped.endswith("mot…")
     assert cap_text("x" * 9_000_000, MAX_TITLE) == "x" * (MAX_TITLE - 1) + "…"
+
+
+@pytest.mark.parametrize("cut, shown", [
+    ("pour les détails personnels.", "pour les détails personnels…"),
+    ("trois choses :", "trois choses…"),
+    ("vraiment ?!", "vraiment…"),
+    ("déjà coupé…", "déjà coupé…"),
+    ("« cité »", "« cité »…"),  # a closing guillemet is text, not a sentence's end
+])
+def test_an_ellipsis_takes_the_place_of_the_last_punctuation(cut: str, shown: str) -> None:
+    assert elide(cut) == shown
+    assert cap_text(cut + " et la suite", len(cut) + 2) == shown
 
 
 @pytest.mark.parametrize("digits, maximum, count", [

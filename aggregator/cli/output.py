@@ -93,16 +93,20 @@ def print_outcomes(outcomes: Sequence[UpdateOutcome], elapsed: float) -> None:
 
 
 def describe_totals(total: PollSummary, elapsed: float) -> str:
-    """A batch's totals in one sentence, each count with its noun in the right form."""
-    counts = ", ".join([
-        counted("%(n)s new entry", "%(n)s new entries", total.new),
-        counted("%(n)s already published elsewhere", "%(n)s already published elsewhere",
-                total.duplicates),
-        counted("%(n)s updated", "%(n)s updated", total.updated),
-        counted("%(n)s not modified", "%(n)s not modified", total.not_modified),
-        counted("%(n)s unchanged", "%(n)s unchanged", total.unchanged),
-        counted("%(n)s failed", "%(n)s failed", total.failed),
-    ])
+    """A batch's totals in one sentence, each count with its noun in the right form: the
+    new entries always, the other counts only when some feed had them (a row of zeros
+    hides the one that matters)."""
+    others = [
+        (total.duplicates, counted("%(n)s already published elsewhere",
+                                   "%(n)s already published elsewhere", total.duplicates)),
+        (total.updated, counted("%(n)s updated", "%(n)s updated", total.updated)),
+        (total.not_modified, counted("%(n)s not modified", "%(n)s not modified",
+                                     total.not_modified)),
+        (total.unchanged, counted("%(n)s unchanged", "%(n)s unchanged", total.unchanged)),
+        (total.failed, counted("%(n)s failed", "%(n)s failed", total.failed)),
+    ]
+    counts = ", ".join([counted("%(n)s new entry", "%(n)s new entries", total.new)]
+                       + [text for n, text in others if n])
     return _("%(polled)s in %(time)s: %(counts)s.") % {
         "polled": counted("%(n)s feed polled", "%(n)s feeds polled", total.polled),
         "time": seconds(elapsed, 1), "counts": counts}

@@ -13,7 +13,7 @@ import nh3
 from aggregator.dedup import entry_identity, entry_signature
 from aggregator.models import CleanEntry, ParsedEntry
 from aggregator.poll.depth import bound_depth
-from aggregator.poll.values import MAX_EXCERPT, cap_text, display_text, valid_text
+from aggregator.poll.values import MAX_EXCERPT, cap_text, display_text, elide, valid_text
 
 EXCERPT_WORDS = 60
 # A few words over is kept whole: an ellipsis hiding one word helps nobody.
@@ -251,7 +251,7 @@ def make_excerpt(text: str, words: int = EXCERPT_WORDS) -> str:
     excerpt = " ".join(parts)
     if len(excerpt) > MAX_EXCERPT:  # words of thousands of letters: a hostile feed's
         return cap_text(excerpt, MAX_EXCERPT)
-    return excerpt.rstrip(",;:.!?-–— ") + "…" if elided and excerpt else excerpt
+    return elide(excerpt) if elided and excerpt else excerpt
 
 
 def clean_title(title: str, is_html: bool) -> str:

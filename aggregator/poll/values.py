@@ -36,6 +36,8 @@ MIN_DATE = datetime(1970, 1, 1, tzinfo=UTC)  # an entry dated before is undated
 MAX_AHEAD = timedelta(days=366)  # an entry dated further after its poll is undated
 
 ELLIPSIS = "…"
+# What an ellipsis replaces at the end of a cut text: "fin.…" reads as a typo.
+ELIDED_PUNCTUATION = ",;:.!?…-–— "
 # Bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): in a title
 # they turn the text around it, the page's included.
 _BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
@@ -66,12 +68,18 @@ def display_text(text: str) -> str:
 
 def cap_text(text: str, limit: int) -> str:
     """`text` cut to at most `limit` characters, the ellipsis included, if longer: at a
-    space when one lies in the last tenth, else inside the word."""
+    space when one lies in the last tenth, else inside the word (see `elide`)."""
     if len(text) <= limit:
         return text
     cut = text[:limit - 1]
     space = cut.rfind(" ", limit - limit // 10)
-    return (cut[:space] if space > 0 else cut).rstrip() + ELLIPSIS
+    return elide(cut[:space] if space > 0 else cut)
+
+
+def elide(text: str) -> str:
+    """`text` followed by an ellipsis, which takes the place of its last punctuation:
+    "personnels…", not "personnels.…" nor "ceci :…"."""
+    return text.rstrip(ELIDED_PUNCTUATION) + ELLIPSIS
 
 
 def bounded_count(digits: str, maximum: int) -> int | None:

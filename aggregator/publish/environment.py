@@ -9,6 +9,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from aggregator.i18n import load_translations
+from aggregator.poll.values import cap_text
 from aggregator.publish.feeds import XmlFragment, rfc822, rfc3339
 from aggregator.publish.safe import plain_text
 from aggregator.publish.typography import typeset
@@ -45,7 +46,14 @@ def make_environment(directory: Path | None = None, language: str = "fr") -> Env
     env.filters["plain"] = plain_text  # RSS's text fields, which readers may take for HTML
     # The pages' titles and excerpts only: feed readers do their own typography.
     env.filters["typography"] = typeset
+    env.filters["shorten"] = shorten
     return env
+
+
+def shorten(text: str, limit: int) -> str:
+    """A card's excerpt cut to about `limit` characters: left whole when only a twentieth
+    longer (cutting three words saves nothing), else cut as stored text is (`cap_text`)."""
+    return text if len(text) <= limit + limit // 20 else cap_text(text, limit)
 
 
 def _xml_safe(value: Any) -> Any:

@@ -72,7 +72,7 @@ def explain_state(enabled: bool, state: FeedState | None, tz: ZoneInfo) -> str:
         parts.append(_("moved permanently to %(url)s on %(time)s: polled there now; put the "
                        "new address in feeds.yaml.") % {
             "url": state.moved_to, "time": local_time(state.moved_at, tz)})
-    return " ".join(parts) or _("ok: last polled %(time)s") % {
+    return " ".join(parts) or _("polled %(time)s") % {
         "time": local_time(state.last_polled, tz)}
 
 
