@@ -5,7 +5,7 @@ Pagefind reads the written pages and writes its index into bundles under `pagefi
 `pagefind/bundles.json`, which the browser searches; the site works without them, only
 search.html then says so. A bundle is built again only when one of its pages changed.
 Pagefind reads copies of the pages (search_words: French elisions split), and each
-bundle keeps the word prefixes of its pages, from which `pagefind/prefixes/` tells
+bundle keeps the word beginnings of its pages, from which `pagefind/prefixes/` tells
 search.html which bundles cannot match a search.
 """
 
@@ -26,6 +26,7 @@ from aggregator.i18n import N_, Deferred, _, seconds
 from aggregator.publish.output import Writer
 from aggregator.publish.search_bundles import Bundle, plan
 from aggregator.publish.search_words import (
+    BUNDLE_PREFIXES,
     ELIDED,
     PREFIXES,
     for_index,
@@ -114,8 +115,11 @@ def _index(root: Path, deadline: float, every: bool) -> tuple[str, ...]:
 
 
 def _stale(bundle: Path, pages: Sequence[Path]) -> bool:
-    """Whether the bundle folder `bundle` no longer matches its day pages."""
+    """Whether the bundle folder `bundle` no longer matches its day pages, or has not
+    the word beginnings of this version's filter (built once more after an upgrade)."""
     entry = bundle / INDEX_ENTRY
+    if not (bundle / BUNDLE_PREFIXES).is_file():
+        return True
     try:
         built = entry.stat().st_mtime
         languages = json.loads(entry.read_text("utf-8"))["languages"].values()
