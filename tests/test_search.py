@@ -364,3 +364,48 @@ def test_a_rare_word_that_begins_like_common_ones_opens_its_bundle_only(
     page.goto(spread + "search.html?q=compote")  # begins as they do, on no page
     page.locator("#search-status").filter(has_text="Aucun article").wait_for()
     assert _opened(fetched) == set()
+
+
+@pytest.fixture
+def minute(feed_server: FeedServer, make_config: Any) -> Iterator[str]:
+    """The site of a blog whose posts carry its name as title and as author, over http."""
+    items = "".join(
+        f"<item><title>{title}</title><link>https://minute.example/{n}</link>"
+        f"<guid>https://minute.example/{n}</guid><dc:creator>La Minute CM</dc:creator>"
+        f"<pubDate>{datetime.fromisoformat(when).strftime('%a, %d %b %Y %H:%M:%S +0000')}"
+        f"</pubDate><description>{text}</description></item>"
+        for n, (title, when, text) in enumerate((
+            ("La Minute CM", "2026-11-20T08:00:00Z", "Une minute sur la modération."),
+            ("Modérer vite", "2026-11-19T08:00:00Z", "Une autre minute de modération."))))
+    url = feed_server.set("/minute.rss", (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>La Minute CM</title>'
+        f"<link>https://minute.example/</link><language>fr</language>{items}"
+        "</channel></rss>").encode(), content_type="application/rss+xml")
+    output = poll_and_render(make_config([{"name": "La Minute CM", "url": url}]), NOW)
+    with _serving(output) as address:
+        yield address
+
+
+@ON_SQLITE
+def test_a_result_names_its_blog_once(browser: Any, minute: str) -> None:
+    page = browser.new_page()
+    page.goto(minute + "search.html?q=minute moderation")
+    page.wait_for_function("document.querySelectorAll('.search-result').length === 2")
+    # Title, then the blog (unless the title names it), then the article's own text.
+    assert [card.split("\n") for card in page.locator(".search-result").all_inner_texts()] == [
+        ["La Minute CM", "", "Vendredi 20 novembre 2026", "", "Une minute sur la modération."],
+        ["Modérer vite", "", "La Minute CM · Jeudi 19 novembre 2026", "",
+         "Une autre minute de modération."]]
+    # The words found stay marked, in the title's part of the excerpt too.
+    assert page.locator(".search-result .excerpt mark").all_inner_texts() == [
+        "minute", "modération.", "minute", "modération."]
+    page.fill("#search-query", "minute")  # found in the title and blog too: cut all the same
+    page.wait_for_function("document.getElementById('search-status').textContent === ''"
+                           " && document.querySelectorAll('.search-result').length === 2")
+    assert page.locator(".search-result .excerpt").all_inner_texts() == [
+        "Une minute sur la modération.", "Une autre minute de modération."]
+    page.click(".search-result h2 a")  # and the card itself says it once: no "par"
+    page.wait_for_url("**/digest/2026-11-20.html#article-*")
+    meta = page.locator(":target ~ .meta").inner_text().split()
+    assert meta[:3] == ["La", "Minute", "CM"] and "par" not in meta
