@@ -161,3 +161,12 @@ def test_a_bundle_without_word_beginnings_is_built_again(root: Path) -> None:
     prefixes = json.loads((root / "pagefind" / "prefixes" / "6d-6f.json").read_text())
     assert "dera" in prefixes["2026-12-16"].split()
     assert search.update_index(root) == ()  # and once only
+
+
+def test_the_manifest_says_what_a_search_costs_in_each_bundle(root: Path) -> None:
+    costs = json.loads((root / "pagefind" / "bundles.json").read_text())["costs"]
+    assert list(costs) == listed(root)
+    bundle = root / "pagefind" / "2025"
+    chunks = [file.stat().st_size for file in (bundle / "index").iterdir()]
+    meta = [file.stat().st_size for file in bundle.glob("*.pf_meta")]
+    assert len(meta) == 1 and costs["2025"] == max(chunks) + meta[0] > 0

@@ -190,7 +190,7 @@ def _run_pagefind(site: Path, bundle: Bundle, fresh: Path, deadline: float) -> N
 def _list(index: Path, names: Sequence[str], rewrite: bool) -> None:
     """Write the word filter (when a bundle was built: `rewrite`, or it is missing),
     then the manifest of the bundles `names` (newest first, with those the filter
-    covers) when it changed, then remove what else is in `index`: bundles folded into a
+    covers and what a search costs in each) when it changed, then remove what else is in `index`: bundles folded into a
     larger one, leftovers, the single index of earlier versions. The manifest goes
     first: a browser that read the last one may still find a removed bundle gone, and
     searches the others."""
@@ -201,7 +201,8 @@ def _list(index: Path, names: Sequence[str], rewrite: bool) -> None:
         filtered = None
     if rewrite or filtered is None or not (index / PREFIXES).is_dir():
         filtered = write_filter(index, names)
-    text = json.dumps({"bundles": list(names), "filtered": filtered})
+    text = json.dumps({"bundles": list(names), "filtered": filtered,
+                       "costs": {name: search_cost(index / name) for name in names}})
     if not manifest.is_file() or manifest.read_text("utf-8") != text:
         fresh = index / f".{MANIFEST}-new"
         fresh.write_text(text, "utf-8")
@@ -212,6 +213,14 @@ def _list(index: Path, names: Sequence[str], rewrite: bool) -> None:
                 shutil.rmtree(item, ignore_errors=True)
             else:
                 item.unlink(missing_ok=True)
+
+
+def search_cost(bundle: Path) -> int:
+    """The most bytes a search fetches from the bundle folder `bundle` for one word
+    before its results: its largest index chunk and its meta file (search.html opens
+    bundles within a budget of bytes)."""
+    chunks = [file.stat().st_size for file in bundle.glob("index/*")]
+    return max(chunks, default=0) + sum(file.stat().st_size for file in bundle.glob("*.pf_meta"))
 
 
 def _swap(fresh: Path, current: Path, stale: Path) -> None:
