@@ -190,10 +190,10 @@ def _run_pagefind(site: Path, bundle: Bundle, fresh: Path, deadline: float) -> N
 def _list(index: Path, names: Sequence[str], rewrite: bool) -> None:
     """Write the word filter (when a bundle was built: `rewrite`, or it is missing),
     then the manifest of the bundles `names` (newest first, with those the filter
-    covers and what a search costs in each) when it changed, then remove what else is in `index`: bundles folded into a
-    larger one, leftovers, the single index of earlier versions. The manifest goes
-    first: a browser that read the last one may still find a removed bundle gone, and
-    searches the others."""
+    covers and what a search costs in each) when it changed, then remove what else is
+    in `index`: bundles folded into a larger one, leftovers, the single index of
+    earlier versions. The manifest goes first: a browser that read the last one may
+    still find a removed bundle gone, and searches the others."""
     manifest = index / MANIFEST
     try:
         filtered = json.loads(manifest.read_text("utf-8"))["filtered"]
