@@ -12,9 +12,11 @@ every bundle (a first render); today's page is written again with 100 other arti
 and search.update_index rebuilds what changed, as a render after 100 new entries does
 (the median of 5; its CPU time is Pagefind's and this process's); a page of January 1
 is added and update_index folds the year (once a year). Then, when /usr/bin/chromium
-and Playwright are there, search.html is opened over http with ?q=communautés (on
-every page) and ?q=xylophone (on none: the word filter skips every bundle) and the
-bytes of the index files each fetched are added up: what one search costs a reader.
+and Playwright are there, search.html is opened over http with each of QUERIES and
+the bytes of the index files each fetched are added up: what one search costs a reader
+(until its first results, or until it says none: a reader asks for older ones).
+"comptoir" is rare but begins as "communauté", on every page, does: it is on the first
+article of one day in RARE_EVERY (a few days of a few bundles).
 Prints a Markdown table (the figures of benchmarks/RESULTS.md).
 """
 
@@ -55,6 +57,10 @@ WORDS = ("communauté", "communautés", "modération", "réseaux", "sociaux", "c
          "mesure", "influence", "hashtag", "œuvre", "réponse", "commentaire", "crise",
          "calendrier", "ligne", "ton", "humour", "métier", "de", "la", "les", "une", "pour",
          "avec", "sur", "qui", "que", "dans", "des", "plus", "leurs", "chaque", "semaine")
+# Searched in Chromium: on every page, on none, rare with a common beginning, on none
+# with a common beginning.
+QUERIES = ("communautés", "xylophone", "comptoir", "compote")
+RARE, RARE_EVERY = "comptoir", 97
 TAGS = ("community management", "modération", "réseaux sociaux", "outils", "métier")
 
 
@@ -66,6 +72,8 @@ def entries_of(day: date, rng: random.Random) -> list[StoredEntry]:
         blog = f"Blog numéro {n % 25}"
         text = " ".join(rng.choice(WORDS) for _ in range(50)).capitalize() + "."
         title = " ".join(rng.choice(WORDS) for _ in range(6)).capitalize()
+        if n == 0 and day.toordinal() % RARE_EVERY == 0:  # no draw: the rest unchanged
+            text = f"Au {RARE}, {text}"  # first: the card shows 200 characters
         when = noon + timedelta(minutes=n)
         made.append(StoredEntry(
             feed_name=blog, feed_title=blog, feed_url=f"https://b{n % 25}.example/feed",
@@ -193,8 +201,7 @@ def measure(count: int, deadline: float, keep: Path | None = None) -> str:
         # ru_maxrss of the children: the largest, Pagefind's (in KiB on Linux).
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         size = folder_size(root / search.INDEX_FOLDER)
-        fetched = [fetched_for_one_search(root, words) for words in ("communautés",
-                                                                      "xylophone")]
+        fetched = [fetched_for_one_search(root, words) for words in QUERIES]
         one = " | ".join("(no Chromium)" if bytes_ is None else f"{bytes_ / 1e3:.0f}"
                          for bytes_ in fetched)
         write_day(root, LAST_DAY + timedelta(days=1), random.Random(count))
@@ -215,8 +222,8 @@ def main() -> None:
     args = parser.parse_args()
     print("| entries | day pages | HTML MB | page writing s | bundles | first index s "
           "| index after 100 new entries today s | New Year fold s | Pagefind peak MB "
-          "| index MB | fetched for \"communautés\" KB | fetched for \"xylophone\" KB |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          "| index MB | " + " | ".join(f'fetched for "{words}" KB' for words in QUERIES) + " |")
+    print("| --- " * (10 + len(QUERIES)) + "|")
     for count in args.entries:
         print(measure(count, args.deadline, args.keep), flush=True)
 

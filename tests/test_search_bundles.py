@@ -151,13 +151,22 @@ def test_build_index_rebuilds_every_bundle(root: Path) -> None:
         p.name for p in (root / "digest").iterdir())
 
 
-def test_a_bundle_without_word_prefixes_is_left_out_of_the_filter(root: Path) -> None:
+def test_a_bundle_without_word_beginnings_is_built_again(root: Path) -> None:
     manifest = root / "pagefind" / "bundles.json"
     assert json.loads(manifest.read_text())["filtered"] == listed(root)
-    (root / "pagefind" / "2025" / "prefixes.txt").unlink()  # built by an earlier version
+    (root / "pagefind" / "2025" / "beginnings.txt").unlink()  # built by an earlier version
     day_page(root, "2026-12-17.html", "Une modération plus sereine")
-    assert search.update_index(root) == ("2026-12-16",)
-    assert json.loads(manifest.read_text())["filtered"] == [
-        "2026-12-16", "2026-12-01", "2026-11"]  # search.html always opens 2025
-    prefixes = json.loads((root / "pagefind" / "prefixes" / "6d.json").read_text())
-    assert "2025" not in prefixes and prefixes["2026-12-16"].split() == ["od"]
+    assert sorted(search.update_index(root)) == ["2025", "2026-12-16"]
+    assert json.loads(manifest.read_text())["filtered"] == listed(root)
+    prefixes = json.loads((root / "pagefind" / "prefixes" / "6d-6f.json").read_text())
+    assert "dera" in prefixes["2026-12-16"].split()
+    assert search.update_index(root) == ()  # and once only
+
+
+def test_the_manifest_says_what_a_search_costs_in_each_bundle(root: Path) -> None:
+    costs = json.loads((root / "pagefind" / "bundles.json").read_text())["costs"]
+    assert list(costs) == listed(root)
+    bundle = root / "pagefind" / "2025"
+    chunks = [file.stat().st_size for file in (bundle / "index").iterdir()]
+    meta = [file.stat().st_size for file in bundle.glob("*.pf_meta")]
+    assert len(meta) == 1 and costs["2025"] == max(chunks) + meta[0] > 0

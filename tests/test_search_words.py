@@ -30,28 +30,38 @@ def test_fold_drops_accents_and_case_as_the_search_page_does() -> None:
 def test_prefixes_are_of_the_text_not_of_the_markup() -> None:
     html = ('<p class="excerpt">Les communautés d’<b>été</b>, l’engagement &amp; '
             "x2</p><script>var zzz = 1;</script>")
-    assert prefixes(html) == {"les", "com", "d", "ete", "l", "eng", "len", "det", "x2"}
+    # Six characters at most, two at least (a search word has two).
+    assert prefixes(html) == {"les", "commun", "ete", "engage", "lengag", "dete", "x2"}
 
 
-def test_shards_group_the_prefixes_by_first_character() -> None:
-    assert shards({"2026-12": {"com", "col", "x2"}, "2025": {"com", "ete"}}) == {
-        "63": {"2026-12": "ol om", "2025": "om"},
-        "78": {"2026-12": "2"},
-        "65": {"2025": "te"},
+def test_prefixes_hold_the_endings_the_stemmer_replaces() -> None:
+    # Snowball: "sociaux" → "social", "différences" → "différent", "heureuses" →
+    # "heureux", "critiques"… "critic" → "critiqu": each stem begins as a prefix does.
+    found = prefixes("<p>sociaux cruciaux différences logicielles</p>")
+    assert {"sociau", "social", "crucia", "differ", "logici"} <= found
+    assert prefixes("<p>agences</p>") == {"agence", "agent"}
+    assert "critiq" in prefixes("<p>Ses critications</p>")
+
+
+def test_shards_group_the_prefixes_by_their_first_two_characters() -> None:
+    assert shards({"2026-12": {"commun", "col", "x2"}, "2025": {"commun", "ete"}}) == {
+        "63-6f": {"2026-12": "l mmun", "2025": "mmun"},
+        "78-32": {"2026-12": ""},
+        "65-74": {"2025": "e"},
     }
 
 
 def test_the_filter_covers_the_bundles_that_have_prefixes(tmp_path: Path) -> None:
     for name in ("2026-12", "2025"):
         (tmp_path / name).mkdir()
-    write_bundle_prefixes(tmp_path / "2026-12", {"com", "ete"})
-    assert read_bundle_prefixes(tmp_path / "2026-12") == {"com", "ete"}
+    write_bundle_prefixes(tmp_path / "2026-12", {"commun", "ete"})
+    assert read_bundle_prefixes(tmp_path / "2026-12") == {"commun", "ete"}
     assert read_bundle_prefixes(tmp_path / "2025") is None  # built before the filter
     assert write_filter(tmp_path, ["2026-12", "2025"]) == ["2026-12"]
     folder = tmp_path / "prefixes"
-    assert sorted(p.name for p in folder.iterdir()) == ["63.json", "65.json"]
-    assert json.loads((folder / "63.json").read_text("utf-8")) == {"2026-12": "om"}
+    assert sorted(p.name for p in folder.iterdir()) == ["63-6f.json", "65-74.json"]
+    assert json.loads((folder / "63-6f.json").read_text("utf-8")) == {"2026-12": "mmun"}
     write_bundle_prefixes(tmp_path / "2026-12", {"ete"})
     write_filter(tmp_path, ["2026-12", "2025"])  # written anew, not added to
-    assert sorted(p.name for p in folder.iterdir()) == ["65.json"]
+    assert sorted(p.name for p in folder.iterdir()) == ["65-74.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2025", "2026-12", "prefixes"]

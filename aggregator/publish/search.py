@@ -5,7 +5,7 @@ Pagefind reads the written pages and writes its index into bundles under `pagefi
 `pagefind/bundles.json`, which the browser searches; the site works without them, only
 search.html then says so. A bundle is built again only when one of its pages changed.
 Pagefind reads copies of the pages (search_words: French elisions split), and each
-bundle keeps the word prefixes of its pages, from which `pagefind/prefixes/` tells
+bundle keeps the word beginnings of its pages, from which `pagefind/prefixes/` tells
 search.html which bundles cannot match a search.
 """
 
@@ -26,6 +26,7 @@ from aggregator.i18n import N_, Deferred, _, seconds
 from aggregator.publish.output import Writer
 from aggregator.publish.search_bundles import Bundle, plan
 from aggregator.publish.search_words import (
+    BUNDLE_PREFIXES,
     ELIDED,
     PREFIXES,
     for_index,
@@ -114,8 +115,11 @@ def _index(root: Path, deadline: float, every: bool) -> tuple[str, ...]:
 
 
 def _stale(bundle: Path, pages: Sequence[Path]) -> bool:
-    """Whether the bundle folder `bundle` no longer matches its day pages."""
+    """Whether the bundle folder `bundle` no longer matches its day pages, or has not
+    the word beginnings of this version's filter (built once more after an upgrade)."""
     entry = bundle / INDEX_ENTRY
+    if not (bundle / BUNDLE_PREFIXES).is_file():
+        return True
     try:
         built = entry.stat().st_mtime
         languages = json.loads(entry.read_text("utf-8"))["languages"].values()
@@ -186,10 +190,10 @@ def _run_pagefind(site: Path, bundle: Bundle, fresh: Path, deadline: float) -> N
 def _list(index: Path, names: Sequence[str], rewrite: bool) -> None:
     """Write the word filter (when a bundle was built: `rewrite`, or it is missing),
     then the manifest of the bundles `names` (newest first, with those the filter
-    covers) when it changed, then remove what else is in `index`: bundles folded into a
-    larger one, leftovers, the single index of earlier versions. The manifest goes
-    first: a browser that read the last one may still find a removed bundle gone, and
-    searches the others."""
+    covers and what a search costs in each) when it changed, then remove what else is
+    in `index`: bundles folded into a larger one, leftovers, the single index of
+    earlier versions. The manifest goes first: a browser that read the last one may
+    still find a removed bundle gone, and searches the others."""
     manifest = index / MANIFEST
     try:
         filtered = json.loads(manifest.read_text("utf-8"))["filtered"]
@@ -197,7 +201,8 @@ def _list(index: Path, names: Sequence[str], rewrite: bool) -> None:
         filtered = None
     if rewrite or filtered is None or not (index / PREFIXES).is_dir():
         filtered = write_filter(index, names)
-    text = json.dumps({"bundles": list(names), "filtered": filtered})
+    text = json.dumps({"bundles": list(names), "filtered": filtered,
+                       "costs": {name: search_cost(index / name) for name in names}})
     if not manifest.is_file() or manifest.read_text("utf-8") != text:
         fresh = index / f".{MANIFEST}-new"
         fresh.write_text(text, "utf-8")
@@ -208,6 +213,14 @@ def _list(index: Path, names: Sequence[str], rewrite: bool) -> None:
                 shutil.rmtree(item, ignore_errors=True)
             else:
                 item.unlink(missing_ok=True)
+
+
+def search_cost(bundle: Path) -> int:
+    """The most bytes a search fetches from the bundle folder `bundle` for one word
+    before its results: its largest index chunk and its meta file (search.html opens
+    bundles within a budget of bytes)."""
+    chunks = [file.stat().st_size for file in bundle.glob("index/*")]
+    return max(chunks, default=0) + sum(file.stat().st_size for file in bundle.glob("*.pf_meta"))
 
 
 def _swap(fresh: Path, current: Path, stale: Path) -> None:

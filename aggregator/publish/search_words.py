@@ -5,13 +5,16 @@ keeps "l’engagement" (U+2019) whole, so a search for "engagement" missed it. T
 index is built from copies of the day pages whose elision apostrophes are ASCII; the
 pages themselves keep their typography.
 
-The filter: for each first character of a word, which bundles hold which 3-character
-beginnings ("prefixes") of words, one small file per first character in
-`pagefind/prefixes/`. Pagefind matches a stemmed search word against the beginnings
-of the indexed (stemmed) words, and French stemming only cuts a word's end, so a
-bundle none of whose words begins as a search word does can be skipped without
-fetching it. The prefixes come from all the text of the pages, a superset of what
-Pagefind indexes: a filter may open a bundle for nothing, never skip one that matches.
+The filter: for each 2-character word beginning, which bundles hold which beginnings
+of up to LENGTH characters, one small file per 2 characters in `pagefind/prefixes/`.
+Pagefind matches a stemmed search word against the beginnings of the indexed (stemmed)
+words. French (Snowball) stemming cuts a word's end, and replaces a few endings ("aux"
+by "al", "ence" by "ent"…): each word is kept here as written and as those
+replacements make it, so the stem of any of its forms begins as one of them.
+search.html cuts from a search word every ending the stemmer may remove, and skips a
+bundle with no beginning that the rest begins. The beginnings come from all the text of
+the pages, a superset of what Pagefind indexes: the filter may open a bundle for
+nothing, never skip one that matches.
 """
 
 from __future__ import annotations
@@ -28,9 +31,11 @@ from pathlib import Path
 
 # The folder of the filter's files in pagefind/, and a bundle's prefixes in its folder.
 PREFIXES = "prefixes"
-BUNDLE_PREFIXES = "prefixes.txt"
-# How many first characters of a word the filter keeps (search.html knows it too).
-LENGTH = 3
+# (Named anew when what it holds changed: a bundle without it is built again.)
+BUNDLE_PREFIXES = "beginnings.txt"
+# How many first characters of a word the filter keeps, and how many name its file
+# (search.html knows both).
+LENGTH, SHARD = 6, 2
 # The French words elided before an apostrophe: l’, d’, qu’… search.html puts the
 # typographic apostrophe back after them in the titles and excerpts of its results.
 ELIDED = "c|d|j|l|m|n|s|t|qu|jusqu|lorsqu|puisqu|quoiqu"
@@ -38,6 +43,16 @@ ELIDED = "c|d|j|l|m|n|s|t|qu|jusqu|lorsqu|puisqu|quoiqu"
 # longest, so that ^ is the text's start).
 ELIDED_END = re.compile(rf"(?:^|\W)(?:{ELIDED})$", re.IGNORECASE)
 WORD = re.compile(r"\w+")
+# The endings French Snowball stemming replaces (its step 1: "sociaux" → "social",
+# "différences" → "différent", "heureuse" → "heureux", "critications" → "critiqu"; step 3:
+# the y before a removed ending, "appuyer" → "appui"), accents folded; applied whatever
+# the word's regions, so more forms than the stemmer makes.
+REPLACED = tuple((re.compile(ending + "$"), by) for ending, by in (
+    ("aux", "al"), ("ences?", "ent"), ("eus(?:es?|ements?)", "eux"), ("amment", "ant"),
+    ("emment", "ent"), ("abilites?", "abl"), ("y([a-z]*)", r"i\1"),
+    ("ic(?:at(?:ions?|rices?|eurs?|i(?:f|ve)s?)|ites?|i(?:f|ve)s?)", "iqu")))
+# Where a lower-case letter meets an upper-case one inside a word (Pagefind splits there).
+CAMEL = re.compile(r"(?<=[a-zß-ÿ])(?=[A-ZÀ-Þ])")  # Latin letters: what feeds here use
 TAG = re.compile(r"<(script|style)\b.*?</\1>|<[^>]*>", re.DOTALL | re.IGNORECASE)
 
 
@@ -59,45 +74,59 @@ def fold(text: str) -> str:
 
 
 def prefixes(html: str) -> set[str]:
-    """The prefixes of the words of a page's text: of its runs of letters and digits,
-    and of its space-separated words without their punctuation, as Pagefind also
-    indexes them ("l'engagement" as "lengagement"); with the tags read as spaces and as
-    nothing (Pagefind joins the text of inline elements: "d’<b>été</b>")."""
+    """The beginnings of the words of a page's text (of at least SHARD characters): of
+    its runs of letters and digits, and of its space-separated words without their
+    punctuation, as Pagefind also indexes them ("l'engagement" as "lengagement"); with
+    the tags read as spaces and as nothing (Pagefind joins the text of inline elements:
+    "d’<b>été</b>"); as written and with the endings the stemmer replaces replaced."""
     words = set()
     for between in (" ", ""):
         text = unicodedata.normalize("NFC", unescape(TAG.sub(between, html)))
         for word in set(text.split()):
             if WORD.fullmatch(word):  # most are: one run of word characters
-                words.add(word[:LENGTH + 2])  # what folding may shorten, and no more
+                words.add(word)
             else:
                 runs = WORD.findall(word)
-                words.update(run[:LENGTH + 2] for run in runs)
-                words.add("".join(runs)[:LENGTH + 2])
-    return {fold(word)[:LENGTH] for word in words if word}
+                words.update(runs)
+                words.add("".join(runs))
+    words.update([part for word in words if not word.islower()
+                 for part in CAMEL.split(word)[1:]])  # Pagefind: "SocialMedia" is "media" too
+    found = set()
+    for word in map(fold, words):
+        found.add(word[:LENGTH])
+        found.update(ending.sub(by, word)[:LENGTH] for ending, by in REPLACED
+                     if ending.search(word))
+    return {word for word in found if len(word) >= SHARD}
 
 
 def write_bundle_prefixes(folder: Path, found: Iterable[str]) -> None:
-    """Keep a bundle's prefixes in its folder, to build the filter from later."""
+    """Keep a bundle's word beginnings in its folder, to build the filter from later."""
     (folder / BUNDLE_PREFIXES).write_text("\n".join(sorted(found)), "utf-8")
 
 
 def read_bundle_prefixes(folder: Path) -> set[str] | None:
-    """A bundle's prefixes; None when it has none (built by an earlier version)."""
+    """A bundle's word beginnings; None when it has none (built by an earlier version)."""
     try:
         return set((folder / BUNDLE_PREFIXES).read_text("utf-8").split("\n")) - {""}
     except OSError:
         return None
 
 
+def shard_name(beginning: str) -> str:
+    """The file of the beginnings starting as `beginning` does: its first SHARD
+    characters' code points in hex, joined by "-" ("co" → "63-6f")."""
+    return "-".join(f"{ord(character):x}" for character in beginning[:SHARD])
+
+
 def shards(bundles: Mapping[str, set[str]]) -> dict[str, dict[str, str]]:
-    """The filter's files: for each first character (its file name: the character's
-    code point in hex), each bundle's prefixes beginning with it, their other characters
-    joined by spaces. A bundle absent from a file holds no word beginning so."""
+    """The filter's files: for each shard_name, each bundle's beginnings starting so,
+    their other characters joined by spaces. A bundle absent from a file holds no word
+    beginning so."""
     files: dict[str, dict[str, str]] = {}
     for name, found in bundles.items():
         by_first: dict[str, list[str]] = {}
-        for prefix in sorted(found):
-            by_first.setdefault(f"{ord(prefix[0]):x}", []).append(prefix[1:])
+        for beginning in sorted(found):
+            by_first.setdefault(shard_name(beginning), []).append(beginning[SHARD:])
         for first, rests in by_first.items():
             files.setdefault(first, {})[name] = " ".join(rests)
     return files
