@@ -57,7 +57,7 @@ def _pool_context() -> BaseContext:
     # forkserver: forking a process that runs fetch threads could copy a held lock.
     context = get_context("forkserver")
     # Nothing preloaded: each worker imports what parsing needs (feedparser, nh3, the
-    # cleaning; ftfy only when it repairs text), in 0.2 s of CPU, not SQLAlchemy or
+    # cleaning; ftfy only when it repairs text), in 0.1 s of CPU, not SQLAlchemy or
     # requests. Preloaded, those modules' pages would be resident in the forkserver too:
     # the tree's summed RSS at a first poll of 1,000 feeds was 17 MB larger, for no
     # memory the workers then shared (each had touched, and so copied, nearly all of it).

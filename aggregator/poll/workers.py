@@ -1,7 +1,7 @@
 """The parse worker processes: how they start, what they are handed, when they die.
 
 The polling process imports this module, never aggregator.poll.prepare: feedparser,
-nh3 and ftfy live in the workers (and their forkserver) only, which keeps the
+nh3 and ftfy live in the workers only, which keeps the
 polling process 8 MB smaller. Bodies reach prepare through parse_body.
 """
 
