@@ -531,8 +531,13 @@ def run_case(work: Path, name: str, **arguments: Any) -> Measured:
     """Run a case in a fresh process, sampling the RSS of it and its descendants."""
     out, err = work / f"{name}.out", work / f"{name}.err"
     with out.open("w") as stdout, err.open("w") as stderr:
+        # Through -c, not this script: multiprocessing runs the main script again in
+        # each parse worker, and the command's (aggregator/__main__.py) imports nothing,
+        # while this one would add its server, metadata and corpus modules to each worker
+        # (6 MB), which `aggregator fetch` does not have.
+        code = f"import sys; sys.path.insert(0, {str(HERE)!r}); import bench; bench.main()"
         process = subprocess.Popen(
-            [sys.executable, __file__, "case", name, json.dumps(arguments)],
+            [sys.executable, "-c", code, "case", name, json.dumps(arguments)],
             stdout=stdout, stderr=stderr, cwd=work)
         rss = pss = 0
         for tick in itertools.count():

@@ -1,8 +1,9 @@
 """The parse worker processes: how they start, what they are handed, when they die.
 
 The polling process imports this module, never aggregator.poll.prepare: feedparser,
-nh3 and ftfy live in the workers (and their forkserver) only, which keeps the
-polling process 8 MB smaller. Bodies reach prepare through parse_body.
+nh3 and ftfy live in the workers only (not even in their forkserver, see
+pool._pool_context), which keeps the polling process 8 MB smaller. Bodies reach
+prepare through parse_body.
 """
 
 from __future__ import annotations
