@@ -376,7 +376,8 @@ def minute(feed_server: FeedServer, make_config: Any) -> Iterator[str]:
         f"</pubDate><description>{text}</description></item>"
         for n, (title, when, text) in enumerate((
             ("La Minute CM", "2026-11-20T08:00:00Z", "Une minute sur la modération."),
-            ("Modérer vite", "2026-11-19T08:00:00Z", "Une autre minute de modération."))))
+            ("Modérer vite", "2026-11-19T08:00:00Z", "Une autre minute de modération."),
+            ("Nos rituels", "2026-11-18T08:00:00Z", "Des rituels chaque vendredi."))))
     url = feed_server.set("/minute.rss", (
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
         'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>La Minute CM</title>'
@@ -402,9 +403,17 @@ def test_a_result_names_its_blog_once(browser: Any, minute: str) -> None:
         "minute", "modération.", "minute", "modération."]
     page.fill("#search-query", "minute")  # found in the title and blog too: cut all the same
     page.wait_for_function("document.getElementById('search-status').textContent === ''"
-                           " && document.querySelectorAll('.search-result').length === 2")
+                           " && document.querySelectorAll('.search-result').length === 3")
     assert page.locator(".search-result .excerpt").all_inner_texts() == [
-        "Une minute sur la modération.", "Une autre minute de modération."]
+        "Une minute sur la modération.", "Une autre minute de modération.",
+        "Des rituels chaque vendredi."]
+    page.fill("#search-query", "rituels")  # marked with the title's full stop: "rituels."
+    page.wait_for_function("document.getElementById('search-status').textContent === ''"
+                           " && document.querySelectorAll('.search-result').length === 1")
+    assert page.locator(".search-result .excerpt").all_inner_texts() == [
+        "Des rituels chaque vendredi."]
+    page.fill("#search-query", "minute moderation")
+    page.wait_for_function("document.querySelectorAll('.search-result').length === 2")
     page.click(".search-result h2 a")  # and the card itself says it once: no "par"
     page.wait_for_url("**/digest/2026-11-20.html#article-*")
     meta = page.locator(":target ~ .meta").inner_text().split()
