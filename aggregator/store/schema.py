@@ -188,6 +188,18 @@ class CommonKeyRow(Base):
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
 
 
+class EntryPhrasesRow(Base):
+    """An entry's key phrases (publish.trends) and a digest of the text they were found
+    in: a render finds them once, the next ones read them; a changed text is read again."""
+
+    __tablename__ = "entry_phrases"
+
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    text_digest: Mapped[int] = mapped_column(BigInteger)
+    phrases: Mapped[list[str]] = mapped_column(JSON)
+
+
 class EntryMoveRow(Base):
     """A filing date an entry left (it was re-dated): that day's page must be rendered
     again, and the entry itself no longer says so."""
@@ -205,7 +217,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 FIRST_REVISION = "0001"
 # The newest migration (tests/test_db.py checks it against the scripts): a database
 # already there, or a new one, opens without loading Alembic (8 MB in every process).
-HEAD_REVISION = "0018"
+HEAD_REVISION = "0019"
 
 
 def database_file(url: str) -> Path | None:
