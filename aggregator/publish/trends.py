@@ -46,6 +46,9 @@ DAY_SAMPLE = 500
 # ...and finds the phrases of at most this many articles that have none kept (YAKE,
 # 2 to 4 ms each): the others are left out of the counts until a later render.
 NEW_PHRASES = 1_000
+# The version of key_phrases, in each kept phrases' digest: raised when it finds other
+# phrases in the same text, it has every article's found again (NEW_PHRASES a render).
+FINDER = 1
 # YAKE leaves a sentence's last dot or a quote on a phrase's ends.
 _EDGES = ".,;:!?…«»\"'’ \u00a0\u202f"
 
@@ -161,9 +164,10 @@ def spread(days: Sequence[Sequence[int]]) -> list[int]:
 
 
 def text_digest(text: str) -> int:
-    """A signed 64-bit digest of an article's text: its kept phrases are of this text."""
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(),
-                          "big", signed=True)
+    """A signed 64-bit digest of an article's text and of FINDER: its kept phrases
+    serve while both are the same."""
+    return int.from_bytes(hashlib.blake2b(f"{FINDER}\n{text}".encode(), digest_size=8)
+                          .digest(), "big", signed=True)
 
 
 def _overlap(one: str, other: str) -> bool:
