@@ -213,3 +213,13 @@ def test_an_edited_article_gets_new_phrases(tmp_path: Path,
     digest, phrases = store.entry_phrases([edited.id])[edited.id]
     assert digest == text_digest(calls[0]) and "bluesky" in phrases
     store.close()
+
+
+def test_kept_phrases_go_with_their_entry(tmp_path: Path) -> None:
+    store = _store(tmp_path, _week((12, 13)))
+    ids = [r.id for r in store.entry_refs_between(*period(NOW))]
+    _front(store).trends(NOW)
+    assert set(store.entry_phrases(ids)) == set(ids)
+    store.prune(NOW + timedelta(days=1), keep_per_feed=0)
+    assert store.entry_phrases(ids) == {}
+    store.close()
