@@ -44,7 +44,7 @@ MIN_RISE = 2.0
 # (see rank): a day of 10,000 costs what a day of DAY_SAMPLE does...
 DAY_SAMPLE = 500
 # ...and finds the phrases of at most this many articles that have none kept (YAKE,
-# 2 to 4 ms each): the others are left out of the counts until a later render.
+# 1 to 4.5 ms each): the others are left out of the counts until a later render.
 NEW_PHRASES = 1_000
 # The version of key_phrases, in each kept phrases' digest: raised when it finds other
 # phrases in the same text, it has every article's found again (NEW_PHRASES a render).
