@@ -12,6 +12,9 @@ fresh process whose peak RSS is read with resource.getrusage:
 
   render            render_site into an empty folder (a first, full render)
   render, filtered  the same with an exclude rule in settings.filters
+  render again      a full render into an empty folder after a first one (not
+                    measured) on the same database: what the first kept there
+                    (the trends' key phrases) serves
   status, filtered  `aggregator status --json` with that rule (it counts what
                     the filters keep out of each feed)
 
@@ -53,7 +56,7 @@ WORDS = ("communauté", "modération", "réseaux", "sociaux", "contenu", "édito
          "influence", "hashtag", "œuvre", "réponse", "commentaire", "crise", "calendrier",
          "ligne", "ton", "humour", "métier")
 EXCLUDE = "zzz-jamais-vu"  # an exclude rule that keeps everything: every entry is judged
-CASES = ("render", "render, filtered", "status, filtered")
+CASES = ("render", "render, filtered", "render again", "status, filtered")
 
 
 def document(first: int, count: int) -> bytes:
@@ -166,8 +169,13 @@ def measure(case: str, db: Path, cap_gb: float, timeout: float) -> dict[str, obj
         copy = Path(folder) / "bench.db"
         shutil.copyfile(db, copy)
         config = write_config(Path(folder), copy, filtered=case.endswith("filtered"))
-        started = time.perf_counter()
         try:
+            if case == "render again":
+                subprocess.run([sys.executable, __file__, "--child", case, str(config)],
+                               preexec_fn=limit, capture_output=True, timeout=timeout,
+                               check=True)
+                shutil.rmtree(Path(folder) / "public")
+            started = time.perf_counter()
             done = subprocess.run(
                 [sys.executable, __file__, "--child", case, str(config)], preexec_fn=limit,
                 capture_output=True, text=True, timeout=timeout, check=False)

@@ -1,15 +1,19 @@
 """The week's trends: the French key phrases whose use rose most over the last 7 days
-against the 4 weeks before, counted in articles (YAKE finds each article's phrases);
-and the reads of the "À la une" section, stories and trends, through the store."""
+against the 4 weeks before, counted in articles (YAKE finds each article's phrases,
+kept in the store for the next renders); and the reads of the "À la une" section,
+stories and trends, through the store, the trends' within a bound however many
+articles the five weeks hold (docs/architecture.md, "The week's trends")."""
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections import Counter
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from itertools import zip_longest
 from typing import Any
 
 from aggregator.publish.digest import local_time
@@ -36,6 +40,15 @@ MIN_COUNT = 2
 MIN_BLOGS = 2
 # ...used at least this many times as often as in an average week before (plus one).
 MIN_RISE = 2.0
+# A render reads at most this many of a day's articles, a fixed sample of the day's
+# (see rank): a day of 10,000 costs what a day of DAY_SAMPLE does...
+DAY_SAMPLE = 500
+# ...and finds the phrases of at most this many articles that have none kept (YAKE,
+# 1 to 4.5 ms each): the others are left out of the counts until a later render.
+NEW_PHRASES = 1_000
+# The version of key_phrases, in each kept phrases' digest: raised when it finds other
+# phrases in the same text, it has every article's found again (NEW_PHRASES a render).
+FINDER = 1
 # YAKE leaves a sentence's last dot or a quote on a phrase's ends.
 _EDGES = ".,;:!?…«»\"'’ \u00a0\u202f"
 
@@ -46,6 +59,17 @@ class Trend:
 
     phrase: str
     count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """An article's key phrases, its blog and when it was filed, and how many of its
+    day's articles it stands for: 1, or more where the day was sampled."""
+
+    blog: str
+    phrases: frozenset[str]
+    dated: datetime
+    weight: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +90,9 @@ def period(now: datetime) -> tuple[datetime, datetime]:
 _ELISION = re.compile(r"^(?:[cdjlmnst]|qu)['’]")
 
 
-@lru_cache(maxsize=20_000)
 def key_phrases(text: str) -> frozenset[str]:
-    """The key phrases of one article's text, lowercased; cached, since the same
-    articles are counted again at each render of the day."""
+    """The key phrases of one article's text, lowercased (the store keeps them: see
+    FrontPage)."""
     phrases = (_ELISION.sub("", phrase.lower()).strip(_EDGES)
                for phrase, _ in _extractor().extract_keywords(text))
     # A phrase of words that say nothing of a subject ("faire", "community manager") is
@@ -87,30 +110,64 @@ def _extractor() -> Any:
 
 
 def trends(texts: Iterable[Text], now: datetime) -> list[Trend]:
+    """The trends of articles' texts at `now` (see rising)."""
+    return rising((Counted(t.blog, key_phrases(t.text), t.dated) for t in texts), now)
+
+
+def rising(articles: Iterable[Counted], now: datetime) -> list[Trend]:
     """The phrases whose share of the last week's articles rose most against the 4
     weeks before (a phrase new this week rises most), at most MAX_TRENDS, each with
-    its count this week; phrases inside a better one are left out."""
-    recent: Counter[str] = Counter()
-    past: Counter[str] = Counter()
+    its count this week; phrases inside a better one are left out. Counts are of
+    articles weighed by what they stand for; MIN_COUNT is of the articles seen."""
+    recent: defaultdict[str, float] = defaultdict(float)
+    past: defaultdict[str, float] = defaultdict(float)
+    seen: defaultdict[str, int] = defaultdict(int)
     blogs: dict[str, set[str]] = {}
     start = now - WEEK
-    for text in texts:
-        phrases = key_phrases(text.text)
-        if start <= text.dated < now:
-            recent.update(phrases)
-            for phrase in phrases:
-                blogs.setdefault(phrase, set()).add(text.blog)
-        elif start - BEFORE <= text.dated < start:
-            past.update(phrases)
+    for article in articles:
+        if start <= article.dated < now:
+            for phrase in article.phrases:
+                recent[phrase] += article.weight
+                seen[phrase] += 1
+                blogs.setdefault(phrase, set()).add(article.blog)
+        elif start - BEFORE <= article.dated < start:
+            for phrase in article.phrases:
+                past[phrase] += article.weight
     rise = {phrase: n / (past[phrase] * WEEK / BEFORE + 1) for phrase, n in recent.items()
-            if n >= MIN_COUNT and len(blogs[phrase]) >= MIN_BLOGS}
-    rising = sorted((p for p, r in rise.items() if r >= MIN_RISE),
-                    key=lambda p: (-rise[p], -recent[p], p))
+            if seen[phrase] >= MIN_COUNT and len(blogs[phrase]) >= MIN_BLOGS}
+    risen = sorted((p for p, r in rise.items() if r >= MIN_RISE),
+                   key=lambda p: (-rise[p], -recent[p], p))
     chosen: list[str] = []
-    for phrase in rising:
+    for phrase in risen:
         if not any(_overlap(phrase, other) for other in chosen):
             chosen.append(phrase)
-    return [Trend(phrase, recent[phrase]) for phrase in chosen[:MAX_TRENDS]]
+    return [Trend(phrase, round(recent[phrase])) for phrase in chosen[:MAX_TRENDS]]
+
+
+def rank(entry_id: int) -> bytes:
+    """A fixed pseudo-random order of articles: a day's sample is its DAY_SAMPLE first
+    in it, whatever their subjects, and mostly the same one as the day grows, so
+    that their kept phrases serve again."""
+    return hashlib.blake2b(entry_id.to_bytes(8, "big"), digest_size=8,
+                           person=b"trends").digest()
+
+
+def sample(days: Sequence[Sequence[int]]) -> list[list[int]]:
+    """Each day's articles first by rank, at most DAY_SAMPLE of them."""
+    return [sorted(ids, key=rank)[:DAY_SAMPLE] for ids in days]
+
+
+def spread(days: Sequence[Sequence[int]]) -> list[int]:
+    """Every day's first article, then every day's second...: cut anywhere (at
+    NEW_PHRASES), the articles before the cut are spread evenly over the days."""
+    return [i for column in zip_longest(*days) for i in column if i is not None]
+
+
+def text_digest(text: str) -> int:
+    """A signed 64-bit digest of an article's text and of FINDER: its kept phrases
+    serve while both are the same."""
+    return int.from_bytes(hashlib.blake2b(f"{FINDER}\n{text}".encode(), digest_size=8)
+                          .digest(), "big", signed=True)
 
 
 def _overlap(one: str, other: str) -> bool:
@@ -146,13 +203,39 @@ class FrontPage:
         return top_stories(articles, *window(day, self.day_entries.tz))
 
     def trends(self, now: datetime) -> list[Trend]:
-        """The week's trends at `now`, from the articles of the last five weeks only."""
+        """The week's trends at `now`, from the articles of the last five weeks only,
+        at most DAY_SAMPLE a day, at most NEW_PHRASES of them without kept phrases."""
         first, last = (local_time(moment, self.day_entries.tz).date()
                        for moment in period(now))
-        ids = [i for n in range((last - first).days + 1)
-               for i in self._ids(first + timedelta(days=n))]
-        return trends((Text(t.blog.title, f"{t.title}. {t.excerpt}", t.dated)
-                       for t in self.day_entries.store.entry_texts(ids)), now)
+        days = [self._ids(first + timedelta(days=n)) for n in range((last - first).days + 1)]
+        return rising(self._counted(days), now)
+
+    def _counted(self, days: Sequence[Sequence[int]]) -> Iterator[Counted]:
+        """The sampled articles of `days` that have phrases, each weighed by the share
+        of its day's articles it stands for: a sampled day weighs what it holds."""
+        chosen = sample(days)
+        texts = {t.id: t for t in self.day_entries.store.entry_texts(
+            [i for day in chosen for i in day])}
+        phrases = self._phrases({i: f"{t.title}. {t.excerpt}" for i, t in texts.items()},
+                                spread(chosen))
+        for ids, day in zip(days, chosen, strict=True):
+            known = [texts[i] for i in day if i in phrases]
+            for text in known:
+                yield Counted(text.blog.title, phrases[text.id], text.dated,
+                              len(ids) / len(known))
+
+    def _phrases(self, words: dict[int, str], order: list[int]
+                 ) -> dict[int, frozenset[str]]:
+        """The phrases of the articles of `words` (id: text) kept for that text, and
+        those of at most NEW_PHRASES others, found in `order` and kept."""
+        store = self.day_entries.store
+        digests = {i: text_digest(text) for i, text in words.items()}
+        found = {i: phrases for i, (digest, phrases) in store.entry_phrases(list(words)).items()
+                 if digests.get(i) == digest}
+        new = [(i, digests[i], key_phrases(words[i]))
+               for i in [i for i in order if i in words and i not in found][:NEW_PHRASES]]
+        store.keep_entry_phrases(new)
+        return found | {i: phrases for i, _, phrases in new}
 
     def _ids(self, day: date) -> tuple[int, ...]:
         if day not in self._listings:

@@ -190,6 +190,18 @@ class CommonKeyRow(Base):
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
 
 
+class EntryPhrasesRow(Base):
+    """An entry's key phrases (publish.trends) and a digest of the text they were found
+    in: a render finds them once, the next ones read them; a changed text is read again."""
+
+    __tablename__ = "entry_phrases"
+
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    text_digest: Mapped[int] = mapped_column(BigInteger)
+    phrases: Mapped[list[str]] = mapped_column(JSON)
+
+
 class EntryMoveRow(Base):
     """A filing date an entry left (it was re-dated): that day's page must be rendered
     again, and the entry itself no longer says so."""
