@@ -66,7 +66,7 @@ def status(config: Config, as_json: bool, everything: bool, wide: bool) -> None:
     _show(config, store, store if everything else None, as_json, wide)
 
 
-class FeedReads(Protocol):
+class StatusReads(Protocol):
     """What the tables read: the Store's methods, or the glance's."""
 
     def feed_states(self, *, count_entries: bool = ...,
@@ -85,7 +85,7 @@ class FeedReads(Protocol):
     def pings(self) -> list[PingRecord]: ...
 
 
-def _show(config: Config, reads: FeedReads, store: Store | None, as_json: bool,
+def _show(config: Config, reads: StatusReads, store: Store | None, as_json: bool,
           wide: bool) -> None:
     """The feeds' table or JSON from `reads`, and under the table what the newsletters,
     alerts and WebSub did; `store` given for --all (with --json)."""
@@ -143,7 +143,7 @@ def _print_feed_table(config: Config, lines: list[StatusLine], tz: ZoneInfo,
     console.print(table)
 
 
-def _print_websub(config: Config, reads: FeedReads, tz: ZoneInfo) -> None:
+def _print_websub(config: Config, reads: StatusReads, tz: ZoneInfo) -> None:
     """Our hub's last pings and the feeds pushed to us, under the table, when there are.
 
     The pings are read when settings.websub_hub names our hub; the subscriptions always,
@@ -227,7 +227,7 @@ def _columns(lines: list[StatusLine], width: int, wide: bool) -> list[str]:
     return columns
 
 
-def _filtered_out(config: Config, reads: FeedReads) -> dict[str, int]:
+def _filtered_out(config: Config, reads: StatusReads) -> dict[str, int]:
     """How many stored entries of each feed the filters keep out of pages and feeds."""
     rules = EntryFilter(config.settings.filters, config.feeds)
     if not rules:

@@ -13,7 +13,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
@@ -30,7 +30,7 @@ from aggregator.store.entry_rows import (
     plain_entries,
 )
 from aggregator.store.errors import StoreError
-from aggregator.store.status_rows import Rows, TargetRecord, moment
+from aggregator.store.status_rows import Rows, TargetRecord, moment, stored
 
 if TYPE_CHECKING:
     from aggregator.config.load import FeedConfig
@@ -53,7 +53,6 @@ MOMENTS = {"last_polled", "last_success", "next_poll", "moved_at", "gone_at",
 # The columns of `deliveries` a Delivery takes, in its fields' order.
 DELIVERY_COLUMNS = ("newsletter", "period", "claimed_by", "claimed_at", "sent_at", "delivered",
                     "articles", "message_id", "errors")
-
 
 
 @dataclass(frozen=True)
@@ -120,9 +119,10 @@ class Glance:
             connection = sqlite3.connect(f"file:{quote(path)}?mode=rw", uri=True, timeout=30)
         except sqlite3.Error:
             return None
+
         def rows(sql: str, params: Mapping[str, Any]) -> list[Sequence[Any]]:
             # Times as SQLAlchemy's SQLite DateTime stores them, which text compares.
-            return connection.execute(sql, {name: _stored(value).isoformat(" ", "microseconds")
+            return connection.execute(sql, {name: stored(value).isoformat(" ", "microseconds")
                                             if isinstance(value, datetime) else value
                                             for name, value in params.items()}).fetchall()
 
@@ -146,7 +146,7 @@ class Glance:
 
         def rows(sql: str, params: Mapping[str, Any]) -> list[Sequence[Any]]:
             return list(connection.execute(text(sql), {
-                name: _stored(value) if isinstance(value, datetime) else value
+                name: stored(value) if isinstance(value, datetime) else value
                 for name, value in params.items()}).all())
 
         return cls(rows, close, (SQLAlchemyError,))
@@ -266,11 +266,6 @@ def _shown(row: Sequence[Any]) -> SimpleNamespace:
     values.update({column: moment(values[column]) for column in SHOWN_MOMENTS})
     values.update({column: _json(values[column]) for column in SHOWN_JSON})
     return SimpleNamespace(**values)
-
-
-def _stored(value: datetime) -> datetime:
-    """An aware time as the tables keep it: naive UTC (schema.py's UTCDateTime)."""
-    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 def _json(value: object) -> Any:

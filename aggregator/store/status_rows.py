@@ -83,6 +83,11 @@ def pings(rows: Rows) -> list[PingRecord]:
             for url, hub, pinged_at, ok, attempts, error in rows(PINGS, {})]
 
 
+def stored(value: datetime) -> datetime:
+    """An aware time as the tables keep it: naive UTC (schema.py's UTCDateTime binds so)."""
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
 @overload
 def moment(value: datetime | str) -> datetime: ...
 
