@@ -10,7 +10,8 @@ CPU seconds are set against the target:
   --version, --help     nothing opened
   status                the store `aggregator demo --once` leaves (made once, untimed),
                         in French (the demo's settings.language) and in English (a copy
-                        of its feeds.yaml that says language: en)
+                        of its feeds.yaml that says language: en); and in French with
+                        an alert and our WebSub hub configured (feeds-alerts.yaml)
   fetch                 the same store, just polled: no feed is due
 
 Then, for each command, the ten heaviest imports that `python -X importtime` reports
@@ -53,6 +54,8 @@ CASES = (
     Case("--help", ("--help",), 0.2),
     Case("status, fr", ("--config", "feeds.yaml", "status"), 0.5),
     Case("status, en", ("--config", "feeds-en.yaml", "status"), 0.5),
+    Case("status, alerts and WebSub, fr", ("--config", "feeds-alerts.yaml", "status"), 0.5,
+         expect="json://127.0.0.1:9/veille"),
     Case("fetch, nothing due, fr", ("--config", "feeds.yaml", "fetch"), 0.5,
          expect="Aucun flux n’est à interroger"),
     Case("fetch, nothing due, en", ("--config", "feeds-en.yaml", "fetch"), 0.5,
@@ -114,7 +117,8 @@ def heaviest_imports(report: str, count: int = HEAVIEST) -> list[Import]:
 
 def make_store(directory: Path) -> None:
     """A polled demo store in `directory`, from the bundled sample feeds on loopback, and
-    beside its feeds.yaml (French) feeds-en.yaml, the same in English."""
+    beside its feeds.yaml (French) feeds-en.yaml, the same in English, and feeds-alerts.yaml,
+    with an alert (Apprise, to a closed port: never sent) and our WebSub hub."""
     subprocess.run([sys.executable, "-m", "aggregator", "demo", "--once", "--dir",
                     str(directory)], check=True, capture_output=True, env=ENV)
     french = (directory / "feeds.yaml").read_text("utf-8")
@@ -122,6 +126,11 @@ def make_store(directory: Path) -> None:
         raise SystemExit("the demo's feeds.yaml no longer says language: fr")
     (directory / "feeds-en.yaml").write_text(french.replace("language: fr", "language: en"),
                                              "utf-8")
+    alerts = ("alerts:\n- name: veille\n  match:\n  - keyword: communauté\n"
+              "  notify:\n  - json://127.0.0.1:9/veille\n")
+    (directory / "feeds-alerts.yaml").write_text(
+        french.replace("settings:\n", "settings:\n  websub_hub: http://127.0.0.1:9/hub\n", 1)
+        + alerts, "utf-8")
 
 
 def measure(runs: int) -> str:

@@ -19,7 +19,8 @@ from sqlalchemy import text
 
 from aggregator.cli.app import main
 from aggregator.config.load import Config, load_config
-from aggregator.models import Subscription
+from aggregator.deliver.targets import target_key
+from aggregator.models import PingRecord, Subscription
 from aggregator.poll.fetch import make_session
 from aggregator.poll.run import update_feeds
 from aggregator.store import Store
@@ -69,20 +70,69 @@ def _polled(tmp_path: Path, feed_server: FeedServer, refused_url: str, database:
     return path
 
 
+def _told(path: Path, now: datetime) -> Path:
+    """`path`, polled by _polled, with alerts and our WebSub hub in its feeds.yaml, and what
+    they did in its database: a target with a send and a failure, one with a failure given
+    up and an interrupted send, one never told; a ping that went and one that failed; a
+    live, a refused and a pending subscription."""
+    hub = "http://127.0.0.1:9/hub"
+    yaml = YAML()
+    document = yaml.load(path)
+    targets = ["json://127.0.0.1:9/a", "json://127.0.0.1:9/b?token=s3cret"]
+    document["alerts"] = [{"name": "veille", "match": [{"keyword": "Billet"}],
+                           "notify": targets},
+                          {"name": "marque", "match": [{"keyword": "Ma Marque"}],
+                           "notify": ["json://127.0.0.1:9/c"]}]
+    document["settings"]["websub_hub"] = hub
+    yaml.dump(document, path)
+    config = load_config(path)
+    store = Store.open(config.settings.database)
+    try:
+        first, second = [a.article_id for a in store.new_articles(now - timedelta(days=1),
+                                                                 now - timedelta(days=9))][:2]
+        lease = timedelta(minutes=5)
+        for target, article, at, error in (
+                (targets[0], first, now - timedelta(hours=2), None),
+                (targets[0], second, now - timedelta(hours=1), "HTTP 500"),
+                (targets[1], first, now - timedelta(days=3), "HTTP 503")):
+            claim = store.claim_alert_sends("veille", target_key(target), [article], at, lease,
+                                            at)
+            store.finish_alert_sends(claim.token, at, error)
+        store.claim_alert_sends("veille", target_key(targets[1]), [second],
+                                now - timedelta(hours=2), lease, now - timedelta(hours=2))
+        store.save_pings([PingRecord(config.settings.base_url + "atom.xml", hub,
+                                     now - timedelta(hours=1), True, 1, None),
+                          PingRecord(config.settings.base_url + "rss.xml", hub,
+                                     now - timedelta(minutes=30), False, 3, "HTTP 503")])
+        for name, state, error in (("Blog", "active", None), ("Pages", "denied", "no"),
+                                   ("En panne", "pending", "HTTP 502")):
+            store.save_subscription(Subscription(
+                name, "https://hub.example/", "https://topic.example/" + name, "tok" + name,
+                "s3cret", state, now - timedelta(hours=3), 86400, now + timedelta(days=1),
+                error))
+    finally:
+        store.close()
+    return path
+
+
 def _status(path: Path, *args: str) -> str:
     result = CliRunner().invoke(main, ["--config", str(path), "status", *args])
     assert result.exit_code == 0, result.output
     return result.output
 
 
+@pytest.mark.parametrize("told", [False, True], ids=["quiet", "alerts-websub"])
 @pytest.mark.parametrize("language", ["fr", "en"])
 @pytest.mark.parametrize("args", [(), ("--json",), ("--wide",)])
 def test_status_says_the_same_through_the_glance_and_the_store(
         tmp_path: Path, feed_server: FeedServer, refused_url: str, database_url: str,
-        monkeypatch: pytest.MonkeyPatch, language: str, args: tuple[str, ...]) -> None:
+        monkeypatch: pytest.MonkeyPatch, language: str, args: tuple[str, ...],
+        told: bool) -> None:
     import aggregator.cli.status
 
     path = _polled(tmp_path, feed_server, refused_url, database_url, language=language)
+    if told:
+        _told(path, datetime.now(UTC))
     opened: list[Glance | None] = []
     glance = aggregator.cli.status.open_glance
 
@@ -100,6 +150,10 @@ def test_status_says_the_same_through_the_glance_and_the_store(
         assert "alice@example.org: 550 no such user" in through_glance
         assert ("2026-01-05 : prise par host:1" in through_glance
                 or "2026-01-05: claimed by host:1" in through_glance)
+    if told and "--json" not in args:  # the alerts' and WebSub's lines, under the table
+        assert "json://127.0.0.1:9/a" in through_glance and "s3cret" not in through_glance
+        assert "http://127.0.0.1:9/hub" in through_glance and "HTTP 503" in through_glance
+        assert "Blog: " in through_glance and "https://hub.example/" in through_glance
     if args == ("--json",):
         by_name = {feed["name"]: feed for feed in json.loads(through_glance)}
         assert by_name["Blog"]["filtered_out"] == 1
@@ -127,8 +181,7 @@ def test_status_of_the_demo_says_the_same_through_the_glance_and_the_store(
     assert "Vis ma vie de CM" in through_glance
     config = load_config(french)  # what made the first of each pair go through the glance
     glance = Glance.open(config.settings.database)
-    assert glance is not None and glance.in_step(config.feeds) and not glance.subscribed()
-    assert not (config.alerts or config.settings.websub_hub)
+    assert glance is not None and glance.in_step(config.feeds)
     glance.close()
 
 
@@ -152,10 +205,40 @@ def test_the_glance_reads_what_the_store_reads(
         deliveries = glance.deliveries()
         assert deliveries == store.deliveries() and len(deliveries) == 2
         assert deliveries[0].errors == {"alice@example.org": "550 no such user"}
-        assert glance.in_step(config.feeds) and not glance.subscribed()
-        store.save_subscription(Subscription("Blog", "https://hub.example/", "u", "tok", "s",
-                                             "active", datetime.now(UTC)))
-        assert glance.subscribed()
+        assert glance.in_step(config.feeds)
+    finally:
+        glance.close()
+        store.close()
+
+
+def test_the_glance_reads_the_alerts_and_websub_the_store_reads(
+        tmp_path: Path, feed_server: FeedServer, refused_url: str, database_url: str) -> None:
+    told = datetime.now(UTC)
+    _told(_polled(tmp_path, feed_server, refused_url, database_url), told)
+    store = Store.open(database_url)
+    glance = Glance.open(database_url)
+    assert glance is not None
+    try:
+        now = datetime.now(UTC)
+        records = store.alert_records(now, now - timedelta(days=2))
+        assert glance.alert_records(now, now - timedelta(days=2)) == records
+        assert [(r.sent, r.failing, r.given_up, r.interrupted, r.last_error)
+                for r in records] == [(1, 1, 0, 0, "HTTP 500"), (0, 0, 1, 1, "HTTP 503")]
+        assert records[0].last_sent is not None and records[0].last_sent.tzinfo == UTC
+        # The bounds, to the microsecond, as the tables keep times: a failure claimed at
+        # `retry_after` is retried, and a claim held until `now` not yet interrupted.
+        failed, held = told - timedelta(hours=1), told - timedelta(hours=2, minutes=-5)
+        bounds = [(held, failed), (held + timedelta(microseconds=1),
+                                   failed + timedelta(microseconds=1))]
+        at_bounds = [store.alert_records(*bound) for bound in bounds]
+        assert [glance.alert_records(*bound) for bound in bounds] == at_bounds
+        assert [[(r.failing, r.given_up, r.interrupted) for r in records]
+                for records in at_bounds] == [[(1, 0, 0), (0, 1, 0)], [(0, 1, 0), (0, 1, 1)]]
+        subscriptions = glance.subscriptions()
+        assert subscriptions == store.subscriptions() and len(subscriptions) == 3
+        assert subscriptions["Blog"].requested_at.tzinfo == UTC
+        pings = glance.pings()
+        assert pings == store.pings() and [p.ok for p in pings] == [True, False]
     finally:
         glance.close()
         store.close()
@@ -218,3 +301,8 @@ def test_status_and_an_idle_fetch_import_no_orm_nor_polling_code(
     text_shown, modules = _modules_after(tmp_path, "--config", str(path), "fetch")
     assert "Aucun flux n’est à interroger" in text_shown
     assert sorted(m for m in modules if m.startswith(heavy)) == []
+    _told(path, datetime.now(UTC))  # alerts bring Apprise (and its requests), not the ORM
+    text_shown, modules = _modules_after(tmp_path, "--config", str(path), "status")
+    assert "json://127.0.0.1:9/a" in text_shown and "https://hub.example/" in text_shown
+    assert sorted(m for m in modules if m.startswith(("sqlalchemy", "aggregator.store.schema",
+                                                      "aggregator.store.store"))) == []

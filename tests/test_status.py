@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 from aggregator.cli.app import main
 from aggregator.config.load import FeedConfig, load_config
 from aggregator.config.parsers import parse_filters
-from aggregator.deliver.alerts_send import target_key
+from aggregator.deliver.targets import target_key
 from aggregator.models import FeedState, PingRecord, Subscription
 from aggregator.poll.fetch import make_session
 from aggregator.poll.run import update_feeds

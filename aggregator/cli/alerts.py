@@ -4,24 +4,17 @@ failed, and a test message to check a target; the alerts `fetch` sends after its
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import click
-from rich.markup import escape
-from rich.table import Table
 
+from aggregator.cli.alert_table import alert_lines, print_alert_table
 from aggregator.cli.app import pass_config, pass_store
-from aggregator.cli.output import console, say
+from aggregator.cli.output import say
 from aggregator.config.load import Config
 from aggregator.deliver.alerts import quoted, trial_message
-from aggregator.deliver.alerts_send import (
-    alert_round,
-    send_message,
-    shown_address,
-    target_key,
-)
+from aggregator.deliver.alerts_send import alert_round, send_message
+from aggregator.deliver.targets import shown_address
 from aggregator.i18n import _, counted, translate_message
-from aggregator.publish.status import AlertLine, alert_line
 from aggregator.store import Store
 
 
@@ -84,28 +77,3 @@ def send_alerts(store: Store, config: Config) -> None:
                     "`aggregator alerts list`).",
                     "Alerts: %(n)s messages not sent; retried at the next fetch (see "
                     "`aggregator alerts list`).", run.failed), "red")
-
-
-def alert_lines(config: Config, store: Store) -> list[AlertLine]:
-    """Every target of every alert, with what the database recorded of its sends."""
-    now = datetime.now(UTC)
-    records = {(r.alert, r.target): r
-               for r in store.alert_records(now, now - config.settings.alert_max_age)}
-    tz = ZoneInfo(config.settings.timezone)
-    return [alert_line(alert.name, shown_address(url),
-                       records.get((alert.name, target_key(url))), tz)
-            for alert in config.alerts for url in alert.notify]
-
-
-def print_alert_table(config: Config, lines: list[AlertLine]) -> None:
-    """The alerts' targets as a table: sends, the last one, and what went wrong."""
-    table = Table(title=counted("%(n)s alert", "%(n)s alerts", len(config.alerts)),
-                  expand=True)
-    for header in (_("alert"), _("target"), _("sent"), _("last sent")):
-        table.add_column(header)
-    table.add_column(_("what happened"), ratio=1, overflow="fold")
-    for line in lines:
-        colour = "red" if line.failing else "default"
-        table.add_row(escape(line.alert), escape(line.target), line.sent, line.last_sent,
-                      f"[{colour}]{escape(line.what_happened)}[/{colour}]")
-    console.print(table)

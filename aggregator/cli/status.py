@@ -17,7 +17,7 @@ from aggregator.cli.app import open_glance, open_store, pass_config
 from aggregator.cli.output import console, natural_width, title_with_path, width_left
 from aggregator.config.load import Config
 from aggregator.i18n import _, counted
-from aggregator.models import FeedState, PageCounts, StoredEntry
+from aggregator.models import FeedState, PageCounts, PingRecord, StoredEntry, Subscription
 from aggregator.publish.filters import EntryFilter
 from aggregator.publish.status import (
     Health,
@@ -33,6 +33,7 @@ from aggregator.publish.status import (
 if TYPE_CHECKING:  # the ORM, imported only when the Store is opened (open_store)
     from aggregator.store import Store
     from aggregator.store.glance import Delivery
+    from aggregator.store.status_rows import TargetRecord
 
 COLOURS = {"ok": "green", "failing": "red", "retired": "red", "moved": "yellow"}
 # Narrow, no column is wider than this (names wrap) and what happened keeps at least
@@ -54,20 +55,19 @@ def status(config: Config, as_json: bool, everything: bool, wide: bool) -> None:
     """Show every feed's health: last success, last error, failures, next poll, entries."""
     if everything and not as_json:
         raise click.UsageError(_("--all goes with --json: the tables show everything"))
-    # Issue 21 (status in 0.5 s): without SQLAlchemy's ORM when the feeds' table is all there
-    # and the newsletters are all there is to show; alerts and WebSub are the Store's.
-    glance = None if (everything or config.alerts or config.settings.websub_hub
-                      ) else open_glance(config, synced=True)
-    if glance is not None and not glance.subscribed():
+    # Issue 21 (status in 0.5 s): without SQLAlchemy's ORM, unless the database is the
+    # Store's to create, migrate or sync; --all reads the newsletters one by one through it.
+    glance = None if everything else open_glance(config, synced=True)
+    if glance is not None:
         _show(config, glance, None, as_json, wide)
         return
     store = open_store(config)
     store.sync_feeds(config.feeds)
-    _show(config, store, store, as_json, wide, everything)
+    _show(config, store, store if everything else None, as_json, wide)
 
 
-class FeedReads(Protocol):
-    """What the feeds' table reads: the Store's methods, or the glance's."""
+class StatusReads(Protocol):
+    """What the tables read: the Store's methods, or the glance's."""
 
     def feed_states(self, *, count_entries: bool = ...,
                     layout: Literal[False]) -> dict[str, FeedState]: ...
@@ -78,11 +78,17 @@ class FeedReads(Protocol):
 
     def deliveries(self) -> list[Delivery]: ...
 
+    def alert_records(self, now: datetime, retry_after: datetime) -> list[TargetRecord]: ...
 
-def _show(config: Config, reads: FeedReads, store: Store | None, as_json: bool, wide: bool,
-          everything: bool = False) -> None:
-    """The feeds' table or JSON and the newsletters' problems from `reads`; under them,
-    what the Store tells, given when --all, alerts or WebSub are there to tell."""
+    def subscriptions(self) -> dict[str, Subscription]: ...
+
+    def pings(self) -> list[PingRecord]: ...
+
+
+def _show(config: Config, reads: StatusReads, store: Store | None, as_json: bool,
+          wide: bool) -> None:
+    """The feeds' table or JSON from `reads`, and under the table what the newsletters,
+    alerts and WebSub did; `store` given for --all (with --json)."""
     states = reads.feed_states(layout=False)
     filtered_out = _filtered_out(config, reads)
     tz = ZoneInfo(config.settings.timezone)
@@ -93,7 +99,7 @@ def _show(config: Config, reads: FeedReads, store: Store | None, as_json: bool, 
     if as_json:
         rows = [status_record(f, states.get(f.name), filtered_out.get(f.name, 0), tz)
                 | _pages_record(pages.get(f.name), modes[f.name]) for f in config.feeds]
-        shown = _everything(config, store, rows, tz) if everything and store else rows
+        shown = _everything(config, store, rows, tz) if store else rows
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
         return
     lines = [status_line(f, states.get(f.name), filtered_out.get(f.name, 0), tz,
@@ -103,13 +109,11 @@ def _show(config: Config, reads: FeedReads, store: Store | None, as_json: bool, 
     if config.newsletters:
         for problem in delivery_problems(reads.deliveries(), datetime.now(UTC), tz):
             console.print(problem, style="red", markup=False)
-    if store is None:
-        return
     if config.alerts:
-        from aggregator.cli.alerts import alert_lines, print_alert_table  # Apprise
+        from aggregator.cli.alert_table import alert_lines, print_alert_table  # Apprise
 
-        print_alert_table(config, alert_lines(config, store))
-    _print_websub(config, store, tz)
+        print_alert_table(config, alert_lines(config, reads))
+    _print_websub(config, reads, tz)
 
 
 def _print_feed_table(config: Config, lines: list[StatusLine], tz: ZoneInfo,
@@ -139,17 +143,17 @@ def _print_feed_table(config: Config, lines: list[StatusLine], tz: ZoneInfo,
     console.print(table)
 
 
-def _print_websub(config: Config, store: Store, tz: ZoneInfo) -> None:
+def _print_websub(config: Config, reads: StatusReads, tz: ZoneInfo) -> None:
     """Our hub's last pings and the feeds pushed to us, under the table, when there are.
 
     The pings are read when settings.websub_hub names our hub; the subscriptions always,
     in one query: those left from a removed settings.websub_callback are shown."""
-    hub, subscriptions = config.settings.websub_hub, store.subscriptions()
+    hub, subscriptions = config.settings.websub_hub, reads.subscriptions()
     if hub is None and not subscriptions:
         return
     from aggregator.publish.websub_status import ping_summary, push_summary
 
-    lines = [*ping_summary(hub, store.pings() if hub else [], tz),
+    lines = [*ping_summary(hub, reads.pings() if hub else [], tz),
              *push_summary(subscriptions, datetime.now(UTC), tz)]
     for line in lines:
         console.print(line, markup=False)
@@ -159,7 +163,7 @@ def _everything(config: Config, store: Store, feeds: list[dict[str, object]],
                 tz: ZoneInfo) -> dict[str, object]:
     """`status --json --all`: the feeds' list of `--json` and what the tables under it show
     (publish/status_json.py; the README describes the shape)."""
-    from aggregator.deliver.alerts_send import shown_address, target_key
+    from aggregator.deliver.targets import shown_address, target_key
     from aggregator.publish.status_json import (
         SHAPE_VERSION,
         alert_record,
@@ -223,7 +227,7 @@ def _columns(lines: list[StatusLine], width: int, wide: bool) -> list[str]:
     return columns
 
 
-def _filtered_out(config: Config, reads: FeedReads) -> dict[str, int]:
+def _filtered_out(config: Config, reads: StatusReads) -> dict[str, int]:
     """How many stored entries of each feed the filters keep out of pages and feeds."""
     rules = EntryFilter(config.settings.filters, config.feeds)
     if not rules:

@@ -4,7 +4,6 @@ per target, and the result recorded (a failure is retried by the next cycle)."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from datetime import datetime, timedelta
 
 from aggregator.config.load import AlertConfig, Config
 from aggregator.deliver.alerts import AlertBatch, Message, alert_message, select_alerts
+from aggregator.deliver.targets import shown_address, target_key
 from aggregator.i18n import N_, Plural
 from aggregator.models import StoredEntry
 from aggregator.publish.filters import EntryFilter
@@ -31,22 +31,6 @@ class AlertsRun:
 
     sent: int = 0
     failed: int = 0
-
-
-def target_key(url: str) -> str:
-    """How the database names a target: a hash, as the address holds the service's token."""
-    return hashlib.sha256(url.encode("utf-8")).hexdigest()
-
-
-def shown_address(url: str) -> str:
-    """A target's address with its secrets elided (Apprise's privacy form), for logs."""
-    import apprise  # a third of a second: only where alerts are sent
-
-    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
-    if plugin is None:
-        return url.split("://", 1)[0] + "://…"
-    shown = str(plugin.url(privacy=True))  # type: ignore[no-untyped-call]
-    return shown.split("?", 1)[0]  # without Apprise's own options
 
 
 def send_message(url: str, message: Message) -> str | None:

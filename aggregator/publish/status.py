@@ -16,8 +16,8 @@ from aggregator.models import FeedState, PageCounts, StoredEntry
 
 if TYPE_CHECKING:
     from aggregator.publish.filters import EntryFilter
-    from aggregator.store.alerts import TargetRecord
     from aggregator.store.glance import Delivery
+    from aggregator.store.status_rows import TargetRecord
 
 Health = Literal["disabled", "never polled", "retired", "failing", "moved", "ok"]
 

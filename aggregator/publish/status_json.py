@@ -14,8 +14,8 @@ from aggregator.publish.status import STUCK_AFTER, delivery_problems, explain_al
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from aggregator.store.alerts import TargetRecord
     from aggregator.store.glance import Delivery
+    from aggregator.store.status_rows import TargetRecord
 
 # The shape's version: a key removed or changed in meaning raises it; keys may be added.
 SHAPE_VERSION = 1

@@ -10,14 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from aggregator.models import StoredEntry
+from aggregator.store import status_rows
 from aggregator.store.base import StoreBase, wrap_errors
 from aggregator.store.reads import SHOWN, _with_copies
 from aggregator.store.schema import Base, EntryRow
 from aggregator.store.schema_deliver import AlertSendRow, MarkRow
+from aggregator.store.status_rows import TargetRecord
 
 # The name of the alerts' row in the marks table.
 ALERTS_MARK = "alerts"
@@ -39,20 +41,6 @@ class Claim:
 
     token: str
     article_ids: tuple[int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class TargetRecord:
-    """What an alert did for one of its targets: sent, failing, given up, interrupted."""
-
-    alert: str
-    target: str
-    sent: int
-    last_sent: datetime | None
-    failing: int  # failed, to be retried
-    given_up: int  # failed, and too old to retry
-    interrupted: int  # claimed by a sender that stopped before saying how it went
-    last_error: str | None
 
 
 class AlertsMixin(StoreBase):
@@ -131,34 +119,7 @@ class AlertsMixin(StoreBase):
     @wrap_errors("read the alerts' sends")
     def alert_records(self, now: datetime, retry_after: datetime) -> list[TargetRecord]:
         """Each alert and target's sends, failures and interruptions, by alert and target."""
-        unsent = and_(AlertSendRow.sent_at.is_(None), AlertSendRow.error.is_not(None))
-        fresh = AlertSendRow.claimed_at >= retry_after
-        interrupted = and_(AlertSendRow.sent_at.is_(None), AlertSendRow.error.is_(None),
-                           AlertSendRow.claimed_until < now)
-        query = (select(AlertSendRow.alert, AlertSendRow.target,
-                        func.count(AlertSendRow.sent_at), func.max(AlertSendRow.sent_at),
-                        _count(and_(unsent, fresh)), _count(and_(unsent, ~fresh)),
-                        _count(interrupted))
-                 .group_by(AlertSendRow.alert, AlertSendRow.target)
-                 .order_by(AlertSendRow.alert, AlertSendRow.target))
-        with self._session() as session:
-            errors = _last_errors(session)
-            return [TargetRecord(alert, target, sent, last_sent, failing, given_up, interrupted,
-                                 errors.get((alert, target)))
-                    for alert, target, sent, last_sent, failing, given_up, interrupted
-                    in session.execute(query)]
-
-
-def _count(condition: Any) -> Any:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def _last_errors(session: Session) -> dict[tuple[str, str], str]:
-    """The latest error of each alert and target whose last send failed."""
-    query = (select(AlertSendRow.alert, AlertSendRow.target, AlertSendRow.error)
-             .where(AlertSendRow.sent_at.is_(None), AlertSendRow.error.is_not(None))
-             .order_by(AlertSendRow.id))
-    return {(alert, target): error or "" for alert, target, error in session.execute(query)}
+        return status_rows.alert_records(self._text_rows, now, retry_after)
 
 
 def _insert_new(session: Session) -> Any:

@@ -3,11 +3,12 @@ as StoreError (errors.py), and the driver-level lookups the hot paths use."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, Self, TypeVar, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,6 +19,7 @@ from aggregator.store.schema import (
     EntryKeyRow,
     EntryRow,
     RecentKeyRow,
+    UTCDateTime,
     make_engine,
     migrate,
     schema_revision,
@@ -73,6 +75,15 @@ class StoreBase:
         before = schema_revision(self.engine)
         migrate(self.engine)
         return before, schema_revision(self.engine)
+
+    def _text_rows(self, sql: str, params: Mapping[str, Any]) -> list[Sequence[Any]]:
+        """The rows of a statement shared with the glance (status_rows.py), its times bound
+        as the tables store them (UTCDateTime: text SQL binds them as they come)."""
+        query = text(sql).bindparams(*(bindparam(name, type_=UTCDateTime())
+                                       for name, value in params.items()
+                                       if isinstance(value, datetime)))
+        with self._session() as session:
+            return list(session.execute(query, dict(params)).all())
 
     @wrap_errors("close the database")
     def close(self) -> None:

@@ -1,5 +1,6 @@
-"""A glance at the database without SQLAlchemy's ORM: what `status` shows of the feeds and
-newsletters, and what `fetch` reads to find that no feed is due (issue 21: each in 0.5 s,
+"""A glance at the database without SQLAlchemy's ORM: what `status` shows of the feeds,
+newsletters, alerts and WebSub (the last two read as status_rows.py reads them for the
+Store), and what `fetch` reads to find that no feed is due (issue 21: each in 0.5 s,
 of which importing the ORM and the tables took 0.3 s). A SQLite file is read with the
 stdlib's sqlite3, a server through SQLAlchemy Core. Only a database at HEAD_REVISION is
 opened: any other is the Store's to create or migrate. The queries name the columns of
@@ -12,12 +13,13 @@ import json
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
-from aggregator.models import FeedState, PageCounts, StoredEntry
+from aggregator.models import FeedState, PageCounts, PingRecord, StoredEntry, Subscription
+from aggregator.store import status_rows
 from aggregator.store.entry_rows import (
     BLOG_COLUMNS,
     CHUNK,
@@ -28,6 +30,7 @@ from aggregator.store.entry_rows import (
     plain_entries,
 )
 from aggregator.store.errors import StoreError
+from aggregator.store.status_rows import Rows, TargetRecord, moment, stored
 
 if TYPE_CHECKING:
     from aggregator.config.load import FeedConfig
@@ -50,8 +53,6 @@ MOMENTS = {"last_polled", "last_success", "next_poll", "moved_at", "gone_at",
 # The columns of `deliveries` a Delivery takes, in its fields' order.
 DELIVERY_COLUMNS = ("newsletter", "period", "claimed_by", "claimed_at", "sent_at", "delivered",
                     "articles", "message_id", "errors")
-
-Rows = Callable[[str], list[Sequence[Any]]]
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ class Glance:
         if glance is None:
             return None
         try:
-            revision = glance._rows("SELECT version_num FROM alembic_version")
+            revision = glance._rows("SELECT version_num FROM alembic_version", {})
         except glance._errors:
             revision = []
         if [tuple(row) for row in revision] != [(HEAD_REVISION,)]:
@@ -118,8 +119,14 @@ class Glance:
             connection = sqlite3.connect(f"file:{quote(path)}?mode=rw", uri=True, timeout=30)
         except sqlite3.Error:
             return None
-        return cls(lambda sql: connection.execute(sql).fetchall(), connection.close,
-                   (sqlite3.Error,))
+
+        def rows(sql: str, params: Mapping[str, Any]) -> list[Sequence[Any]]:
+            # Times as SQLAlchemy's SQLite DateTime stores them, which text compares.
+            return connection.execute(sql, {name: stored(value).isoformat(" ", "microseconds")
+                                            if isinstance(value, datetime) else value
+                                            for name, value in params.items()}).fetchall()
+
+        return cls(rows, connection.close, (sqlite3.Error,))
 
     @classmethod
     def _core(cls, url: str) -> Glance | None:
@@ -137,13 +144,18 @@ class Glance:
             connection.close()
             engine.dispose()
 
-        return cls(lambda sql: list(connection.execute(text(sql)).all()), close,
-                   (SQLAlchemyError,))
+        def rows(sql: str, params: Mapping[str, Any]) -> list[Sequence[Any]]:
+            return list(connection.execute(text(sql), {
+                name: stored(value) if isinstance(value, datetime) else value
+                for name, value in params.items()}).all())
 
-    def _read(self, action: str, sql: str) -> list[Sequence[Any]]:
+        return cls(rows, close, (SQLAlchemyError,))
+
+    def _read(self, action: str, sql: str,
+              params: Mapping[str, Any] | None = None) -> list[Sequence[Any]]:
         """The rows of `sql`; the driver's errors as StoreError, in store/base.py's words."""
         try:
-            return self._rows(sql)
+            return self._rows(sql, params or {})
         except self._errors as error:
             reason = f"{type(error).__name__}: {getattr(error, 'orig', None) or error}"
             raise StoreError(f"could not {action}: {reason.splitlines()[0]}",
@@ -206,15 +218,26 @@ class Glance:
         rows = self._read("read the deliveries",
                           f"SELECT {', '.join(DELIVERY_COLUMNS)} FROM deliveries "
                           f"ORDER BY claimed_at DESC, id DESC LIMIT {int(limit)}")
-        return [delivery_of([_moment(value) if column in ("claimed_at", "sent_at")
+        return [delivery_of([moment(value) if column in ("claimed_at", "sent_at")
                              else _json(value) if column == "errors" else value
                              for column, value in zip(DELIVERY_COLUMNS, row, strict=True)])
                 for row in rows]
 
-    def subscribed(self) -> bool:
-        """Whether some feed has a WebSub subscription (its lines are the Store's to show)."""
-        return bool(self._read("read the WebSub subscriptions",
-                               "SELECT 1 FROM websub_subscriptions LIMIT 1"))
+    def alert_records(self, now: datetime, retry_after: datetime) -> list[TargetRecord]:
+        """Each alert and target's sends, failures and interruptions: the Store's."""
+        return status_rows.alert_records(self._reader("read the alerts' sends"), now,
+                                         retry_after)
+
+    def subscriptions(self) -> dict[str, Subscription]:
+        """Every WebSub subscription, by the name of its feed: the Store's."""
+        return status_rows.subscriptions(self._reader("read the WebSub subscriptions"))
+
+    def pings(self) -> list[PingRecord]:
+        """The last ping of each of our feeds, oldest first: the Store's."""
+        return status_rows.pings(self._reader("read the WebSub pings"))
+
+    def _reader(self, action: str) -> Rows:
+        return lambda sql, params: self._read(action, sql, params)
 
 
 def _sqlite_file(url: str) -> str | None:
@@ -230,7 +253,7 @@ def _sqlite_file(url: str) -> str | None:
 def _feed_state(row: Sequence[Any], entry_count: int) -> FeedState:
     values = dict(zip(FEED_COLUMNS, row, strict=True))
     for column in MOMENTS:
-        values[column] = _moment(values[column])
+        values[column] = moment(values[column])
     hint = values.pop("interval_hint")
     return FeedState(**values | {"failures": values["failures"] or 0,
                                  "interval_hint": timedelta(seconds=hint) if hint else None,
@@ -240,17 +263,9 @@ def _feed_state(row: Sequence[Any], entry_count: int) -> FeedState:
 def _shown(row: Sequence[Any]) -> SimpleNamespace:
     """A row of SHOWN_COLUMNS as the ORM gives it: times aware, JSON decoded."""
     values = dict(zip(SHOWN_COLUMNS, row, strict=True))
-    values.update({column: _moment(values[column]) for column in SHOWN_MOMENTS})
+    values.update({column: moment(values[column]) for column in SHOWN_MOMENTS})
     values.update({column: _json(values[column]) for column in SHOWN_JSON})
     return SimpleNamespace(**values)
-
-
-def _moment(value: datetime | str | None) -> datetime | None:
-    """A stored UTC time, aware (schema.py's UTCDateTime: naive UTC, text in SQLite)."""
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.replace(tzinfo=UTC)
 
 
 def _json(value: object) -> Any:

@@ -30,6 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from aggregator.store.glance import HEAD_REVISION
+from aggregator.store.status_rows import stored
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -43,7 +44,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the store; pass aware UTC times")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        return stored(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

@@ -7,11 +7,11 @@ from collections.abc import Collection, Iterable
 
 from sqlalchemy import delete, select
 
-from aggregator.models import PingRecord, Subscription, SubscriptionState
+from aggregator.models import PingRecord, Subscription
+from aggregator.store import status_rows
 from aggregator.store.base import StoreBase, wrap_errors
 from aggregator.store.schema_deliver import PingRow, SubscriptionRow
-
-_STATES: tuple[SubscriptionState, ...] = ("pending", "active", "denied")
+from aggregator.store.status_rows import SUBSCRIPTION_COLUMNS, subscription_of
 
 
 class WebSubMixin(StoreBase):
@@ -20,9 +20,7 @@ class WebSubMixin(StoreBase):
     @wrap_errors("read the WebSub subscriptions")
     def subscriptions(self) -> dict[str, Subscription]:
         """Every subscription, by the name of its feed."""
-        with self._session() as session:
-            return {row.feed_name: _subscription(row)
-                    for row in session.scalars(select(SubscriptionRow))}
+        return status_rows.subscriptions(self._text_rows)
 
     @wrap_errors("read a WebSub subscription")
     def subscription_by_token(self, token: str) -> Subscription | None:
@@ -56,10 +54,7 @@ class WebSubMixin(StoreBase):
     @wrap_errors("read the WebSub pings")
     def pings(self) -> list[PingRecord]:
         """The last ping of each of our feeds, oldest first."""
-        with self._session() as session:
-            rows = session.scalars(select(PingRow).order_by(PingRow.pinged_at, PingRow.url))
-            return [PingRecord(row.url, row.hub, row.pinged_at, row.ok, row.attempts,
-                               row.error) for row in rows]
+        return status_rows.pings(self._text_rows)
 
     @wrap_errors("save the WebSub pings")
     def save_pings(self, records: Iterable[PingRecord]) -> None:
@@ -73,8 +68,4 @@ class WebSubMixin(StoreBase):
 
 
 def _subscription(row: SubscriptionRow) -> Subscription:
-    state = row.state if row.state in _STATES else "pending"
-    return Subscription(
-        feed_name=row.feed_name, hub=row.hub, topic=row.topic, token=row.token,
-        secret=row.secret, state=state, requested_at=row.requested_at,
-        lease_seconds=row.lease_seconds, expires_at=row.expires_at, error=row.error)
+    return subscription_of([getattr(row, column) for column in SUBSCRIPTION_COLUMNS])
