@@ -45,7 +45,7 @@ def test_fetch_render_status(config_path: Path) -> None:
     assert fetched.exit_code == 0, fetched.output
     assert re.search(r"3 feeds polled in [\d.]+ s: 3 new entries, 1 failed\.",
                      fetched.output), fetched.output
-    assert "Slowest: " in fetched.output
+    assert "Slowest: " not in fetched.output  # loopback answers in well under a second
     assert "En panne: error: connection failed" in fetched.output
 
     rendered = invoke(config_path, "render")

@@ -12,11 +12,12 @@ def test_totals_by_kind_and_the_slowest_first() -> None:
         UpdateOutcome("b", "unchanged", updated=2, elapsed=1.5),
         UpdateOutcome("c", "not_modified", elapsed=0.1),
         UpdateOutcome("d", "error", error="HTTP 500", elapsed=3.0),
-        UpdateOutcome("e", "gone", error="HTTP 410", elapsed=0.4),
+        UpdateOutcome("e", "gone", error="HTTP 410", elapsed=1.0),
+        UpdateOutcome("f", "new", elapsed=0.99),  # under a second: not named
     ]
     total = summarize_outcomes(outcomes)
     assert (total.polled, total.new, total.duplicates, total.updated, total.not_modified,
-            total.unchanged, total.failed) == (5, 3, 1, 2, 1, 1, 2)
+            total.unchanged, total.failed) == (6, 3, 1, 2, 1, 1, 2)
     assert [o.feed for o in total.slowest] == ["d", "b", "e"]
     assert [o.feed for o in outcomes if has_failed(o)] == ["d", "e"]
 

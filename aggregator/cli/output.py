@@ -87,7 +87,7 @@ def print_outcomes(outcomes: Sequence[UpdateOutcome], elapsed: float) -> None:
     say(describe_totals(total, elapsed))
     if total.common_failure:
         say(total.common_failure, "yellow")
-    if total.polled > 1:
+    if total.polled > 1 and total.slowest:
         slowest = ", ".join(f"{o.feed} ({seconds(o.elapsed, 2)})" for o in total.slowest)
         say(_("Slowest: %(feeds)s") % {"feeds": slowest})
 

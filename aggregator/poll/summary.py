@@ -10,6 +10,8 @@ from aggregator.i18n import N_, _, number
 from aggregator.models import UpdateOutcome
 
 SLOWEST = 3  # feeds named as the slowest of a batch
+# Only polls this long are named: "the slowest: X (0,01 s)" tells a reader nothing.
+SLOW_SECONDS = 1.0
 # The words of fetch.py's errors (stored in English) for the common causes below.
 CANNOT_RESOLVE = N_("cannot resolve the host name")
 REFUSED = N_("connection refused")
@@ -50,7 +52,7 @@ class PollSummary:
 
 
 def summarize_outcomes(outcomes: Sequence[UpdateOutcome]) -> PollSummary:
-    """Totals by kind of outcome, and the slowest polls first."""
+    """Totals by kind of outcome, and the slowest polls first (those of a second or more)."""
     kinds = Counter(o.outcome for o in outcomes)
     return PollSummary(
         polled=len(outcomes),
@@ -60,7 +62,8 @@ def summarize_outcomes(outcomes: Sequence[UpdateOutcome]) -> PollSummary:
         not_modified=kinds["not_modified"],
         unchanged=kinds["unchanged"],
         failed=sum(has_failed(o) for o in outcomes),
-        slowest=tuple(sorted(outcomes, key=lambda o: o.elapsed, reverse=True)[:SLOWEST]),
+        slowest=tuple(sorted((o for o in outcomes if o.elapsed >= SLOW_SECONDS),
+                             key=lambda o: o.elapsed, reverse=True)[:SLOWEST]),
         common_failure=common_failure(outcomes),
     )
 
