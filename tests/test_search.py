@@ -8,7 +8,7 @@ import functools
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -272,21 +272,31 @@ SPREAD = [
 ]
 
 
+def _blog_site(feed_server: FeedServer, make_config: Any, name: str,
+               posts: Sequence[tuple[str, str, str]], creator: str = "") -> Path:
+    """The rendered site of one French RSS blog `name` whose posts are (title, ISO time,
+    text), each by `creator` if given."""
+    host = name.lower().replace(" ", "-") + ".example"
+    by = f"<dc:creator>{creator}</dc:creator>" if creator else ""
+    items = "".join(
+        f"<item><title>{title}</title><link>https://{host}/{n}</link>"
+        f"<guid>https://{host}/{n}</guid>{by}<pubDate>"
+        f"{datetime.fromisoformat(when).strftime('%a, %d %b %Y %H:%M:%S +0000')}"
+        f"</pubDate><description>{text}</description></item>"
+        for n, (title, when, text) in enumerate(posts))
+    url = feed_server.set(f"/{host}.rss", (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        f"<channel><title>{name}</title><link>https://{host}/</link>"
+        f"<language>fr</language>{items}</channel></rss>").encode(),
+        content_type="application/rss+xml")
+    return poll_and_render(make_config([{"name": name, "url": url}]), NOW)
+
+
 @pytest.fixture
 def spread(feed_server: FeedServer, make_config: Any) -> Iterator[str]:
     """The site of a feed whose articles spread over four bundles, over http."""
-    items = "".join(
-        f"<item><title>{title}</title><link>https://spread.example/{n}</link>"
-        f"<guid>https://spread.example/{n}</guid><pubDate>"
-        f"{datetime.fromisoformat(when).strftime('%a, %d %b %Y %H:%M:%S +0000')}"
-        f"</pubDate><description>{text}</description></item>"
-        for n, (title, when, text) in enumerate(SPREAD))
-    url = feed_server.set("/spread.rss", (
-        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-        f"<title>Au fil des mois</title><link>https://spread.example/</link>"
-        f"<language>fr</language>{items}</channel></rss>").encode(),
-        content_type="application/rss+xml")
-    output = poll_and_render(make_config([{"name": "Au fil des mois", "url": url}]), NOW)
+    output = _blog_site(feed_server, make_config, "Au fil des mois", SPREAD)
     names = json.loads((output / "pagefind" / "bundles.json").read_text("utf-8"))
     assert names["bundles"] == ["2026-11-16", "2026-11-01", "2026-10", "2025"]
     assert names["filtered"] == names["bundles"]  # each has its word prefixes
@@ -369,21 +379,11 @@ def test_a_rare_word_that_begins_like_common_ones_opens_its_bundle_only(
 @pytest.fixture
 def minute(feed_server: FeedServer, make_config: Any) -> Iterator[str]:
     """The site of a blog whose posts carry its name as title and as author, over http."""
-    items = "".join(
-        f"<item><title>{title}</title><link>https://minute.example/{n}</link>"
-        f"<guid>https://minute.example/{n}</guid><dc:creator>La Minute CM</dc:creator>"
-        f"<pubDate>{datetime.fromisoformat(when).strftime('%a, %d %b %Y %H:%M:%S +0000')}"
-        f"</pubDate><description>{text}</description></item>"
-        for n, (title, when, text) in enumerate((
-            ("La Minute CM", "2026-11-20T08:00:00Z", "Une minute sur la modération."),
-            ("Modérer vite", "2026-11-19T08:00:00Z", "Une autre minute de modération."),
-            ("Nos rituels", "2026-11-18T08:00:00Z", "Des rituels chaque vendredi."))))
-    url = feed_server.set("/minute.rss", (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
-        'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>La Minute CM</title>'
-        f"<link>https://minute.example/</link><language>fr</language>{items}"
-        "</channel></rss>").encode(), content_type="application/rss+xml")
-    output = poll_and_render(make_config([{"name": "La Minute CM", "url": url}]), NOW)
+    output = _blog_site(feed_server, make_config, "La Minute CM", (
+        ("La Minute CM", "2026-11-20T08:00:00Z", "Une minute sur la modération."),
+        ("Modérer vite", "2026-11-19T08:00:00Z", "Une autre minute de modération."),
+        ("Nos rituels", "2026-11-18T08:00:00Z", "Des rituels chaque vendredi.")),
+        creator="La Minute CM")
     with _serving(output) as address:
         yield address
 
