@@ -33,3 +33,23 @@ def test_widths_of_a_boxed_table() -> None:
     assert natural_width("enabled", []) == 7
     # 80 cells, two columns of 10 and 20: three borders and four paddings taken before them.
     assert width_left(80, [10, 20]) == 80 - 30 - 3 * 3 - 1
+
+
+
+@pytest.mark.parametrize("width", range(22, 41))
+def test_a_cell_never_breaks_at_a_no_break_space(width: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from aggregator.cli.output import console
+    held = ["«\u00a0Hellocoton\u00a0»,\u00a00,01\u00a0s", "essai\u202f;", "fin\u00a0:",
+            "12\u202f345"]  # what French typography ties together, 22 cells at most
+    table = Table(show_header=False, box=None, padding=0)
+    table.add_column(max_width=width, overflow="fold")
+    table.add_row(f"Réponse de {held[0]}")
+    table.add_row(f"Un {held[1]} la {held[2]} {held[3]} octets")
+    shown = Console(width=width, file=console.file)
+    with shown.capture() as captured:
+        shown.print(table)
+    lines = captured.get().splitlines()
+    assert all(any(words in line for line in lines) for words in held), lines

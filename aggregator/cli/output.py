@@ -4,12 +4,14 @@ terminal."""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import click
+import rich._wrap
 from rich.cells import cell_len
 from rich.console import Console
 
@@ -22,6 +24,11 @@ if TYPE_CHECKING:
 
 # soft_wrap: long paths and URLs stay on one line, for people and for scripts reading them.
 console = Console(highlight=False, soft_wrap=True)
+# rich wraps a line at any Unicode space (`\s`), the no-break ones French typography puts in
+# "0,01 s" and before ":" included: a table cell then began with "s" or ":". Its words are
+# told to hold them (rich 15's pattern, a space class less those; tests/test_output.py).
+NO_BREAK = "\u00a0\u2007\u202f"
+rich._wrap.re_word = re.compile(rf"[^\S{NO_BREAK}]*(?:\S|[{NO_BREAK}])+[^\S{NO_BREAK}]*")
 
 
 def progress_bar(label: str) -> Progress:
