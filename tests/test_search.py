@@ -382,7 +382,12 @@ def minute(feed_server: FeedServer, make_config: Any) -> Iterator[str]:
     output = _blog_site(feed_server, make_config, "La Minute CM", (
         ("La Minute CM", "2026-11-20T08:00:00Z", "Une minute sur la modération."),
         ("Modérer vite", "2026-11-19T08:00:00Z", "Une autre minute de modération."),
-        ("Nos rituels", "2026-11-18T08:00:00Z", "Des rituels chaque vendredi.")),
+        ("Avis clients négatifs sur les plateformes en ligne et ailleurs : ce qu’on peut "
+         "faire, et ce qu’on ne peut pas faire du tout",
+         "2026-11-18T08:00:00Z", "Des rituels chaque vendredi pour les avis clients négatifs "
+         "ou non, qui obéissent à d’autres règles que celles des commentaires."),
+        # A title that ends with the word found: Pagefind marks it with its full stop.
+        ("Nos rituels", "2026-11-17T08:00:00Z", "Des rituels chaque mois.")),
         creator="La Minute CM")
     with _serving(output) as address:
         yield address
@@ -403,15 +408,18 @@ def test_a_result_names_its_blog_once(browser: Any, minute: str) -> None:
         "minute", "modération.", "minute", "modération."]
     page.fill("#search-query", "minute")  # found in the title and blog too: cut all the same
     page.wait_for_function("document.getElementById('search-status').textContent === ''"
-                           " && document.querySelectorAll('.search-result').length === 3")
+                           " && document.querySelectorAll('.search-result').length === 4")
     assert page.locator(".search-result .excerpt").all_inner_texts() == [
         "Une minute sur la modération.", "Une autre minute de modération.",
-        "Des rituels chaque vendredi."]
-    page.fill("#search-query", "rituels")  # marked with the title's full stop: "rituels."
+        "Des rituels chaque vendredi pour les avis clients négatifs ou",  # the title's end cut
+        "Des rituels chaque mois."]
+    # "rituels", far from the long title's start: Pagefind's excerpt begins inside it.
+    page.fill("#search-query", "rituels")
     page.wait_for_function("document.getElementById('search-status').textContent === ''"
-                           " && document.querySelectorAll('.search-result').length === 1")
+                           " && document.querySelectorAll('.search-result').length === 2")
     assert page.locator(".search-result .excerpt").all_inner_texts() == [
-        "Des rituels chaque vendredi."]
+        "Des rituels chaque vendredi pour les avis clients négatifs ou non, qui obéissent",
+        "Des rituels chaque mois."]
     page.fill("#search-query", "minute moderation")
     page.wait_for_function("document.querySelectorAll('.search-result').length === 2")
     page.click(".search-result h2 a")  # and the card itself says it once: no "par"
