@@ -84,6 +84,9 @@ TEMPLATED_BATCH = 2000  # the templated style's: its texts cost more, its fill i
 PROBE = 200  # entries in each timed feed
 FOOTER = "<p>Cet article a été repris avec l’accord de son autrice. Bonne lecture !</p>"
 FIRST_NEW_FEED = 1_000_000  # templated posts for the probes' new entries: feeds from here
+# Serials of the probes' entries, from here on for each size: a store kept after the
+# small probe holds its new posts, which the large probe's must not be again.
+FIRST_PROBE = {"small": 10_000_000, "large": 20_000_000}
 
 Text = tuple[str, str]  # (HTML, title)
 
@@ -122,21 +125,20 @@ class ProseTexts:
 
 class TemplatedTexts:
     """bench_corpus's templated posts: stored post `serial` is post serial % 20 of feed
-    serial // 20, rebuilt from its seed when a copy needs it (nothing kept)."""
+    serial // 20, rebuilt from its seed when a copy needs it (nothing kept); new post
+    `serial` the same from FIRST_NEW_FEED on."""
 
     batch = TEMPLATED_BATCH
 
     def __init__(self) -> None:
         self.rng = random.Random(4)
-        self.new_posts = 0
 
     def stored(self, serial: int) -> Text:
         feed, number = divmod(serial, corpus.ENTRIES)
         return self._text(feed, number)
 
     def new(self, serial: int) -> Text:
-        feed, number = divmod(self.new_posts, corpus.ENTRIES)
-        self.new_posts += 1
+        feed, number = divmod(serial - FIRST_PROBE["small"], corpus.ENTRIES)
         return self._text(FIRST_NEW_FEED + feed, number)
 
     @staticmethod
@@ -236,7 +238,7 @@ def probe_entries(texts: ProseTexts | TemplatedTexts, label: str, round_: int,
     """A probe feed's entries: copies of the stored posts `copies`, then new posts."""
     entries = []
     for n in range(PROBE):
-        serial = 10_000_000 + round_ * PROBE + n
+        serial = FIRST_PROBE[label] + round_ * PROBE + n
         if n < len(copies):
             html, title = texts.stored(copies[n])
             html, title = html + FOOTER, f"{title} - Repris"
