@@ -57,7 +57,8 @@ def _tail_key(tail: str) -> int:
 
 
 def _tail(paragraph: str) -> str | None:
-    words = paragraph.split()
+    # Split no further than a short paragraph's words: a longer one gives one more item.
+    words = paragraph.split(maxsplit=SHORT_PARAGRAPH)
     if not TAIL_WORDS < len(words) <= SHORT_PARAGRAPH:
         return None
     return " ".join(words[-TAIL_WORDS:])

@@ -46,8 +46,18 @@ _URL_ATTRIBUTES = {"href", "src", "cite"}
 # An absolute http(s) address that urljoin gives back as it is, whatever the base: no
 # empty query or fragment (which it drops), no ";" parameters, brackets or backslashes.
 # Nearly every link of a feed is one; urljoin costs a fifth of cleaning an entry.
-_PLAIN_ABSOLUTE = re.compile(
+PLAIN_ABSOLUTE = re.compile(
     r"https?://[^\s/?#;\[\]\\]+(?:/[^\s?#;\[\]\\]*)?(?:\?[^\s#;\[\]\\]+)?(?:#[^\s\[\]\\]+)?")
+
+
+def keeps_link(base: str, link: str) -> bool:
+    """Whether urljoin(base, link) gives `link` back as it is, without raising: an
+    ASCII PLAIN_ABSOLUTE address against none, or against another (urlsplit checks
+    the host of a non-ASCII one, and raises on some bases)."""
+    return (link.isascii() and PLAIN_ABSOLUTE.fullmatch(link) is not None
+            and (not base or (base.isascii() and PLAIN_ABSOLUTE.fullmatch(base) is not None)))
+
+
 _BLOCK_TAG = re.compile(
     r"<(/?(?:p|div|br|li|ul|ol|h[1-6]|blockquote|tr|td|th|pre|figure|figcaption|hr|dd|dt)\b)",
     re.IGNORECASE,
@@ -88,7 +98,7 @@ def _absolutize(_tag: str, attribute: str, value: str) -> str | None:
     if not base_url:
         return value
     value = value.strip()
-    return value if _PLAIN_ABSOLUTE.fullmatch(value) else urljoin(base_url, value)
+    return value if PLAIN_ABSOLUTE.fullmatch(value) else urljoin(base_url, value)
 
 
 _SANITIZER = nh3.Cleaner(
@@ -266,7 +276,10 @@ def clean_link(link: str | None, base_url: str | None) -> str | None:
     """An absolute http(s) link, or None for anything else (javascript:, data:, ...)."""
     if not link:
         return None
-    absolute = urljoin(base_url or "", link.strip())
+    link = link.strip()
+    if keeps_link(base_url or "", link):  # most links: an http(s) address already
+        return link
+    absolute = urljoin(base_url or "", link)
     return absolute if urlsplit(absolute).scheme in ("http", "https") else None
 
 

@@ -22,6 +22,7 @@ from feedparser.util import FeedParserDict
 
 from aggregator.config.discover import find_feed_links
 from aggregator.models import Enclosure, ParsedEntry, ParsedFeed
+from aggregator.poll.clean import keeps_link
 from aggregator.poll.dates import feedparser_handler
 from aggregator.poll.jsonfeed import NotJsonFeed, looks_like_json, parse_json_feed
 from aggregator.poll.layout import has_relative_links
@@ -120,6 +121,45 @@ _IMMUTABLE = frozenset({str, int, bool, type(None)})  # deepcopy gives them back
 
 
 feedparser.mixin.copy = _ContentParamsCopier
+
+
+# FeedParserDict.__getitem__ maps a few keys to others (keymap: "channel", "items",
+# "date"...) or computes them ("category", "enclosures", "license", "updated",
+# "updated_parsed"); for any other key it does what dict's does, after half a dozen
+# comparisons. feedparser reads its dicts 800 times an entry (each element reads its
+# content parameters a dozen times): those other keys go to dict's own methods.
+_COMPUTED_KEYS = frozenset({"category", "enclosures", "license", "updated", "updated_parsed",
+                            *FeedParserDict.keymap})
+_feedparser_getitem = FeedParserDict.__getitem__
+_feedparser_get = FeedParserDict.get
+
+
+def _getitem(self: FeedParserDict, key: Any) -> Any:
+    if key in _COMPUTED_KEYS:
+        return _feedparser_getitem(self, key)
+    return dict.__getitem__(self, key)
+
+
+def _get(self: FeedParserDict, key: Any, default: Any = None) -> Any:
+    if key in _COMPUTED_KEYS:
+        return _feedparser_get(self, key, default)
+    return dict.get(self, key, default)
+
+
+FeedParserDict.__getitem__ = _getitem
+FeedParserDict.get = _get
+
+# feedparser joins every <link> and <guid> with the element's base; nearly all are
+# absolute addresses that urljoin gives back as they are (clean.keeps_link), and so
+# does feedparser's _urljoin (no ValueError to catch, no "/" to strip after "://").
+_feedparser_urljoin = feedparser.urls._urljoin
+
+
+def _urljoin(base: str, uri: str) -> str:
+    return uri if keeps_link(base, uri) else _feedparser_urljoin(base, uri)
+
+
+feedparser.mixin._urljoin = _urljoin
 
 # A character reference to a code point that is no character (&#xD800;, a lone
 # surrogate; &#x110000;; thousands of digits) fails feedparser's chr() or int() with
