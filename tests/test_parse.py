@@ -323,8 +323,8 @@ def test_feedparser_set_up_parses_like_feedparser_alone(
     monkeypatch.setattr(feedparser.mixin, "copy", copy)
     monkeypatch.setattr(feedparser.mixin._FeedParserMixin, "decode_entities",
                         staticmethod(lambda _element, data: data))
-    monkeypatch.setattr(FeedParserDict, "__getitem__", parse._feedparser_getitem)
-    monkeypatch.setattr(FeedParserDict, "get", parse._feedparser_get)
+    for name, method in parse.FEEDPARSER_DICT_METHODS.items():
+        monkeypatch.setattr(FeedParserDict, name, method)
     monkeypatch.setattr(feedparser.mixin, "_urljoin", feedparser.urls._urljoin)
     assert type(xml.sax.make_parser(feedparser.api.PREFERRED_XML_PARSERS)) is ExpatParser
     differ = [path for path, mine in zip(documents, ours, strict=True)

@@ -125,29 +125,46 @@ feedparser.mixin.copy = _ContentParamsCopier
 
 # FeedParserDict.__getitem__ maps a few keys to others (keymap: "channel", "items",
 # "date"...) or computes them ("category", "enclosures", "license", "updated",
-# "updated_parsed"); for any other key it does what dict's does, after half a dozen
-# comparisons. feedparser reads its dicts 800 times an entry (each element reads its
-# content parameters a dozen times): those other keys go to dict's own methods.
+# "updated_parsed"); for any other key it, `get`, `in` and setting do what dict's
+# methods do, after half a dozen comparisons. feedparser uses its dicts a thousand
+# times an entry (each element reads its content parameters a dozen times): those
+# other keys go to dict's own methods.
 _COMPUTED_KEYS = frozenset({"category", "enclosures", "license", "updated", "updated_parsed",
                             *FeedParserDict.keymap})
-_feedparser_getitem = FeedParserDict.__getitem__
-_feedparser_get = FeedParserDict.get
+FEEDPARSER_DICT_METHODS = {name: getattr(FeedParserDict, name)
+                           for name in ("__getitem__", "get", "__contains__", "__setitem__")}
+_feedparser = FEEDPARSER_DICT_METHODS
 
 
 def _getitem(self: FeedParserDict, key: Any) -> Any:
     if key in _COMPUTED_KEYS:
-        return _feedparser_getitem(self, key)
+        return _feedparser["__getitem__"](self, key)
     return dict.__getitem__(self, key)
 
 
 def _get(self: FeedParserDict, key: Any, default: Any = None) -> Any:
     if key in _COMPUTED_KEYS:
-        return _feedparser_get(self, key, default)
+        return _feedparser["get"](self, key, default)
     return dict.get(self, key, default)
+
+
+def _contains(self: FeedParserDict, key: Any) -> bool:
+    if key in _COMPUTED_KEYS:
+        return bool(_feedparser["__contains__"](self, key))
+    return dict.__contains__(self, key)
+
+
+def _setitem(self: FeedParserDict, key: Any, value: Any) -> None:
+    if key in _COMPUTED_KEYS:
+        _feedparser["__setitem__"](self, key, value)
+    else:
+        dict.__setitem__(self, key, value)
 
 
 FeedParserDict.__getitem__ = _getitem
 FeedParserDict.get = _get
+FeedParserDict.__contains__ = _contains
+FeedParserDict.__setitem__ = _setitem
 
 # feedparser joins every <link> and <guid> with the element's base; nearly all are
 # absolute addresses that urljoin gives back as they are (clean.keeps_link), and so
