@@ -255,7 +255,8 @@ def make_excerpt(text: str, words: int = EXCERPT_WORDS) -> str:
     text, elided = text.strip(), 0
     if text.endswith(("]", ")")):  # _ELISION's end: the pattern is tried at every place
         text, elided = _ELISION.subn("", text)
-    parts = _SPACES.split(text.strip())
+    # Split no further than the words kept whole: a longer text gives one more part.
+    parts = _SPACES.split(text.strip(), maxsplit=words + words // 12)
     if len(parts) > words + words // 12:  # EXCERPT_SLACK for the usual 60
         parts, elided = parts[:words], 1
     excerpt = " ".join(parts)
