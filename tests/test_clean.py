@@ -9,21 +9,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urljoin
 
+import feedparser.urls
 import ftfy
 import pytest
 
 from aggregator.models import CleanEntry, ParsedEntry
 from aggregator.poll.clean import (
     _NOT_FRENCH,
-    _PLAIN_ABSOLUTE,
     EXCERPT_WORDS,
     FRENCH_CHARACTERS,
     MOJIBAKE_SHAPES,
+    PLAIN_ABSOLUTE,
     clean_entry,
     clean_link,
     clean_title,
     html_to_text,
     is_plain_french,
+    keeps_link,
     make_excerpt,
     repair_text,
     sanitize_html,
@@ -111,13 +113,17 @@ def test_absolute_links_left_as_they_are_are_what_urljoin_gives() -> None:
             text = path.read_bytes().decode("utf-8", "replace").replace("&amp;", "&")
             values.update(re.findall(r"""(?:href|src|cite)\s*=\s*(?:"|'|&quot;)?([^"'\s>&]+)""",
                                      text))
-    plain = [v for v in values if _PLAIN_ABSOLUTE.fullmatch(v)]
+    plain = [v for v in values if PLAIN_ABSOLUTE.fullmatch(v)]
     assert len(plain) > 3000
     for base in (BASE, "http://127.0.0.1:8000/feed.xml", "https://autre.example"):
         assert [v for v in plain if urljoin(base, v) != v] == []
+        # What feedparser's own joining gives too (parse._urljoin leaves it out).
+        kept = [v for v in plain if keeps_link(base, v)]
+        assert len(kept) > 3000
+        assert [v for v in kept if feedparser.urls._urljoin(base, v) != v] == []
     for changed in ("https://blog.example/a?", "https://blog.example/a#", "HTTPS://blog.example/",
                     "https://blog.example/a;p", "https://[::1]/", "https://blog.example/a b"):
-        assert not _PLAIN_ABSOLUTE.fullmatch(changed)
+        assert not PLAIN_ABSOLUTE.fullmatch(changed)
 
 
 def test_sanitize_resolves_against_each_calls_own_base_in_threads() -> None:

@@ -17,8 +17,10 @@ import feedparser.api
 import feedparser.mixin
 import feedparser.urls
 import pytest
+from feedparser.util import FeedParserDict
 
 from aggregator.models import CleanEntry, ParsedFeed
+from aggregator.poll import parse
 from aggregator.poll.clean import clean_entry, html_to_text
 from aggregator.poll.fetch import fetch_feed, make_session
 from aggregator.poll.layout import find_layout, has_relative_links, reduce_document
@@ -305,8 +307,8 @@ def _parse_or_error(content: bytes) -> object:
 def test_feedparser_set_up_parses_like_feedparser_alone(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Every corpus document, well-formed or not, parses the same with feedparser's
-    own SAX reader, windows-1252 table and mapping, base joining and deepcopy as with
-    ours."""
+    own SAX reader, windows-1252 table and mapping, base and link joining, deepcopy and
+    dict reads as with ours."""
     assert isinstance(xml.sax.make_parser(feedparser.api.PREFERRED_XML_PARSERS),
                       _BufferedExpatParser)
     documents = _corpus_documents()
@@ -321,6 +323,9 @@ def test_feedparser_set_up_parses_like_feedparser_alone(
     monkeypatch.setattr(feedparser.mixin, "copy", copy)
     monkeypatch.setattr(feedparser.mixin._FeedParserMixin, "decode_entities",
                         staticmethod(lambda _element, data: data))
+    for name, method in parse.FEEDPARSER_DICT_METHODS.items():
+        monkeypatch.setattr(FeedParserDict, name, method)
+    monkeypatch.setattr(feedparser.mixin, "_urljoin", feedparser.urls._urljoin)
     assert type(xml.sax.make_parser(feedparser.api.PREFERRED_XML_PARSERS)) is ExpatParser
     differ = [path for path, mine in zip(documents, ours, strict=True)
               if _parse_or_error(path.read_bytes()) != mine]

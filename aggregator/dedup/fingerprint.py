@@ -3,6 +3,7 @@ them (its sketch), its canonical link, title and lead, a feed's boilerplate left
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import struct
 from collections import Counter
@@ -56,8 +57,12 @@ def _tail_key(tail: str) -> int:
     return hash64("t:" + tail)
 
 
+# find_boilerplate reads every paragraph's tail, then fingerprint those of each entry
+# again: the document's last thousand are kept.
+@functools.lru_cache(maxsize=1024)
 def _tail(paragraph: str) -> str | None:
-    words = paragraph.split()
+    # Split no further than a short paragraph's words: a longer one gives one more item.
+    words = paragraph.split(maxsplit=SHORT_PARAGRAPH)
     if not TAIL_WORDS < len(words) <= SHORT_PARAGRAPH:
         return None
     return " ".join(words[-TAIL_WORDS:])

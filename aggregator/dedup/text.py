@@ -129,7 +129,35 @@ def title_key(title: str) -> str:
 
 def paragraphs(html_text: str) -> list[str]:
     """The normalized text of each block of an HTML fragment."""
-    texts = [_text_of(block) for block in _BLOCK_SPLIT.split(html_text)]
+    texts = _block_texts(html_text)
+    return _normalized_blocks([_text_of(block) for block in _BLOCK_SPLIT.split(html_text)]
+                              if texts is None else texts)
+
+
+def paragraphs_and_text(html_text: str) -> tuple[list[str], str]:
+    """paragraphs and plain_text of one fragment, its tags and entities read once."""
+    texts = _block_texts(html_text)
+    if texts is None:
+        return paragraphs(html_text), plain_text(html_text)
+    # Each block tag is one of _TAG's (see _block_texts): plain_text makes it a space.
+    return _normalized_blocks(texts), " ".join(" ".join(texts).split())
+
+
+def _block_texts(html_text: str) -> list[str] | None:
+    """_text_of each block, read in one pass of each pattern; None for a fragment where
+    that could read otherwise than block by block, to be read so.
+
+    That is when a tag holds a "<" (in an attribute value: "<a title='x<p>'>"), where
+    the whole fragment's _TAG pattern may run over a block tag, or when it holds the
+    separator. Else every block tag is a tag of _TAG's too, and no entity runs over
+    the separator: html.unescape finds no name with one in it.
+    """
+    if _SEPARATOR in html_text or _TAG_IN_TAG.search(html_text):
+        return None
+    return _text_of(_BLOCK_SPLIT.sub(_SEPARATOR, html_text)).split(_SEPARATOR)
+
+
+def _normalized_blocks(texts: list[str]) -> list[str]:
     if any(_SEPARATOR in text for text in texts):
         return [p for p in map(normalize_text, texts) if p]
     # Normalized together, then split: a post has about forty blocks, many empty.
@@ -142,6 +170,7 @@ _BLOCK_SPLIT = re.compile(
     r"<(?:/?(?:p|div|br|li|h[1-6]|blockquote|tr|td|th|pre|figure|figcaption|hr|dd|dt|ul|ol"
     r"|section|article|header|footer|table)\b)[^>]*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
+_TAG_IN_TAG = re.compile(r"<[^>]*<")
 
 
 def _text_of(fragment: str) -> str:

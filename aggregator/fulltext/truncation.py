@@ -62,4 +62,6 @@ def _ending_reason(text: str) -> str | None:
 
 def ends_with_elision(text: str) -> bool:
     """Whether `text` ends with "[…]" (or "[...]", "(…)"): always a cut, never an author's."""
-    return _BRACKETED_ELISION.search(text.rstrip()) is not None
+    text = text.rstrip()
+    # The pattern is tried at every place of the text: most end otherwise.
+    return text.endswith(("]", ")")) and _BRACKETED_ELISION.search(text) is not None

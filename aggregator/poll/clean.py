@@ -46,8 +46,18 @@ _URL_ATTRIBUTES = {"href", "src", "cite"}
 # An absolute http(s) address that urljoin gives back as it is, whatever the base: no
 # empty query or fragment (which it drops), no ";" parameters, brackets or backslashes.
 # Nearly every link of a feed is one; urljoin costs a fifth of cleaning an entry.
-_PLAIN_ABSOLUTE = re.compile(
+PLAIN_ABSOLUTE = re.compile(
     r"https?://[^\s/?#;\[\]\\]+(?:/[^\s?#;\[\]\\]*)?(?:\?[^\s#;\[\]\\]+)?(?:#[^\s\[\]\\]+)?")
+
+
+def keeps_link(base: str, link: str) -> bool:
+    """Whether urljoin(base, link) gives `link` back as it is, without raising: an
+    ASCII PLAIN_ABSOLUTE address against none, or against another (urlsplit checks
+    the host of a non-ASCII one, and raises on some bases)."""
+    return (link.isascii() and PLAIN_ABSOLUTE.fullmatch(link) is not None
+            and (not base or (base.isascii() and PLAIN_ABSOLUTE.fullmatch(base) is not None)))
+
+
 _BLOCK_TAG = re.compile(
     r"<(/?(?:p|div|br|li|ul|ol|h[1-6]|blockquote|tr|td|th|pre|figure|figcaption|hr|dd|dt)\b)",
     re.IGNORECASE,
@@ -88,7 +98,7 @@ def _absolutize(_tag: str, attribute: str, value: str) -> str | None:
     if not base_url:
         return value
     value = value.strip()
-    return value if _PLAIN_ABSOLUTE.fullmatch(value) else urljoin(base_url, value)
+    return value if PLAIN_ABSOLUTE.fullmatch(value) else urljoin(base_url, value)
 
 
 _SANITIZER = nh3.Cleaner(
@@ -192,8 +202,10 @@ MOJIBAKE_SHAPES = (
 )
 # Written as one non-ASCII character, then each shape's first set looked behind: a
 # pattern that starts with a set is searched for in C from one such character to the
-# next, where an alternation of sets is tried at every place of a post.
-_MOJIBAKE_SHAPE = re.compile("[^\\x00-\\x7f](?:" + "|".join(
+# next, where an alternation of sets is tried at every place of a post. Every shape
+# goes on with a non-ASCII character: looked for first, it spares trying the five
+# after nearly every accented letter.
+_MOJIBAKE_SHAPE = re.compile("[^\\x00-\\x7f](?=[^\\x00-\\x7f])(?:" + "|".join(
     f"(?<=[{first}]){rest}" for first, rest in MOJIBAKE_SHAPES) + ")")
 
 
@@ -245,7 +257,8 @@ def make_excerpt(text: str, words: int = EXCERPT_WORDS) -> str:
     text, elided = text.strip(), 0
     if text.endswith(("]", ")")):  # _ELISION's end: the pattern is tried at every place
         text, elided = _ELISION.subn("", text)
-    parts = _SPACES.split(text.strip())
+    # Split no further than the words kept whole: a longer text gives one more part.
+    parts = _SPACES.split(text.strip(), maxsplit=words + words // 12)
     if len(parts) > words + words // 12:  # EXCERPT_SLACK for the usual 60
         parts, elided = parts[:words], 1
     excerpt = " ".join(parts)
@@ -266,7 +279,10 @@ def clean_link(link: str | None, base_url: str | None) -> str | None:
     """An absolute http(s) link, or None for anything else (javascript:, data:, ...)."""
     if not link:
         return None
-    absolute = urljoin(base_url or "", link.strip())
+    link = link.strip()
+    if keeps_link(base_url or "", link):  # most links: an http(s) address already
+        return link
+    absolute = urljoin(base_url or "", link)
     return absolute if urlsplit(absolute).scheme in ("http", "https") else None
 
 
@@ -275,7 +291,10 @@ def clean_entry(entry: ParsedEntry, base_url: str | None) -> CleanEntry:
     link = clean_link(entry.link, base_url)
     base = link or base_url
     content = sanitize_html(repair_text(entry.content or ""), base)
-    summary = sanitize_html(repair_text(entry.summary or ""), base)
+    # feedparser copies the content of an entry without a summary to its summary: a
+    # third of the entries of real feeds, sanitized once.
+    summary = (content if entry.summary == entry.content
+               else sanitize_html(repair_text(entry.summary or ""), base))
     title = clean_title(repair_text(entry.title), entry.title_is_html)
     excerpt = make_excerpt(excerpt_text(summary or content))
     author = clean_title(repair_text(entry.author), False) if entry.author else None

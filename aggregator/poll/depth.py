@@ -52,7 +52,9 @@ def bound_depth(fragment: str, limit: int = MAX_DEPTH) -> str:
     An approximation of how HTML parsers nest (implied ends included), linear in the
     fragment's length; what it gives is sanitized afterwards like any other HTML.
     """
-    if fragment.count("<") <= limit:  # too few tags to nest that deep: most entries
+    # Each element kept open starts at a "<" not followed by "/": too few of them to
+    # nest that deep, nothing is dropped (nearly every entry).
+    if fragment.count("<") - fragment.count("</") <= limit:
         return fragment
     open_: list[str] = []  # the elements open and kept, at most `limit`
     dropped: dict[str, int] = {}  # start tags dropped, by name, whose end tags go too

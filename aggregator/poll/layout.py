@@ -17,6 +17,7 @@ from xml.parsers import expat
 _LINK_ATTRIBUTES = frozenset({b"href", b"src", b"cite", b"background", b"action", b"longdesc",
                               b"usemap", b"profile", b"classid", b"codebase", b"data",
                               b"poster"})
+_LINK_NAMES = tuple(_LINK_ATTRIBUTES)
 # An attribute value, quoted plainly or as an entity, that does not start with a scheme.
 _VALUE_WITHOUT_SCHEME = re.compile(
     rb"(?i)=\s*+(?:\"|'|&quot;|&apos;|&#0*3[49];|&#x0*2[27];)?+\s*+(?![a-z][a-z0-9+.-]*:)")
@@ -41,8 +42,13 @@ def has_relative_links(content: bytes) -> bool:
         before = content[max(0, start - _NAME_SPAN):start].rstrip()
         if not before and start >= _NAME_SPAN:
             return True  # a longer run of spaces than we look at: assume the worst
-        name = _LAST_WORD.search(before)
-        if name is not None and name.group().lower() in _LINK_ATTRIBUTES:
+        # The search for the last word tries every place of `before`: most values
+        # (type, rel, width...) end with no link attribute's name, seen at once.
+        lowered = before.lower()
+        if not lowered.endswith(_LINK_NAMES):
+            continue
+        name = _LAST_WORD.search(lowered)
+        if name is not None and name.group() in _LINK_ATTRIBUTES:
             return True
     return False
 

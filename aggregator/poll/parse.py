@@ -22,6 +22,7 @@ from feedparser.util import FeedParserDict
 
 from aggregator.config.discover import find_feed_links
 from aggregator.models import Enclosure, ParsedEntry, ParsedFeed
+from aggregator.poll.clean import keeps_link
 from aggregator.poll.dates import feedparser_handler
 from aggregator.poll.jsonfeed import NotJsonFeed, looks_like_json, parse_json_feed
 from aggregator.poll.layout import has_relative_links
@@ -120,6 +121,62 @@ _IMMUTABLE = frozenset({str, int, bool, type(None)})  # deepcopy gives them back
 
 
 feedparser.mixin.copy = _ContentParamsCopier
+
+
+# FeedParserDict.__getitem__ maps a few keys to others (keymap: "channel", "items",
+# "date"...) or computes them ("category", "enclosures", "license", "updated",
+# "updated_parsed"); for any other key it, `get`, `in` and setting do what dict's
+# methods do, after half a dozen comparisons. feedparser uses its dicts a thousand
+# times an entry (each element reads its content parameters a dozen times): those
+# other keys go to dict's own methods.
+_COMPUTED_KEYS = frozenset({"category", "enclosures", "license", "updated", "updated_parsed",
+                            *FeedParserDict.keymap})
+FEEDPARSER_DICT_METHODS = {name: getattr(FeedParserDict, name)
+                           for name in ("__getitem__", "get", "__contains__", "__setitem__")}
+_feedparser = FEEDPARSER_DICT_METHODS
+
+
+def _getitem(self: FeedParserDict, key: Any) -> Any:
+    if key in _COMPUTED_KEYS:
+        return _feedparser["__getitem__"](self, key)
+    return dict.__getitem__(self, key)
+
+
+def _get(self: FeedParserDict, key: Any, default: Any = None) -> Any:
+    if key in _COMPUTED_KEYS:
+        return _feedparser["get"](self, key, default)
+    return dict.get(self, key, default)
+
+
+def _contains(self: FeedParserDict, key: Any) -> bool:
+    if key in _COMPUTED_KEYS:
+        return bool(_feedparser["__contains__"](self, key))
+    return dict.__contains__(self, key)
+
+
+def _setitem(self: FeedParserDict, key: Any, value: Any) -> None:
+    if key in _COMPUTED_KEYS:
+        _feedparser["__setitem__"](self, key, value)
+    else:
+        dict.__setitem__(self, key, value)
+
+
+FeedParserDict.__getitem__ = _getitem
+FeedParserDict.get = _get
+FeedParserDict.__contains__ = _contains
+FeedParserDict.__setitem__ = _setitem
+
+# feedparser joins every <link> and <guid> with the element's base; nearly all are
+# absolute addresses that urljoin gives back as they are (clean.keeps_link), and so
+# does feedparser's _urljoin (no ValueError to catch, no "/" to strip after "://").
+_feedparser_urljoin = feedparser.urls._urljoin
+
+
+def _urljoin(base: str, uri: str) -> str:
+    return uri if keeps_link(base, uri) else _feedparser_urljoin(base, uri)
+
+
+feedparser.mixin._urljoin = _urljoin
 
 # A character reference to a code point that is no character (&#xD800;, a lone
 # surrogate; &#x110000;; thousands of digits) fails feedparser's chr() or int() with

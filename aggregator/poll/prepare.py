@@ -17,9 +17,8 @@ from aggregator.dedup import (
     entry_identity,
     find_boilerplate,
     fingerprint,
-    paragraphs,
 )
-from aggregator.dedup.text import plain_text
+from aggregator.dedup.text import paragraphs_and_text
 from aggregator.fulltext.truncation import truncation_reason
 from aggregator.models import CleanEntry, Parsed, ParsedEntry, ParsedFeed
 from aggregator.poll.clean import clean_entry, clean_link, clean_title, repair_text
@@ -189,10 +188,11 @@ def parse_step(content: bytes, headers: Mapping[str, str], url: str,
         feed, parts = read_entries(content, headers, url, known or {})
     except ParseError as exc:
         return Parsed(error=str(exc))
-    blocks = [paragraphs(e.content or e.summary) for e in parts.cleaned]
+    read = [paragraphs_and_text(e.content or e.summary) for e in parts.cleaned]
+    blocks = [entry_blocks for entry_blocks, _ in read]
     learned = find_boilerplate(blocks)
     known_boilerplate = boilerplate | learned
-    cut = truncations(parts.cleaned)
+    cut = truncations([text for _, text in read])
     entries = tuple(
         replace(entry, fingerprint=fingerprint(entry.title, entry.link, text, known_boilerplate),
                 truncated=reason)
@@ -208,10 +208,10 @@ def parse_step(content: bytes, headers: Mapping[str, str], url: str,
                   unchanged=tuple(parts.unchanged), digests=parts.digests)
 
 
-def truncations(entries: Sequence[CleanEntry]) -> list[str | None]:
-    """Why each entry's text looks cut short (a teaser), or None: judged against the
-    lengths of the document's other new entries (fulltext.truncation)."""
-    texts = [plain_text(entry.content or entry.summary) for entry in entries]
+def truncations(texts: Sequence[str]) -> list[str | None]:
+    """Why each entry's text (plain_text of its content or summary) looks cut short (a
+    teaser), or None: judged against the lengths of the document's other new entries
+    (fulltext.truncation)."""
     lengths = [len(text) for text in texts]
     return [truncation_reason(text, lengths[:i] + lengths[i + 1:])
             for i, text in enumerate(texts)]
