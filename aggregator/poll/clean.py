@@ -257,9 +257,10 @@ def make_excerpt(text: str, words: int = EXCERPT_WORDS) -> str:
     text, elided = text.strip(), 0
     if text.endswith(("]", ")")):  # _ELISION's end: the pattern is tried at every place
         text, elided = _ELISION.subn("", text)
+    kept_whole = words + words // 12  # EXCERPT_SLACK over, for the usual 60
     # Split no further than the words kept whole: a longer text gives one more part.
-    parts = _SPACES.split(text.strip(), maxsplit=words + words // 12)
-    if len(parts) > words + words // 12:  # EXCERPT_SLACK for the usual 60
+    parts = _SPACES.split(text.strip(), maxsplit=kept_whole)
+    if len(parts) > kept_whole:
         parts, elided = parts[:words], 1
     excerpt = " ".join(parts)
     if len(excerpt) > MAX_EXCERPT:  # words of thousands of letters: a hostile feed's

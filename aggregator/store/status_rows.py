@@ -100,5 +100,5 @@ def moment(value: datetime | str | None) -> datetime | None:
     """A stored UTC time, aware (schema.py's UTCDateTime: naive UTC, text in SQLite)."""
     if value is None:
         return None
-    stored = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return stored.replace(tzinfo=UTC)
+    naive = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return naive.replace(tzinfo=UTC)
